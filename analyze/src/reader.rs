@@ -1,0 +1,438 @@
+//! Reading recordings: checking that a file is a quadtrace recording this build understands,
+//! then loading the columns reconstruction needs into the [`EventLog`].
+//!
+//! The footer is read first (polars' [`ParquetReader::get_metadata`] exposes the key-value
+//! metadata) so that a foreign or newer file is refused before any data is decoded, and column
+//! types are checked against the Arrow schema so that polars never meets a type it would
+//! rather panic on.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use quadtrace_schema::{columns, meta, ColumnType, EventKind, SCHEMA_VERSION};
+
+use crate::events::{Event, EventLog};
+
+/// The columns reconstruction reads, in this order.
+const NEEDED: [&str; 9] = [
+    columns::TS_NS,
+    columns::PID,
+    columns::GOID,
+    columns::KIND,
+    columns::SERVICE,
+    columns::HOST,
+    columns::PATH,
+    columns::LISTEN_ADDR,
+    columns::PARENT_GOID,
+];
+
+/// Why a file could not be read as a recording.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened.
+    #[error("cannot open {}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The file has no Parquet footer.
+    #[error("{} is not a Parquet file ({reason})", path.display())]
+    NotParquet {
+        /// The file.
+        path: PathBuf,
+        /// What the Parquet reader said, on one line.
+        reason: String,
+    },
+    /// Parquet, but not written by `record`.
+    #[error(
+        "{} is not a quadtrace recording (no {} metadata)",
+        path.display(),
+        meta::SCHEMA_VERSION
+    )]
+    NotRecording {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The schema version is not a number.
+    #[error("{}: {} is {value:?}, not a number", path.display(), meta::SCHEMA_VERSION)]
+    BadVersion {
+        /// The file.
+        path: PathBuf,
+        /// The value found.
+        value: String,
+    },
+    /// Written by a newer `record` whose format this build may misread.
+    #[error(
+        "{} was written by a newer quadtrace (schema {found}, this analyze reads ≤ {}); upgrade analyze",
+        path.display(),
+        SCHEMA_VERSION
+    )]
+    NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+    },
+    /// A column reconstruction needs is absent.
+    #[error("{}: column `{column}` is missing", path.display())]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: &'static str,
+    },
+    /// A column has another type than the schema says.
+    #[error("{}: column `{column}` is {found}, expected {expected}", path.display())]
+    WrongType {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: &'static str,
+        /// The type found.
+        found: String,
+        /// The schema's type.
+        expected: &'static str,
+    },
+    /// A column that is never null in the schema has a null.
+    #[error("{}: column `{column}` has a null in row {row}", path.display())]
+    Null {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: &'static str,
+        /// Row number in the file, from 0.
+        row: usize,
+    },
+    /// The data could not be decoded.
+    #[error("{}: cannot read the data ({reason})", path.display())]
+    Data {
+        /// The file.
+        path: PathBuf,
+        /// What polars said, on one line.
+        reason: String,
+    },
+}
+
+/// Something worth telling the user that does not stop the analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// The ring buffer overflowed while recording.
+    LostEvents {
+        /// The file.
+        path: PathBuf,
+        /// `quadtrace.lost_total`.
+        count: u64,
+    },
+    /// Rows with a `kind` this build does not know were skipped.
+    UnknownKinds {
+        /// The file.
+        path: PathBuf,
+        /// Rows skipped.
+        count: u64,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::LostEvents { path, count } => write!(
+                f,
+                "{}: {count} events were lost while recording; counts may be low",
+                path.display()
+            ),
+            Warning::UnknownKinds { path, count } => write!(
+                f,
+                "{}: skipped {count} events of unknown kind (written by a newer quadtrace?)",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// A recording's key-value metadata, as strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata(pub BTreeMap<String, String>);
+
+impl Metadata {
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+}
+
+/// Reads the recording at `path` into `log`, after checking its metadata and columns.
+pub fn read_recording(
+    path: &Path,
+    log: &mut EventLog,
+    warnings: &mut Vec<Warning>,
+) -> Result<Metadata, ReadError> {
+    let file = File::open(path).map_err(|source| ReadError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut reader = ParquetReader::new(file);
+    let metadata = read_metadata(path, &mut reader)?;
+    check_version(path, &metadata)?;
+    if let Some(count) = metadata
+        .get(meta::LOST_TOTAL)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+    {
+        warnings.push(Warning::LostEvents {
+            path: path.to_owned(),
+            count,
+        });
+    }
+    let schema = reader.schema().map_err(|e| data_error(path, &e))?;
+    for name in NEEDED {
+        check_column(path, name, &schema)?;
+    }
+    let df = reader
+        .with_columns(Some(NEEDED.iter().map(|c| (*c).to_owned()).collect()))
+        .finish()
+        .map_err(|e| data_error(path, &e))?;
+    let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
+    let unknown = load_events(path, &df, hostname, log)?;
+    if unknown > 0 {
+        warnings.push(Warning::UnknownKinds {
+            path: path.to_owned(),
+            count: unknown,
+        });
+    }
+    Ok(metadata)
+}
+
+fn read_metadata(
+    path: &Path,
+    reader: &mut ParquetReader<File>,
+) -> Result<Metadata, ReadError> {
+    let footer = reader.get_metadata().map_err(|e| ReadError::NotParquet {
+        path: path.to_owned(),
+        reason: one_line(&e),
+    })?;
+    let pairs = footer.key_value_metadata.iter().flatten();
+    Ok(Metadata(
+        pairs
+            .filter_map(|kv| Some((kv.key.clone(), kv.value.clone()?)))
+            .collect(),
+    ))
+}
+
+fn check_version(path: &Path, metadata: &Metadata) -> Result<u32, ReadError> {
+    let value = metadata
+        .get(meta::SCHEMA_VERSION)
+        .ok_or_else(|| ReadError::NotRecording {
+            path: path.to_owned(),
+        })?;
+    let version = value
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| ReadError::BadVersion {
+            path: path.to_owned(),
+            value: value.to_owned(),
+        })?;
+    if version > SCHEMA_VERSION {
+        return Err(ReadError::NewerSchema {
+            path: path.to_owned(),
+            found: version,
+        });
+    }
+    Ok(version)
+}
+
+fn check_column(path: &Path, name: &'static str, schema: &ArrowSchema) -> Result<(), ReadError> {
+    let field = schema.get(name).ok_or_else(|| ReadError::MissingColumn {
+        path: path.to_owned(),
+        column: name,
+    })?;
+    let Some(expected) = quadtrace_schema::column(name).map(|c| c.ty) else {
+        return Ok(());
+    };
+    if arrow_type_matches(&field.dtype, expected) {
+        return Ok(());
+    }
+    Err(ReadError::WrongType {
+        path: path.to_owned(),
+        column: name,
+        found: format!("{:?}", field.dtype),
+        expected: type_name(expected),
+    })
+}
+
+fn arrow_type_matches(dtype: &ArrowDataType, expected: ColumnType) -> bool {
+    let is_string = |t: &ArrowDataType| {
+        matches!(
+            t,
+            ArrowDataType::Utf8 | ArrowDataType::LargeUtf8 | ArrowDataType::Utf8View
+        )
+    };
+    match expected {
+        ColumnType::Int64 => matches!(dtype, ArrowDataType::Int64),
+        ColumnType::Int32 => matches!(dtype, ArrowDataType::Int32),
+        ColumnType::Bool => matches!(dtype, ArrowDataType::Boolean),
+        ColumnType::Utf8 => match dtype {
+            ArrowDataType::Dictionary(_, values, _) => is_string(values),
+            t => is_string(t),
+        },
+    }
+}
+
+fn type_name(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Int64 => "int64",
+        ColumnType::Int32 => "int32",
+        ColumnType::Utf8 => "string",
+        ColumnType::Bool => "bool",
+    }
+}
+
+/// Polars errors may span lines; a one-line message reads better after `error: FILE:`.
+fn one_line(e: &PolarsError) -> String {
+    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn data_error(path: &Path, e: &PolarsError) -> ReadError {
+    ReadError::Data {
+        path: path.to_owned(),
+        reason: one_line(e),
+    }
+}
+
+/// Typed access to one column, turning a polars type mismatch into [`ReadError::WrongType`].
+struct Columns<'a> {
+    path: &'a Path,
+    df: &'a DataFrame,
+}
+
+impl<'a> Columns<'a> {
+    fn get(&self, name: &'static str) -> Result<&'a Column, ReadError> {
+        self.df
+            .column(name)
+            .map_err(|_| ReadError::MissingColumn {
+                path: self.path.to_owned(),
+                column: name,
+            })
+    }
+
+    fn wrong(&self, name: &'static str, col: &Column) -> ReadError {
+        let expected = quadtrace_schema::column(name).map_or("?", |c| type_name(c.ty));
+        ReadError::WrongType {
+            path: self.path.to_owned(),
+            column: name,
+            found: col.dtype().to_string(),
+            expected,
+        }
+    }
+
+    fn i64(&self, name: &'static str) -> Result<&'a Int64Chunked, ReadError> {
+        let col = self.get(name)?;
+        col.i64().map_err(|_| self.wrong(name, col))
+    }
+
+    fn i32(&self, name: &'static str) -> Result<&'a Int32Chunked, ReadError> {
+        let col = self.get(name)?;
+        col.i32().map_err(|_| self.wrong(name, col))
+    }
+
+    fn str(&self, name: &'static str) -> Result<&'a StringChunked, ReadError> {
+        let col = self.get(name)?;
+        col.str().map_err(|_| self.wrong(name, col))
+    }
+
+    fn null(&self, name: &'static str, row: usize) -> ReadError {
+        ReadError::Null {
+            path: self.path.to_owned(),
+            column: name,
+            row,
+        }
+    }
+}
+
+/// Appends the rows of `df` to `log`; returns how many rows had an unknown kind.
+fn load_events(
+    path: &Path,
+    df: &DataFrame,
+    hostname: &str,
+    log: &mut EventLog,
+) -> Result<u64, ReadError> {
+    let cols = Columns { path, df };
+    let rows = cols
+        .i64(columns::TS_NS)?
+        .iter()
+        .zip(cols.i32(columns::PID)?.iter())
+        .zip(cols.i64(columns::GOID)?.iter())
+        .zip(cols.str(columns::KIND)?.iter())
+        .zip(cols.str(columns::SERVICE)?.iter())
+        .zip(cols.str(columns::HOST)?.iter())
+        .zip(cols.str(columns::PATH)?.iter())
+        .zip(cols.str(columns::LISTEN_ADDR)?.iter())
+        .zip(cols.i64(columns::PARENT_GOID)?.iter());
+    let mut unknown = 0;
+    for (row, ((((((((ts, pid), goid), kind), service), host), url_path), listen), parent)) in
+        rows.enumerate()
+    {
+        let ts_ns = ts.ok_or_else(|| cols.null(columns::TS_NS, row))?;
+        let pid = pid.ok_or_else(|| cols.null(columns::PID, row))?;
+        let goid = goid.ok_or_else(|| cols.null(columns::GOID, row))?;
+        let kind = kind.ok_or_else(|| cols.null(columns::KIND, row))?;
+        let service = service.ok_or_else(|| cols.null(columns::SERVICE, row))?;
+        let Ok(kind) = kind.parse::<EventKind>() else {
+            unknown += 1;
+            continue;
+        };
+        let event = Event {
+            ts_ns,
+            proc: log.process(hostname, pid),
+            goid,
+            kind,
+            service: log.intern(service),
+            host: host.map(|s| log.intern(s)),
+            path: url_path.map(|s| log.intern(s)),
+            listen_addr: listen.map(|s| log.intern(s)),
+            parent_goid: parent,
+        };
+        log.push(event);
+    }
+    Ok(unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrow_types_match_the_schema() {
+        let dict = ArrowDataType::Dictionary(
+            polars::prelude::IntegerType::Int32,
+            Box::new(ArrowDataType::Utf8),
+            false,
+        );
+        assert!(arrow_type_matches(&dict, ColumnType::Utf8));
+        assert!(arrow_type_matches(&ArrowDataType::Utf8View, ColumnType::Utf8));
+        assert!(arrow_type_matches(&ArrowDataType::Int64, ColumnType::Int64));
+        assert!(!arrow_type_matches(&ArrowDataType::Int32, ColumnType::Int64));
+        assert!(!arrow_type_matches(&ArrowDataType::Int64, ColumnType::Utf8));
+    }
+
+    #[test]
+    fn versions_are_checked() {
+        let path = Path::new("r.parquet");
+        let md = |v: &str| Metadata([(meta::SCHEMA_VERSION.to_owned(), v.to_owned())].into());
+        assert_eq!(check_version(path, &md("1")).ok(), Some(1));
+        let err = check_version(path, &md(&(SCHEMA_VERSION + 1).to_string()));
+        assert!(matches!(err, Err(ReadError::NewerSchema { .. })));
+        assert!(matches!(
+            check_version(path, &md("x")),
+            Err(ReadError::BadVersion { .. })
+        ));
+        assert!(matches!(
+            check_version(path, &Metadata::default()),
+            Err(ReadError::NotRecording { .. })
+        ));
+    }
+}

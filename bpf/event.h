@@ -1,0 +1,52 @@
+/* The one definition of the raw event that the BPF programs submit and `record` decodes.
+ *
+ * Fixed-width types only. Fields are ordered largest first so there is no hidden padding, the
+ * size is asserted here and in Rust, and kind values start at 1 so zeroed memory is never an
+ * event. Kind values are shared with quadtrace-schema's EventKind: never renumber them. */
+#ifndef QUADTRACE_EVENT_H
+#define QUADTRACE_EVENT_H
+
+#define QT_METHOD_LEN 16
+#define QT_HOST_LEN 64
+#define QT_PATH_LEN 128
+#define QT_ADDR_LEN 32
+
+enum qt_kind {
+	QT_SERVER_START = 1,
+	QT_SERVER_END = 2,
+	QT_CLIENT_START = 3,
+	QT_CLIENT_END = 4,
+	QT_SPAWN = 5,
+	QT_KIND_MAX = 6, /* array bound, not a kind */
+};
+
+enum qt_flags {
+	QT_F_TRUNCATED = 1,  /* a string was longer than its buffer */
+	QT_F_ERROR = 2,      /* client_end: roundTrip returned a non-nil error */
+	QT_F_HAS_STATUS = 4, /* status holds a value */
+};
+
+struct qt_event {
+	__u64 ts_ns;       /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 goid;        /* current goroutine; for QT_SPAWN the new one */
+	__u64 parent_goid; /* QT_SPAWN: the goroutine that called `go` */
+	__u64 ctx;         /* data word of the request's context.Context */
+	__u32 pid;
+	__u32 tid;
+	__s32 status;
+	__u16 method_len; /* bytes valid in method[], and so on */
+	__u16 host_len;
+	__u16 path_len;
+	__u16 addr_len;
+	__u8 kind;
+	__u8 flags;
+	__u8 pad[2];
+	char method[QT_METHOD_LEN];
+	char host[QT_HOST_LEN];
+	char path[QT_PATH_LEN];
+	char addr[QT_ADDR_LEN];
+};
+
+_Static_assert(sizeof(struct qt_event) == 296, "qt_event layout changed: update record/src/raw_event.rs");
+
+#endif

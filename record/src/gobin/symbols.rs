@@ -1,0 +1,197 @@
+//! The function index: Go symbol name → address, size and the file offset a uprobe attaches to.
+//! `.symtab` is used when the binary has one; stripped binaries fall back to `.gopclntab`.
+
+use std::collections::HashMap;
+
+use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
+
+use super::image::Image;
+use super::pclntab::{self, RawFunc};
+
+/// A function of the traced binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    /// Exact Go symbol name, e.g. `net/http.(*Transport).roundTrip`.
+    pub name: String,
+    /// Virtual address of the entry as linked (before any PIE load bias).
+    pub addr: u64,
+    /// Bytes from `addr` to the end of the function. From `.symtab` this is the linker's size;
+    /// from `.gopclntab` it runs to the next function and so includes the alignment padding.
+    pub size: u64,
+    /// Offset of the entry in the file: what a uprobe attach takes.
+    pub file_offset: u64,
+}
+
+/// Where the function index came from; recorded so a user can tell a stripped binary was traced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolSource {
+    /// The ELF `.symtab`.
+    Symtab,
+    /// The Go runtime's `.gopclntab` (stripped binary).
+    Pclntab,
+}
+
+/// Functions by exact name. Names are unique in Go binaries; should a C symbol from cgo repeat a
+/// name, the lowest address wins so that lookups stay deterministic.
+pub(super) type Index = HashMap<String, Function>;
+
+/// Text symbols of `.symtab`, or `None` when the binary has none (stripped).
+pub(super) fn from_symtab(file: &object::File<'_>) -> Option<Vec<RawFunc>> {
+    let mut syms: Vec<(u64, u64, &str)> = file
+        .symbols()
+        .filter(|s| s.kind() == SymbolKind::Text && s.is_definition() && s.address() != 0)
+        .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?)))
+        .collect();
+    if syms.is_empty() {
+        return None;
+    }
+    syms.sort_by_key(|&(addr, size, _)| (addr, size));
+    // A zero size (marker symbols such as `runtime.text`, or a linker that left sizes out)
+    // becomes the distance to the next higher address, as the pclntab does.
+    let next_addr: Vec<u64> = syms
+        .iter()
+        .map(|&(addr, _, _)| {
+            let after = syms.partition_point(|&(a, _, _)| a <= addr);
+            syms.get(after).map_or(addr, |&(a, _, _)| a)
+        })
+        .collect();
+    Some(
+        syms.iter()
+            .zip(next_addr)
+            .map(|(&(addr, size, name), next)| RawFunc {
+                name: name.to_string(),
+                entry: addr,
+                end: if size == 0 { next } else { addr.saturating_add(size) },
+            })
+            .collect(),
+    )
+}
+
+/// Every function in `.gopclntab` (or, in PIE builds, `.data.rel.ro.gopclntab`).
+pub(super) fn from_pclntab(file: &object::File<'_>) -> Result<Vec<RawFunc>, String> {
+    let section = [".gopclntab", ".data.rel.ro.gopclntab"]
+        .iter()
+        .find_map(|name| file.section_by_name(name))
+        .ok_or("neither .symtab nor .gopclntab is present")?;
+    let data = section
+        .data()
+        .map_err(|e| format!("cannot read .gopclntab: {e}"))?;
+    let header = pclntab::parse_header(data).map_err(|e| format!(".gopclntab: {e}"))?;
+    let text_start = if header.absolute_entries || header.text_start != 0 {
+        header.text_start
+    } else {
+        text_start_fallback(file, section.address(), data, &header)?
+    };
+    pclntab::functions(data, &header, text_start).map_err(|e| format!(".gopclntab: {e}"))
+}
+
+/// Go ≥1.22 stores 0 as the pclntab's text start: find `runtime.text` in the module data, and
+/// only when that fails assume it is the start of `.text` (true for Go's internal linker).
+fn text_start_fallback(
+    file: &object::File<'_>,
+    pclntab_vaddr: u64,
+    data: &[u8],
+    header: &pclntab::Header,
+) -> Result<u64, String> {
+    let first = pclntab::first_entry_off(data, header).ok_or(".gopclntab: empty functab")?;
+    // `.go.module` (Go ≥1.26) holds only the module data; older linkers put it in `.noptrdata`.
+    let candidates: Vec<&[u8]> = [".go.module", ".noptrdata", ".data", ".data.rel.ro"]
+        .iter()
+        .filter_map(|name| file.section_by_name(name)?.data().ok())
+        .collect();
+    if let Some(text) = pclntab::text_from_moduledata(&candidates, pclntab_vaddr, header, first) {
+        return Ok(text);
+    }
+    file.section_by_name(".text")
+        .map(|s| s.address())
+        .ok_or_else(|| "cannot find the text start (no module data, no .text section)".to_string())
+}
+
+/// Turns raw functions into the index, attaching each entry's file offset. Functions whose entry
+/// is not backed by the file cannot be probed and are left out.
+pub(super) fn index(funcs: Vec<RawFunc>, image: &Image<'_>) -> Index {
+    let mut index = Index::with_capacity(funcs.len());
+    for f in funcs {
+        let Some(file_offset) = image.file_offset(f.entry) else {
+            continue;
+        };
+        let existing = index.get(&f.name).map(|e| e.addr);
+        if existing.is_some_and(|addr| addr <= f.entry) {
+            continue;
+        }
+        index.insert(
+            f.name.clone(),
+            Function {
+                size: f.end.saturating_sub(f.entry),
+                addr: f.entry,
+                file_offset,
+                name: f.name,
+            },
+        );
+    }
+    index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testbin;
+    use super::*;
+
+    /// Functions that `record` hooks; they must resolve identically with and without `.symtab`.
+    const HOOKED: [&str; 4] = [
+        "net/http.(*Transport).roundTrip",
+        "net/http.serverHandler.ServeHTTP",
+        "net/http.(*response).finishRequest",
+        "runtime.newproc1",
+    ];
+
+    /// Cross-checks both sources on one binary that has a `.symtab`.
+    fn check_pclntab_against_symtab(path: &std::path::Path) {
+        let data = std::fs::read(path).expect("read probe");
+        let file = object::File::parse(&*data).expect("parse probe");
+        let image = Image::new(&file, &data);
+        let symtab = index(from_symtab(&file).expect("probe has .symtab"), &image);
+        let pcln = index(from_pclntab(&file).expect("pclntab parses"), &image);
+        let at = path.display();
+        assert!(pcln.len() > 1000, "{at}: only {} functions in pclntab", pcln.len());
+        for name in HOOKED {
+            let s = symtab.get(name).unwrap_or_else(|| panic!("{at}: {name} not in .symtab"));
+            let p = pcln.get(name).unwrap_or_else(|| panic!("{at}: {name} not in .gopclntab"));
+            assert_eq!((s.addr, s.file_offset), (p.addr, p.file_offset), "{at}: {name}");
+            // The pclntab size includes padding up to the next function.
+            assert!(p.size >= s.size && p.size < s.size + 64, "{at}: {name}: {p:?} vs {s:?}");
+        }
+        // Every pclntab function that .symtab also names sits at the same address there.
+        let mismatched: Vec<&str> = pcln
+            .values()
+            .filter(|p| symtab.get(&p.name).is_some_and(|s| s.addr != p.addr))
+            .map(|p| p.name.as_str())
+            .collect();
+        assert!(mismatched.is_empty(), "{at}: addresses differ: {mismatched:?}");
+    }
+
+    #[test]
+    fn pclntab_agrees_with_symtab() {
+        for probe in testbin::ProbeBuild::all() {
+            check_pclntab_against_symtab(&probe.full);
+            if let Some(external) = &probe.external {
+                check_pclntab_against_symtab(external);
+            }
+        }
+    }
+
+    #[test]
+    fn stripped_binary_resolves_through_pclntab() {
+        for probe in testbin::ProbeBuild::all() {
+            let data = std::fs::read(&probe.stripped).expect("read probe");
+            let file = object::File::parse(&*data).expect("parse probe");
+            assert!(from_symtab(&file).is_none(), "-s -w left a .symtab");
+            let image = Image::new(&file, &data);
+            let pcln = index(from_pclntab(&file).expect("pclntab parses"), &image);
+            for name in HOOKED {
+                let f = pcln.get(name).unwrap_or_else(|| panic!("{name} not in .gopclntab"));
+                assert!(f.size > 0 && f.file_offset > 0, "{f:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! `record`: attach uprobes to running Go programs and write their events to Parquet.
+
+mod cli;
+mod gobin;
+mod live;
+mod metadata;
+mod privileges;
+mod probes;
+mod raw_event;
+mod session;
+mod skel;
+mod stats;
+mod targets;
+mod writer;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("record: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: cli::Args) -> anyhow::Result<()> {
+    if let Some(bin) = &args.print_offsets {
+        let bin = gobin::GoBinary::open(bin)?;
+        println!("{}", gobin::offsets_tsv_row(&bin));
+        return Ok(());
+    }
+    let cfg = args.into_config()?;
+    let out = session::run(&cfg)?;
+    let per_event = if out.counts.total() > 0 { out.bytes as f64 / out.counts.total() as f64 } else { 0.0 };
+    eprintln!(
+        "record: {}; wrote {} events to {} ({} bytes, {per_event:.1} bytes/event)\n{}",
+        out.reason,
+        out.counts.total(),
+        out.path.display(),
+        out.bytes,
+        out.counts.summary()
+    );
+    if out.counts.lost() > 0 {
+        eprintln!("record: warning: {} events were lost (ring buffer full); counts in the recording are low", out.counts.lost());
+    }
+    Ok(())
+}

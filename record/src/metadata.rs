@@ -1,0 +1,93 @@
+//! The Parquet key-value metadata of a recording (keys in `quadtrace_schema::meta`).
+
+use std::collections::BTreeSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use quadtrace_schema::meta;
+
+use crate::gobin::{GoBinary, OffsetsSource};
+use crate::stats::Counts;
+use crate::targets::Target;
+
+/// What is known about one recorded binary at the end of a recording.
+pub struct TargetInfo<'a> {
+    pub target: &'a Target,
+    pub binary: &'a GoBinary,
+    pub probes: &'a [String],
+    pub pids_seen: &'a BTreeSet<u32>,
+}
+
+fn uname() -> (String, String) {
+    // SAFETY: utsname is plain old data; uname fills it with NUL-terminated strings.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return (String::new(), String::new());
+    }
+    let field = |f: &[libc::c_char]| {
+        let bytes: Vec<u8> = f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    (field(&u.nodename), field(&u.release))
+}
+
+/// Nanoseconds since boot on CLOCK_MONOTONIC, the clock of `bpf_ktime_get_ns`.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Wall-clock ns of monotonic time zero, so `ts_ns` can be shown as a date.
+fn boot_wall_ns() -> u64 {
+    let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    wall.saturating_sub(monotonic_ns())
+}
+
+fn offsets_source(s: OffsetsSource) -> &'static str {
+    match s {
+        OffsetsSource::Dwarf => "dwarf",
+        OffsetsSource::Table => "table",
+    }
+}
+
+/// Builds every metadata key for a finished recording.
+pub fn build(targets: &[TargetInfo<'_>], counts: &Counts, time_range: (u64, u64)) -> Vec<(String, String)> {
+    let (hostname, kernel) = uname();
+    let joined = |f: &dyn Fn(&TargetInfo<'_>) -> String| targets.iter().map(f).collect::<Vec<_>>().join(",");
+    let targets_json: Vec<serde_json::Value> = targets
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                meta::target::SERVICE: t.target.service,
+                meta::target::EXE: t.target.exe.display().to_string(),
+                meta::target::GO_VERSION: t.binary.version.raw,
+                meta::target::BUILD_ID: t.binary.build_id.clone().unwrap_or_default(),
+                meta::target::OFFSETS_SOURCE: offsets_source(t.binary.offsets_source),
+                meta::target::PIDS: t.pids_seen.iter().collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let probes: BTreeSet<&str> = targets.iter().flat_map(|t| t.probes.iter().map(String::as_str)).collect();
+    vec![
+        (meta::SCHEMA_VERSION, quadtrace_schema::SCHEMA_VERSION.to_string()),
+        (meta::RECORDER_VERSION, env!("CARGO_PKG_VERSION").to_string()),
+        (meta::HOSTNAME, hostname),
+        (meta::KERNEL, kernel),
+        (meta::BOOT_WALL_NS, boot_wall_ns().to_string()),
+        (meta::TIME_RANGE_NS, format!("{} {}", time_range.0, time_range.1)),
+        (meta::TARGETS, serde_json::Value::Array(targets_json).to_string()),
+        (meta::TARGET_BINARY, joined(&|t| t.target.exe.display().to_string())),
+        (meta::BUILD_ID, joined(&|t| t.binary.build_id.clone().unwrap_or_default())),
+        (meta::GO_VERSION, joined(&|t| t.binary.version.raw.clone())),
+        (meta::SERVICE, joined(&|t| t.target.service.clone())),
+        (meta::PROBES, probes.into_iter().collect::<Vec<_>>().join(",")),
+        (meta::OFFSETS_SOURCE, joined(&|t| offsets_source(t.binary.offsets_source).to_string())),
+        (meta::LOST_EVENTS, counts.lost_json()),
+        (meta::LOST_TOTAL, counts.lost().to_string()),
+        (meta::MALFORMED, counts.malformed.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}

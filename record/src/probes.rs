@@ -1,0 +1,127 @@
+//! Loads the BPF object for one Go binary and attaches its uprobes.
+//!
+//! One object is loaded per distinct binary because struct offsets (set as read-only globals
+//! before load) depend on the binary's Go version.
+
+use std::mem::MaybeUninit;
+
+use anyhow::{bail, Context, Result};
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use libbpf_rs::{Link, OpenObject, Program};
+
+use crate::gobin::{GoBinary, Offsets};
+use crate::skel::{QuadtraceSkel, QuadtraceSkelBuilder};
+use crate::targets::Target;
+
+/// A Go function and the programs run at its entry and at each of its `RET`s.
+struct Hook {
+    func: &'static str,
+    entry: fn(&QuadtraceSkel<'static>) -> &Program<'static>,
+    ret: Option<fn(&QuadtraceSkel<'static>) -> &Program<'static>>,
+}
+
+const SERVE_HTTP: &str = "net/http.serverHandler.ServeHTTP";
+const ROUND_TRIP: &str = "net/http.(*Transport).roundTrip";
+const NEWPROC1: &str = "runtime.newproc1";
+
+fn hooks() -> [Hook; 4] {
+    [
+        Hook { func: SERVE_HTTP, entry: |s| &s.progs.server_start, ret: None },
+        Hook { func: "net/http.(*response).finishRequest", entry: |s| &s.progs.server_end, ret: None },
+        Hook { func: ROUND_TRIP, entry: |s| &s.progs.client_start, ret: Some(|s| &s.progs.client_end) },
+        Hook { func: NEWPROC1, entry: |s| &s.progs.spawn_enter, ret: Some(|s| &s.progs.spawn_return) },
+    ]
+}
+
+/// The loaded BPF object of one binary and its attached links.
+pub struct ProbeSet {
+    pub skel: QuadtraceSkel<'static>,
+    links: Vec<Link>,
+    /// What was attached, e.g. `net/http.(*Transport).roundTrip+ret(7)`.
+    pub probes: Vec<String>,
+    /// Functions that were not found (warned about, not fatal).
+    pub missing: Vec<&'static str>,
+}
+
+impl ProbeSet {
+    /// Hands over the attached links; dropping them detaches the uprobes while the maps stay
+    /// readable, so the ring buffer can still be drained.
+    pub fn take_links(&mut self) -> Vec<Link> {
+        std::mem::take(&mut self.links)
+    }
+
+    /// Ring-buffer reserve failures counted in BPF, indexed by raw event kind.
+    pub fn lost(&self) -> [u64; 6] {
+        match self.skel.maps.bss_data.as_deref() {
+            // SAFETY: `lost` lives in the BPF object's mmapped .bss, which BPF programs update
+            // concurrently; a volatile read of the aligned u64 array observes their writes.
+            Some(bss) => unsafe { std::ptr::read_volatile(&bss.lost) },
+            None => [0; 6],
+        }
+    }
+}
+
+fn set_offsets(rodata: &mut crate::skel::types::rodata, o: &Offsets) {
+    rodata.off_g_goid = o.g_goid;
+    rodata.off_request_method = o.request_method;
+    rodata.off_request_url = o.request_url;
+    rodata.off_request_host = o.request_host;
+    rodata.off_request_ctx = o.request_ctx;
+    rodata.off_url_host = o.url_host;
+    rodata.off_url_path = o.url_path;
+    rodata.off_server_addr = o.server_addr;
+    rodata.off_response_status = o.response_status;
+    rodata.off_http_response_status_code = o.http_response_status_code;
+}
+
+/// Loads the BPF object configured for `bin` and attaches every hook to `target`'s processes.
+pub fn load_and_attach(target: &Target, bin: &GoBinary) -> Result<ProbeSet> {
+    let exe = target.exe.display();
+    if bin.function(SERVE_HTTP).is_none() && bin.function(ROUND_TRIP).is_none() {
+        bail!("{exe} does not use net/http (no {SERVE_HTTP} nor {ROUND_TRIP}): nothing to record");
+    }
+    if bin.function(NEWPROC1).is_none() {
+        bail!("{exe}: no {NEWPROC1}; is this a Go binary?");
+    }
+    // The skeleton borrows its object storage for as long as it lives; record keeps every probe
+    // set until it exits, so leaking one small allocation per binary is the simple, sound choice.
+    let storage: &'static mut MaybeUninit<OpenObject> = Box::leak(Box::new(MaybeUninit::uninit()));
+    let mut open = QuadtraceSkelBuilder::default().open(storage).context("opening the BPF object")?;
+    let rodata = open.maps.rodata_data.as_deref_mut().context("BPF object has no .rodata")?;
+    set_offsets(rodata, &bin.offsets);
+    let skel = open.load().context("loading the BPF programs into the kernel")?;
+
+    let pids: Vec<i32> = match &target.pids {
+        Some(p) => p.iter().map(|&p| p as i32).collect(),
+        None => vec![-1],
+    };
+    let mut set = ProbeSet { skel, links: Vec::new(), probes: Vec::new(), missing: Vec::new() };
+    for hook in hooks() {
+        let Some(func) = bin.function(hook.func) else {
+            set.missing.push(hook.func);
+            continue;
+        };
+        let mut sites = vec![(hook.entry, func.file_offset)];
+        if let Some(ret) = hook.ret {
+            let rets = bin.ret_offsets(func).with_context(|| format!("{exe}: finding the RETs of {}", hook.func))?;
+            if rets.is_empty() {
+                bail!("{exe}: no RET instruction found in {}; cannot observe its return", hook.func);
+            }
+            sites.extend(rets.into_iter().map(|off| (ret, off)));
+        }
+        for &pid in &pids {
+            for (prog, offset) in &sites {
+                let link = prog(&set.skel)
+                    .attach_uprobe(false, pid, &target.open_path, *offset as usize)
+                    .with_context(|| format!("{exe}: attaching a uprobe to {} at file offset {offset:#x}", hook.func))?;
+                set.links.push(link);
+            }
+        }
+        let label = match sites.len() - 1 {
+            0 => hook.func.to_string(),
+            n => format!("{}+ret({n})", hook.func),
+        };
+        set.probes.push(label);
+    }
+    Ok(set)
+}

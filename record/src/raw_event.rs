@@ -1,0 +1,142 @@
+//! The one boundary where the raw BPF record (`struct qt_event` in `bpf/event.h`, reaching Rust
+//! through the skeleton) becomes a Rust [`Event`]. Nothing else in `record` touches the raw type.
+
+use std::borrow::Cow;
+use std::mem::size_of;
+
+use quadtrace_schema::EventKind;
+
+use crate::skel::types::qt_event;
+
+/// Must match the `_Static_assert` in `bpf/event.h`.
+const RAW_EVENT_SIZE: usize = 296;
+const _: () = assert!(size_of::<qt_event>() == RAW_EVENT_SIZE);
+
+const F_TRUNCATED: u8 = 1;
+const F_ERROR: u8 = 2;
+const F_HAS_STATUS: u8 = 4;
+
+/// A decoded event. Strings borrow from the ring-buffer record when they are valid UTF-8.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event<'a> {
+    pub ts_ns: u64,
+    pub pid: u32,
+    pub tid: u32,
+    pub goid: u64,
+    pub kind: EventKind,
+    pub method: Cow<'a, str>,
+    pub host: Cow<'a, str>,
+    pub path: Cow<'a, str>,
+    pub listen_addr: Cow<'a, str>,
+    pub status: Option<i32>,
+    pub error: bool,
+    pub parent_goid: u64,
+    pub ctx: u64,
+    pub truncated: bool,
+}
+
+/// Why a ring-buffer record was skipped.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("record of {0} bytes, expected {RAW_EVENT_SIZE}")]
+    Size(usize),
+    #[error("unknown event kind {0}")]
+    Kind(u8),
+}
+
+/// Decodes one ring-buffer record; a malformed one is an error for the caller to count and skip.
+pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
+    if data.len() < RAW_EVENT_SIZE {
+        return Err(DecodeError::Size(data.len()));
+    }
+    // SAFETY: the length was checked above, `qt_event` is plain old data (integers and byte
+    // arrays, every bit pattern valid) and read_unaligned makes no alignment assumption.
+    let raw: qt_event = unsafe { std::ptr::read_unaligned(data.as_ptr().cast::<qt_event>()) };
+    let kind = EventKind::from_raw(raw.kind).ok_or(DecodeError::Kind(raw.kind))?;
+    // The strings are sliced out of `data` (not `raw`) so that they can borrow from it.
+    let text = |field_offset: usize, cap: usize, len: u16| -> Cow<'_, str> {
+        let len = usize::from(len).min(cap);
+        String::from_utf8_lossy(&data[field_offset..field_offset + len])
+    };
+    Ok(Event {
+        ts_ns: raw.ts_ns,
+        pid: raw.pid,
+        tid: raw.tid,
+        goid: raw.goid,
+        kind,
+        method: text(offset_of_method(), raw.method.len(), raw.method_len),
+        host: text(offset_of_host(), raw.host.len(), raw.host_len),
+        path: text(offset_of_path(), raw.path.len(), raw.path_len),
+        listen_addr: text(offset_of_addr(), raw.addr.len(), raw.addr_len),
+        status: (raw.flags & F_HAS_STATUS != 0).then_some(raw.status),
+        error: raw.flags & F_ERROR != 0,
+        parent_goid: raw.parent_goid,
+        ctx: raw.ctx,
+        truncated: raw.flags & F_TRUNCATED != 0,
+    })
+}
+
+fn offset_of_method() -> usize {
+    std::mem::offset_of!(qt_event, method)
+}
+fn offset_of_host() -> usize {
+    std::mem::offset_of!(qt_event, host)
+}
+fn offset_of_path() -> usize {
+    std::mem::offset_of!(qt_event, path)
+}
+fn offset_of_addr() -> usize {
+    std::mem::offset_of!(qt_event, addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_bytes(ev: &qt_event) -> Vec<u8> {
+        // SAFETY: qt_event is plain old data of exactly RAW_EVENT_SIZE bytes.
+        unsafe { std::slice::from_raw_parts((ev as *const qt_event).cast::<u8>(), RAW_EVENT_SIZE) }
+            .to_vec()
+    }
+
+    fn put(dst: &mut [i8], s: &str) -> u16 {
+        for (d, b) in dst.iter_mut().zip(s.bytes()) {
+            *d = b as i8;
+        }
+        s.len() as u16
+    }
+
+    #[test]
+    fn decodes_a_client_start() {
+        let mut raw = qt_event { ts_ns: 7, pid: 10, tid: 11, goid: 42, kind: 3, ctx: 0xc000, ..Default::default() };
+        raw.method_len = put(&mut raw.method, "GET");
+        raw.host_len = put(&mut raw.host, "0.0.0.0:9932");
+        raw.path_len = put(&mut raw.path, "/echo");
+        let bytes = raw_bytes(&raw);
+        let ev = decode(&bytes).expect("valid record");
+        assert_eq!(ev.kind, EventKind::ClientStart);
+        assert_eq!((ev.ts_ns, ev.pid, ev.tid, ev.goid, ev.ctx), (7, 10, 11, 42, 0xc000));
+        assert_eq!((&*ev.method, &*ev.host, &*ev.path, &*ev.listen_addr), ("GET", "0.0.0.0:9932", "/echo", ""));
+        assert_eq!(ev.status, None);
+        assert!(!ev.truncated && !ev.error);
+    }
+
+    #[test]
+    fn flags_status_and_error() {
+        let raw = qt_event { kind: 4, status: 503, flags: F_HAS_STATUS | F_ERROR | F_TRUNCATED, ..Default::default() };
+        let ev = decode(&raw_bytes(&raw)).expect("valid record");
+        assert_eq!(ev.status, Some(503));
+        assert!(ev.error && ev.truncated);
+    }
+
+    #[test]
+    fn malformed_records_are_errors_not_panics() {
+        assert_eq!(decode(&[0u8; 10]), Err(DecodeError::Size(10)));
+        assert_eq!(decode(&[0u8; RAW_EVENT_SIZE]), Err(DecodeError::Kind(0)));
+        let mut raw = qt_event { kind: 1, ..Default::default() };
+        raw.path_len = 9999; // longer than the buffer: clamped, not out of bounds
+        raw.path[0] = -1; // invalid UTF-8 is replaced, not rejected
+        let ev = decode(&raw_bytes(&raw)).expect("valid record");
+        assert_eq!(ev.path.chars().count(), 128);
+    }
+}

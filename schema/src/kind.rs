@@ -1,0 +1,92 @@
+//! Event kinds. The numeric values are shared with the BPF header (`bpf/event.h`) and are never
+//! renumbered; 0 is deliberately unused so that zeroed memory is never mistaken for an event.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// What a recorded event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum EventKind {
+    /// A server began handling a request (`net/http.serverHandler.ServeHTTP`).
+    ServerStart = 1,
+    /// A server finished a request (`net/http.(*response).finishRequest`).
+    ServerEnd = 2,
+    /// A client round trip began (`net/http.(*Transport).roundTrip`).
+    ClientStart = 3,
+    /// A client round trip returned (a `RET` of `(*Transport).roundTrip`).
+    ClientEnd = 4,
+    /// A goroutine was created (`runtime.newproc1`).
+    Spawn = 5,
+}
+
+impl EventKind {
+    /// Every kind, in numeric order.
+    pub const ALL: [EventKind; 5] = [
+        EventKind::ServerStart,
+        EventKind::ServerEnd,
+        EventKind::ClientStart,
+        EventKind::ClientEnd,
+        EventKind::Spawn,
+    ];
+
+    /// The value stored in the `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ServerStart => "server_start",
+            EventKind::ServerEnd => "server_end",
+            EventKind::ClientStart => "client_start",
+            EventKind::ClientEnd => "client_end",
+            EventKind::Spawn => "spawn",
+        }
+    }
+
+    /// The kind for a raw numeric value from BPF, if it is one.
+    pub fn from_raw(raw: u8) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| *k as u8 == raw)
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The string was not an event kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownKind(pub String);
+
+impl fmt::Display for UnknownKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown event kind {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownKind {}
+
+impl FromStr for EventKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EventKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownKind(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_values_round_trip_and_zero_is_not_a_kind() {
+        assert_eq!(EventKind::from_raw(0), None);
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::from_raw(k as u8), Some(k));
+            assert_eq!(k.as_str().parse::<EventKind>(), Ok(k));
+        }
+        assert!("bogus".parse::<EventKind>().is_err());
+    }
+}

@@ -1,0 +1,150 @@
+//! The quadtrace recording format: the contract between `record` and `analyze`.
+//!
+//! A recording is one standard Parquet file (zstd, dictionary-encoded strings) with one row per
+//! raw event, in the columns listed by [`COLUMNS`], and key-value metadata under the keys in
+//! [`meta`]. Any Parquet reader opens it; `analyze` checks [`meta::SCHEMA_VERSION`] first.
+//!
+//! Nothing here depends on Arrow, Parquet, libbpf or polars: both sides build their own typed
+//! view from [`COLUMNS`], so the column list lives in exactly one place.
+#![deny(missing_docs)]
+
+mod kind;
+pub mod meta;
+
+pub use kind::EventKind;
+
+/// Version of the recording format written by this build.
+///
+/// Bump it when a column changes meaning or type, or a required column is added; readers refuse
+/// files of a newer version rather than misreading them.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The logical type of a column, mapped to Arrow/Parquet types by each side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// Signed 64-bit integer.
+    Int64,
+    /// Signed 32-bit integer.
+    Int32,
+    /// UTF-8 string (dictionary-encoded in Parquet).
+    Utf8,
+    /// Boolean.
+    Bool,
+}
+
+/// One column of the event table.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// Column name in the Parquet file.
+    pub name: &'static str,
+    /// Logical type.
+    pub ty: ColumnType,
+    /// Whether the column may hold nulls (for kinds where it does not apply).
+    pub nullable: bool,
+    /// One-line description, rendered in `schema/README.md`.
+    pub doc: &'static str,
+}
+
+const fn col(name: &'static str, ty: ColumnType, nullable: bool, doc: &'static str) -> Column {
+    Column { name, ty, nullable, doc }
+}
+
+/// Column names, so that code refers to columns by constant rather than by string literal.
+pub mod columns {
+    /// See [`super::COLUMNS`].
+    pub const TS_NS: &str = "ts_ns";
+    /// See [`super::COLUMNS`].
+    pub const PID: &str = "pid";
+    /// See [`super::COLUMNS`].
+    pub const TID: &str = "tid";
+    /// See [`super::COLUMNS`].
+    pub const GOID: &str = "goid";
+    /// See [`super::COLUMNS`].
+    pub const KIND: &str = "kind";
+    /// See [`super::COLUMNS`].
+    pub const SERVICE: &str = "service";
+    /// See [`super::COLUMNS`].
+    pub const METHOD: &str = "method";
+    /// See [`super::COLUMNS`].
+    pub const HOST: &str = "host";
+    /// See [`super::COLUMNS`].
+    pub const PATH: &str = "path";
+    /// See [`super::COLUMNS`].
+    pub const LISTEN_ADDR: &str = "listen_addr";
+    /// See [`super::COLUMNS`].
+    pub const STATUS: &str = "status";
+    /// See [`super::COLUMNS`].
+    pub const ERROR: &str = "error";
+    /// See [`super::COLUMNS`].
+    pub const PARENT_GOID: &str = "parent_goid";
+    /// See [`super::COLUMNS`].
+    pub const CTX: &str = "ctx";
+    /// See [`super::COLUMNS`].
+    pub const TRUNCATED: &str = "truncated";
+}
+
+use ColumnType::{Bool, Int32, Int64, Utf8};
+
+/// Every column of a recording, in file order.
+pub const COLUMNS: &[Column] = &[
+    col(columns::TS_NS, Int64, false, "monotonic clock (CLOCK_MONOTONIC) in ns; wall time = `quadtrace.boot_wall_ns` + ts_ns"),
+    col(columns::PID, Int32, false, "process id (host pid namespace)"),
+    col(columns::TID, Int32, false, "thread id"),
+    col(columns::GOID, Int64, false, "goroutine id the event happened on; for `spawn`, the new goroutine"),
+    col(columns::KIND, Utf8, false, "event kind: `server_start`, `server_end`, `client_start`, `client_end`, `spawn`"),
+    col(columns::SERVICE, Utf8, false, "service name of the process (`--service`, else the executable's file name)"),
+    col(columns::METHOD, Utf8, true, "HTTP method (`server_start`, `client_start`)"),
+    col(columns::HOST, Utf8, true, "`server_start`: the request's Host header; `client_start`: the URL's `host[:port]` called"),
+    col(columns::PATH, Utf8, true, "URL path without query string (`server_start`, `client_start`)"),
+    col(columns::LISTEN_ADDR, Utf8, true, "`server_start`: the serving `http.Server`'s `Addr` (may be empty)"),
+    col(columns::STATUS, Int32, true, "HTTP status: written by the handler (`server_end`) or received (`client_end`, null on transport error)"),
+    col(columns::ERROR, Bool, true, "`client_end`: the round trip returned an error"),
+    col(columns::PARENT_GOID, Int64, true, "`spawn`: the goroutine that started `goid`"),
+    col(columns::CTX, Int64, true, "address of the request's `context.Context` (`server_start`, `client_start`); an identity, not a value"),
+    col(columns::TRUNCATED, Bool, false, "a string in this row was longer than its bound and was cut"),
+];
+
+/// Looks a column up by name.
+pub fn column(name: &str) -> Option<&'static Column> {
+    COLUMNS.iter().find(|c| c.name == name)
+}
+
+/// Renders the column table as Markdown (used to keep `schema/README.md` in sync).
+pub fn columns_markdown() -> String {
+    let mut out = String::from("| column | type | nullable | meaning |\n|---|---|---|---|\n");
+    for c in COLUMNS {
+        let ty = match c.ty {
+            Int64 => "int64",
+            Int32 => "int32",
+            Utf8 => "string",
+            Bool => "bool",
+        };
+        let nullable = if c.nullable { "yes" } else { "no" };
+        out.push_str(&format!("| `{}` | {ty} | {nullable} | {} |\n", c.name, c.doc));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_are_unique_and_found() {
+        for (i, c) in COLUMNS.iter().enumerate() {
+            assert!(COLUMNS[i + 1..].iter().all(|d| d.name != c.name), "duplicate {}", c.name);
+            assert_eq!(column(c.name).map(|d| d.name), Some(c.name));
+        }
+        assert!(column("nope").is_none());
+    }
+
+    #[test]
+    fn readme_lists_every_column() {
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(&columns_markdown()),
+            "schema/README.md is out of date; paste columns_markdown() into it:\n{}",
+            columns_markdown()
+        );
+    }
+}
