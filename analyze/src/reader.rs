@@ -407,12 +407,6 @@ mod tests {
 
     #[test]
     fn arrow_types_match_the_schema() {
-        let dict = ArrowDataType::Dictionary(
-            polars::prelude::IntegerType::Int32,
-            Box::new(ArrowDataType::Utf8),
-            false,
-        );
-        assert!(arrow_type_matches(&dict, ColumnType::Utf8));
         assert!(arrow_type_matches(&ArrowDataType::Utf8View, ColumnType::Utf8));
         assert!(arrow_type_matches(&ArrowDataType::Int64, ColumnType::Int64));
         assert!(!arrow_type_matches(&ArrowDataType::Int32, ColumnType::Int64));

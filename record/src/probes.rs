@@ -7,17 +7,20 @@ use std::mem::MaybeUninit;
 
 use anyhow::{bail, Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use libbpf_rs::{Link, OpenObject, Program};
+use libbpf_rs::{Link, OpenObject, ProgramMut};
 
 use crate::gobin::{GoBinary, Offsets};
 use crate::skel::{QuadtraceSkel, QuadtraceSkelBuilder};
 use crate::targets::Target;
 
+/// Picks one program out of the loaded skeleton.
+type ProgPick = for<'a> fn(&'a QuadtraceSkel<'static>) -> &'a ProgramMut<'static>;
+
 /// A Go function and the programs run at its entry and at each of its `RET`s.
 struct Hook {
     func: &'static str,
-    entry: fn(&QuadtraceSkel<'static>) -> &Program<'static>,
-    ret: Option<fn(&QuadtraceSkel<'static>) -> &Program<'static>>,
+    entry: ProgPick,
+    ret: Option<ProgPick>,
 }
 
 const SERVE_HTTP: &str = "net/http.serverHandler.ServeHTTP";

@@ -88,7 +88,7 @@ fn name_of(
         return Ok(None);
     };
     let name = dwarf.attr_string(unit, value)?;
-    Ok(Some(name.to_string_lossy()?.into_owned()))
+    Ok(Some(name.to_string_lossy().into_owned()))
 }
 
 /// Go writes `DW_AT_data_member_location` as a plain constant; a location expression (which

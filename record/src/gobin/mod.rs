@@ -1,0 +1,262 @@
+//! What `record` must know about a Go executable before attaching uprobes to it: its Go version
+//! (which decides the ABI), where its functions are, where each `RET` of a function is, and the
+//! struct field offsets the BPF programs read. Only amd64 ELF binaries of Go ≥1.17 (register
+//! ABI) are supported; everything comes from the file itself, never from the machine's `go`.
+
+mod buildinfo;
+mod dwarf;
+mod image;
+mod offsets;
+mod pclntab;
+mod rets;
+mod symbols;
+#[cfg(test)]
+mod testbin;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use object::{Architecture, BinaryFormat, Object, ObjectSection};
+
+pub use buildinfo::GoVersion;
+pub use offsets::{offsets_tsv_row, table_versions, Offsets, OffsetsSource, OFFSETS_TSV_HEADER};
+pub use symbols::{Function, SymbolSource};
+
+use image::{Image, Text};
+
+/// Why a binary cannot be traced. Every message names the binary and says what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum GoBinError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not an ELF file (a script, a Mach-O or PE binary, garbage).
+    #[error("{} is not an ELF executable ({reason})", path.display())]
+    NotElf { path: PathBuf, reason: String },
+    /// An ELF file for another architecture.
+    #[error("{} is built for {arch}; only amd64 (x86-64) Go binaries are supported", path.display())]
+    NotAmd64 { path: PathBuf, arch: String },
+    /// An ELF file that is not a Go program.
+    #[error("{} is not a Go binary (no .go.buildinfo section)", path.display())]
+    NotGo { path: PathBuf },
+    /// `.go.buildinfo` exists but cannot be read.
+    #[error("{}: cannot read the Go version from .go.buildinfo: {reason}", path.display())]
+    BuildInfo { path: PathBuf, reason: String },
+    /// Go ≤1.16 passes arguments on the stack and keeps `g` in TLS; the probes read registers.
+    #[error(
+        "{} was built with {version}: Go ≤1.16 uses the stack ABI, which is not supported yet \
+         (Go ≥1.17 required)",
+        path.display()
+    )]
+    StackAbi { path: PathBuf, version: GoVersion },
+    /// Neither `.symtab` nor `.gopclntab` yields the functions.
+    #[error("{}: cannot list functions: {reason}", path.display())]
+    Symbols { path: PathBuf, reason: String },
+    /// The DWARF sections exist but cannot be parsed.
+    #[error("{}: {reason}", path.display())]
+    Dwarf { path: PathBuf, reason: String },
+    /// DWARF lacks a struct the probes need (e.g. a program that does not use net/http).
+    #[error("{}: DWARF has no struct type {structure} (does the program use that package?)", path.display())]
+    MissingStruct { path: PathBuf, structure: String },
+    /// DWARF has the struct but not the field.
+    #[error("{}: DWARF struct {structure} has no field {field}", path.display())]
+    MissingField {
+        path: PathBuf,
+        structure: String,
+        field: String,
+    },
+    /// No DWARF, and the generated table has no row for this Go version.
+    #[error(
+        "{}: no DWARF and no offsets for Go {}.{} ({version}) in record/offsets/offsets.tsv; \
+         run `scripts/gen-offsets.sh {}.{}` to add them",
+        path.display(), version.major, version.minor, version.major, version.minor
+    )]
+    UnknownOffsets { path: PathBuf, version: GoVersion },
+    /// The embedded table is malformed: a build problem, not the binary's.
+    #[error("the built-in offsets table is malformed: {reason}")]
+    OffsetsTable { reason: String },
+    /// A function's bytes are not all inside an executable segment of the file.
+    #[error("{}: function {function} at {addr:#x} (+{size:#x}) is outside the executable segments", path.display())]
+    OutsideText {
+        path: PathBuf,
+        function: String,
+        addr: u64,
+        size: u64,
+    },
+    /// Disassembly found no `RET`, so return events could not be observed.
+    #[error("{}: no RET instruction found in {function}", path.display())]
+    NoRet { path: PathBuf, function: String },
+}
+
+/// A Go executable, opened and indexed; the file is not kept open.
+#[derive(Debug, Clone)]
+pub struct GoBinary {
+    /// The path it was opened from.
+    pub path: PathBuf,
+    /// From `.go.buildinfo`.
+    pub version: GoVersion,
+    /// The Go build ID (`.note.go.buildid`), else the GNU build ID in hex.
+    pub build_id: Option<String>,
+    /// Struct field offsets for the probes.
+    pub offsets: Offsets,
+    /// Whether `offsets` came from DWARF or the table.
+    pub offsets_source: OffsetsSource,
+    /// Whether functions came from `.symtab` or `.gopclntab`.
+    pub symbol_source: SymbolSource,
+    functions: HashMap<String, Function>,
+    text: Text,
+}
+
+impl GoBinary {
+    /// Reads and indexes the binary at `path`.
+    pub fn open(path: &Path) -> Result<GoBinary, GoBinError> {
+        let owned = || path.to_path_buf();
+        let data = std::fs::read(path).map_err(|source| GoBinError::Read { path: owned(), source })?;
+        let file = object::File::parse(&*data).map_err(|e| GoBinError::NotElf {
+            path: owned(),
+            reason: e.to_string(),
+        })?;
+        if file.format() != BinaryFormat::Elf {
+            let reason = format!("{:?} format", file.format());
+            return Err(GoBinError::NotElf { path: owned(), reason });
+        }
+        if file.architecture() != Architecture::X86_64 {
+            let arch = format!("{:?}", file.architecture());
+            return Err(GoBinError::NotAmd64 { path: owned(), arch });
+        }
+        let image = Image::new(&file, &data);
+
+        let section = file
+            .section_by_name(".go.buildinfo")
+            .ok_or_else(|| GoBinError::NotGo { path: owned() })?;
+        let bad_buildinfo = |reason: String| GoBinError::BuildInfo { path: owned(), reason };
+        let bytes = section.data().map_err(|e| bad_buildinfo(e.to_string()))?;
+        let raw = buildinfo::read_version(bytes, &image).map_err(bad_buildinfo)?;
+        let version = GoVersion::parse(&raw)
+            .ok_or_else(|| bad_buildinfo(format!("unrecognised version string {raw:?}")))?;
+        if !version.at_least(1, 17) {
+            return Err(GoBinError::StackAbi { path: owned(), version });
+        }
+
+        let (raw_funcs, symbol_source) = match symbols::from_symtab(&file) {
+            Some(funcs) => (funcs, SymbolSource::Symtab),
+            None => {
+                let funcs = symbols::from_pclntab(&file)
+                    .map_err(|reason| GoBinError::Symbols { path: owned(), reason })?;
+                (funcs, SymbolSource::Pclntab)
+            }
+        };
+        let functions = symbols::index(raw_funcs, &image);
+        let (offsets, offsets_source) = offsets::resolve(path, &file, &version)?;
+
+        Ok(GoBinary {
+            path: owned(),
+            build_id: buildinfo::build_id(&file),
+            version,
+            offsets,
+            offsets_source,
+            symbol_source,
+            functions,
+            text: Text::copy_from(&image),
+        })
+    }
+
+    /// The function with this exact Go symbol name, e.g. `net/http.serverHandler.ServeHTTP`.
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        self.functions.get(name)
+    }
+
+    /// Every indexed function, in no particular order.
+    pub fn functions(&self) -> impl Iterator<Item = &Function> {
+        self.functions.values()
+    }
+
+    /// File offsets of every `RET` in `f`: where return uprobes go.
+    pub fn ret_offsets(&self, f: &Function) -> Result<Vec<u64>, GoBinError> {
+        let outside = || GoBinError::OutsideText {
+            path: self.path.clone(),
+            function: f.name.clone(),
+            addr: f.addr,
+            size: f.size,
+        };
+        let code = self.text.bytes(f.addr, f.size).ok_or_else(outside)?;
+        let offsets = rets::ret_addrs(code, f.addr)
+            .into_iter()
+            .map(|addr| self.text.file_offset(addr).ok_or_else(outside))
+            .collect::<Result<Vec<u64>, GoBinError>>()?;
+        if offsets.is_empty() {
+            return Err(GoBinError::NoRet {
+                path: self.path.clone(),
+                function: f.name.clone(),
+            });
+        }
+        Ok(offsets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_go_elf_is_rejected_by_name() {
+        let path = Path::new("/bin/ls");
+        match GoBinary::open(path) {
+            Err(e @ GoBinError::NotGo { .. }) => {
+                assert_eq!(e.to_string(), "/bin/ls is not a Go binary (no .go.buildinfo section)");
+            }
+            other => panic!("expected NotGo, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_elf_and_missing_files_are_rejected() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = dir.path().join("run.sh");
+        std::fs::write(&script, "#!/bin/sh\necho hi\n").expect("write script");
+        let err = GoBinary::open(&script).expect_err("a script is not ELF");
+        assert!(matches!(err, GoBinError::NotElf { .. }), "{err:?}");
+        assert!(err.to_string().starts_with(&format!("{} is not an ELF", script.display())));
+        let missing = dir.path().join("nope");
+        let err = GoBinary::open(&missing).expect_err("missing file");
+        assert!(matches!(err, GoBinError::Read { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn opens_probe_with_version_build_id_and_sources() {
+        for probe in testbin::ProbeBuild::all() {
+            let out = std::process::Command::new(&probe.go).arg("version").output();
+            let go_version = String::from_utf8_lossy(&out.expect("go version").stdout).to_string();
+            for path in [&probe.full, &probe.stripped] {
+                let bin = GoBinary::open(path).unwrap_or_else(|e| panic!("{e}"));
+                // `go version` prints "go version go1.19.8 linux/amd64".
+                assert!(go_version.contains(&format!("{} ", bin.version.raw)), "{go_version}");
+                let id = bin.build_id.as_deref().expect("Go writes a build ID");
+                assert_eq!(id.split('/').count(), 4, "{id}");
+                assert!(bin.function("main.main").is_some());
+                assert!(bin.function("no.such.function").is_none());
+            }
+            let full = GoBinary::open(&probe.full).expect("open");
+            let stripped = GoBinary::open(&probe.stripped).expect("open");
+            assert_eq!(full.symbol_source, SymbolSource::Symtab);
+            assert_eq!(stripped.symbol_source, SymbolSource::Pclntab);
+            assert_eq!(full.offsets_source, OffsetsSource::Dwarf);
+            assert_eq!(stripped.offsets_source, OffsetsSource::Table);
+        }
+    }
+
+    #[test]
+    fn unknown_offsets_error_says_how_to_fix() {
+        let version = GoVersion::parse("go1.99.1").expect("parses");
+        let err = GoBinError::UnknownOffsets {
+            path: PathBuf::from("/srv/app"),
+            version,
+        };
+        let msg = err.to_string();
+        assert!(msg.contains("Go 1.99 (go1.99.1)") && msg.contains("scripts/gen-offsets.sh 1.99"), "{msg}");
+    }
+}
