@@ -109,9 +109,7 @@ impl CalleeNamer {
     /// The callee name for a call to `host` from `machine`: the serving service's name, else
     /// the address as written.
     pub fn name(&self, machine: &str, host: &str) -> String {
-        self.service_for(machine, host)
-            .unwrap_or(host)
-            .to_owned()
+        self.service_for(machine, host).unwrap_or(host).to_owned()
     }
 }
 
@@ -240,7 +238,11 @@ mod tests {
     #[test]
     fn the_best_fit_wins_and_ties_stay_unnamed() {
         let n = namer(&[("a", ":8080", "svc-a"), ("b", ":8080", "svc-b")]);
-        assert_eq!(n.name("a", "x:8080"), "svc-a", "same machine beats elsewhere");
+        assert_eq!(
+            n.name("a", "x:8080"),
+            "svc-a",
+            "same machine beats elsewhere"
+        );
         assert_eq!(n.name("c", "x:8080"), "x:8080", "two services fit equally");
         assert_eq!(n.name("c", "b:8080"), "svc-b", "the machine's own name");
         assert_eq!(n.name("c", "b.cluster.local:8080"), "svc-b");

@@ -20,6 +20,9 @@ EXAMPLES:
 
 /// Reconstructs service quadruples [caller, caller_func, callee, callee_func] from quadtrace
 /// recordings, offline.
+///
+/// Recordings are Parquet files written by `record`; several (e.g. one per host) are analyzed
+/// together, so that a call from one service is matched with the service that served it.
 #[derive(Debug, Parser)]
 #[command(name = "analyze", version, after_help = EXAMPLES)]
 pub struct Cli {
@@ -31,8 +34,12 @@ pub struct Cli {
 /// A subcommand.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Counts the quadruples [caller, caller_func, callee, callee_func] ("none" where a request
-    /// called nothing downstream, or a call was made outside any request).
+    /// Counts service quadruples [caller, caller_func, callee, callee_func].
+    ///
+    /// Each server request yields one quadruple per client call made for it, or
+    /// [service, path, none, none] when it called nothing downstream; a call made outside any
+    /// request yields [service, none, callee, path]. The callee is the service that served the
+    /// called address when one of the recordings saw it, else the address as written.
     #[command(after_help = EXAMPLES)]
     Quads(QuadsArgs),
 }

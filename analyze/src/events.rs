@@ -8,11 +8,11 @@ use std::collections::HashMap;
 
 use quadtrace_schema::EventKind;
 
-/// An interned string: an index into [`EventLog::strings`].
+/// An interned string; [`EventLog::str`] gives it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sym(u32);
 
-/// A process: an index into [`EventLog::processes`].
+/// A process; [`EventLog::process_info`] describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProcId(u32);
 
@@ -232,7 +232,11 @@ mod tests {
         assert_eq!(log.str(b), "b");
         let p = log.process("h1", 7);
         assert_eq!(log.process("h1", 7), p);
-        assert_ne!(log.process("h2", 7), p, "same pid on another host is another process");
+        assert_ne!(
+            log.process("h2", 7),
+            p,
+            "same pid on another host is another process"
+        );
         assert_eq!(log.process_info(p).map(|p| p.pid), Some(7));
     }
 }

@@ -136,7 +136,10 @@ mod tests {
         let mut l = Lineage::new();
         l.spawn(p, 1, 2, 10, Some(RequestId(3)));
         l.spawn(p, 2, 3, 20, None);
-        assert_eq!(l.inherited(p, 3, 30).map(|i| (i.request, i.depth)), Some((RequestId(3), 2)));
+        assert_eq!(
+            l.inherited(p, 3, 30).map(|i| (i.request, i.depth)),
+            Some((RequestId(3), 2))
+        );
     }
 
     #[test]

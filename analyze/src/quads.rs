@@ -201,7 +201,13 @@ mod tests {
             quads(b),
             vec![
                 q("http_demo", Some("/echo"), None, None, 1),
-                q("http_demo", Some("/handle"), Some("http_demo"), Some("/echo"), 1),
+                q(
+                    "http_demo",
+                    Some("/handle"),
+                    Some("http_demo"),
+                    Some("/echo"),
+                    1
+                ),
             ]
         );
     }

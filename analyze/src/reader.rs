@@ -207,10 +207,7 @@ pub fn read_recording(
     Ok(metadata)
 }
 
-fn read_metadata(
-    path: &Path,
-    reader: &mut ParquetReader<File>,
-) -> Result<Metadata, ReadError> {
+fn read_metadata(path: &Path, reader: &mut ParquetReader<File>) -> Result<Metadata, ReadError> {
     let footer = reader.get_metadata().map_err(|e| ReadError::NotParquet {
         path: path.to_owned(),
         reason: one_line(&e),
@@ -259,9 +256,22 @@ fn check_column(path: &Path, name: &'static str, schema: &ArrowSchema) -> Result
     Err(ReadError::WrongType {
         path: path.to_owned(),
         column: name,
-        found: format!("{:?}", field.dtype),
+        found: arrow_type_name(&field.dtype),
         expected: type_name(expected),
     })
+}
+
+/// The schema's name for an Arrow type where it has one, so that "found" reads like "expected".
+fn arrow_type_name(dtype: &ArrowDataType) -> String {
+    let ours = [
+        ColumnType::Int64,
+        ColumnType::Int32,
+        ColumnType::Utf8,
+        ColumnType::Bool,
+    ]
+    .into_iter()
+    .find(|ty| arrow_type_matches(dtype, *ty));
+    ours.map_or_else(|| format!("{dtype:?}"), |ty| type_name(ty).to_owned())
 }
 
 fn arrow_type_matches(dtype: &ArrowDataType, expected: ColumnType) -> bool {
@@ -293,7 +303,10 @@ fn type_name(ty: ColumnType) -> &'static str {
 
 /// Polars errors may span lines; a one-line message reads better after `error: FILE:`.
 fn one_line(e: &PolarsError) -> String {
-    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn data_error(path: &Path, e: &PolarsError) -> ReadError {
@@ -311,12 +324,10 @@ struct Columns<'a> {
 
 impl<'a> Columns<'a> {
     fn get(&self, name: &'static str) -> Result<&'a Column, ReadError> {
-        self.df
-            .column(name)
-            .map_err(|_| ReadError::MissingColumn {
-                path: self.path.to_owned(),
-                column: name,
-            })
+        self.df.column(name).map_err(|_| ReadError::MissingColumn {
+            path: self.path.to_owned(),
+            column: name,
+        })
     }
 
     fn wrong(&self, name: &'static str, col: &Column) -> ReadError {
@@ -407,9 +418,15 @@ mod tests {
 
     #[test]
     fn arrow_types_match_the_schema() {
-        assert!(arrow_type_matches(&ArrowDataType::Utf8View, ColumnType::Utf8));
+        assert!(arrow_type_matches(
+            &ArrowDataType::Utf8View,
+            ColumnType::Utf8
+        ));
         assert!(arrow_type_matches(&ArrowDataType::Int64, ColumnType::Int64));
-        assert!(!arrow_type_matches(&ArrowDataType::Int32, ColumnType::Int64));
+        assert!(!arrow_type_matches(
+            &ArrowDataType::Int32,
+            ColumnType::Int64
+        ));
         assert!(!arrow_type_matches(&ArrowDataType::Int64, ColumnType::Utf8));
     }
 

@@ -76,10 +76,7 @@ impl Requests {
 
     /// The innermost request open on the goroutine right now.
     pub fn innermost(&self, proc: ProcId, goid: i64) -> Option<RequestId> {
-        self.open
-            .get(&(proc, goid))
-            .and_then(|s| s.last())
-            .copied()
+        self.open.get(&(proc, goid)).and_then(|s| s.last()).copied()
     }
 
     /// The request behind `id`.
