@@ -34,7 +34,12 @@ pub struct Args {
     pub exes: Vec<PathBuf>,
 
     /// Output Parquet file (written as FILE.inprogress until complete).
-    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "quadtrace.parquet")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "quadtrace.parquet"
+    )]
     pub output: PathBuf,
 
     /// Stop after this many seconds (default: until Ctrl-C, SIGTERM or every target exits).
@@ -72,7 +77,9 @@ impl Args {
             bail!("nothing to record: give -p PID or --exe PATH (see --help)");
         }
         let duration = match self.duration {
-            Some(s) if !(s.is_finite() && s > 0.0) => bail!("--duration must be a positive number of seconds, got {s}"),
+            Some(s) if !(s.is_finite() && s > 0.0) => {
+                bail!("--duration must be a positive number of seconds, got {s}")
+            }
             Some(s) => Some(Duration::from_secs_f64(s)),
             None => None,
         };
@@ -84,7 +91,14 @@ impl Args {
         if self.output.as_os_str().is_empty() || self.output.is_dir() {
             bail!("-o {}: give a file name", self.output.display());
         }
-        Ok(Config { pids: self.pids, exes: self.exes, output: self.output, duration, service: self.service, live: self.live })
+        Ok(Config {
+            pids: self.pids,
+            exes: self.exes,
+            output: self.output,
+            duration,
+            service: self.service,
+            live: self.live,
+        })
     }
 }
 
@@ -98,7 +112,8 @@ mod tests {
 
     #[test]
     fn validates_arguments() {
-        let c = parse(&["-p", "1", "-p", "2", "-o", "x.parquet", "--duration", "1.5"]).expect("valid");
+        let c =
+            parse(&["-p", "1", "-p", "2", "-o", "x.parquet", "--duration", "1.5"]).expect("valid");
         assert_eq!(c.pids, vec![1, 2]);
         assert_eq!(c.duration, Some(Duration::from_millis(1500)));
         assert!(parse(&[]).is_err());

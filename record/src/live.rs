@@ -41,11 +41,19 @@ impl LivePrinter {
             return Some(key);
         }
         let owner = *self.spawned_in.get(&key)?;
-        self.open.get(&owner).is_some_and(|s| !s.is_empty()).then_some(owner)
+        self.open
+            .get(&owner)
+            .is_some_and(|s| !s.is_empty())
+            .then_some(owner)
     }
 
     /// Feeds one event; writes finished requests to `out`.
-    pub fn on_event(&mut self, ev: &Event<'_>, service: &str, out: &mut impl Write) -> std::io::Result<()> {
+    pub fn on_event(
+        &mut self,
+        ev: &Event<'_>,
+        service: &str,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
         let key = (ev.pid, ev.goid);
         match ev.kind {
             EventKind::ServerStart => self.open.entry(key).or_default().push(OpenRequest {
@@ -56,8 +64,16 @@ impl LivePrinter {
             EventKind::ClientStart => {
                 if let Some(owner) = self.owner(key) {
                     if let Some(req) = self.open.get_mut(&owner).and_then(|s| s.last_mut()) {
-                        let method = if ev.method.is_empty() { "GET" } else { &ev.method };
-                        req.callees.push(Callee { method: method.to_string(), host: ev.host.to_string(), path: ev.path.to_string() });
+                        let method = if ev.method.is_empty() {
+                            "GET"
+                        } else {
+                            &ev.method
+                        };
+                        req.callees.push(Callee {
+                            method: method.to_string(),
+                            host: ev.host.to_string(),
+                            path: ev.path.to_string(),
+                        });
                     }
                 }
             }
@@ -70,8 +86,12 @@ impl LivePrinter {
                 }
             }
             EventKind::ServerEnd => {
-                let Some(stack) = self.open.get_mut(&key) else { return Ok(()) };
-                let Some(req) = stack.pop() else { return Ok(()) };
+                let Some(stack) = self.open.get_mut(&key) else {
+                    return Ok(());
+                };
+                let Some(req) = stack.pop() else {
+                    return Ok(());
+                };
                 if stack.is_empty() {
                     self.open.remove(&key);
                 }
@@ -89,7 +109,11 @@ fn print_request(req: &OpenRequest, out: &mut impl Write) -> std::io::Result<()>
         write!(out, "{caller}callee: none\n\n")?;
     }
     for c in &req.callees {
-        write!(out, "{caller}callee:\n  method: {}\n  host: {}\n  url: {}\n\n", c.method, c.host, c.path)?;
+        write!(
+            out,
+            "{caller}callee:\n  method: {}\n  host: {}\n  url: {}\n\n",
+            c.method, c.host, c.path
+        )?;
     }
     out.flush()
 }

@@ -31,12 +31,24 @@ fn main() -> ExitCode {
 fn run(args: cli::Args) -> anyhow::Result<()> {
     if let Some(bin) = &args.print_offsets {
         let bin = gobin::GoBinary::open(bin)?;
+        // The table is generated from these rows: a row read back from the table itself would
+        // only copy it, so only offsets read from DWARF are printed.
+        if bin.offsets_source != gobin::OffsetsSource::Dwarf {
+            anyhow::bail!(
+                "{} has no DWARF; build it without -ldflags=-s -w to read its offsets",
+                bin.path.display()
+            );
+        }
         println!("{}", gobin::offsets_tsv_row(&bin));
         return Ok(());
     }
     let cfg = args.into_config()?;
     let out = session::run(&cfg)?;
-    let per_event = if out.counts.total() > 0 { out.bytes as f64 / out.counts.total() as f64 } else { 0.0 };
+    let per_event = if out.counts.total() > 0 {
+        out.bytes as f64 / out.counts.total() as f64
+    } else {
+        0.0
+    };
     eprintln!(
         "record: {}; wrote {} events to {} ({} bytes, {per_event:.1} bytes/event)\n{}",
         out.reason,

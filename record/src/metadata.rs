@@ -24,7 +24,11 @@ fn uname() -> (String, String) {
         return (String::new(), String::new());
     }
     let field = |f: &[libc::c_char]| {
-        let bytes: Vec<u8> = f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
         String::from_utf8_lossy(&bytes).into_owned()
     };
     (field(&u.nodename), field(&u.release))
@@ -32,7 +36,10 @@ fn uname() -> (String, String) {
 
 /// Nanoseconds since boot on CLOCK_MONOTONIC, the clock of `bpf_ktime_get_ns`.
 pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes into the timespec we own.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -40,7 +47,10 @@ pub fn monotonic_ns() -> u64 {
 
 /// Wall-clock ns of monotonic time zero, so `ts_ns` can be shown as a date.
 fn boot_wall_ns() -> u64 {
-    let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
     wall.saturating_sub(monotonic_ns())
 }
 
@@ -52,9 +62,14 @@ fn offsets_source(s: OffsetsSource) -> &'static str {
 }
 
 /// Builds every metadata key for a finished recording.
-pub fn build(targets: &[TargetInfo<'_>], counts: &Counts, time_range: (u64, u64)) -> Vec<(String, String)> {
+pub fn build(
+    targets: &[TargetInfo<'_>],
+    counts: &Counts,
+    time_range: (u64, u64),
+) -> Vec<(String, String)> {
     let (hostname, kernel) = uname();
-    let joined = |f: &dyn Fn(&TargetInfo<'_>) -> String| targets.iter().map(f).collect::<Vec<_>>().join(",");
+    let joined =
+        |f: &dyn Fn(&TargetInfo<'_>) -> String| targets.iter().map(f).collect::<Vec<_>>().join(",");
     let targets_json: Vec<serde_json::Value> = targets
         .iter()
         .map(|t| {
@@ -68,21 +83,48 @@ pub fn build(targets: &[TargetInfo<'_>], counts: &Counts, time_range: (u64, u64)
             })
         })
         .collect();
-    let probes: BTreeSet<&str> = targets.iter().flat_map(|t| t.probes.iter().map(String::as_str)).collect();
+    let probes: BTreeSet<&str> = targets
+        .iter()
+        .flat_map(|t| t.probes.iter().map(String::as_str))
+        .collect();
     vec![
-        (meta::SCHEMA_VERSION, quadtrace_schema::SCHEMA_VERSION.to_string()),
-        (meta::RECORDER_VERSION, env!("CARGO_PKG_VERSION").to_string()),
+        (
+            meta::SCHEMA_VERSION,
+            quadtrace_schema::SCHEMA_VERSION.to_string(),
+        ),
+        (
+            meta::RECORDER_VERSION,
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
         (meta::HOSTNAME, hostname),
         (meta::KERNEL, kernel),
         (meta::BOOT_WALL_NS, boot_wall_ns().to_string()),
-        (meta::TIME_RANGE_NS, format!("{} {}", time_range.0, time_range.1)),
-        (meta::TARGETS, serde_json::Value::Array(targets_json).to_string()),
-        (meta::TARGET_BINARY, joined(&|t| t.target.exe.display().to_string())),
-        (meta::BUILD_ID, joined(&|t| t.binary.build_id.clone().unwrap_or_default())),
+        (
+            meta::TIME_RANGE_NS,
+            format!("{} {}", time_range.0, time_range.1),
+        ),
+        (
+            meta::TARGETS,
+            serde_json::Value::Array(targets_json).to_string(),
+        ),
+        (
+            meta::TARGET_BINARY,
+            joined(&|t| t.target.exe.display().to_string()),
+        ),
+        (
+            meta::BUILD_ID,
+            joined(&|t| t.binary.build_id.clone().unwrap_or_default()),
+        ),
         (meta::GO_VERSION, joined(&|t| t.binary.version.raw.clone())),
         (meta::SERVICE, joined(&|t| t.target.service.clone())),
-        (meta::PROBES, probes.into_iter().collect::<Vec<_>>().join(",")),
-        (meta::OFFSETS_SOURCE, joined(&|t| offsets_source(t.binary.offsets_source).to_string())),
+        (
+            meta::PROBES,
+            probes.into_iter().collect::<Vec<_>>().join(","),
+        ),
+        (
+            meta::OFFSETS_SOURCE,
+            joined(&|t| offsets_source(t.binary.offsets_source).to_string()),
+        ),
         (meta::LOST_EVENTS, counts.lost_json()),
         (meta::LOST_TOTAL, counts.lost().to_string()),
         (meta::MALFORMED, counts.malformed.to_string()),

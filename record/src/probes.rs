@@ -29,10 +29,26 @@ const NEWPROC1: &str = "runtime.newproc1";
 
 fn hooks() -> [Hook; 4] {
     [
-        Hook { func: SERVE_HTTP, entry: |s| &s.progs.server_start, ret: None },
-        Hook { func: "net/http.(*response).finishRequest", entry: |s| &s.progs.server_end, ret: None },
-        Hook { func: ROUND_TRIP, entry: |s| &s.progs.client_start, ret: Some(|s| &s.progs.client_end) },
-        Hook { func: NEWPROC1, entry: |s| &s.progs.spawn_enter, ret: Some(|s| &s.progs.spawn_return) },
+        Hook {
+            func: SERVE_HTTP,
+            entry: |s| &s.progs.server_start,
+            ret: None,
+        },
+        Hook {
+            func: "net/http.(*response).finishRequest",
+            entry: |s| &s.progs.server_end,
+            ret: None,
+        },
+        Hook {
+            func: ROUND_TRIP,
+            entry: |s| &s.progs.client_start,
+            ret: Some(|s| &s.progs.client_end),
+        },
+        Hook {
+            func: NEWPROC1,
+            entry: |s| &s.progs.spawn_enter,
+            ret: Some(|s| &s.progs.spawn_return),
+        },
     ]
 }
 
@@ -89,26 +105,47 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary) -> Result<ProbeSet> {
     // The skeleton borrows its object storage for as long as it lives; record keeps every probe
     // set until it exits, so leaking one small allocation per binary is the simple, sound choice.
     let storage: &'static mut MaybeUninit<OpenObject> = Box::leak(Box::new(MaybeUninit::uninit()));
-    let mut open = QuadtraceSkelBuilder::default().open(storage).context("opening the BPF object")?;
-    let rodata = open.maps.rodata_data.as_deref_mut().context("BPF object has no .rodata")?;
+    let mut open = QuadtraceSkelBuilder::default()
+        .open(storage)
+        .context("opening the BPF object")?;
+    let rodata = open
+        .maps
+        .rodata_data
+        .as_deref_mut()
+        .context("BPF object has no .rodata")?;
     set_offsets(rodata, &bin.offsets);
-    let skel = open.load().context("loading the BPF programs into the kernel")?;
+    let skel = open
+        .load()
+        .context("loading the BPF programs into the kernel")?;
 
     let pids: Vec<i32> = match &target.pids {
         Some(p) => p.iter().map(|&p| p as i32).collect(),
         None => vec![-1],
     };
-    let mut set = ProbeSet { skel, links: Vec::new(), probes: Vec::new(), missing: Vec::new() };
+    let mut set = ProbeSet {
+        skel,
+        links: Vec::new(),
+        probes: Vec::new(),
+        missing: Vec::new(),
+    };
     for hook in hooks() {
         let Some(func) = bin.function(hook.func) else {
             set.missing.push(hook.func);
             continue;
         };
-        let mut sites = vec![(hook.entry, func.file_offset)];
+        let entry = bin
+            .entry_offset(func)
+            .with_context(|| format!("{exe}: finding the entry of {}", hook.func))?;
+        let mut sites = vec![(hook.entry, entry)];
         if let Some(ret) = hook.ret {
-            let rets = bin.ret_offsets(func).with_context(|| format!("{exe}: finding the RETs of {}", hook.func))?;
+            let rets = bin
+                .ret_offsets(func)
+                .with_context(|| format!("{exe}: finding the RETs of {}", hook.func))?;
             if rets.is_empty() {
-                bail!("{exe}: no RET instruction found in {}; cannot observe its return", hook.func);
+                bail!(
+                    "{exe}: no RET instruction found in {}; cannot observe its return",
+                    hook.func
+                );
             }
             sites.extend(rets.into_iter().map(|off| (ret, off)));
         }
@@ -116,7 +153,12 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary) -> Result<ProbeSet> {
             for (prog, offset) in &sites {
                 let link = prog(&set.skel)
                     .attach_uprobe(false, pid, &target.open_path, *offset as usize)
-                    .with_context(|| format!("{exe}: attaching a uprobe to {} at file offset {offset:#x}", hook.func))?;
+                    .with_context(|| {
+                        format!(
+                            "{exe}: attaching a uprobe to {} at file offset {offset:#x}",
+                            hook.func
+                        )
+                    })?;
                 set.links.push(link);
             }
         }

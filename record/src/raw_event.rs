@@ -108,23 +108,43 @@ mod tests {
 
     #[test]
     fn decodes_a_client_start() {
-        let mut raw = qt_event { ts_ns: 7, pid: 10, tid: 11, goid: 42, kind: 3, ctx: 0xc000, ..Default::default() };
+        let mut raw = qt_event {
+            ts_ns: 7,
+            pid: 10,
+            tid: 11,
+            goid: 42,
+            kind: 3,
+            ctx: 0xc000,
+            ..Default::default()
+        };
         raw.method_len = put(&mut raw.method, "GET");
         raw.host_len = put(&mut raw.host, "0.0.0.0:9932");
         raw.path_len = put(&mut raw.path, "/echo");
         let bytes = raw_bytes(&raw);
         let ev = decode(&bytes).expect("valid record");
         assert_eq!(ev.kind, EventKind::ClientStart);
-        assert_eq!((ev.ts_ns, ev.pid, ev.tid, ev.goid, ev.ctx), (7, 10, 11, 42, 0xc000));
-        assert_eq!((&*ev.method, &*ev.host, &*ev.path, &*ev.listen_addr), ("GET", "0.0.0.0:9932", "/echo", ""));
+        assert_eq!(
+            (ev.ts_ns, ev.pid, ev.tid, ev.goid, ev.ctx),
+            (7, 10, 11, 42, 0xc000)
+        );
+        assert_eq!(
+            (&*ev.method, &*ev.host, &*ev.path, &*ev.listen_addr),
+            ("GET", "0.0.0.0:9932", "/echo", "")
+        );
         assert_eq!(ev.status, None);
         assert!(!ev.truncated && !ev.error);
     }
 
     #[test]
     fn flags_status_and_error() {
-        let raw = qt_event { kind: 4, status: 503, flags: F_HAS_STATUS | F_ERROR | F_TRUNCATED, ..Default::default() };
-        let ev = decode(&raw_bytes(&raw)).expect("valid record");
+        let raw = qt_event {
+            kind: 4,
+            status: 503,
+            flags: F_HAS_STATUS | F_ERROR | F_TRUNCATED,
+            ..Default::default()
+        };
+        let bytes = raw_bytes(&raw);
+        let ev = decode(&bytes).expect("valid record");
         assert_eq!(ev.status, Some(503));
         assert!(ev.error && ev.truncated);
     }
@@ -133,10 +153,14 @@ mod tests {
     fn malformed_records_are_errors_not_panics() {
         assert_eq!(decode(&[0u8; 10]), Err(DecodeError::Size(10)));
         assert_eq!(decode(&[0u8; RAW_EVENT_SIZE]), Err(DecodeError::Kind(0)));
-        let mut raw = qt_event { kind: 1, ..Default::default() };
+        let mut raw = qt_event {
+            kind: 1,
+            ..Default::default()
+        };
         raw.path_len = 9999; // longer than the buffer: clamped, not out of bounds
         raw.path[0] = -1; // invalid UTF-8 is replaced, not rejected
-        let ev = decode(&raw_bytes(&raw)).expect("valid record");
+        let bytes = raw_bytes(&raw);
+        let ev = decode(&bytes).expect("valid record");
         assert_eq!(ev.path.chars().count(), 128);
     }
 }

@@ -83,7 +83,10 @@ impl Sink {
         }
         if let Some(live) = self.live.as_mut() {
             // A closed stdout (e.g. `| head`) ends the live view, not the recording.
-            if live.on_event(&ev, service, &mut std::io::stdout().lock()).is_err() {
+            if live
+                .on_event(&ev, service, &mut std::io::stdout().lock())
+                .is_err()
+            {
                 self.live = None;
             }
         }
@@ -101,7 +104,10 @@ fn resolve_targets(cfg: &Config) -> Result<Vec<Target>> {
 pub fn run(cfg: &Config) -> Result<Outcome> {
     crate::privileges::check()?;
     let targets = resolve_targets(cfg)?;
-    let binaries: Vec<GoBinary> = targets.iter().map(|t| GoBinary::open(&t.open_path).map_err(anyhow::Error::from)).collect::<Result<_>>()?;
+    let binaries: Vec<GoBinary> = targets
+        .iter()
+        .map(|t| GoBinary::open(&t.open_path).map_err(anyhow::Error::from))
+        .collect::<Result<_>>()?;
 
     let writer = RecordingWriter::create(&cfg.output)?;
     let mut sets: Vec<ProbeSet> = Vec::new();
@@ -116,13 +122,29 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     }
     for ((t, b), s) in targets.iter().zip(&binaries).zip(&sets) {
         for f in &s.missing {
-            eprintln!("record: warning: {} has no {f}; its events will be missing", t.exe.display());
+            eprintln!(
+                "record: warning: {} has no {f}; its events will be missing",
+                t.exe.display()
+            );
         }
         let pids = match &t.pids {
-            Some(p) => p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(","),
-            None => format!("all processes of it (now: {:?})", targets::running_pids(&t.exe)),
+            Some(p) => p
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            None => format!(
+                "all processes of it (now: {:?})",
+                targets::running_pids(&t.exe)
+            ),
         };
-        eprintln!("record: {} ({}, {}) pid {pids}: {} probes", t.service, t.exe.display(), b.version, s.probes.len());
+        eprintln!(
+            "record: {} ({}, {}) pid {pids}: {} probes",
+            t.service,
+            t.exe.display(),
+            b.version,
+            s.probes.len()
+        );
     }
     let mut links: Vec<libbpf_rs::Link> = sets.iter_mut().flat_map(ProbeSet::take_links).collect();
 
@@ -131,7 +153,16 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         writer,
         counts: Counts::default(),
         services: targets.iter().map(|t| t.service.clone()).collect(),
-        pids_seen: targets.iter().map(|t| t.pids.clone().unwrap_or_else(|| targets::running_pids(&t.exe)).into_iter().collect()).collect(),
+        pids_seen: targets
+            .iter()
+            .map(|t| {
+                t.pids
+                    .clone()
+                    .unwrap_or_else(|| targets::running_pids(&t.exe))
+                    .into_iter()
+                    .collect()
+            })
+            .collect(),
         live: cfg.live.then(LivePrinter::default),
         error: None,
     }));
@@ -139,19 +170,25 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     for (i, set) in sets.iter().enumerate() {
         let sink = Rc::clone(&sink);
         builder
-            .add(&set.skel.maps.events, move |data: &[u8]| sink.borrow_mut().on_record(i, data))
+            .add(&set.skel.maps.events, move |data: &[u8]| {
+                sink.borrow_mut().on_record(i, data)
+            })
             .context("adding a ring buffer")?;
     }
     let ring = builder.build().context("building the ring-buffer poller")?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing a signal handler")?;
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing a signal handler")?;
     }
     let begun = Instant::now();
     let mut last_liveness = Instant::now();
     let mut line = LiveLine::new();
-    eprintln!("record: recording to {}; Ctrl-C to stop", cfg.output.display());
+    eprintln!(
+        "record: recording to {}; Ctrl-C to stop",
+        cfg.output.display()
+    );
     let reason = loop {
         // EINTR from a signal is an ordinary wake-up: the flag is checked just below.
         let _ = ring.poll(POLL);
@@ -167,7 +204,11 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         if last_liveness.elapsed() >= LIVENESS_EVERY {
             last_liveness = Instant::now();
             let by_pid: Vec<&Vec<u32>> = targets.iter().filter_map(|t| t.pids.as_ref()).collect();
-            if by_pid.len() == targets.len() && by_pid.iter().all(|p| p.iter().all(|&pid| !targets::is_alive(pid))) {
+            if by_pid.len() == targets.len()
+                && by_pid
+                    .iter()
+                    .all(|p| p.iter().all(|&pid| !targets::is_alive(pid)))
+            {
                 break StopReason::TargetsExited;
             }
         }
@@ -183,7 +224,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     drop(ring);
     let stop_ns = metadata::monotonic_ns();
 
-    let mut sink = Rc::try_unwrap(sink).map_err(|_| anyhow::anyhow!("ring-buffer callbacks still alive"))?.into_inner();
+    let mut sink = Rc::try_unwrap(sink)
+        .map_err(|_| anyhow::anyhow!("ring-buffer callbacks still alive"))?
+        .into_inner();
     sink.counts.lost_by_kind = total_lost(&sets);
     if let Some(e) = sink.error.take() {
         sink.writer.abandon();
@@ -194,12 +237,22 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         .zip(&binaries)
         .zip(&sets)
         .zip(&sink.pids_seen)
-        .map(|(((target, binary), set), pids_seen)| TargetInfo { target, binary, probes: &set.probes, pids_seen })
+        .map(|(((target, binary), set), pids_seen)| TargetInfo {
+            target,
+            binary,
+            probes: &set.probes,
+            pids_seen,
+        })
         .collect();
     let meta = metadata::build(&infos, &sink.counts, (start_ns, stop_ns));
     let (path, bytes) = sink.writer.close(meta)?;
     std::io::stdout().flush().ok();
-    Ok(Outcome { path, bytes, counts: sink.counts, reason })
+    Ok(Outcome {
+        path,
+        bytes,
+        counts: sink.counts,
+        reason,
+    })
 }
 
 fn total_lost(sets: &[ProbeSet]) -> [u64; 6] {

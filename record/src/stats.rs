@@ -31,8 +31,15 @@ impl Counts {
 
     /// `{"server_start": 3, ...}` for the metadata.
     pub fn lost_json(&self) -> String {
-        let map: serde_json::Map<String, serde_json::Value> =
-            EventKind::ALL.iter().map(|k| (k.as_str().to_string(), self.lost_by_kind[*k as usize].into())).collect();
+        let map: serde_json::Map<String, serde_json::Value> = EventKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str().to_string(),
+                    self.lost_by_kind[*k as usize].into(),
+                )
+            })
+            .collect();
         serde_json::Value::Object(map).to_string()
     }
 
@@ -41,8 +48,16 @@ impl Counts {
         let mut out = String::new();
         for k in EventKind::ALL {
             let lost = self.lost_by_kind[k as usize];
-            let lost = if lost > 0 { format!("  (lost {lost})") } else { String::new() };
-            out.push_str(&format!("  {:<13} {:>10}{lost}\n", k.as_str(), self.by_kind[k as usize]));
+            let lost = if lost > 0 {
+                format!("  (lost {lost})")
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "  {:<13} {:>10}{lost}\n",
+                k.as_str(),
+                self.by_kind[k as usize]
+            ));
         }
         out.push_str(&format!("  {:<13} {:>10}\n", "total", self.total()));
         out.push_str(&format!("  {:<13} {:>10}\n", "lost", self.lost()));
@@ -63,8 +78,15 @@ pub struct LiveLine {
 impl LiveLine {
     pub fn new() -> Self {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
-        bar.set_style(ProgressStyle::with_template("{spinner} recording {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
-        LiveLine { bar, last: Instant::now(), last_total: 0 }
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} recording {elapsed} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        LiveLine {
+            bar,
+            last: Instant::now(),
+            last_total: 0,
+        }
     }
 
     /// Refreshes the line at most once a second.
@@ -76,7 +98,10 @@ impl LiveLine {
         }
         let total = counts.total();
         let rate = (total - self.last_total) as f64 / elapsed.as_secs_f64();
-        self.bar.set_message(format!("{rate:>8.0} events/s  total {total}  lost {}", counts.lost()));
+        self.bar.set_message(format!(
+            "{rate:>8.0} events/s  total {total}  lost {}",
+            counts.lost()
+        ));
         self.last = Instant::now();
         self.last_total = total;
     }

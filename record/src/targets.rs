@@ -25,7 +25,10 @@ pub struct Target {
 /// The file name of an executable, without the " (deleted)" the kernel appends to
 /// `/proc/PID/exe` when the file is gone.
 pub fn service_name_of(exe: &Path) -> String {
-    let name = exe.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = exe
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     name.trim_end_matches(" (deleted)").to_string()
 }
 
@@ -33,7 +36,10 @@ pub fn service_name_of(exe: &Path) -> String {
 pub fn is_alive(pid: u32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state letter follows the parenthesised command name, which may itself hold spaces.
-        Ok(stat) => stat.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])).unwrap_or(false),
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .map(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+            .unwrap_or(false),
         Err(_) => false,
     }
 }
@@ -46,14 +52,24 @@ pub fn from_pids(pids: &[u32], service: Option<&str>) -> Result<Vec<Target>> {
             bail!("no process with pid {pid}");
         }
         let open_path = PathBuf::from(format!("/proc/{pid}/exe"));
-        let meta = fs::metadata(&open_path).with_context(|| format!("reading the executable of pid {pid} ({})", open_path.display()))?;
-        let exe = fs::read_link(&open_path).with_context(|| format!("resolving {}", open_path.display()))?;
-        let target = by_binary.entry((meta.dev(), meta.ino())).or_insert_with(|| Target {
-            open_path: open_path.clone(),
-            service: service.map(str::to_string).unwrap_or_else(|| service_name_of(&exe)),
-            exe,
-            pids: Some(Vec::new()),
-        });
+        let meta = fs::metadata(&open_path).with_context(|| {
+            format!(
+                "reading the executable of pid {pid} ({})",
+                open_path.display()
+            )
+        })?;
+        let exe = fs::read_link(&open_path)
+            .with_context(|| format!("resolving {}", open_path.display()))?;
+        let target = by_binary
+            .entry((meta.dev(), meta.ino()))
+            .or_insert_with(|| Target {
+                open_path: open_path.clone(),
+                service: service
+                    .map(str::to_string)
+                    .unwrap_or_else(|| service_name_of(&exe)),
+                exe,
+                pids: Some(Vec::new()),
+            });
         if let Some(list) = target.pids.as_mut() {
             if !list.contains(&pid) {
                 list.push(pid);
@@ -68,8 +84,10 @@ pub fn from_exes(exes: &[PathBuf], service: Option<&str>) -> Result<Vec<Target>>
     let mut seen: Vec<(u64, u64)> = Vec::new();
     let mut out = Vec::new();
     for exe in exes {
-        let canonical = fs::canonicalize(exe).with_context(|| format!("{}: no such executable", exe.display()))?;
-        let meta = fs::metadata(&canonical).with_context(|| format!("reading {}", canonical.display()))?;
+        let canonical = fs::canonicalize(exe)
+            .with_context(|| format!("{}: no such executable", exe.display()))?;
+        let meta =
+            fs::metadata(&canonical).with_context(|| format!("reading {}", canonical.display()))?;
         if !meta.is_file() {
             bail!("{} is not a regular file", canonical.display());
         }
@@ -80,7 +98,9 @@ pub fn from_exes(exes: &[PathBuf], service: Option<&str>) -> Result<Vec<Target>>
         seen.push(id);
         out.push(Target {
             open_path: canonical.clone(),
-            service: service.map(str::to_string).unwrap_or_else(|| service_name_of(&canonical)),
+            service: service
+                .map(str::to_string)
+                .unwrap_or_else(|| service_name_of(&canonical)),
             exe: canonical,
             pids: None,
         });
@@ -90,11 +110,17 @@ pub fn from_exes(exes: &[PathBuf], service: Option<&str>) -> Result<Vec<Target>>
 
 /// Pids of the processes currently running the binary at `exe`.
 pub fn running_pids(exe: &Path) -> Vec<u32> {
-    let Ok(want) = fs::metadata(exe) else { return Vec::new() };
-    let Ok(dir) = fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(want) = fs::metadata(exe) else {
+        return Vec::new();
+    };
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            fs::metadata(format!("/proc/{pid}/exe")).map(|m| m.dev() == want.dev() && m.ino() == want.ino()).unwrap_or(false)
+            fs::metadata(format!("/proc/{pid}/exe"))
+                .map(|m| m.dev() == want.dev() && m.ino() == want.ino())
+                .unwrap_or(false)
         })
         .collect()
 }
@@ -105,8 +131,14 @@ mod tests {
 
     #[test]
     fn service_name_is_the_file_name() {
-        assert_eq!(service_name_of(Path::new("/usr/bin/http_demo")), "http_demo");
-        assert_eq!(service_name_of(Path::new("/tmp/x/gin_demo (deleted)")), "gin_demo");
+        assert_eq!(
+            service_name_of(Path::new("/usr/bin/http_demo")),
+            "http_demo"
+        );
+        assert_eq!(
+            service_name_of(Path::new("/tmp/x/gin_demo (deleted)")),
+            "gin_demo"
+        );
     }
 
     #[test]

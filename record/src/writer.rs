@@ -84,10 +84,16 @@ impl Batch {
         opt_str(&mut self.method, request, &ev.method);
         opt_str(&mut self.host, request, &ev.host);
         opt_str(&mut self.path, request, &ev.path);
-        opt_str(&mut self.listen_addr, ev.kind == K::ServerStart, &ev.listen_addr);
+        opt_str(
+            &mut self.listen_addr,
+            ev.kind == K::ServerStart,
+            &ev.listen_addr,
+        );
         self.status.append_option(ev.status);
-        self.error.append_option((ev.kind == K::ClientEnd).then_some(ev.error));
-        self.parent_goid.append_option((ev.kind == K::Spawn).then_some(ev.parent_goid as i64));
+        self.error
+            .append_option((ev.kind == K::ClientEnd).then_some(ev.error));
+        self.parent_goid
+            .append_option((ev.kind == K::Spawn).then_some(ev.parent_goid as i64));
         self.ctx.append_option(request.then_some(ev.ctx as i64));
         self.truncated.append_value(ev.truncated);
         self.rows += 1;
@@ -128,7 +134,6 @@ pub struct RecordingWriter {
     schema: SchemaRef,
     writer: ArrowWriter<File>,
     batch: Batch,
-    events: u64,
 }
 
 /// `out.parquet` → `out.parquet.inprogress`.
@@ -142,7 +147,8 @@ impl RecordingWriter {
     /// Creates `PATH.inprogress`; [`RecordingWriter::close`] renames it to `PATH`.
     pub fn create(path: &Path) -> Result<Self> {
         let temp_path = in_progress_path(path);
-        let file = File::create(&temp_path).with_context(|| format!("creating {}", temp_path.display()))?;
+        let file = File::create(&temp_path)
+            .with_context(|| format!("creating {}", temp_path.display()))?;
         let schema = arrow_schema();
         let level = ZstdLevel::try_new(3).context("zstd level")?;
         // Timestamps grow steadily: deltas compress them far better than a dictionary would.
@@ -155,13 +161,18 @@ impl RecordingWriter {
             .build();
         let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
             .with_context(|| format!("starting Parquet writer on {}", temp_path.display()))?;
-        Ok(RecordingWriter { final_path: path.to_path_buf(), temp_path, schema, writer, batch: Batch::default(), events: 0 })
+        Ok(RecordingWriter {
+            final_path: path.to_path_buf(),
+            temp_path,
+            schema,
+            writer,
+            batch: Batch::default(),
+        })
     }
 
     /// Appends one event of the process whose service name is `service`.
     pub fn push(&mut self, ev: &Event<'_>, service: &str) -> Result<()> {
         self.batch.push(ev, service);
-        self.events += 1;
         if self.batch.rows >= BATCH_ROWS {
             self.flush_batch()?;
         }
@@ -173,7 +184,9 @@ impl RecordingWriter {
             return Ok(());
         }
         let batch = self.batch.finish(&self.schema)?;
-        self.writer.write(&batch).with_context(|| format!("writing {}", self.temp_path.display()))
+        self.writer
+            .write(&batch)
+            .with_context(|| format!("writing {}", self.temp_path.display()))
     }
 
     /// Gives up: removes the unfinished file (nothing was recorded worth keeping).
@@ -181,24 +194,29 @@ impl RecordingWriter {
         let _ = std::fs::remove_file(&self.temp_path);
     }
 
-    /// Events pushed so far.
-    pub fn events(&self) -> u64 {
-        self.events
-    }
-
     /// Writes what is buffered, the metadata and the footer, then renames the file into place.
     /// Returns the final path and its size in bytes.
     pub fn close(mut self, metadata: Vec<(String, String)>) -> Result<(PathBuf, u64)> {
         self.flush_batch()?;
         for (key, value) in metadata {
-            self.writer.append_key_value_metadata(KeyValue::new(key, value));
+            self.writer
+                .append_key_value_metadata(KeyValue::new(key, value));
         }
-        let file = self.writer.into_inner().with_context(|| format!("finishing {}", self.temp_path.display()))?;
-        file.sync_all().with_context(|| format!("syncing {}", self.temp_path.display()))?;
+        let file = self
+            .writer
+            .into_inner()
+            .with_context(|| format!("finishing {}", self.temp_path.display()))?;
+        file.sync_all()
+            .with_context(|| format!("syncing {}", self.temp_path.display()))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         drop(file);
-        std::fs::rename(&self.temp_path, &self.final_path)
-            .with_context(|| format!("renaming {} to {}", self.temp_path.display(), self.final_path.display()))?;
+        std::fs::rename(&self.temp_path, &self.final_path).with_context(|| {
+            format!(
+                "renaming {} to {}",
+                self.temp_path.display(),
+                self.final_path.display()
+            )
+        })?;
         Ok((self.final_path, size))
     }
 }
@@ -236,20 +254,33 @@ mod tests {
         let mut w = RecordingWriter::create(&path).expect("create");
         assert!(in_progress_path(&path).exists() && !path.exists());
         for i in 0..(BATCH_ROWS as u64 + 5) {
-            let kind = if i % 2 == 0 { EventKind::ServerStart } else { EventKind::Spawn };
+            let kind = if i % 2 == 0 {
+                EventKind::ServerStart
+            } else {
+                EventKind::Spawn
+            };
             w.push(&event(kind, i), "svc").expect("push");
         }
-        let (final_path, size) = w.close(vec![("quadtrace.schema_version".into(), "1".into())]).expect("close");
+        let (final_path, size) = w
+            .close(vec![("quadtrace.schema_version".into(), "1".into())])
+            .expect("close");
         assert_eq!(final_path, path);
         assert!(size > 0 && !in_progress_path(&path).exists());
 
         let reader = SerializedFileReader::new(File::open(&path).expect("open")).expect("parquet");
         let meta = reader.metadata().file_metadata();
         assert_eq!(meta.num_rows(), BATCH_ROWS as i64 + 5);
-        let names: Vec<&str> = meta.schema_descr().columns().iter().map(|c| c.name()).collect();
+        let names: Vec<&str> = meta
+            .schema_descr()
+            .columns()
+            .iter()
+            .map(|c| c.name())
+            .collect();
         let expected: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
         assert_eq!(names, expected);
         let kv = meta.key_value_metadata().expect("kv metadata");
-        assert!(kv.iter().any(|k| k.key == "quadtrace.schema_version" && k.value.as_deref() == Some("1")));
+        assert!(kv
+            .iter()
+            .any(|k| k.key == "quadtrace.schema_version" && k.value.as_deref() == Some("1")));
     }
 }

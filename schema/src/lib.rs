@@ -46,7 +46,12 @@ pub struct Column {
 }
 
 const fn col(name: &'static str, ty: ColumnType, nullable: bool, doc: &'static str) -> Column {
-    Column { name, ty, nullable, doc }
+    Column {
+        name,
+        ty,
+        nullable,
+        doc,
+    }
 }
 
 /// Column names, so that code refers to columns by constant rather than by string literal.
@@ -120,7 +125,10 @@ pub fn columns_markdown() -> String {
             Bool => "bool",
         };
         let nullable = if c.nullable { "yes" } else { "no" };
-        out.push_str(&format!("| `{}` | {ty} | {nullable} | {} |\n", c.name, c.doc));
+        out.push_str(&format!(
+            "| `{}` | {ty} | {nullable} | {} |\n",
+            c.name, c.doc
+        ));
     }
     out
 }
@@ -132,7 +140,11 @@ mod tests {
     #[test]
     fn column_names_are_unique_and_found() {
         for (i, c) in COLUMNS.iter().enumerate() {
-            assert!(COLUMNS[i + 1..].iter().all(|d| d.name != c.name), "duplicate {}", c.name);
+            assert!(
+                COLUMNS[i + 1..].iter().all(|d| d.name != c.name),
+                "duplicate {}",
+                c.name
+            );
             assert_eq!(column(c.name).map(|d| d.name), Some(c.name));
         }
         assert!(column("nope").is_none());

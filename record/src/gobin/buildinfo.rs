@@ -35,9 +35,10 @@ impl GoVersion {
     /// Parses `go1.21.13`, `go1.21`, `go1.22rc1`, `go1.22beta2`, `go1.23.0 X:boringcrypto` and
     /// `devel go1.23-abcdef …`; `None` if no `goN.M` can be found.
     pub fn parse(raw: &str) -> Option<GoVersion> {
-        let token = raw
-            .split_whitespace()
-            .find(|t| t.strip_prefix("go").is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit())))?;
+        let token = raw.split_whitespace().find(|t| {
+            t.strip_prefix("go")
+                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        })?;
         let rest = token.strip_prefix("go")?;
         let (major, rest) = leading_number(rest)?;
         let (minor, rest) = leading_number(rest.strip_prefix('.')?)?;
@@ -151,12 +152,18 @@ fn go_note_desc(note: &[u8]) -> Option<String> {
     let descsz = usize::try_from(super::image::read_u32(note, 4)?).ok()?;
     let kind = super::image::read_u32(note, 8)?;
     let name = note.get(12..12 + namesz)?;
-    if kind != GO_BUILD_ID_TAG || name.strip_suffix(b"\0").unwrap_or(name) != b"Go" {
+    if kind != GO_BUILD_ID_TAG || trim_nuls(name) != b"Go" {
         return None;
     }
     let desc_at = 12 + namesz.next_multiple_of(4);
     let desc = note.get(desc_at..desc_at.checked_add(descsz)?)?;
-    String::from_utf8(desc.to_vec()).ok()
+    String::from_utf8(trim_nuls(desc).to_vec()).ok()
+}
+
+/// Note names are padded with NULs to 4 bytes (the Go linker writes `Go\0\0`, size 4).
+fn trim_nuls(bytes: &[u8]) -> &[u8] {
+    let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    bytes.get(..end).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -177,7 +184,8 @@ mod tests {
         let v = GoVersion::parse("go1.23.4 X:boringcrypto").expect("parses");
         assert_eq!((v.major, v.minor, v.patch), (1, 23, 4));
         assert_eq!(v.raw, "go1.23.4 X:boringcrypto");
-        let v = GoVersion::parse("devel go1.24-abcdef0 Tue Jan 2 15:04:05 2024 +0000").expect("parses");
+        let v =
+            GoVersion::parse("devel go1.24-abcdef0 Tue Jan 2 15:04:05 2024 +0000").expect("parses");
         assert_eq!((v.major, v.minor), (1, 24));
         assert!(v.at_least(1, 17) && !v.at_least(1, 25));
         assert!(GoVersion::parse("devel +abcdef").is_none());
@@ -221,7 +229,10 @@ mod tests {
             executable: false,
         };
         let img = Image::from_parts(&file, vec![seg]);
-        assert_eq!(read_version(&file[..HEADER_LEN], &img).as_deref(), Ok("go1.17.13"));
+        assert_eq!(
+            read_version(&file[..HEADER_LEN], &img).as_deref(),
+            Ok("go1.17.13")
+        );
         // A pointer outside the image is an error, not a panic.
         let mut bad = file.clone();
         bad[16..24].copy_from_slice(&0x9000u64.to_le_bytes());
@@ -231,8 +242,8 @@ mod tests {
     #[test]
     fn reads_go_build_id_note() {
         let mut note = Vec::new();
-        note.extend(3u32.to_le_bytes());
-        note.extend(7u32.to_le_bytes());
+        note.extend(4u32.to_le_bytes());
+        note.extend(8u32.to_le_bytes());
         note.extend(4u32.to_le_bytes());
         note.extend(b"Go\0\0");
         note.extend(b"abc/def\0");

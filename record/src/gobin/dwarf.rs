@@ -15,7 +15,10 @@ pub(super) type Members = HashMap<String, HashMap<String, u64>>;
 ///
 /// Go ≥1.19 compresses DWARF with `SHF_COMPRESSED` and older linkers write `.zdebug_*`
 /// sections; `object` finds and inflates both.
-pub(super) fn struct_members(file: &object::File<'_>, wanted: &[&str]) -> Result<Option<Members>, String> {
+pub(super) fn struct_members(
+    file: &object::File<'_>,
+    wanted: &[&str],
+) -> Result<Option<Members>, String> {
     if file.section_by_name(".debug_info").is_none() {
         return Ok(None);
     }
@@ -34,7 +37,10 @@ pub(super) fn struct_members(file: &object::File<'_>, wanted: &[&str]) -> Result
         .map_err(|e| format!("malformed DWARF: {e}"))
 }
 
-fn collect(dwarf: &gimli::Dwarf<EndianSlice<'_, LittleEndian>>, wanted: &[&str]) -> gimli::Result<Members> {
+fn collect(
+    dwarf: &gimli::Dwarf<EndianSlice<'_, LittleEndian>>,
+    wanted: &[&str],
+) -> gimli::Result<Members> {
     let mut found = Members::new();
     let mut units = dwarf.units();
     while let Some(header) = units.next()? {
@@ -64,7 +70,9 @@ fn collect(dwarf: &gimli::Dwarf<EndianSlice<'_, LittleEndian>>, wanted: &[&str])
                 if depth != struct_depth + 1 {
                     continue;
                 }
-                let (Some(name), Some(offset)) = (name_of(dwarf, &unit, entry)?, member_offset(entry)) else {
+                let (Some(name), Some(offset)) =
+                    (name_of(dwarf, &unit, entry)?, member_offset(entry))
+                else {
                     continue;
                 };
                 if let Some(members) = found.get_mut(structure) {
@@ -93,7 +101,9 @@ fn name_of(
 
 /// Go writes `DW_AT_data_member_location` as a plain constant; a location expression (which
 /// no Go version emits) is treated as absent, which then surfaces as a missing field.
-fn member_offset(entry: &gimli::DebuggingInformationEntry<EndianSlice<'_, LittleEndian>>) -> Option<u64> {
+fn member_offset(
+    entry: &gimli::DebuggingInformationEntry<EndianSlice<'_, LittleEndian>>,
+) -> Option<u64> {
     entry.attr(gimli::DW_AT_data_member_location)?.udata_value()
 }
 

@@ -51,10 +51,6 @@ impl<'data> Image<'data> {
         Image { data, segments }
     }
 
-    pub fn segments(&self) -> &[Segment] {
-        &self.segments
-    }
-
     /// The file offset holding the byte at `vaddr`: what `perf_event_open`-based uprobes take.
     /// `None` for an address outside every segment or in a segment's zero-filled tail.
     pub fn file_offset(&self, vaddr: u64) -> Option<u64> {

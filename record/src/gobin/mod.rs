@@ -8,6 +8,7 @@ mod dwarf;
 mod image;
 mod offsets;
 mod pclntab;
+mod prologue;
 mod rets;
 mod symbols;
 #[cfg(test)]
@@ -19,8 +20,8 @@ use std::path::{Path, PathBuf};
 use object::{Architecture, BinaryFormat, Object, ObjectSection};
 
 pub use buildinfo::GoVersion;
-pub use offsets::{offsets_tsv_row, table_versions, Offsets, OffsetsSource, OFFSETS_TSV_HEADER};
-pub use symbols::{Function, SymbolSource};
+pub use offsets::{offsets_tsv_row, Offsets, OffsetsSource};
+pub use symbols::Function;
 
 use image::{Image, Text};
 
@@ -28,7 +29,7 @@ use image::{Image, Text};
 #[derive(Debug, thiserror::Error)]
 pub enum GoBinError {
     /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
@@ -71,9 +72,10 @@ pub enum GoBinError {
     },
     /// No DWARF, and the generated table has no row for this Go version.
     #[error(
-        "{}: no DWARF and no offsets for Go {}.{} ({version}) in record/offsets/offsets.tsv; \
-         run `scripts/gen-offsets.sh {}.{}` to add them",
-        path.display(), version.major, version.minor, version.major, version.minor
+        "{}: no DWARF and no offsets for Go {}.{} ({version}) in record/offsets/offsets.tsv \
+         (it has {}); run `scripts/gen-offsets.sh {}.{}` to add them",
+        path.display(), version.major, version.minor, offsets::table_versions().join(", "),
+        version.major, version.minor
     )]
     UnknownOffsets { path: PathBuf, version: GoVersion },
     /// The embedded table is malformed: a build problem, not the binary's.
@@ -105,8 +107,6 @@ pub struct GoBinary {
     pub offsets: Offsets,
     /// Whether `offsets` came from DWARF or the table.
     pub offsets_source: OffsetsSource,
-    /// Whether functions came from `.symtab` or `.gopclntab`.
-    pub symbol_source: SymbolSource,
     functions: HashMap<String, Function>,
     text: Text,
 }
@@ -115,40 +115,55 @@ impl GoBinary {
     /// Reads and indexes the binary at `path`.
     pub fn open(path: &Path) -> Result<GoBinary, GoBinError> {
         let owned = || path.to_path_buf();
-        let data = std::fs::read(path).map_err(|source| GoBinError::Read { path: owned(), source })?;
+        let data = std::fs::read(path).map_err(|source| GoBinError::Read {
+            path: owned(),
+            source,
+        })?;
         let file = object::File::parse(&*data).map_err(|e| GoBinError::NotElf {
             path: owned(),
             reason: e.to_string(),
         })?;
         if file.format() != BinaryFormat::Elf {
             let reason = format!("{:?} format", file.format());
-            return Err(GoBinError::NotElf { path: owned(), reason });
+            return Err(GoBinError::NotElf {
+                path: owned(),
+                reason,
+            });
         }
         if file.architecture() != Architecture::X86_64 {
             let arch = format!("{:?}", file.architecture());
-            return Err(GoBinError::NotAmd64 { path: owned(), arch });
+            return Err(GoBinError::NotAmd64 {
+                path: owned(),
+                arch,
+            });
         }
         let image = Image::new(&file, &data);
 
         let section = file
             .section_by_name(".go.buildinfo")
             .ok_or_else(|| GoBinError::NotGo { path: owned() })?;
-        let bad_buildinfo = |reason: String| GoBinError::BuildInfo { path: owned(), reason };
+        let bad_buildinfo = |reason: String| GoBinError::BuildInfo {
+            path: owned(),
+            reason,
+        };
         let bytes = section.data().map_err(|e| bad_buildinfo(e.to_string()))?;
         let raw = buildinfo::read_version(bytes, &image).map_err(bad_buildinfo)?;
         let version = GoVersion::parse(&raw)
             .ok_or_else(|| bad_buildinfo(format!("unrecognised version string {raw:?}")))?;
         if !version.at_least(1, 17) {
-            return Err(GoBinError::StackAbi { path: owned(), version });
+            return Err(GoBinError::StackAbi {
+                path: owned(),
+                version,
+            });
         }
 
-        let (raw_funcs, symbol_source) = match symbols::from_symtab(&file) {
-            Some(funcs) => (funcs, SymbolSource::Symtab),
-            None => {
-                let funcs = symbols::from_pclntab(&file)
-                    .map_err(|reason| GoBinError::Symbols { path: owned(), reason })?;
-                (funcs, SymbolSource::Pclntab)
-            }
+        // Stripped binaries (-s -w) have no .symtab; the runtime's own table is always there.
+        let raw_funcs = match symbols::from_symtab(&file) {
+            Some(funcs) => funcs,
+            None => symbols::from_pclntab(&file).map_err(|reason| GoBinError::Symbols {
+                path: owned(),
+                reason,
+            })?,
         };
         let functions = symbols::index(raw_funcs, &image);
         let (offsets, offsets_source) = offsets::resolve(path, &file, &version)?;
@@ -159,7 +174,6 @@ impl GoBinary {
             version,
             offsets,
             offsets_source,
-            symbol_source,
             functions,
             text: Text::copy_from(&image),
         })
@@ -170,31 +184,27 @@ impl GoBinary {
         self.functions.get(name)
     }
 
-    /// Every indexed function, in no particular order.
-    pub fn functions(&self) -> impl Iterator<Item = &Function> {
-        self.functions.values()
+    /// The machine code of `f`, for the disassembling helpers (RETs, prologue).
+    fn code(&self, f: &Function) -> Result<&[u8], GoBinError> {
+        self.text
+            .bytes(f.addr, f.size)
+            .ok_or_else(|| self.outside_text(f))
     }
 
-    /// File offsets of every `RET` in `f`: where return uprobes go.
-    pub fn ret_offsets(&self, f: &Function) -> Result<Vec<u64>, GoBinError> {
-        let outside = || GoBinError::OutsideText {
+    /// File offset of an address inside `f`'s code.
+    fn code_file_offset(&self, f: &Function, addr: u64) -> Result<u64, GoBinError> {
+        self.text
+            .file_offset(addr)
+            .ok_or_else(|| self.outside_text(f))
+    }
+
+    fn outside_text(&self, f: &Function) -> GoBinError {
+        GoBinError::OutsideText {
             path: self.path.clone(),
             function: f.name.clone(),
             addr: f.addr,
             size: f.size,
-        };
-        let code = self.text.bytes(f.addr, f.size).ok_or_else(outside)?;
-        let offsets = rets::ret_addrs(code, f.addr)
-            .into_iter()
-            .map(|addr| self.text.file_offset(addr).ok_or_else(outside))
-            .collect::<Result<Vec<u64>, GoBinError>>()?;
-        if offsets.is_empty() {
-            return Err(GoBinError::NoRet {
-                path: self.path.clone(),
-                function: f.name.clone(),
-            });
         }
-        Ok(offsets)
     }
 }
 
@@ -207,7 +217,10 @@ mod tests {
         let path = Path::new("/bin/ls");
         match GoBinary::open(path) {
             Err(e @ GoBinError::NotGo { .. }) => {
-                assert_eq!(e.to_string(), "/bin/ls is not a Go binary (no .go.buildinfo section)");
+                assert_eq!(
+                    e.to_string(),
+                    "/bin/ls is not a Go binary (no .go.buildinfo section)"
+                );
             }
             other => panic!("expected NotGo, got {other:?}"),
         }
@@ -220,7 +233,9 @@ mod tests {
         std::fs::write(&script, "#!/bin/sh\necho hi\n").expect("write script");
         let err = GoBinary::open(&script).expect_err("a script is not ELF");
         assert!(matches!(err, GoBinError::NotElf { .. }), "{err:?}");
-        assert!(err.to_string().starts_with(&format!("{} is not an ELF", script.display())));
+        assert!(err
+            .to_string()
+            .starts_with(&format!("{} is not an ELF", script.display())));
         let missing = dir.path().join("nope");
         let err = GoBinary::open(&missing).expect_err("missing file");
         assert!(matches!(err, GoBinError::Read { .. }), "{err:?}");
@@ -229,12 +244,17 @@ mod tests {
     #[test]
     fn opens_probe_with_version_build_id_and_sources() {
         for probe in testbin::ProbeBuild::all() {
-            let out = std::process::Command::new(&probe.go).arg("version").output();
+            let out = std::process::Command::new(&probe.go)
+                .arg("version")
+                .output();
             let go_version = String::from_utf8_lossy(&out.expect("go version").stdout).to_string();
             for path in [&probe.full, &probe.stripped] {
                 let bin = GoBinary::open(path).unwrap_or_else(|e| panic!("{e}"));
                 // `go version` prints "go version go1.19.8 linux/amd64".
-                assert!(go_version.contains(&format!("{} ", bin.version.raw)), "{go_version}");
+                assert!(
+                    go_version.contains(&format!("{} ", bin.version.raw)),
+                    "{go_version}"
+                );
                 let id = bin.build_id.as_deref().expect("Go writes a build ID");
                 assert_eq!(id.split('/').count(), 4, "{id}");
                 assert!(bin.function("main.main").is_some());
@@ -242,8 +262,6 @@ mod tests {
             }
             let full = GoBinary::open(&probe.full).expect("open");
             let stripped = GoBinary::open(&probe.stripped).expect("open");
-            assert_eq!(full.symbol_source, SymbolSource::Symtab);
-            assert_eq!(stripped.symbol_source, SymbolSource::Pclntab);
             assert_eq!(full.offsets_source, OffsetsSource::Dwarf);
             assert_eq!(stripped.offsets_source, OffsetsSource::Table);
         }
@@ -257,6 +275,9 @@ mod tests {
             version,
         };
         let msg = err.to_string();
-        assert!(msg.contains("Go 1.99 (go1.99.1)") && msg.contains("scripts/gen-offsets.sh 1.99"), "{msg}");
+        assert!(
+            msg.contains("Go 1.99 (go1.99.1)") && msg.contains("scripts/gen-offsets.sh 1.99"),
+            "{msg}"
+        );
     }
 }

@@ -50,16 +50,6 @@ pub enum OffsetsSource {
     Table,
 }
 
-impl OffsetsSource {
-    /// `"dwarf"` or `"table"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OffsetsSource::Dwarf => "dwarf",
-            OffsetsSource::Table => "table",
-        }
-    }
-}
-
 /// Table column, DWARF struct, DWARF member: in the order of the TSV columns and of
 /// [`Offsets::to_array`].
 const FIELDS: [(&str, &str, &str); 14] = [
@@ -72,7 +62,11 @@ const FIELDS: [(&str, &str, &str); 14] = [
     ("url_path", "net/url.URL", "Path"),
     ("server_addr", "net/http.Server", "Addr"),
     ("response_status", "net/http.response", "status"),
-    ("http_response_status_code", "net/http.Response", "StatusCode"),
+    (
+        "http_response_status_code",
+        "net/http.Response",
+        "StatusCode",
+    ),
     ("hchan_qcount", "runtime.hchan", "qcount"),
     ("hchan_dataqsiz", "runtime.hchan", "dataqsiz"),
     ("hchan_sendx", "runtime.hchan", "sendx"),
@@ -110,7 +104,7 @@ impl Offsets {
     }
 
     /// The offsets in table column order.
-    pub fn to_array(&self) -> [u64; 14] {
+    pub fn to_array(self) -> [u64; 14] {
         [
             self.g_goid,
             self.request_method,
@@ -154,10 +148,12 @@ pub(super) fn resolve(
     };
     let mut values = [0u64; 14];
     for (value, &(_, structure, field)) in values.iter_mut().zip(FIELDS.iter()) {
-        let fields = members.get(structure).ok_or_else(|| GoBinError::MissingStruct {
-            path: path.to_path_buf(),
-            structure: structure.to_string(),
-        })?;
+        let fields = members
+            .get(structure)
+            .ok_or_else(|| GoBinError::MissingStruct {
+                path: path.to_path_buf(),
+                structure: structure.to_string(),
+            })?;
         *value = *fields.get(field).ok_or_else(|| GoBinError::MissingField {
             path: path.to_path_buf(),
             structure: structure.to_string(),
@@ -187,16 +183,16 @@ fn table_row(table: &str, major_minor: &str) -> Result<Option<Offsets>, String> 
             .map(|c| c.parse::<u64>())
             .collect::<Result<_, _>>()
             .map_err(|e| format!("offsets.tsv line {}: {e}", n + 1))?;
-        let values: [u64; 14] = parsed
-            .try_into()
-            .map_err(|v: Vec<u64>| format!("offsets.tsv line {}: {} values, want 14", n + 1, v.len()))?;
+        let values: [u64; 14] = parsed.try_into().map_err(|v: Vec<u64>| {
+            format!("offsets.tsv line {}: {} values, want 14", n + 1, v.len())
+        })?;
         return Ok(Some(Offsets::from_array(values)));
     }
     Ok(None)
 }
 
-/// The Go major.minor keys present in the generated table.
-pub fn table_versions() -> Vec<String> {
+/// The Go major.minor keys present in the generated table (named in the unknown-version error).
+pub(super) fn table_versions() -> Vec<String> {
     TABLE
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#') && *l != OFFSETS_TSV_HEADER)
@@ -224,7 +220,10 @@ mod tests {
     #[test]
     fn header_matches_field_list_and_table_parses() {
         let columns: Vec<&str> = FIELDS.iter().map(|&(c, _, _)| c).collect();
-        assert_eq!(OFFSETS_TSV_HEADER, format!("go_version_minor\t{}", columns.join("\t")));
+        assert_eq!(
+            OFFSETS_TSV_HEADER,
+            format!("go_version_minor\t{}", columns.join("\t"))
+        );
         let versions = table_versions();
         assert!(versions.iter().any(|v| v == "1.19"), "{versions:?}");
         for v in &versions {
@@ -239,7 +238,10 @@ mod tests {
         assert!(table_row(&bad, "1.19").is_err());
         assert!(table_row("x\ty\n", "1.19").is_err());
         let good = format!("{OFFSETS_TSV_HEADER}\n1.30{}\n", "\t8".repeat(14));
-        assert_eq!(table_row(&good, "1.30").expect("parses").map(|o| o.g_goid), Some(8));
+        assert_eq!(
+            table_row(&good, "1.30").expect("parses").map(|o| o.g_goid),
+            Some(8)
+        );
     }
 
     #[test]
@@ -248,12 +250,22 @@ mod tests {
             let full = GoBinary::open(&probe.full).expect("open probe");
             assert_eq!(full.offsets_source, OffsetsSource::Dwarf);
             let stripped = GoBinary::open(&probe.stripped).unwrap_or_else(|e| {
-                panic!("{e}: is {} in offsets.tsv? run scripts/gen-offsets.sh", full.version)
+                panic!(
+                    "{e}: is {} in offsets.tsv? run scripts/gen-offsets.sh",
+                    full.version
+                )
             });
             assert_eq!(stripped.offsets_source, OffsetsSource::Table);
-            assert_eq!(full.offsets, stripped.offsets, "{}: DWARF vs table", full.version);
+            assert_eq!(
+                full.offsets, stripped.offsets,
+                "{}: DWARF vs table",
+                full.version
+            );
             let row = offsets_tsv_row(&full);
-            assert_eq!(row.split('\t').count(), OFFSETS_TSV_HEADER.split('\t').count());
+            assert_eq!(
+                row.split('\t').count(),
+                OFFSETS_TSV_HEADER.split('\t').count()
+            );
             assert!(row.starts_with(&format!("{}.{}\t", full.version.major, full.version.minor)));
         }
     }

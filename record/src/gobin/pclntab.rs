@@ -42,7 +42,7 @@ pub(super) struct Header {
     pub absolute_entries: bool,
     pub ptr_size: u8,
     pub nfunc: u64,
-    /// As found in the file: Go ≥1.22 leaves it 0 (the runtime uses the module data's `text`
+    /// As found in the file: Go ≥1.26 leaves it 0 (the runtime uses the module data's `text`
     /// instead), so the caller must then find the text start another way.
     pub text_start: u64,
     pub funcname_off: u64,
@@ -77,6 +77,16 @@ pub(super) fn parse_header(data: &[u8]) -> Result<Header, String> {
     })
 }
 
+/// Offsets in `data` where a pclntab header may start: a known magic, then two zero bytes, on
+/// an 8-byte boundary (the linker aligns the table). For tables whose section was renamed away.
+pub(super) fn header_candidates(data: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    (0..data.len().saturating_sub(8)).step_by(8).filter(|&at| {
+        let magic = read_u32(data, at);
+        matches!(magic, Some(MAGIC_GO116 | MAGIC_GO118 | MAGIC_GO120))
+            && data.get(at + 4..at + 6) == Some(&[0, 0][..])
+    })
+}
+
 /// The entry offset of the first function (Go ≥1.18 layout), used to validate a text start
 /// found in the module data: `minpc` must equal `text + first entry offset`.
 pub(super) fn first_entry_off(data: &[u8], header: &Header) -> Option<u64> {
@@ -87,34 +97,54 @@ pub(super) fn first_entry_off(data: &[u8], header: &Header) -> Option<u64> {
 }
 
 /// Every function in the table. `text_start` is only used by the Go ≥1.18 layout.
-pub(super) fn functions(data: &[u8], header: &Header, text_start: u64) -> Result<Vec<RawFunc>, String> {
+pub(super) fn functions(
+    data: &[u8],
+    header: &Header,
+    text_start: u64,
+) -> Result<Vec<RawFunc>, String> {
     let ps = header.ptr_size;
-    let to_usize = |v: u64, what: &str| usize::try_from(v).map_err(|_| format!("{what} {v:#x} is too large"));
+    let to_usize =
+        |v: u64, what: &str| usize::try_from(v).map_err(|_| format!("{what} {v:#x} is too large"));
     let pcln = to_usize(header.pcln_off, "functab offset")?;
     let names = to_usize(header.funcname_off, "name table offset")?;
     let nfunc = to_usize(header.nfunc, "function count")?;
-    let pair = if header.absolute_entries { 2 * usize::from(ps) } else { 8 };
+    let pair = if header.absolute_entries {
+        2 * usize::from(ps)
+    } else {
+        8
+    };
     // Reject counts the table cannot hold before allocating for them.
-    let table_end = nfunc
+    let fits = nfunc
         .checked_add(1)
         .and_then(|n| n.checked_mul(pair))
         .and_then(|len| len.checked_add(pcln))
-        .filter(|&end| end <= data.len())
-        .ok_or_else(|| format!("functab of {nfunc} functions runs past the table"))?;
-    let _ = table_end;
+        .is_some_and(|end| end <= data.len());
+    if !fits {
+        return Err(format!("functab of {nfunc} functions runs past the table"));
+    }
 
     // (entry, func_off) of functab row `i`.
     let row = |i: usize| -> Option<(u64, u64)> {
         let at = pcln + i * pair;
         if header.absolute_entries {
-            Some((read_word(data, at, ps, false)?, read_word(data, at + usize::from(ps), ps, false)?))
+            Some((
+                read_word(data, at, ps, false)?,
+                read_word(data, at + usize::from(ps), ps, false)?,
+            ))
         } else {
             let entry_off = u64::from(read_u32(data, at)?);
-            Some((text_start.checked_add(entry_off)?, u64::from(read_u32(data, at + 4)?)))
+            Some((
+                text_start.checked_add(entry_off)?,
+                u64::from(read_u32(data, at + 4)?),
+            ))
         }
     };
     // In the _func record the name offset follows the entry field.
-    let name_field = if header.absolute_entries { usize::from(ps) } else { 4 };
+    let name_field = if header.absolute_entries {
+        usize::from(ps)
+    } else {
+        4
+    };
 
     let mut out = Vec::with_capacity(nfunc);
     for i in 0..nfunc {
@@ -125,7 +155,8 @@ pub(super) fn functions(data: &[u8], header: &Header, text_start: u64) -> Result
             .checked_add(to_usize(func_off, "func offset")?)
             .and_then(|at| at.checked_add(name_field))
             .ok_or_else(bad)?;
-        let name_off = read_u32(data, func_at).ok_or_else(|| format!("_func of row {i} is out of range"))?;
+        let name_off =
+            read_u32(data, func_at).ok_or_else(|| format!("_func of row {i} is out of range"))?;
         let name_off = usize::try_from(i32::from_le_bytes(name_off.to_le_bytes()))
             .map_err(|_| format!("negative name offset in row {i}"))?;
         let name = cstr(data, names.saturating_add(name_off))
@@ -145,7 +176,7 @@ fn cstr(data: &[u8], at: usize) -> Option<&str> {
     std::str::from_utf8(rest.get(..len)?).ok()
 }
 
-/// Finds `runtime.text` through the module data (`runtime.firstmoduledata`), for Go ≥1.22 whose
+/// Finds `runtime.text` through the module data (`runtime.firstmoduledata`), for Go ≥1.26 whose
 /// pclntab header leaves `text_start` at 0. Externally linked binaries put C start-up code at the
 /// start of `.text`, so the section address alone would shift every function.
 ///
@@ -224,8 +255,16 @@ mod tests {
 
     fn expected(base: u64) -> Vec<RawFunc> {
         vec![
-            RawFunc { name: "a".into(), entry: base, end: base + 0x40 },
-            RawFunc { name: "bb".into(), entry: base + 0x40, end: base + 0x70 },
+            RawFunc {
+                name: "a".into(),
+                entry: base,
+                end: base + 0x40,
+            },
+            RawFunc {
+                name: "bb".into(),
+                entry: base + 0x40,
+                end: base + 0x70,
+            },
         ]
     }
 
@@ -234,7 +273,10 @@ mod tests {
         let t = table(MAGIC_GO116, 0x40_1000);
         let h = parse_header(&t).expect("header");
         assert!(h.absolute_entries);
-        assert_eq!(functions(&t, &h, 0).expect("functions"), expected(0x40_1000));
+        assert_eq!(
+            functions(&t, &h, 0).expect("functions"),
+            expected(0x40_1000)
+        );
     }
 
     #[test]
@@ -243,7 +285,10 @@ mod tests {
             let t = table(magic, 0x40_1000);
             let h = parse_header(&t).expect("header");
             assert_eq!(h.text_start, 0x40_1000);
-            assert_eq!(functions(&t, &h, h.text_start).expect("functions"), expected(0x40_1000));
+            assert_eq!(
+                functions(&t, &h, h.text_start).expect("functions"),
+                expected(0x40_1000)
+            );
         }
     }
 
@@ -256,8 +301,23 @@ mod tests {
         for cut in [10, 80, t.len() - 3] {
             let _ = parse_header(&t[..cut]).and_then(|h| functions(&t[..cut], &h, 0));
         }
-        let huge = Header { nfunc: u64::MAX / 2, ..h };
+        let huge = Header {
+            nfunc: u64::MAX / 2,
+            ..h
+        };
         assert!(functions(&t, &huge, 0).is_err());
+    }
+
+    #[test]
+    fn finds_headers_by_magic_on_aligned_offsets() {
+        let t = table(MAGIC_GO120, 0x40_1000);
+        let mut data = vec![0xffu8; 16];
+        data.extend(&t);
+        data.extend(MAGIC_GO118.to_le_bytes()); // unaligned noise below
+        let mut shifted = vec![0u8; 4];
+        shifted.extend(MAGIC_GO118.to_le_bytes());
+        data.extend(shifted);
+        assert_eq!(header_candidates(&data).collect::<Vec<_>>(), vec![16]);
     }
 
     #[test]
@@ -272,7 +332,10 @@ mod tests {
         md[5 + 20] = 0x40_2440 + 0x20; // minpc
         md[5 + 22] = 0x40_2440; // text
         let bytes: Vec<u8> = md.iter().flat_map(|w| w.to_le_bytes()).collect();
-        assert_eq!(text_from_moduledata(&[&bytes], pclntab, &h, 0x20), Some(0x40_2440));
+        assert_eq!(
+            text_from_moduledata(&[&bytes], pclntab, &h, 0x20),
+            Some(0x40_2440)
+        );
         assert_eq!(text_from_moduledata(&[&bytes], pclntab, &h, 0x10), None);
     }
 }

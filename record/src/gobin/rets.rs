@@ -4,6 +4,26 @@
 
 use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic};
 
+use super::{Function, GoBinError, GoBinary};
+
+impl GoBinary {
+    /// File offsets of every `RET` in `f`: where its return uprobes go. A function without any
+    /// `RET` is an error, since its return events could never be seen.
+    pub fn ret_offsets(&self, f: &Function) -> Result<Vec<u64>, GoBinError> {
+        let offsets = ret_addrs(self.code(f)?, f.addr)
+            .into_iter()
+            .map(|addr| self.code_file_offset(f, addr))
+            .collect::<Result<Vec<u64>, GoBinError>>()?;
+        if offsets.is_empty() {
+            return Err(GoBinError::NoRet {
+                path: self.path.clone(),
+                function: f.name.clone(),
+            });
+        }
+        Ok(offsets)
+    }
+}
+
 /// Virtual addresses of the `RET` instructions in `code`, which starts at `addr`.
 ///
 /// Decoding is linear from the entry. That is sound for Go: the compiler puts no data in the
@@ -29,7 +49,6 @@ pub(super) fn ret_addrs(code: &[u8], addr: u64) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::super::testbin;
-    use super::super::GoBinary;
     use super::*;
 
     #[test]
@@ -63,7 +82,9 @@ mod tests {
                 let bin = GoBinary::open(path).expect("open probe");
                 let file = std::fs::read(path).expect("read probe");
                 for name in hooked {
-                    let f = bin.function(name).unwrap_or_else(|| panic!("{name} missing"));
+                    let f = bin
+                        .function(name)
+                        .unwrap_or_else(|| panic!("{name} missing"));
                     let offsets = bin.ret_offsets(f).expect("disassemble");
                     assert!(!offsets.is_empty(), "{name}: no RET");
                     for off in offsets {

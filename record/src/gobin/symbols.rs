@@ -22,27 +22,25 @@ pub struct Function {
     pub file_offset: u64,
 }
 
-/// Where the function index came from; recorded so a user can tell a stripped binary was traced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SymbolSource {
-    /// The ELF `.symtab`.
-    Symtab,
-    /// The Go runtime's `.gopclntab` (stripped binary).
-    Pclntab,
-}
-
-/// Functions by exact name. Names are unique in Go binaries; should a C symbol from cgo repeat a
-/// name, the lowest address wins so that lookups stay deterministic.
+/// Functions by exact name; when a name repeats, the lowest address wins.
+///
+/// In `.gopclntab` a name repeats for an ABI wrapper and the function it wraps (`.symtab` tells
+/// them apart with an `.abi0` suffix). The linker emits all wrappers after the real code, so the
+/// lowest address is the function body: for Go functions that is what `.symtab`'s plain name
+/// gives too; for assembly functions the plain name in `.symtab` is the ABIInternal wrapper while
+/// this gives the ABI0 body. The probes only target Go functions.
 pub(super) type Index = HashMap<String, Function>;
 
-/// Text symbols of `.symtab`, or `None` when the binary has none (stripped).
+/// Text symbols of `.symtab`, or `None` when the binary has none (stripped) or not Go's.
 pub(super) fn from_symtab(file: &object::File<'_>) -> Option<Vec<RawFunc>> {
     let mut syms: Vec<(u64, u64, &str)> = file
         .symbols()
         .filter(|s| s.kind() == SymbolKind::Text && s.is_definition() && s.address() != 0)
         .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?)))
         .collect();
-    if syms.is_empty() {
+    // A table without the runtime's entry point is not Go's (e.g. one a tool cut down to a few C
+    // symbols); the pclntab is then the complete source.
+    if !syms.iter().any(|&(_, _, name)| name == "runtime.main") {
         return None;
     }
     syms.sort_by_key(|&(addr, size, _)| (addr, size));
@@ -61,31 +59,68 @@ pub(super) fn from_symtab(file: &object::File<'_>) -> Option<Vec<RawFunc>> {
             .map(|(&(addr, size, name), next)| RawFunc {
                 name: name.to_string(),
                 entry: addr,
-                end: if size == 0 { next } else { addr.saturating_add(size) },
+                end: if size == 0 {
+                    next
+                } else {
+                    addr.saturating_add(size)
+                },
             })
             .collect(),
     )
 }
 
-/// Every function in `.gopclntab` (or, in PIE builds, `.data.rel.ro.gopclntab`).
+/// Every function in `.gopclntab` (`.data.rel.ro.gopclntab` in PIE builds). External linkers
+/// may fold it into `.data.rel.ro` (Go 1.19 `-buildmode=pie -linkmode=external`), where it is
+/// found by its header and kept only if its functions lie inside `.text`.
 pub(super) fn from_pclntab(file: &object::File<'_>) -> Result<Vec<RawFunc>, String> {
-    let section = [".gopclntab", ".data.rel.ro.gopclntab"]
+    let named = [".gopclntab", ".data.rel.ro.gopclntab"]
         .iter()
-        .find_map(|name| file.section_by_name(name))
-        .ok_or("neither .symtab nor .gopclntab is present")?;
-    let data = section
-        .data()
-        .map_err(|e| format!("cannot read .gopclntab: {e}"))?;
-    let header = pclntab::parse_header(data).map_err(|e| format!(".gopclntab: {e}"))?;
+        .find_map(|name| file.section_by_name(name));
+    if let Some(section) = named {
+        let data = section
+            .data()
+            .map_err(|e| format!("cannot read .gopclntab: {e}"))?;
+        return read_pclntab(file, section.address(), data).map_err(|e| format!(".gopclntab: {e}"));
+    }
+    let text = file
+        .section_by_name(".text")
+        .map(|t| t.address()..t.address().saturating_add(t.size()));
+    for name in [".data.rel.ro", ".rodata"] {
+        let Some(section) = file.section_by_name(name) else {
+            continue;
+        };
+        let Ok(data) = section.data() else {
+            continue;
+        };
+        for at in pclntab::header_candidates(data) {
+            let Some(table) = data.get(at..) else {
+                continue;
+            };
+            let vaddr = section.address().saturating_add(at as u64);
+            let Ok(funcs) = read_pclntab(file, vaddr, table) else {
+                continue;
+            };
+            let inside = |f: &RawFunc| text.as_ref().is_some_and(|t| t.contains(&f.entry));
+            if funcs.first().is_some_and(inside) && funcs.last().is_some_and(inside) {
+                return Ok(funcs);
+            }
+        }
+    }
+    Err("neither .symtab nor .gopclntab is present".to_string())
+}
+
+/// The functions of the pclntab at `vaddr`, whose bytes (to the end of its section) are `data`.
+fn read_pclntab(file: &object::File<'_>, vaddr: u64, data: &[u8]) -> Result<Vec<RawFunc>, String> {
+    let header = pclntab::parse_header(data)?;
     let text_start = if header.absolute_entries || header.text_start != 0 {
         header.text_start
     } else {
-        text_start_fallback(file, section.address(), data, &header)?
+        text_start_fallback(file, vaddr, data, &header)?
     };
-    pclntab::functions(data, &header, text_start).map_err(|e| format!(".gopclntab: {e}"))
+    pclntab::functions(data, &header, text_start)
 }
 
-/// Go ≥1.22 stores 0 as the pclntab's text start: find `runtime.text` in the module data, and
+/// Go ≥1.26 stores 0 as the pclntab's text start: find `runtime.text` in the module data, and
 /// only when that fails assume it is the start of `.text` (true for Go's internal linker).
 fn text_start_fallback(
     file: &object::File<'_>,
@@ -93,7 +128,7 @@ fn text_start_fallback(
     data: &[u8],
     header: &pclntab::Header,
 ) -> Result<u64, String> {
-    let first = pclntab::first_entry_off(data, header).ok_or(".gopclntab: empty functab")?;
+    let first = pclntab::first_entry_off(data, header).ok_or("empty functab")?;
     // `.go.module` (Go ≥1.26) holds only the module data; older linkers put it in `.noptrdata`.
     let candidates: Vec<&[u8]> = [".go.module", ".noptrdata", ".data", ".data.rel.ro"]
         .iter()
@@ -153,21 +188,42 @@ mod tests {
         let symtab = index(from_symtab(&file).expect("probe has .symtab"), &image);
         let pcln = index(from_pclntab(&file).expect("pclntab parses"), &image);
         let at = path.display();
-        assert!(pcln.len() > 1000, "{at}: only {} functions in pclntab", pcln.len());
+        assert!(
+            pcln.len() > 1000,
+            "{at}: only {} functions in pclntab",
+            pcln.len()
+        );
         for name in HOOKED {
-            let s = symtab.get(name).unwrap_or_else(|| panic!("{at}: {name} not in .symtab"));
-            let p = pcln.get(name).unwrap_or_else(|| panic!("{at}: {name} not in .gopclntab"));
-            assert_eq!((s.addr, s.file_offset), (p.addr, p.file_offset), "{at}: {name}");
+            let s = symtab
+                .get(name)
+                .unwrap_or_else(|| panic!("{at}: {name} not in .symtab"));
+            let p = pcln
+                .get(name)
+                .unwrap_or_else(|| panic!("{at}: {name} not in .gopclntab"));
+            assert_eq!(
+                (s.addr, s.file_offset),
+                (p.addr, p.file_offset),
+                "{at}: {name}"
+            );
             // The pclntab size includes padding up to the next function.
-            assert!(p.size >= s.size && p.size < s.size + 64, "{at}: {name}: {p:?} vs {s:?}");
+            assert!(
+                p.size >= s.size && p.size < s.size + 64,
+                "{at}: {name}: {p:?} vs {s:?}"
+            );
         }
-        // Every pclntab function that .symtab also names sits at the same address there.
+        // Every pclntab function that .symtab also names sits at the same address there, save
+        // assembly functions, whose body .symtab calls `NAME.abi0` (see `Index`).
+        let same = |p: &Function, name: &str| symtab.get(name).is_some_and(|s| s.addr == p.addr);
         let mismatched: Vec<&str> = pcln
             .values()
-            .filter(|p| symtab.get(&p.name).is_some_and(|s| s.addr != p.addr))
+            .filter(|p| symtab.contains_key(&p.name))
+            .filter(|p| !same(p, &p.name) && !same(p, &format!("{}.abi0", p.name)))
             .map(|p| p.name.as_str())
             .collect();
-        assert!(mismatched.is_empty(), "{at}: addresses differ: {mismatched:?}");
+        assert!(
+            mismatched.is_empty(),
+            "{at}: addresses differ: {mismatched:?}"
+        );
     }
 
     #[test]
@@ -189,7 +245,9 @@ mod tests {
             let image = Image::new(&file, &data);
             let pcln = index(from_pclntab(&file).expect("pclntab parses"), &image);
             for name in HOOKED {
-                let f = pcln.get(name).unwrap_or_else(|| panic!("{name} not in .gopclntab"));
+                let f = pcln
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{name} not in .gopclntab"));
                 assert!(f.size > 0 && f.file_offset > 0, "{f:?}");
             }
         }

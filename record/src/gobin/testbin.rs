@@ -4,7 +4,8 @@
 //! The machine's toolchain is `/usr/bin/go` (else `go` on `PATH`); when neither exists the tests
 //! skip with a printed reason, except under `CI=true` where that is a failure. More toolchains
 //! can be added with `QUADTRACE_TEST_GO=/path/to/go1.27/bin/go:/path/to/go1.21/bin/go`, e.g.
-//! from `scripts/install-go.sh`, to check newer linkers (Go ≥1.22 pclntab, DWARF 5).
+//! from `scripts/install-go.sh`, to check newer linkers (DWARF 5 since Go 1.25, no pclntab text
+//! start since Go 1.26).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,7 +13,8 @@ use std::process::Command;
 const PROBE_SOURCE: &str = include_str!("../../../scripts/offsets-probe/main.go");
 
 /// The probe built by one toolchain: with symbols and DWARF, stripped, and (when a C compiler is
-/// there) externally linked, where `.text` starts with C start-up code before `runtime.text`.
+/// there) a PIE linked by the system linker: `.text` starts with C start-up code before
+/// `runtime.text`, and Go 1.19's pclntab loses its section name there.
 pub(super) struct ProbeBuild {
     _dir: tempfile::TempDir,
     pub go: PathBuf,
@@ -47,7 +49,7 @@ impl ProbeBuild {
         let external = dir.path().join("probe-external");
         go_build(go, dir.path(), &full, &[], false).expect("build probe");
         go_build(go, dir.path(), &stripped, &["-ldflags=-s -w"], false).expect("build stripped");
-        let ext_flags = ["-ldflags=-linkmode=external"];
+        let ext_flags = ["-buildmode=pie", "-ldflags=-linkmode=external"];
         let external = match go_build(go, dir.path(), &external, &ext_flags, true) {
             Ok(()) => Some(external),
             Err(why) => {
@@ -75,7 +77,10 @@ fn machine_go() -> Option<PathBuf> {
     });
     if found.is_none() {
         let why = "no Go toolchain (/usr/bin/go or go on PATH)";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {why}");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but {why}"
+        );
         eprintln!("skipping: {why}");
     }
     found
@@ -85,6 +90,7 @@ fn machine_go() -> Option<PathBuf> {
 fn go_build(go: &Path, dir: &Path, out: &Path, flags: &[&str], cgo: bool) -> Result<(), String> {
     let output = Command::new(go)
         .current_dir(dir)
+        .env_remove("GOROOT")
         .env("GO111MODULE", "off")
         .env("GOTOOLCHAIN", "local")
         .env("GOPROXY", "off")

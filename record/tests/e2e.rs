@@ -1,0 +1,125 @@
+//! End-to-end tests: real Go demo services under real uprobes, recorded by the `record` binary
+//! and read back by the `analyze` binary, as a user would run them.
+//!
+//! They need root (BPF) and the demo binaries built by `scripts/build-demos.sh`. Without either
+//! they skip with a printed reason, except under `CI=true`, where a skip is a failure.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{demo_binaries, require_root_or_skip, DemoRun};
+
+/// Requests per run: half sent one after another, half from several threads at once.
+const REQUESTS: usize = 60;
+const CONCURRENCY: usize = 4;
+
+#[test]
+fn root_demo_matrix_gives_exactly_two_quadruples() {
+    if !require_root_or_skip("root_demo_matrix_gives_exactly_two_quadruples") {
+        return;
+    }
+    let binaries = demo_binaries();
+    let mut failures = Vec::new();
+    for bin in &binaries {
+        let label = bin.label();
+        match DemoRun::record_handle_requests(bin, REQUESTS, CONCURRENCY) {
+            Ok(run) => {
+                let service = bin.service();
+                let expected = serde_json::json!([
+                    {"caller": service, "caller_func": "/echo", "callee": null, "callee_func": null, "count": REQUESTS},
+                    {"caller": service, "caller_func": "/handle", "callee": service, "callee_func": "/echo", "count": REQUESTS},
+                ]);
+                if run.quads != expected {
+                    failures.push(format!(
+                        "{label}: got {}\nrecord said:\n{}",
+                        run.quads, run.record_stderr
+                    ));
+                } else {
+                    eprintln!(
+                        "ok {label}: {} events, {} bytes ({:.1} B/event), {:.1} events/request",
+                        run.events,
+                        run.bytes,
+                        run.bytes as f64 / run.events as f64,
+                        run.events as f64 / REQUESTS as f64
+                    );
+                }
+            }
+            Err(e) => failures.push(format!("{label}: {e:#}")),
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} binaries failed:\n{}",
+        failures.len(),
+        binaries.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn root_live_output_has_the_original_form() {
+    if !require_root_or_skip("root_live_output_has_the_original_form") {
+        return;
+    }
+    let bin = demo_binaries()
+        .into_iter()
+        .find(|b| b.service() == "http_demo")
+        .expect("an http_demo build");
+    let run = DemoRun::record_handle_requests_live(&bin, 3).expect("recording");
+    let handle = "caller: http_demo\n  caller_path: /handle\ncallee:\n  method: GET\n  host: 0.0.0.0:9932\n  url: /echo\n\n";
+    let echo = "caller: http_demo\n  caller_path: /echo\ncallee: none\n\n";
+    assert_eq!(
+        run.live_stdout.matches(handle).count(),
+        3,
+        "live output:\n{}",
+        run.live_stdout
+    );
+    assert_eq!(
+        run.live_stdout.matches(echo).count(),
+        3,
+        "live output:\n{}",
+        run.live_stdout
+    );
+}
+
+#[test]
+fn root_bad_targets_are_one_line_errors() {
+    if !require_root_or_skip("root_bad_targets_are_one_line_errors") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("x.parquet");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["-p".into(), "4000000".into()],
+            "no process with pid 4000000",
+        ),
+        (vec!["--exe".into(), "/bin/ls".into()], "not a Go binary"),
+        (
+            vec!["--exe".into(), "/nonexistent/x".into()],
+            "/nonexistent/x",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = support::record_cmd()
+            .args(&args)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .expect("run record");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(
+            err.contains(want),
+            "{args:?}: stderr {err:?} lacks {want:?}"
+        );
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: not one line: {err}"
+        );
+        assert!(!out.exists(), "{args:?} left a file behind");
+    }
+}

@@ -1,0 +1,324 @@
+//! Helpers for the end-to-end tests: finding demo builds, running them, driving HTTP load,
+//! and running `record` and `analyze` as a user would.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+pub const DEMO_ADDR: &str = "0.0.0.0:9932";
+
+/// `true` when the test may run; prints why not otherwise. Under `CI=true` a skip panics.
+pub fn require_root_or_skip(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    let why = format!("{test}: skipped: needs root to load BPF programs");
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{why} (a skip is a failure under CI=true)");
+    }
+    eprintln!("{why}");
+    false
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `record` binary under test.
+pub fn record_cmd() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_record"))
+}
+
+/// The `analyze` binary, built by the same `cargo test --workspace` next to `record`.
+pub fn analyze_cmd() -> Command {
+    let record = PathBuf::from(env!("CARGO_BIN_EXE_record"));
+    Command::new(record.with_file_name("analyze"))
+}
+
+/// One demo build: `testdata/bin/go<V>/<dwarf|stripped>/<http_demo|gin_demo>`.
+pub struct DemoBinary {
+    pub path: PathBuf,
+    pub go: String,
+    pub variant: String,
+}
+
+impl DemoBinary {
+    pub fn service(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn label(&self) -> String {
+        format!("{} {} {}", self.go, self.variant, self.service())
+    }
+}
+
+/// Every demo build to test: the Go versions in `QUADTRACE_GO_VERSIONS` (set by scripts/test.sh),
+/// else every version built. None at all is a skip, or a failure under CI.
+pub fn demo_binaries() -> Vec<DemoBinary> {
+    let bin_dir = repo().join("testdata/bin");
+    let versions: Vec<String> = match std::env::var("QUADTRACE_GO_VERSIONS") {
+        Ok(v) => v.split_whitespace().map(|v| format!("go{v}")).collect(),
+        Err(_) => std::fs::read_dir(&bin_dir)
+            .map(|d| {
+                d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let mut out = Vec::new();
+    for go in versions {
+        for variant in ["dwarf", "stripped"] {
+            for demo in ["http_demo", "gin_demo"] {
+                let path = bin_dir.join(&go).join(variant).join(demo);
+                assert!(
+                    path.exists(),
+                    "{} is missing: run scripts/build-demos.sh",
+                    path.display()
+                );
+                out.push(DemoBinary {
+                    path,
+                    go: go.clone(),
+                    variant: variant.to_string(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.go, &a.variant, a.service()).cmp(&(&b.go, &b.variant, b.service())));
+    assert!(
+        !out.is_empty(),
+        "no demo builds under {}: run scripts/build-demos.sh",
+        bin_dir.display()
+    );
+    out
+}
+
+/// A child process killed when dropped.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sends `GET path` with its own connection and returns the status code.
+pub fn http_get(path: &str) -> Result<u16> {
+    let mut s =
+        TcpStream::connect(DEMO_ADDR).with_context(|| format!("connecting to {DEMO_ADDR}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {DEMO_ADDR}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp)?;
+    let status = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok());
+    status.with_context(|| format!("bad HTTP response {resp:?}"))
+}
+
+/// Starts a demo and waits until it answers.
+pub fn start_demo(bin: &DemoBinary) -> Result<Guard> {
+    let child = Command::new(&bin.path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.path.display()))?;
+    let guard = Guard(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if http_get("/echo").is_ok() {
+            return Ok(guard);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("{} did not answer on {DEMO_ADDR}", bin.path.display())
+}
+
+/// Starts `record` and waits until it has attached (it says "recording to").
+pub fn start_record(args: &[String], stdout: Stdio) -> Result<(Guard, mpsc::Receiver<String>)> {
+    let mut child = record_cmd()
+        .args(args)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting record")?;
+    let stderr = child.stderr.take().context("record's stderr")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let guard = Guard(child);
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => {
+                let attached = line.contains("recording to");
+                seen.push(line);
+                if attached {
+                    return Ok((guard, rx));
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    bail!("record did not start:\n{}", seen.join("\n"))
+}
+
+/// Sends `n` requests to /handle: half serially, half from `threads` threads at once.
+pub fn drive_handle(n: usize, threads: usize) -> Result<()> {
+    let serial = n / 2;
+    for _ in 0..serial {
+        let code = http_get("/handle")?;
+        if code != 200 {
+            bail!("/handle answered {code}");
+        }
+    }
+    let rest = n - serial;
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let count = rest / threads + usize::from(t < rest % threads);
+            std::thread::spawn(move || -> Result<()> {
+                for _ in 0..count {
+                    let code = http_get("/handle")?;
+                    if code != 200 {
+                        bail!("/handle answered {code}");
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join()
+            .map_err(|_| anyhow::anyhow!("load thread panicked"))??;
+    }
+    Ok(())
+}
+
+/// Sends SIGINT and waits for a clean exit.
+pub fn stop_record(mut guard: Guard, rx: &mpsc::Receiver<String>) -> Result<String> {
+    let pid = guard.0.id() as i32;
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let status = guard.0.wait().context("waiting for record")?;
+    // The stderr reader thread hangs up at end of file, right after the process exits.
+    let mut lines = Vec::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+        lines.push(line);
+    }
+    let text = lines.join("\n");
+    if !status.success() {
+        bail!("record exited with {status}:\n{text}");
+    }
+    Ok(text)
+}
+
+/// What one recorded run produced.
+pub struct DemoRun {
+    pub quads: serde_json::Value,
+    pub events: u64,
+    pub bytes: u64,
+    pub record_stderr: String,
+    pub live_stdout: String,
+}
+
+fn events_in(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| {
+            l.split("wrote ")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+impl DemoRun {
+    /// Runs the demo, records it while `n` /handle requests are served, and analyzes the file.
+    pub fn record_handle_requests(bin: &DemoBinary, n: usize, threads: usize) -> Result<DemoRun> {
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("rec.parquet");
+        let demo = start_demo(bin)?;
+        let args = vec![
+            "-p".to_string(),
+            demo.0.id().to_string(),
+            "-o".into(),
+            out.display().to_string(),
+        ];
+        let (rec, rx) = start_record(&args, Stdio::null())?;
+        drive_handle(n, threads)?;
+        let record_stderr = stop_record(rec, &rx)?;
+        drop(demo);
+        let bytes = std::fs::metadata(&out)
+            .with_context(|| format!("{} not written", out.display()))?
+            .len();
+        let o = analyze_cmd()
+            .args(["quads", "--format", "json"])
+            .arg(&out)
+            .output()
+            .context("running analyze")?;
+        if !o.status.success() {
+            bail!("analyze failed: {}", String::from_utf8_lossy(&o.stderr));
+        }
+        let quads = serde_json::from_slice(&o.stdout).context("analyze's JSON")?;
+        Ok(DemoRun {
+            quads,
+            events: events_in(&record_stderr),
+            bytes,
+            record_stderr,
+            live_stdout: String::new(),
+        })
+    }
+
+    /// Like [`DemoRun::record_handle_requests`] with `--live`, keeping record's stdout.
+    pub fn record_handle_requests_live(bin: &DemoBinary, n: usize) -> Result<DemoRun> {
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("rec.parquet");
+        let demo = start_demo(bin)?;
+        let args = vec![
+            "--live".to_string(),
+            "-p".into(),
+            demo.0.id().to_string(),
+            "-o".into(),
+            out.display().to_string(),
+        ];
+        let (mut rec, rx) = start_record(&args, Stdio::piped())?;
+        let mut stdout = rec.0.stdout.take().context("record's stdout")?;
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stdout.read_to_string(&mut s);
+            s
+        });
+        drive_handle(n, 1)?;
+        let record_stderr = stop_record(rec, &rx)?;
+        let live_stdout = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("stdout reader panicked"))?;
+        Ok(DemoRun {
+            quads: serde_json::Value::Null,
+            events: events_in(&record_stderr),
+            bytes: 0,
+            record_stderr,
+            live_stdout,
+        })
+    }
+}
