@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{demo_binaries, require_root_or_skip, DemoRun};
+use support::{demo_binaries, demo_port, require_root_or_skip, DemoRun};
 
 /// Requests per run: half sent one after another, half from several threads at once.
 const REQUESTS: usize = 60;
@@ -19,6 +19,7 @@ fn root_demo_matrix_gives_exactly_two_quadruples() {
     if !require_root_or_skip("root_demo_matrix_gives_exactly_two_quadruples") {
         return;
     }
+    let _port = demo_port();
     let binaries = demo_binaries();
     let mut failures = Vec::new();
     for bin in &binaries {
@@ -63,6 +64,7 @@ fn root_live_output_has_the_original_form() {
     if !require_root_or_skip("root_live_output_has_the_original_form") {
         return;
     }
+    let _port = demo_port();
     let bin = demo_binaries()
         .into_iter()
         .find(|b| b.service() == "http_demo")

@@ -5,12 +5,21 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
 pub const DEMO_ADDR: &str = "0.0.0.0:9932";
+
+/// The demo listens on one fixed port, so the end-to-end tests take turns.
+static DEMO_PORT: Mutex<()> = Mutex::new(());
+
+/// Holds the demo port for the caller's test; a test that failed while holding it poisons
+/// nothing that matters, so poisoning is ignored.
+pub fn demo_port() -> MutexGuard<'static, ()> {
+    DEMO_PORT.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// `true` when the test may run; prints why not otherwise. Under `CI=true` a skip panics.
 pub fn require_root_or_skip(test: &str) -> bool {
