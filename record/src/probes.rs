@@ -23,8 +23,10 @@ struct Hook {
     ret: Option<ProgPick>,
 }
 
-const SERVE_HTTP: &str = "net/http.serverHandler.ServeHTTP";
-const ROUND_TRIP: &str = "net/http.(*Transport).roundTrip";
+use crate::gobin::HTTP_ENTRY_POINTS;
+
+const SERVE_HTTP: &str = HTTP_ENTRY_POINTS[0];
+const ROUND_TRIP: &str = HTTP_ENTRY_POINTS[1];
 const NEWPROC1: &str = "runtime.newproc1";
 
 fn hooks() -> [Hook; 4] {
@@ -96,9 +98,6 @@ fn set_offsets(rodata: &mut crate::skel::types::rodata, o: &Offsets) {
 /// Loads the BPF object configured for `bin` and attaches every hook to `target`'s processes.
 pub fn load_and_attach(target: &Target, bin: &GoBinary) -> Result<ProbeSet> {
     let exe = target.exe.display();
-    if bin.function(SERVE_HTTP).is_none() && bin.function(ROUND_TRIP).is_none() {
-        bail!("{exe} does not use net/http (no {SERVE_HTTP} nor {ROUND_TRIP}): nothing to record");
-    }
     if bin.function(NEWPROC1).is_none() {
         bail!("{exe}: no {NEWPROC1}; is this a Go binary?");
     }

@@ -100,14 +100,31 @@ fn resolve_targets(cfg: &Config) -> Result<Vec<Target>> {
     Ok(t)
 }
 
+/// Reads the target's binary; errors name the executable the user knows, not `/proc/PID/exe`.
+fn open_binary(t: &Target) -> Result<GoBinary> {
+    GoBinary::open(&t.open_path).map_err(|e| {
+        let msg = e.to_string().replace(
+            &t.open_path.display().to_string(),
+            &t.exe.display().to_string(),
+        );
+        match &t.pids {
+            Some(pids) => anyhow::anyhow!(
+                "pid {}: {msg}",
+                pids.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            None => anyhow::anyhow!(msg),
+        }
+    })
+}
+
 /// Runs a recording to its end.
 pub fn run(cfg: &Config) -> Result<Outcome> {
     crate::privileges::check()?;
     let targets = resolve_targets(cfg)?;
-    let binaries: Vec<GoBinary> = targets
-        .iter()
-        .map(|t| GoBinary::open(&t.open_path).map_err(anyhow::Error::from))
-        .collect::<Result<_>>()?;
+    let binaries: Vec<GoBinary> = targets.iter().map(open_binary).collect::<Result<_>>()?;
 
     let writer = RecordingWriter::create(&cfg.output)?;
     let mut sets: Vec<ProbeSet> = Vec::new();

@@ -125,3 +125,117 @@ fn root_bad_targets_are_one_line_errors() {
         assert!(!out.exists(), "{args:?} left a file behind");
     }
 }
+
+#[test]
+fn root_exe_records_processes_started_after_record() {
+    if !require_root_or_skip("root_exe_records_processes_started_after_record") {
+        return;
+    }
+    let _port = demo_port();
+    let bin = demo_binaries()
+        .into_iter()
+        .find(|b| b.variant == "stripped" && b.service() == "gin_demo")
+        .expect("a gin_demo build");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("rec.parquet");
+    let args = vec![
+        "--exe".to_string(),
+        bin.path.display().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+    ];
+    let (rec, rx) =
+        support::start_record(&args, std::process::Stdio::null()).expect("record starts");
+    let demo = support::start_demo(&bin).expect("demo starts");
+    support::drive_handle(10, 2).expect("requests");
+    let stderr = support::stop_record(rec, &rx).expect("record stops cleanly");
+    drop(demo);
+    let quads = support::analyze_json(&out).expect("analyze");
+    let count = |func: &str| {
+        quads
+            .as_array()
+            .and_then(|a| a.iter().find(|q| q["caller_func"] == func))
+            .map(|q| q["count"].clone())
+    };
+    assert_eq!(count("/handle"), Some(10.into()), "{quads}\n{stderr}");
+    // The ten calls, plus the readiness check start_demo makes once the demo listens.
+    assert_eq!(count("/echo"), Some(11.into()), "{quads}\n{stderr}");
+    assert_eq!(quads.as_array().map(Vec::len), Some(2), "{quads}");
+}
+
+#[test]
+fn root_record_ends_with_a_valid_file_when_its_target_exits() {
+    if !require_root_or_skip("root_record_ends_with_a_valid_file_when_its_target_exits") {
+        return;
+    }
+    let _port = demo_port();
+    let bin = demo_binaries()
+        .into_iter()
+        .find(|b| b.service() == "http_demo")
+        .expect("an http_demo build");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("rec.parquet");
+    let demo = support::start_demo(&bin).expect("demo starts");
+    let args = vec![
+        "-p".to_string(),
+        demo.0.id().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+    ];
+    let (mut rec, rx) =
+        support::start_record(&args, std::process::Stdio::null()).expect("record starts");
+    support::drive_handle(5, 1).expect("requests");
+    drop(demo); // kills the target
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = rec.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "record did not stop after its target exited"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stderr: Vec<String> = rx.try_iter().collect();
+    assert!(status.success(), "{stderr:?}");
+    assert!(
+        stderr.iter().any(|l| l.contains("every target exited")),
+        "{stderr:?}"
+    );
+    let quads = support::analyze_json(&out).expect("analyze");
+    assert_eq!(quads[0]["count"], 5, "{quads}");
+    assert_eq!(quads[1]["count"], 5, "{quads}");
+}
+
+#[test]
+fn root_unprivileged_record_names_what_is_missing() {
+    if !require_root_or_skip("root_unprivileged_record_names_what_is_missing") {
+        return;
+    }
+    // A copy that user nobody can execute (the build directory may be private to root).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = dir.path().join("record");
+    std::fs::copy(env!("CARGO_BIN_EXE_record"), &exe).expect("copy record");
+    use std::os::unix::fs::PermissionsExt;
+    for p in [dir.path(), exe.as_path()] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let o = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(&exe)
+        .args(["-p", "1", "-o", "/tmp/quadtrace-unprivileged.parquet"])
+        .output()
+        .expect("setpriv runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("needs root (or CAP_BPF and CAP_PERFMON)"),
+        "{err}"
+    );
+}

@@ -25,6 +25,13 @@ pub use symbols::Function;
 
 use image::{Image, Text};
 
+/// The functions through which a program serves or sends HTTP with net/http; a binary with
+/// neither has nothing for record to observe.
+pub const HTTP_ENTRY_POINTS: [&str; 2] = [
+    "net/http.serverHandler.ServeHTTP",
+    "net/http.(*Transport).roundTrip",
+];
+
 /// Why a binary cannot be traced. Every message names the binary and says what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum GoBinError {
@@ -54,6 +61,12 @@ pub enum GoBinError {
         path.display()
     )]
     StackAbi { path: PathBuf, version: GoVersion },
+    /// A Go program that neither serves nor sends HTTP with net/http: nothing to probe.
+    #[error(
+        "{} does not use net/http (no {} nor {}): nothing to record",
+        path.display(), HTTP_ENTRY_POINTS[0], HTTP_ENTRY_POINTS[1]
+    )]
+    NoNetHttp { path: PathBuf },
     /// Neither `.symtab` nor `.gopclntab` yields the functions.
     #[error("{}: cannot list functions: {reason}", path.display())]
     Symbols { path: PathBuf, reason: String },
@@ -166,6 +179,10 @@ impl GoBinary {
             })?,
         };
         let functions = symbols::index(raw_funcs, &image);
+        // Checked before the offsets, whose absence would otherwise be the confusing symptom.
+        if !HTTP_ENTRY_POINTS.iter().any(|f| functions.contains_key(*f)) {
+            return Err(GoBinError::NoNetHttp { path: owned() });
+        }
         let (offsets, offsets_source) = offsets::resolve(path, &file, &version)?;
 
         Ok(GoBinary {

@@ -238,6 +238,19 @@ pub fn stop_record(mut guard: Guard, rx: &mpsc::Receiver<String>) -> Result<Stri
     Ok(text)
 }
 
+/// `analyze quads --format json FILE`, parsed.
+pub fn analyze_json(file: &Path) -> Result<serde_json::Value> {
+    let o = analyze_cmd()
+        .args(["quads", "--format", "json"])
+        .arg(file)
+        .output()
+        .context("running analyze")?;
+    if !o.status.success() {
+        bail!("analyze failed: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    serde_json::from_slice(&o.stdout).context("analyze's JSON")
+}
+
 /// What one recorded run produced.
 pub struct DemoRun {
     pub quads: serde_json::Value,
