@@ -512,3 +512,80 @@ mod errors {
         );
     }
 }
+
+/// `analyze quads` on real recordings from `testdata/recordings/` (see its README), compared
+/// with the golden outputs beside them. `UPDATE_GOLDEN=1` rewrites the golden files instead.
+mod golden {
+    use super::*;
+
+    fn recordings() -> Vec<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/recordings");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("testdata/recordings")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "no recordings in {}", dir.display());
+        files
+    }
+
+    #[test]
+    fn golden_quads_in_every_format() {
+        let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
+        for file in recordings() {
+            for (format, ext) in [("table", "txt"), ("json", "json"), ("csv", "csv")] {
+                let out = analyze(&[
+                    "quads",
+                    "--format",
+                    format,
+                    file.to_str().expect("utf-8 path"),
+                ]);
+                assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
+                let golden = file.with_extension(format!("quads.{ext}"));
+                if update {
+                    std::fs::write(&golden, stdout(&out)).expect("write golden");
+                    continue;
+                }
+                let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
+                    panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display())
+                });
+                assert_eq!(
+                    stdout(&out),
+                    want,
+                    "{} differs from {}",
+                    file.display(),
+                    golden.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn golden_demo_recordings_have_the_two_demo_quadruples() {
+        // Independent of the golden files: what the demo must give, whatever the format.
+        for file in recordings() {
+            let out = analyze(&[
+                "quads",
+                "--format",
+                "json",
+                file.to_str().expect("utf-8 path"),
+            ]);
+            let quads: serde_json::Value = serde_json::from_str(stdout(&out)).expect("json");
+            let service = if file.to_string_lossy().contains("gin_demo") {
+                "gin_demo"
+            } else {
+                "http_demo"
+            };
+            let quads = quads.as_array().expect("array");
+            assert_eq!(quads.len(), 2, "{quads:?}");
+            assert!(quads.iter().all(|q| q["caller"] == service), "{quads:?}");
+            assert!(quads.iter().any(|q| q["caller_func"] == "/handle"
+                && q["callee"] == service
+                && q["callee_func"] == "/echo"));
+            assert!(quads
+                .iter()
+                .any(|q| q["caller_func"] == "/echo" && q["callee"].is_null()));
+        }
+    }
+}
