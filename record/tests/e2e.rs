@@ -239,3 +239,58 @@ fn root_unprivileged_record_names_what_is_missing() {
         "{err}"
     );
 }
+
+#[test]
+fn root_duration_and_sigterm_both_leave_a_valid_recording() {
+    if !require_root_or_skip("root_duration_and_sigterm_both_leave_a_valid_recording") {
+        return;
+    }
+    let _port = demo_port();
+    let bin = demo_binaries()
+        .into_iter()
+        .find(|b| b.service() == "http_demo")
+        .expect("an http_demo build");
+    let demo = support::start_demo(&bin).expect("demo starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for how in ["--duration", "SIGTERM"] {
+        let out = dir.path().join(format!("{how}.parquet"));
+        let mut args = vec![
+            "-p".to_string(),
+            demo.0.id().to_string(),
+            "-o".into(),
+            out.display().to_string(),
+        ];
+        if how == "--duration" {
+            args.extend(["--duration".to_string(), "3".to_string()]);
+        }
+        let (mut rec, rx) =
+            support::start_record(&args, std::process::Stdio::null()).expect("record starts");
+        support::drive_handle(2, 1).expect("requests");
+        if how == "SIGTERM" {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(rec.0.id() as i32, libc::SIGTERM) };
+        }
+        let status = rec.0.wait().expect("wait");
+        let stderr: Vec<String> = rx.iter().collect();
+        assert!(status.success(), "{how}: {stderr:?}");
+        let reason = if how == "SIGTERM" {
+            "interrupted"
+        } else {
+            "duration reached"
+        };
+        assert!(
+            stderr.iter().any(|l| l.contains(reason)),
+            "{how}: {stderr:?}"
+        );
+        let quads = support::analyze_json(&out).expect("analyze");
+        assert_eq!(quads.as_array().map(Vec::len), Some(2), "{how}: {quads}");
+        assert!(
+            quads
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|q| q["count"] == 2),
+            "{how}: {quads}"
+        );
+    }
+}
