@@ -18,16 +18,26 @@ pub enum EventKind {
     ClientEnd = 4,
     /// A goroutine was created (`runtime.newproc1`).
     Spawn = 5,
+    /// A value was sent on a channel (`runtime.chansend1` entry, or a `select` send case chosen).
+    ChanSend = 6,
+    /// A value was received from a channel (a `RET` of `runtime.chanrecv1/2`, or a `select`
+    /// receive case chosen).
+    ChanRecv = 7,
+    /// A timer callback was armed (`time.AfterFunc` entry); `value` is the callback.
+    TimerArm = 8,
 }
 
 impl EventKind {
     /// Every kind, in numeric order.
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::ServerStart,
         EventKind::ServerEnd,
         EventKind::ClientStart,
         EventKind::ClientEnd,
         EventKind::Spawn,
+        EventKind::ChanSend,
+        EventKind::ChanRecv,
+        EventKind::TimerArm,
     ];
 
     /// The value stored in the `kind` column.
@@ -38,6 +48,9 @@ impl EventKind {
             EventKind::ClientStart => "client_start",
             EventKind::ClientEnd => "client_end",
             EventKind::Spawn => "spawn",
+            EventKind::ChanSend => "chan_send",
+            EventKind::ChanRecv => "chan_recv",
+            EventKind::TimerArm => "timer_arm",
         }
     }
 

@@ -17,7 +17,11 @@ pub use kind::EventKind;
 ///
 /// Bump it when a column changes meaning or type, or a required column is added; readers refuse
 /// files of a newer version rather than misreading them.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Oldest schema version readers still accept. Version 1 lacks the columns marked
+/// [`Column::since`] 2; readers treat them as null.
+pub const MIN_READABLE_SCHEMA_VERSION: u32 = 1;
 
 /// The logical type of a column, mapped to Arrow/Parquet types by each side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +47,8 @@ pub struct Column {
     pub nullable: bool,
     /// One-line description, rendered in `schema/README.md`.
     pub doc: &'static str,
+    /// Schema version that added the column; files of older versions lack it.
+    pub since: u32,
 }
 
 const fn col(name: &'static str, ty: ColumnType, nullable: bool, doc: &'static str) -> Column {
@@ -51,6 +57,18 @@ const fn col(name: &'static str, ty: ColumnType, nullable: bool, doc: &'static s
         ty,
         nullable,
         doc,
+        since: 1,
+    }
+}
+
+/// A column added in schema version 2: always nullable, absent from version-1 files.
+const fn col_v2(name: &'static str, ty: ColumnType, doc: &'static str) -> Column {
+    Column {
+        name,
+        ty,
+        nullable: true,
+        doc,
+        since: 2,
     }
 }
 
@@ -86,6 +104,28 @@ pub mod columns {
     pub const CTX: &str = "ctx";
     /// See [`super::COLUMNS`].
     pub const TRUNCATED: &str = "truncated";
+    /// See [`super::COLUMNS`].
+    pub const CTX1: &str = "ctx1";
+    /// See [`super::COLUMNS`].
+    pub const CTX2: &str = "ctx2";
+    /// See [`super::COLUMNS`].
+    pub const CTX3: &str = "ctx3";
+    /// See [`super::COLUMNS`].
+    pub const CHAN: &str = "chan";
+    /// See [`super::COLUMNS`].
+    pub const VALUE: &str = "value";
+    /// See [`super::COLUMNS`].
+    pub const QCOUNT: &str = "qcount";
+    /// See [`super::COLUMNS`].
+    pub const DATAQSIZ: &str = "dataqsiz";
+    /// See [`super::COLUMNS`].
+    pub const SENDX: &str = "sendx";
+    /// See [`super::COLUMNS`].
+    pub const RECVX: &str = "recvx";
+    /// See [`super::COLUMNS`].
+    pub const IN_SELECT: &str = "in_select";
+    /// See [`super::COLUMNS`].
+    pub const COMPLETED: &str = "completed";
 }
 
 use ColumnType::{Bool, Int32, Int64, Utf8};
@@ -96,7 +136,7 @@ pub const COLUMNS: &[Column] = &[
     col(columns::PID, Int32, false, "process id (host pid namespace)"),
     col(columns::TID, Int32, false, "thread id"),
     col(columns::GOID, Int64, false, "goroutine id the event happened on; for `spawn`, the new goroutine"),
-    col(columns::KIND, Utf8, false, "event kind: `server_start`, `server_end`, `client_start`, `client_end`, `spawn`"),
+    col(columns::KIND, Utf8, false, "event kind: `server_start`, `server_end`, `client_start`, `client_end`, `spawn`, `chan_send`, `chan_recv`, `timer_arm`"),
     col(columns::SERVICE, Utf8, false, "service name of the process (`--service`, else the executable's file name)"),
     col(columns::METHOD, Utf8, true, "HTTP method (`server_start`, `client_start`)"),
     col(columns::HOST, Utf8, true, "`server_start`: the request's Host header; `client_start`: the URL's `host[:port]` called"),
@@ -107,6 +147,17 @@ pub const COLUMNS: &[Column] = &[
     col(columns::PARENT_GOID, Int64, true, "`spawn`: the goroutine that started `goid`"),
     col(columns::CTX, Int64, true, "address of the request's `context.Context` (`server_start`, `client_start`); an identity, not a value"),
     col(columns::TRUNCATED, Bool, false, "a string in this row was longer than its bound and was cut"),
+    col_v2(columns::CTX1, Int64, "`client_start`: the parent of `ctx` (contexts from `WithCancel`/`WithTimeout`/`WithValue` keep their parent first); 0 when unreadable"),
+    col_v2(columns::CTX2, Int64, "`client_start`: the parent of `ctx1`"),
+    col_v2(columns::CTX3, Int64, "`client_start`: the parent of `ctx2`"),
+    col_v2(columns::CHAN, Int64, "`chan_send`, `chan_recv`: address of the channel (`runtime.hchan`)"),
+    col_v2(columns::VALUE, Int64, "`chan_send`/`chan_recv`: the element's first 8 bytes (fewer for smaller elements; null when a receive discards it); `timer_arm`: the callback's funcval; `spawn`: the first word the new goroutine's closure captured"),
+    col_v2(columns::QCOUNT, Int32, "channel events: values buffered in the channel (before a send, after a receive)"),
+    col_v2(columns::DATAQSIZ, Int32, "channel events: the channel's buffer size (0: unbuffered)"),
+    col_v2(columns::SENDX, Int32, "channel events: the buffer's send index (same moment as `qcount`)"),
+    col_v2(columns::RECVX, Int32, "channel events: the buffer's receive index (same moment as `qcount`)"),
+    col_v2(columns::IN_SELECT, Bool, "channel events: the operation was a chosen case of a `select`"),
+    col_v2(columns::COMPLETED, Bool, "`chan_recv`: a value was received (false: the channel was closed); `chan_send`: null (sends are recorded as they start)"),
 ];
 
 /// Looks a column up by name.
@@ -125,8 +176,13 @@ pub fn columns_markdown() -> String {
             Bool => "bool",
         };
         let nullable = if c.nullable { "yes" } else { "no" };
+        let since = if c.since > 1 {
+            format!(" (since schema {})", c.since)
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "| `{}` | {ty} | {nullable} | {} |\n",
+            "| `{}` | {ty} | {nullable} | {}{since} |\n",
             c.name, c.doc
         ));
     }
