@@ -17,13 +17,19 @@ enum qt_kind {
 	QT_CLIENT_START = 3,
 	QT_CLIENT_END = 4,
 	QT_SPAWN = 5,
-	QT_KIND_MAX = 6, /* array bound, not a kind */
+	QT_CHAN_SEND = 6,
+	QT_CHAN_RECV = 7,
+	QT_TIMER_ARM = 8,
+	QT_KIND_MAX = 9, /* array bound, not a kind */
 };
 
 enum qt_flags {
 	QT_F_TRUNCATED = 1,  /* a string was longer than its buffer */
 	QT_F_ERROR = 2,      /* client_end: roundTrip returned a non-nil error */
 	QT_F_HAS_STATUS = 4, /* status holds a value */
+	QT_F_IN_SELECT = 8,  /* channel op: a chosen case of a select */
+	QT_F_COMPLETED = 16, /* chan_recv: a value was received (not a closed channel) */
+	QT_F_HAS_VALUE = 32, /* value holds the element's first bytes */
 };
 
 struct qt_event {
@@ -31,9 +37,18 @@ struct qt_event {
 	__u64 goid;        /* current goroutine; for QT_SPAWN the new one */
 	__u64 parent_goid; /* QT_SPAWN: the goroutine that called `go` */
 	__u64 ctx;         /* data word of the request's context.Context */
+	__u64 ctx1;        /* client_start: ctx's parent, grandparent, great-grandparent */
+	__u64 ctx2;
+	__u64 ctx3;
+	__u64 chan;        /* channel ops: the *hchan */
+	__u64 value;       /* channel ops: element's first bytes; timer_arm: callback; spawn: captured word */
 	__u32 pid;
 	__u32 tid;
 	__s32 status;
+	__u32 qcount;      /* channel ops: queue state (before a send, after a receive) */
+	__u32 dataqsiz;
+	__u32 sendx;
+	__u32 recvx;
 	__u16 method_len; /* bytes valid in method[], and so on */
 	__u16 host_len;
 	__u16 path_len;
@@ -47,6 +62,6 @@ struct qt_event {
 	char addr[QT_ADDR_LEN];
 };
 
-_Static_assert(sizeof(struct qt_event) == 296, "qt_event layout changed: update record/src/raw_event.rs");
+_Static_assert(sizeof(struct qt_event) == 352, "qt_event layout changed: update record/src/raw_event.rs");
 
 #endif

@@ -23,6 +23,11 @@ const volatile __u64 off_url_path = 0;
 const volatile __u64 off_server_addr = 0;
 const volatile __u64 off_response_status = 0;
 const volatile __u64 off_http_response_status_code = 0;
+const volatile __u64 off_hchan_qcount = 0;
+const volatile __u64 off_hchan_dataqsiz = 0;
+const volatile __u64 off_hchan_sendx = 0;
+const volatile __u64 off_hchan_recvx = 0;
+const volatile __u64 off_hchan_elemsize = 0;
 
 /* Ring-buffer reserve failures per kind, read by record at exit and on its live line. */
 __u64 lost[QT_KIND_MAX] = {};
@@ -35,14 +40,36 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024);
 } events SEC(".maps");
 
+/* What newproc1's entry knows and its RETs need. */
+struct spawn_args {
+	__u64 parent_goid;
+	__u64 captured; /* first word captured by the new goroutine's closure */
+};
+
 /* runtime.newproc1 runs on the system stack (g0), so at its RETs R14 no longer holds the parent
- * goroutine: its goid is kept here, per thread, from entry to return. */
+ * goroutine: what its entry read is kept here, per thread, until it returns (g0 code is never
+ * preempted, so the thread is a sound key). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct spawn_args);
 } spawn_parent SEC(".maps");
+
+/* Arguments of a blocking channel receive or select, from entry to return. */
+struct chan_args {
+	__u64 ptr;    /* chanrecv: the *hchan; selectgo: cas0, the *scase array */
+	__u64 elem;   /* chanrecv: where the value is received to */
+	__u64 nsends; /* selectgo: cases [0, nsends) are sends */
+};
+
+/* Keyed by the goroutine (its g pointer): a receive may block and resume on another thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct chan_args);
+} chan_pending SEC(".maps");
 
 /* Go >= 1.17 amd64 keeps the current g in R14 and passes integer arguments in
  * RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11. */
@@ -99,7 +126,9 @@ static __always_inline struct qt_event *reserve(struct pt_regs *ctx, __u8 kind)
 	e->tid = (__u32)pid_tgid;
 	e->goid = goid_of(GO_G(ctx));
 	e->parent_goid = 0;
-	e->ctx = 0;
+	e->ctx = e->ctx1 = e->ctx2 = e->ctx3 = 0;
+	e->chan = e->value = 0;
+	e->qcount = e->dataqsiz = e->sendx = e->recvx = 0;
 	e->status = 0;
 	e->method_len = e->host_len = e->path_len = e->addr_len = 0;
 	e->kind = kind;
@@ -165,6 +194,11 @@ int client_start(struct pt_regs *ctx)
 	if (!e)
 		return 0;
 	read_request(e, GO_ARG2(ctx), 1);
+	/* cancelCtx, timerCtx, valueCtx and withoutCancelCtx embed their parent Context first: its
+	 * data word is at +8. Other context types give unrelated words, which match nothing. */
+	e->ctx1 = e->ctx ? read_u64(e->ctx + 8) : 0;
+	e->ctx2 = e->ctx1 ? read_u64(e->ctx1 + 8) : 0;
+	e->ctx3 = e->ctx2 ? read_u64(e->ctx2 + 8) : 0;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -192,8 +226,13 @@ SEC("uprobe")
 int spawn_enter(struct pt_regs *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 parent = goid_of(GO_ARG2(ctx));
-	bpf_map_update_elem(&spawn_parent, &tid, &parent, BPF_ANY);
+	struct spawn_args args = {};
+	args.parent_goid = goid_of(GO_ARG2(ctx));
+	/* fn is a *funcval {pc, captured...}: for `go f()` of a func value (as the timer code does
+	 * for time.AfterFunc callbacks) the first captured word is f. */
+	__u64 fn = GO_ARG1(ctx);
+	args.captured = fn ? read_u64(fn + 8) : 0;
+	bpf_map_update_elem(&spawn_parent, &tid, &args, BPF_ANY);
 	return 0;
 }
 
@@ -202,16 +241,146 @@ SEC("uprobe")
 int spawn_return(struct pt_regs *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 *parent = bpf_map_lookup_elem(&spawn_parent, &tid);
-	if (!parent)
+	struct spawn_args *stashed = bpf_map_lookup_elem(&spawn_parent, &tid);
+	if (!stashed)
 		return 0;
-	__u64 parent_goid = *parent;
+	struct spawn_args args = *stashed;
 	bpf_map_delete_elem(&spawn_parent, &tid);
 	struct qt_event *e = reserve(ctx, QT_SPAWN);
 	if (!e)
 		return 0;
 	e->goid = goid_of(GO_ARG1(ctx));
-	e->parent_goid = parent_goid;
+	e->parent_goid = args.parent_goid;
+	e->value = args.captured;
+	e->flags |= QT_F_HAS_VALUE;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Queue state of a channel, and up to 8 bytes of the element at elem (fewer for smaller
+ * element types, so that neighbouring bytes never make equal values look different). */
+static __always_inline void read_chan(struct qt_event *e, __u64 c, __u64 elem)
+{
+	e->chan = c;
+	if (!c)
+		return;
+	e->qcount = (__u32)read_u64(c + off_hchan_qcount);
+	e->dataqsiz = (__u32)read_u64(c + off_hchan_dataqsiz);
+	e->sendx = (__u32)read_u64(c + off_hchan_sendx);
+	e->recvx = (__u32)read_u64(c + off_hchan_recvx);
+	__u16 elemsize = 0;
+	bpf_probe_read_user(&elemsize, sizeof(elemsize), (const void *)(c + off_hchan_elemsize));
+	if (!elem || !elemsize)
+		return;
+	__u64 v = 0;
+	__u32 n = elemsize < 8 ? elemsize : 8;
+	if (bpf_probe_read_user(&v, n & 15, (const void *)elem))
+		return;
+	e->value = v;
+	e->flags |= QT_F_HAS_VALUE;
+}
+
+/* func chansend1(c *hchan, elem unsafe.Pointer): recorded as it starts, with the state before. */
+SEC("uprobe")
+int chan_send(struct pt_regs *ctx)
+{
+	struct qt_event *e = reserve(ctx, QT_CHAN_SEND);
+	if (!e)
+		return 0;
+	read_chan(e, GO_ARG1(ctx), GO_ARG2(ctx));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* func chanrecv1(c *hchan, elem unsafe.Pointer) / chanrecv2(...) (received bool): entry. */
+SEC("uprobe")
+int chan_recv_enter(struct pt_regs *ctx)
+{
+	__u64 g = GO_G(ctx);
+	struct chan_args args = {.ptr = GO_ARG1(ctx), .elem = GO_ARG2(ctx), .nsends = 0};
+	bpf_map_update_elem(&chan_pending, &g, &args, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int chan_recv_return(struct pt_regs *ctx, int completed)
+{
+	__u64 g = GO_G(ctx);
+	struct chan_args *stashed = bpf_map_lookup_elem(&chan_pending, &g);
+	if (!stashed)
+		return 0;
+	struct chan_args args = *stashed;
+	bpf_map_delete_elem(&chan_pending, &g);
+	struct qt_event *e = reserve(ctx, QT_CHAN_RECV);
+	if (!e)
+		return 0;
+	read_chan(e, args.ptr, args.elem);
+	if (completed)
+		e->flags |= QT_F_COMPLETED;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* At a RET of chanrecv1, which returns nothing: the value has been received. */
+SEC("uprobe")
+int chan_recv1_return(struct pt_regs *ctx)
+{
+	return chan_recv_return(ctx, 1);
+}
+
+/* At a RET of chanrecv2: AL says whether a value was received (false: closed channel). */
+SEC("uprobe")
+int chan_recv2_return(struct pt_regs *ctx)
+{
+	return chan_recv_return(ctx, GO_ARG1(ctx) & 0xff);
+}
+
+/* func selectgo(cas0 *scase, order0 *uint16, pc0 *uintptr, nsends, nrecvs int, block bool)
+ * (int, bool): entry. */
+SEC("uprobe")
+int select_enter(struct pt_regs *ctx)
+{
+	__u64 g = GO_G(ctx);
+	struct chan_args args = {.ptr = GO_ARG1(ctx), .elem = 0, .nsends = GO_ARG4(ctx)};
+	bpf_map_update_elem(&chan_pending, &g, &args, BPF_ANY);
+	return 0;
+}
+
+/* At a RET of selectgo: RAX is the chosen case (-1: none), BL whether a receive got a value.
+ * scase is {c *hchan; elem unsafe.Pointer}, sends first. */
+SEC("uprobe")
+int select_return(struct pt_regs *ctx)
+{
+	__u64 g = GO_G(ctx);
+	struct chan_args *stashed = bpf_map_lookup_elem(&chan_pending, &g);
+	if (!stashed)
+		return 0;
+	struct chan_args args = *stashed;
+	bpf_map_delete_elem(&chan_pending, &g);
+	__s64 chosen = (__s64)GO_ARG1(ctx);
+	if (chosen < 0 || chosen > 65535)
+		return 0;
+	int is_send = (__u64)chosen < args.nsends;
+	struct qt_event *e = reserve(ctx, is_send ? QT_CHAN_SEND : QT_CHAN_RECV);
+	if (!e)
+		return 0;
+	__u64 scase = args.ptr + (__u64)chosen * 16;
+	read_chan(e, read_u64(scase), read_u64(scase + 8));
+	e->flags |= QT_F_IN_SELECT;
+	if (!is_send && (GO_ARG2(ctx) & 0xff))
+		e->flags |= QT_F_COMPLETED;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* func AfterFunc(d Duration, f func()) *Timer: RBX is f's funcval. */
+SEC("uprobe")
+int timer_arm(struct pt_regs *ctx)
+{
+	struct qt_event *e = reserve(ctx, QT_TIMER_ARM);
+	if (!e)
+		return 0;
+	e->value = GO_ARG2(ctx);
+	e->flags |= QT_F_HAS_VALUE;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

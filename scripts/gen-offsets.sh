@@ -6,7 +6,8 @@
 # scripts/offsets-probe (a program that links net/http's server and client and uses channels)
 # with DWARF, and reads the offsets out of that DWARF with record's own reader:
 #
-#     record --print-offsets BINARY   # prints one TSV row: go_version_minor, then the offsets
+#     record --print-offsets BINARY   # prints the TSV header, then one row: go_version_minor
+#                                     # and the offsets
 #
 # Rows are keyed by Go major.minor (struct layouts do not change in patch releases); rows for
 # versions not named here are kept. The table is sorted by version.
@@ -20,7 +21,6 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$repo/scripts/env.sh" # the shared cargo target dir
 table="$repo/record/offsets/offsets.tsv"
 probe_src="$repo/scripts/offsets-probe/main.go"
-header=$'go_version_minor\tg_goid\trequest_method\trequest_url\trequest_host\trequest_ctx\turl_host\turl_path\tserver_addr\tresponse_status\thttp_response_status_code\thchan_qcount\thchan_dataqsiz\thchan_sendx\thchan_recvx'
 
 versions=("$@")
 if [ ${#versions[@]} -eq 0 ]; then
@@ -67,7 +67,9 @@ for version in "${versions[@]}"; do
     # no cgo (struct layouts do not depend on it).
     (cd "$build" && env -u GOROOT GO111MODULE=off GOTOOLCHAIN=local GOPROXY=off GOFLAGS= CGO_ENABLED=0 \
         GOPATH="$build/gopath" "$go_bin" build -o "$build/probe" main.go)
-    row=$(cd "$repo" && cargo run -q -p quadtrace-record --bin record -- --print-offsets "$build/probe")
+    out=$(cd "$repo" && cargo run -q -p quadtrace-record --bin record -- --print-offsets "$build/probe")
+    header=$(head -n 1 <<<"$out")
+    row=$(tail -n 1 <<<"$out")
     key=${row%%$'\t'*}
     case "$version" in
         "$key" | "$key".* | "$key"rc* | "$key"beta*) ;;
@@ -86,7 +88,8 @@ done
     echo "$header"
     {
         cat "$rows"
-        if [ -f "$table" ]; then
+        # Rows of other versions are kept only while the columns are the same.
+        if [ -f "$table" ] && grep -qxF "$header" "$table"; then
             grep -v -e '^#' -e '^go_version_minor' -e '^[[:space:]]*$' "$table" |
                 awk -F'\t' 'NR == FNR { seen[$1] = 1; next } !($1 in seen)' "$rows" - || true
         fi

@@ -54,6 +54,11 @@ pub struct Args {
     #[arg(long)]
     pub live: bool,
 
+    /// Leave out the channel probes (chansend/chanrecv/select): lowest overhead, but calls
+    /// handed to workers over channels can then not be attributed.
+    #[arg(long)]
+    pub no_channels: bool,
+
     /// Print the struct offsets record would use for BINARY as a TSV row, and exit
     /// (used by scripts/gen-offsets.sh).
     #[arg(long, value_name = "BINARY", hide = true, exclusive = true)]
@@ -69,6 +74,8 @@ pub struct Config {
     pub duration: Option<Duration>,
     pub service: Option<String>,
     pub live: bool,
+    /// Attach the channel probes.
+    pub channels: bool,
 }
 
 impl Args {
@@ -98,6 +105,7 @@ impl Args {
             duration,
             service: self.service,
             live: self.live,
+            channels: !self.no_channels,
         })
     }
 }

@@ -97,7 +97,10 @@ impl LivePrinter {
                 }
                 print_request(&req, out)?;
             }
-            EventKind::ClientEnd => {}
+            EventKind::ClientEnd
+            | EventKind::ChanSend
+            | EventKind::ChanRecv
+            | EventKind::TimerArm => {}
         }
         Ok(())
     }
@@ -121,25 +124,9 @@ fn print_request(req: &OpenRequest, out: &mut impl Write) -> std::io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
 
     fn ev(kind: EventKind, goid: u64, path: &'static str) -> Event<'static> {
-        Event {
-            ts_ns: 0,
-            pid: 1,
-            tid: 1,
-            goid,
-            kind,
-            method: Cow::Borrowed("GET"),
-            host: Cow::Borrowed("0.0.0.0:9932"),
-            path: Cow::Borrowed(path),
-            listen_addr: Cow::Borrowed(""),
-            status: None,
-            error: false,
-            parent_goid: 0,
-            ctx: 0,
-            truncated: false,
-        }
+        Event::sample(kind, 0, goid, path)
     }
 
     #[test]

@@ -39,7 +39,11 @@ fn run(args: cli::Args) -> anyhow::Result<()> {
                 bin.path.display()
             );
         }
-        println!("{}", gobin::offsets_tsv_row(&bin));
+        println!(
+            "{}\n{}",
+            gobin::OFFSETS_TSV_HEADER,
+            gobin::offsets_tsv_row(&bin)
+        );
         return Ok(());
     }
     let cfg = args.into_config()?;

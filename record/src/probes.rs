@@ -10,6 +10,7 @@ use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, OpenObject, ProgramMut};
 
 use crate::gobin::{GoBinary, Offsets};
+use crate::raw_event::KIND_SLOTS;
 use crate::skel::{QuadtraceSkel, QuadtraceSkelBuilder};
 use crate::targets::Target;
 
@@ -29,28 +30,52 @@ const SERVE_HTTP: &str = HTTP_ENTRY_POINTS[0];
 const ROUND_TRIP: &str = HTTP_ENTRY_POINTS[1];
 const NEWPROC1: &str = "runtime.newproc1";
 
-fn hooks() -> [Hook; 4] {
-    [
-        Hook {
-            func: SERVE_HTTP,
-            entry: |s| &s.progs.server_start,
-            ret: None,
-        },
-        Hook {
-            func: "net/http.(*response).finishRequest",
-            entry: |s| &s.progs.server_end,
-            ret: None,
-        },
-        Hook {
-            func: ROUND_TRIP,
-            entry: |s| &s.progs.client_start,
-            ret: Some(|s| &s.progs.client_end),
-        },
-        Hook {
-            func: NEWPROC1,
-            entry: |s| &s.progs.spawn_enter,
-            ret: Some(|s| &s.progs.spawn_return),
-        },
+const fn hook(func: &'static str, entry: ProgPick, ret: Option<ProgPick>) -> Hook {
+    Hook { func, entry, ret }
+}
+
+/// Hooks always attached: HTTP, goroutine spawns and timer callbacks (all rare per request).
+fn core_hooks() -> Vec<Hook> {
+    vec![
+        hook(SERVE_HTTP, |s| &s.progs.server_start, None),
+        hook(
+            "net/http.(*response).finishRequest",
+            |s| &s.progs.server_end,
+            None,
+        ),
+        hook(
+            ROUND_TRIP,
+            |s| &s.progs.client_start,
+            Some(|s| &s.progs.client_end),
+        ),
+        hook(
+            NEWPROC1,
+            |s| &s.progs.spawn_enter,
+            Some(|s| &s.progs.spawn_return),
+        ),
+        hook("time.AfterFunc", |s| &s.progs.timer_arm, None),
+    ]
+}
+
+/// Channel hooks: frequent in any Go program, so `--no-channels` leaves them out.
+fn channel_hooks() -> Vec<Hook> {
+    vec![
+        hook("runtime.chansend1", |s| &s.progs.chan_send, None),
+        hook(
+            "runtime.chanrecv1",
+            |s| &s.progs.chan_recv_enter,
+            Some(|s| &s.progs.chan_recv1_return),
+        ),
+        hook(
+            "runtime.chanrecv2",
+            |s| &s.progs.chan_recv_enter,
+            Some(|s| &s.progs.chan_recv2_return),
+        ),
+        hook(
+            "runtime.selectgo",
+            |s| &s.progs.select_enter,
+            Some(|s| &s.progs.select_return),
+        ),
     ]
 }
 
@@ -72,12 +97,12 @@ impl ProbeSet {
     }
 
     /// Ring-buffer reserve failures counted in BPF, indexed by raw event kind.
-    pub fn lost(&self) -> [u64; 6] {
+    pub fn lost(&self) -> [u64; KIND_SLOTS] {
         match self.skel.maps.bss_data.as_deref() {
             // SAFETY: `lost` lives in the BPF object's mmapped .bss, which BPF programs update
             // concurrently; a volatile read of the aligned u64 array observes their writes.
             Some(bss) => unsafe { std::ptr::read_volatile(&bss.lost) },
-            None => [0; 6],
+            None => [0; KIND_SLOTS],
         }
     }
 }
@@ -93,10 +118,15 @@ fn set_offsets(rodata: &mut crate::skel::types::rodata, o: &Offsets) {
     rodata.off_server_addr = o.server_addr;
     rodata.off_response_status = o.response_status;
     rodata.off_http_response_status_code = o.http_response_status_code;
+    rodata.off_hchan_qcount = o.hchan_qcount;
+    rodata.off_hchan_dataqsiz = o.hchan_dataqsiz;
+    rodata.off_hchan_sendx = o.hchan_sendx;
+    rodata.off_hchan_recvx = o.hchan_recvx;
+    rodata.off_hchan_elemsize = o.hchan_elemsize;
 }
 
 /// Loads the BPF object configured for `bin` and attaches every hook to `target`'s processes.
-pub fn load_and_attach(target: &Target, bin: &GoBinary) -> Result<ProbeSet> {
+pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Result<ProbeSet> {
     let exe = target.exe.display();
     if bin.function(NEWPROC1).is_none() {
         bail!("{exe}: no {NEWPROC1}; is this a Go binary?");
@@ -127,7 +157,11 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary) -> Result<ProbeSet> {
         probes: Vec::new(),
         missing: Vec::new(),
     };
-    for hook in hooks() {
+    let mut hooks = core_hooks();
+    if channels {
+        hooks.extend(channel_hooks());
+    }
+    for hook in hooks {
         let Some(func) = bin.function(hook.func) else {
             set.missing.push(hook.func);
             continue;

@@ -9,12 +9,18 @@ use quadtrace_schema::EventKind;
 use crate::skel::types::qt_event;
 
 /// Must match the `_Static_assert` in `bpf/event.h`.
-const RAW_EVENT_SIZE: usize = 296;
+const RAW_EVENT_SIZE: usize = 352;
 const _: () = assert!(size_of::<qt_event>() == RAW_EVENT_SIZE);
 
 const F_TRUNCATED: u8 = 1;
 const F_ERROR: u8 = 2;
 const F_HAS_STATUS: u8 = 4;
+const F_IN_SELECT: u8 = 8;
+const F_COMPLETED: u8 = 16;
+const F_HAS_VALUE: u8 = 32;
+
+/// Raw kind values are indexes of per-kind counters: one past the largest (`QT_KIND_MAX`).
+pub const KIND_SLOTS: usize = 9;
 
 /// A decoded event. Strings borrow from the ring-buffer record when they are valid UTF-8.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +38,44 @@ pub struct Event<'a> {
     pub error: bool,
     pub parent_goid: u64,
     pub ctx: u64,
+    /// Parent, grandparent and great-grandparent of `ctx` (client_start).
+    pub ctx_ancestors: [u64; 3],
+    pub chan: u64,
+    pub value: Option<u64>,
+    /// Channel queue state: qcount, dataqsiz, sendx, recvx.
+    pub queue: [u32; 4],
+    pub in_select: bool,
+    pub completed: bool,
     pub truncated: bool,
+}
+
+#[cfg(test)]
+impl Event<'static> {
+    /// A demo-like event for tests: pid 1, GET 0.0.0.0:9932/echo, everything else empty.
+    pub fn sample(kind: EventKind, ts_ns: u64, goid: u64, path: &'static str) -> Self {
+        Event {
+            ts_ns,
+            pid: 1,
+            tid: 1,
+            goid,
+            kind,
+            method: Cow::Borrowed("GET"),
+            host: Cow::Borrowed("0.0.0.0:9932"),
+            path: Cow::Borrowed(path),
+            listen_addr: Cow::Borrowed("0.0.0.0:9932"),
+            status: None,
+            error: false,
+            parent_goid: 0,
+            ctx: 0,
+            ctx_ancestors: [0; 3],
+            chan: 0,
+            value: None,
+            queue: [0; 4],
+            in_select: false,
+            completed: false,
+            truncated: false,
+        }
+    }
 }
 
 /// Why a ring-buffer record was skipped.
@@ -72,6 +115,12 @@ pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
         error: raw.flags & F_ERROR != 0,
         parent_goid: raw.parent_goid,
         ctx: raw.ctx,
+        ctx_ancestors: [raw.ctx1, raw.ctx2, raw.ctx3],
+        chan: raw.chan,
+        value: (raw.flags & F_HAS_VALUE != 0).then_some(raw.value),
+        queue: [raw.qcount, raw.dataqsiz, raw.sendx, raw.recvx],
+        in_select: raw.flags & F_IN_SELECT != 0,
+        completed: raw.flags & F_COMPLETED != 0,
         truncated: raw.flags & F_TRUNCATED != 0,
     })
 }

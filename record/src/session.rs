@@ -18,7 +18,7 @@ use crate::gobin::GoBinary;
 use crate::live::LivePrinter;
 use crate::metadata::{self, TargetInfo};
 use crate::probes::{self, ProbeSet};
-use crate::raw_event;
+use crate::raw_event::{self, KIND_SLOTS};
 use crate::stats::{Counts, LiveLine};
 use crate::targets::{self, Target};
 use crate::writer::RecordingWriter;
@@ -129,7 +129,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let writer = RecordingWriter::create(&cfg.output)?;
     let mut sets: Vec<ProbeSet> = Vec::new();
     for (t, b) in targets.iter().zip(&binaries) {
-        match probes::load_and_attach(t, b) {
+        match probes::load_and_attach(t, b, cfg.channels) {
             Ok(set) => sets.push(set),
             Err(e) => {
                 writer.abandon();
@@ -272,8 +272,8 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     })
 }
 
-fn total_lost(sets: &[ProbeSet]) -> [u64; 6] {
-    let mut total = [0u64; 6];
+fn total_lost(sets: &[ProbeSet]) -> [u64; KIND_SLOTS] {
+    let mut total = [0u64; KIND_SLOTS];
     for s in sets {
         for (t, l) in total.iter_mut().zip(s.lost()) {
             *t += l;

@@ -5,13 +5,15 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use quadtrace_schema::EventKind;
 
+use crate::raw_event::KIND_SLOTS;
+
 /// Counts of what was recorded and what was lost.
 #[derive(Debug, Default, Clone)]
 pub struct Counts {
     /// Events written, indexed by raw kind value.
-    pub by_kind: [u64; 6],
+    pub by_kind: [u64; KIND_SLOTS],
     /// Ring-buffer reserve failures counted in BPF, indexed by raw kind value.
-    pub lost_by_kind: [u64; 6],
+    pub lost_by_kind: [u64; KIND_SLOTS],
     /// Records that could not be decoded.
     pub malformed: u64,
 }

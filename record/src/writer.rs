@@ -58,6 +58,17 @@ struct Batch {
     parent_goid: Int64Builder,
     ctx: Int64Builder,
     truncated: BooleanBuilder,
+    ctx1: Int64Builder,
+    ctx2: Int64Builder,
+    ctx3: Int64Builder,
+    chan: Int64Builder,
+    value: Int64Builder,
+    qcount: Int32Builder,
+    dataqsiz: Int32Builder,
+    sendx: Int32Builder,
+    recvx: Int32Builder,
+    in_select: BooleanBuilder,
+    completed: BooleanBuilder,
     rows: usize,
 }
 
@@ -96,6 +107,28 @@ impl Batch {
             .append_option((ev.kind == K::Spawn).then_some(ev.parent_goid as i64));
         self.ctx.append_option(request.then_some(ev.ctx as i64));
         self.truncated.append_value(ev.truncated);
+        let client = ev.kind == K::ClientStart;
+        for (b, v) in [&mut self.ctx1, &mut self.ctx2, &mut self.ctx3]
+            .into_iter()
+            .zip(ev.ctx_ancestors)
+        {
+            b.append_option(client.then_some(v as i64));
+        }
+        let chan = matches!(ev.kind, K::ChanSend | K::ChanRecv);
+        self.chan.append_option(chan.then_some(ev.chan as i64));
+        self.value.append_option(ev.value.map(|v| v as i64));
+        let queue = [
+            &mut self.qcount,
+            &mut self.dataqsiz,
+            &mut self.sendx,
+            &mut self.recvx,
+        ];
+        for (b, v) in queue.into_iter().zip(ev.queue) {
+            b.append_option(chan.then_some(v as i32));
+        }
+        self.in_select.append_option(chan.then_some(ev.in_select));
+        self.completed
+            .append_option((ev.kind == K::ChanRecv).then_some(ev.completed));
         self.rows += 1;
     }
 
@@ -118,6 +151,17 @@ impl Batch {
                 col::PARENT_GOID => Arc::new(self.parent_goid.finish()),
                 col::CTX => Arc::new(self.ctx.finish()),
                 col::TRUNCATED => Arc::new(self.truncated.finish()),
+                col::CTX1 => Arc::new(self.ctx1.finish()),
+                col::CTX2 => Arc::new(self.ctx2.finish()),
+                col::CTX3 => Arc::new(self.ctx3.finish()),
+                col::CHAN => Arc::new(self.chan.finish()),
+                col::VALUE => Arc::new(self.value.finish()),
+                col::QCOUNT => Arc::new(self.qcount.finish()),
+                col::DATAQSIZ => Arc::new(self.dataqsiz.finish()),
+                col::SENDX => Arc::new(self.sendx.finish()),
+                col::RECVX => Arc::new(self.recvx.finish()),
+                col::IN_SELECT => Arc::new(self.in_select.finish()),
+                col::COMPLETED => Arc::new(self.completed.finish()),
                 other => anyhow::bail!("column {other} has no builder in record's writer"),
             };
             arrays.push(a);
@@ -226,25 +270,9 @@ mod tests {
     use super::*;
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use quadtrace_schema::EventKind;
-    use std::borrow::Cow;
 
     fn event(kind: EventKind, ts: u64) -> Event<'static> {
-        Event {
-            ts_ns: ts,
-            pid: 1,
-            tid: 2,
-            goid: 3,
-            kind,
-            method: Cow::Borrowed("GET"),
-            host: Cow::Borrowed("0.0.0.0:9932"),
-            path: Cow::Borrowed("/echo"),
-            listen_addr: Cow::Borrowed("0.0.0.0:9932"),
-            status: None,
-            error: false,
-            parent_goid: 0,
-            ctx: 0,
-            truncated: false,
-        }
+        Event::sample(kind, ts, 3, "/echo")
     }
 
     #[test]

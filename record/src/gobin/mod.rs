@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use object::{Architecture, BinaryFormat, Object, ObjectSection};
 
 pub use buildinfo::GoVersion;
-pub use offsets::{offsets_tsv_row, Offsets, OffsetsSource};
+pub use offsets::{offsets_tsv_row, Offsets, OffsetsSource, OFFSETS_TSV_HEADER};
 pub use symbols::Function;
 
 use image::{Image, Text};

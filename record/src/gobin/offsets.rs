@@ -39,6 +39,8 @@ pub struct Offsets {
     pub hchan_sendx: u64,
     /// `runtime.hchan.recvx`.
     pub hchan_recvx: u64,
+    /// `runtime.hchan.elemsize` (a uint16): how many bytes of an element may be read.
+    pub hchan_elemsize: u64,
 }
 
 /// Where a binary's offsets came from (recorded in the Parquet metadata).
@@ -52,7 +54,7 @@ pub enum OffsetsSource {
 
 /// Table column, DWARF struct, DWARF member: in the order of the TSV columns and of
 /// [`Offsets::to_array`].
-const FIELDS: [(&str, &str, &str); 14] = [
+const FIELDS: [(&str, &str, &str); 15] = [
     ("g_goid", "runtime.g", "goid"),
     ("request_method", "net/http.Request", "Method"),
     ("request_url", "net/http.Request", "URL"),
@@ -71,19 +73,20 @@ const FIELDS: [(&str, &str, &str); 14] = [
     ("hchan_dataqsiz", "runtime.hchan", "dataqsiz"),
     ("hchan_sendx", "runtime.hchan", "sendx"),
     ("hchan_recvx", "runtime.hchan", "recvx"),
+    ("hchan_elemsize", "runtime.hchan", "elemsize"),
 ];
 
 /// The header line of `offsets.tsv` and of `record offsets` output.
 pub const OFFSETS_TSV_HEADER: &str = "go_version_minor\tg_goid\trequest_method\trequest_url\t\
 request_host\trequest_ctx\turl_host\turl_path\tserver_addr\tresponse_status\t\
-http_response_status_code\thchan_qcount\thchan_dataqsiz\thchan_sendx\thchan_recvx";
+http_response_status_code\thchan_qcount\thchan_dataqsiz\thchan_sendx\thchan_recvx\thchan_elemsize";
 
 /// The generated table (see `scripts/gen-offsets.sh`); `#` lines are comments.
 const TABLE: &str = include_str!("../../offsets/offsets.tsv");
 
 impl Offsets {
-    fn from_array(v: [u64; 14]) -> Offsets {
-        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx] =
+    fn from_array(v: [u64; 15]) -> Offsets {
+        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize] =
             v;
         Offsets {
             g_goid,
@@ -100,11 +103,12 @@ impl Offsets {
             hchan_dataqsiz,
             hchan_sendx,
             hchan_recvx,
+            hchan_elemsize,
         }
     }
 
     /// The offsets in table column order.
-    pub fn to_array(self) -> [u64; 14] {
+    pub fn to_array(self) -> [u64; 15] {
         [
             self.g_goid,
             self.request_method,
@@ -120,6 +124,7 @@ impl Offsets {
             self.hchan_dataqsiz,
             self.hchan_sendx,
             self.hchan_recvx,
+            self.hchan_elemsize,
         ]
     }
 }
@@ -146,7 +151,7 @@ pub(super) fn resolve(
             })?;
         return Ok((offsets, OffsetsSource::Table));
     };
-    let mut values = [0u64; 14];
+    let mut values = [0u64; FIELDS.len()];
     for (value, &(_, structure, field)) in values.iter_mut().zip(FIELDS.iter()) {
         let fields = members
             .get(structure)
@@ -183,8 +188,13 @@ fn table_row(table: &str, major_minor: &str) -> Result<Option<Offsets>, String> 
             .map(|c| c.parse::<u64>())
             .collect::<Result<_, _>>()
             .map_err(|e| format!("offsets.tsv line {}: {e}", n + 1))?;
-        let values: [u64; 14] = parsed.try_into().map_err(|v: Vec<u64>| {
-            format!("offsets.tsv line {}: {} values, want 14", n + 1, v.len())
+        let values: [u64; FIELDS.len()] = parsed.try_into().map_err(|v: Vec<u64>| {
+            format!(
+                "offsets.tsv line {}: {} values, want {}",
+                n + 1,
+                v.len(),
+                FIELDS.len()
+            )
         })?;
         return Ok(Some(Offsets::from_array(values)));
     }
@@ -237,7 +247,7 @@ mod tests {
         let bad = format!("# c\n{OFFSETS_TSV_HEADER}\n1.19\t1\t2\n");
         assert!(table_row(&bad, "1.19").is_err());
         assert!(table_row("x\ty\n", "1.19").is_err());
-        let good = format!("{OFFSETS_TSV_HEADER}\n1.30{}\n", "\t8".repeat(14));
+        let good = format!("{OFFSETS_TSV_HEADER}\n1.30{}\n", "\t8".repeat(FIELDS.len()));
         assert_eq!(
             table_row(&good, "1.30").expect("parses").map(|o| o.g_goid),
             Some(8)
