@@ -85,7 +85,8 @@ pub struct ProbeSet {
     links: Vec<Link>,
     /// What was attached, e.g. `net/http.(*Transport).roundTrip+ret(7)`.
     pub probes: Vec<String>,
-    /// Functions that were not found (warned about, not fatal).
+    /// Functions that were not found (warned about, not fatal). Channel functions are not
+    /// listed: the linker drops the ones a program never uses.
     pub missing: Vec<&'static str>,
 }
 
@@ -157,13 +158,18 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         probes: Vec::new(),
         missing: Vec::new(),
     };
-    let mut hooks = core_hooks();
-    if channels {
-        hooks.extend(channel_hooks());
-    }
-    for hook in hooks {
+    let core = core_hooks().into_iter().map(|h| (h, true));
+    let chans = channel_hooks().into_iter().map(|h| (h, false));
+    let hooks: Vec<(Hook, bool)> = if channels {
+        core.chain(chans).collect()
+    } else {
+        core.collect()
+    };
+    for (hook, report_missing) in hooks {
         let Some(func) = bin.function(hook.func) else {
-            set.missing.push(hook.func);
+            if report_missing {
+                set.missing.push(hook.func);
+            }
             continue;
         };
         let entry = bin
