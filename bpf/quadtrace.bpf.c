@@ -302,14 +302,22 @@ int chan_recv_enter(struct pt_regs *ctx)
 	return 0;
 }
 
-static __always_inline int chan_recv_return(struct pt_regs *ctx, int completed)
+/* Moves what the entry of a channel operation stashed for goroutine g into out; 0 if none. */
+static __always_inline int take_chan_args(__u64 g, struct chan_args *out)
 {
-	__u64 g = GO_G(ctx);
 	struct chan_args *stashed = bpf_map_lookup_elem(&chan_pending, &g);
 	if (!stashed)
 		return 0;
-	struct chan_args args = *stashed;
+	*out = *stashed;
 	bpf_map_delete_elem(&chan_pending, &g);
+	return 1;
+}
+
+static __always_inline int chan_recv_return(struct pt_regs *ctx, int completed)
+{
+	struct chan_args args;
+	if (!take_chan_args(GO_G(ctx), &args))
+		return 0;
 	struct qt_event *e = reserve(ctx, QT_CHAN_RECV);
 	if (!e)
 		return 0;
@@ -350,12 +358,9 @@ int select_enter(struct pt_regs *ctx)
 SEC("uprobe")
 int select_return(struct pt_regs *ctx)
 {
-	__u64 g = GO_G(ctx);
-	struct chan_args *stashed = bpf_map_lookup_elem(&chan_pending, &g);
-	if (!stashed)
+	struct chan_args args;
+	if (!take_chan_args(GO_G(ctx), &args))
 		return 0;
-	struct chan_args args = *stashed;
-	bpf_map_delete_elem(&chan_pending, &g);
 	__s64 chosen = (__s64)GO_ARG1(ctx);
 	if (chosen < 0 || chosen > 65535)
 		return 0;

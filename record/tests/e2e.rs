@@ -61,14 +61,11 @@ fn root_demo_matrix_gives_exactly_two_quadruples() {
 
 #[test]
 fn root_live_output_has_the_original_form() {
-    if !require_root_or_skip("root_live_output_has_the_original_form") {
+    let Some((_port, bin)) =
+        support::one_demo_test("root_live_output_has_the_original_form", "http_demo", None)
+    else {
         return;
-    }
-    let _port = demo_port();
-    let bin = demo_binaries()
-        .into_iter()
-        .find(|b| b.service() == "http_demo")
-        .expect("an http_demo build");
+    };
     let run = DemoRun::record_handle_requests_live(&bin, 3).expect("recording");
     let handle = "caller: http_demo\n  caller_path: /handle\ncallee:\n  method: GET\n  host: 0.0.0.0:9932\n  url: /echo\n\n";
     let echo = "caller: http_demo\n  caller_path: /echo\ncallee: none\n\n";
@@ -128,14 +125,13 @@ fn root_bad_targets_are_one_line_errors() {
 
 #[test]
 fn root_exe_records_processes_started_after_record() {
-    if !require_root_or_skip("root_exe_records_processes_started_after_record") {
+    let Some((_port, bin)) = support::one_demo_test(
+        "root_exe_records_processes_started_after_record",
+        "gin_demo",
+        Some("stripped"),
+    ) else {
         return;
-    }
-    let _port = demo_port();
-    let bin = demo_binaries()
-        .into_iter()
-        .find(|b| b.variant == "stripped" && b.service() == "gin_demo")
-        .expect("a gin_demo build");
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("rec.parquet");
     let args = vec![
@@ -165,14 +161,13 @@ fn root_exe_records_processes_started_after_record() {
 
 #[test]
 fn root_record_ends_with_a_valid_file_when_its_target_exits() {
-    if !require_root_or_skip("root_record_ends_with_a_valid_file_when_its_target_exits") {
+    let Some((_port, bin)) = support::one_demo_test(
+        "root_record_ends_with_a_valid_file_when_its_target_exits",
+        "http_demo",
+        None,
+    ) else {
         return;
-    }
-    let _port = demo_port();
-    let bin = demo_binaries()
-        .into_iter()
-        .find(|b| b.service() == "http_demo")
-        .expect("an http_demo build");
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("rec.parquet");
     let demo = support::start_demo(&bin).expect("demo starts");
@@ -242,14 +237,13 @@ fn root_unprivileged_record_names_what_is_missing() {
 
 #[test]
 fn root_duration_and_sigterm_both_leave_a_valid_recording() {
-    if !require_root_or_skip("root_duration_and_sigterm_both_leave_a_valid_recording") {
+    let Some((_port, bin)) = support::one_demo_test(
+        "root_duration_and_sigterm_both_leave_a_valid_recording",
+        "http_demo",
+        None,
+    ) else {
         return;
-    }
-    let _port = demo_port();
-    let bin = demo_binaries()
-        .into_iter()
-        .find(|b| b.service() == "http_demo")
-        .expect("an http_demo build");
+    };
     let demo = support::start_demo(&bin).expect("demo starts");
     let dir = tempfile::tempdir().expect("tempdir");
     for how in ["--duration", "SIGTERM"] {

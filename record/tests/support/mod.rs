@@ -50,6 +50,24 @@ pub fn analyze_cmd() -> Command {
     Command::new(record.with_file_name("analyze"))
 }
 
+/// The common start of a test on one demo build: skip unless root, hold the demo port, and
+/// pick the first build of `service` (optionally of one `variant`). `None`: skipped.
+pub fn one_demo_test(
+    test: &str,
+    service: &str,
+    variant: Option<&str>,
+) -> Option<(MutexGuard<'static, ()>, DemoBinary)> {
+    if !require_root_or_skip(test) {
+        return None;
+    }
+    let port = demo_port();
+    let bin = demo_binaries()
+        .into_iter()
+        .find(|b| b.service() == service && variant.is_none_or(|v| b.variant == v))
+        .unwrap_or_else(|| panic!("no {service} build"));
+    Some((port, bin))
+}
+
 /// One demo build: `testdata/bin/go<V>/<dwarf|stripped>/<http_demo|gin_demo>`.
 pub struct DemoBinary {
     pub path: PathBuf,
