@@ -137,6 +137,16 @@ static __always_inline struct qt_event *reserve(struct pt_regs *ctx, __u8 kind)
 	return e;
 }
 
+/* Wake record only once the ring buffer is a quarter full: record drains it on a short timer
+ * anyway, and a wakeup per event would cost the target a context switch per event. */
+#define WAKEUP_BYTES (4 * 1024 * 1024)
+
+static __always_inline void submit(struct qt_event *e)
+{
+	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(e, pending >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 /* Method, URL host (or Host header), URL path and ctx of a *net/http.Request. */
 static __always_inline void read_request(struct qt_event *e, __u64 req, int url_host)
 {
@@ -166,7 +176,7 @@ int server_start(struct pt_regs *ctx)
 	__u64 srv = GO_ARG1(ctx);
 	if (srv)
 		e->addr_len = read_go_string(e->addr, QT_ADDR_LEN, srv + off_server_addr, &e->flags);
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 
@@ -182,7 +192,7 @@ int server_end(struct pt_regs *ctx)
 		e->status = (__s32)read_u64(w + off_response_status);
 		e->flags |= QT_F_HAS_STATUS;
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 
@@ -199,7 +209,7 @@ int client_start(struct pt_regs *ctx)
 	e->ctx1 = e->ctx ? read_u64(e->ctx + 8) : 0;
 	e->ctx2 = e->ctx1 ? read_u64(e->ctx1 + 8) : 0;
 	e->ctx3 = e->ctx2 ? read_u64(e->ctx2 + 8) : 0;
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 
@@ -217,7 +227,7 @@ int client_end(struct pt_regs *ctx)
 	}
 	if (GO_ARG2(ctx))
 		e->flags |= QT_F_ERROR;
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 
@@ -253,7 +263,7 @@ int spawn_return(struct pt_regs *ctx)
 	e->parent_goid = args.parent_goid;
 	e->value = args.captured;
 	e->flags |= QT_F_HAS_VALUE;
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 
@@ -288,7 +298,7 @@ int chan_send(struct pt_regs *ctx)
 	if (!e)
 		return 0;
 	read_chan(e, GO_ARG1(ctx), GO_ARG2(ctx));
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 
@@ -324,7 +334,7 @@ static __always_inline int chan_recv_return(struct pt_regs *ctx, int completed)
 	read_chan(e, args.ptr, args.elem);
 	if (completed)
 		e->flags |= QT_F_COMPLETED;
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 
@@ -373,7 +383,7 @@ int select_return(struct pt_regs *ctx)
 	e->flags |= QT_F_IN_SELECT;
 	if (!is_send && (GO_ARG2(ctx) & 0xff))
 		e->flags |= QT_F_COMPLETED;
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 
@@ -386,6 +396,6 @@ int timer_arm(struct pt_regs *ctx)
 		return 0;
 	e->value = GO_ARG2(ctx);
 	e->flags |= QT_F_HAS_VALUE;
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use libbpf_cargo::SkeletonBuilder;
 
 fn main() {
-    let bpf_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../bpf");
+    // Read at run time, not with env!(): cargo reuses this script's binary across clones of the
+    // workspace that share a target directory, and a path baked in at compile time would make a
+    // clone build another clone's BPF code.
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let bpf_dir = PathBuf::from(manifest_dir).join("../bpf");
     let src = bpf_dir.join("quadtrace.bpf.c");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
         .join("quadtrace.skel.rs");
@@ -21,7 +25,8 @@ fn main() {
         ])
         .build_and_generate(&out)
         .unwrap_or_else(|e| panic!("building {}: {e:#}", src.display()));
+    // Relative paths (to this package) so that the check follows whichever clone is built.
     for f in ["quadtrace.bpf.c", "event.h", "vmlinux.h"] {
-        println!("cargo:rerun-if-changed={}", bpf_dir.join(f).display());
+        println!("cargo:rerun-if-changed=../bpf/{f}");
     }
 }

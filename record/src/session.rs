@@ -207,8 +207,11 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         cfg.output.display()
     );
     let reason = loop {
-        // EINTR from a signal is an ordinary wake-up: the flag is checked just below.
+        // BPF wakes us only when the buffer fills up (see submit() in the BPF code), so each turn
+        // waits up to POLL and then drains whatever arrived. EINTR from a signal is an
+        // ordinary wake-up: the flag is checked just below.
         let _ = ring.poll(POLL);
+        let _ = ring.consume();
         if stop.load(Ordering::Relaxed) {
             break StopReason::Signal;
         }
