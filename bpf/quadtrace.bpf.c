@@ -28,6 +28,8 @@ const volatile __u64 off_hchan_dataqsiz = 0;
 const volatile __u64 off_hchan_sendx = 0;
 const volatile __u64 off_hchan_recvx = 0;
 const volatile __u64 off_hchan_elemsize = 0;
+const volatile __u64 off_h2_rw_rws = 0;
+const volatile __u64 off_h2_rws_status = 0;
 
 /* Ring-buffer reserve failures per kind, read by record at exit and on its live line. */
 __u64 lost[QT_KIND_MAX] = {};
@@ -190,6 +192,23 @@ int server_end(struct pt_regs *ctx)
 	__u64 w = GO_ARG1(ctx);
 	if (w) {
 		e->status = (__s32)read_u64(w + off_response_status);
+		e->flags |= QT_F_HAS_STATUS;
+	}
+	submit(e);
+	return 0;
+}
+
+/* func (w *http2responseWriter) handlerDone(): HTTP/2 requests end here, on the stream's
+ * goroutine, instead of in finishRequest. The status is in w.rws.status. */
+SEC("uprobe")
+int server_end_h2(struct pt_regs *ctx)
+{
+	struct qt_event *e = reserve(ctx, QT_SERVER_END);
+	if (!e)
+		return 0;
+	__u64 rws = read_u64(GO_ARG1(ctx) + off_h2_rw_rws);
+	if (rws) {
+		e->status = (__s32)read_u64(rws + off_h2_rws_status);
 		e->flags |= QT_F_HAS_STATUS;
 	}
 	submit(e);

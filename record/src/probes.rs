@@ -57,6 +57,23 @@ fn core_hooks() -> Vec<Hook> {
     ]
 }
 
+/// Hooks on functions that only some binaries have: HTTP/2 server request ends (the bundled
+/// copy of Go ≤ 1.26 or the internal package of Go ≥ 1.27, whichever is linked).
+fn optional_hooks() -> Vec<Hook> {
+    vec![
+        hook(
+            "net/http.(*http2responseWriter).handlerDone",
+            |s| &s.progs.server_end_h2,
+            None,
+        ),
+        hook(
+            "net/http/internal/http2.(*responseWriter).handlerDone",
+            |s| &s.progs.server_end_h2,
+            None,
+        ),
+    ]
+}
+
 /// Channel hooks: frequent in any Go program, so `--no-channels` leaves them out.
 fn channel_hooks() -> Vec<Hook> {
     vec![
@@ -124,6 +141,8 @@ fn set_offsets(rodata: &mut crate::skel::types::rodata, o: &Offsets) {
     rodata.off_hchan_sendx = o.hchan_sendx;
     rodata.off_hchan_recvx = o.hchan_recvx;
     rodata.off_hchan_elemsize = o.hchan_elemsize;
+    rodata.off_h2_rw_rws = o.h2_rw_rws;
+    rodata.off_h2_rws_status = o.h2_rws_status;
 }
 
 /// Loads the BPF object configured for `bin` and attaches every hook to `target`'s processes.
@@ -159,12 +178,12 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         missing: Vec::new(),
     };
     let core = core_hooks().into_iter().map(|h| (h, true));
-    let chans = channel_hooks().into_iter().map(|h| (h, false));
-    let hooks: Vec<(Hook, bool)> = if channels {
-        core.chain(chans).collect()
-    } else {
-        core.collect()
-    };
+    let optional = optional_hooks().into_iter().map(|h| (h, false));
+    let chans = channel_hooks()
+        .into_iter()
+        .filter(|_| channels)
+        .map(|h| (h, false));
+    let hooks: Vec<(Hook, bool)> = core.chain(optional).chain(chans).collect();
     for (hook, report_missing) in hooks {
         let Some(func) = bin.function(hook.func) else {
             if report_missing {

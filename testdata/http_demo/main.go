@@ -50,7 +50,7 @@ func echo(w http.ResponseWriter, r *http.Request) {
 
 //go:noinline
 func handle(w http.ResponseWriter, r *http.Request) {
-	client := http.Client{}
+	client := http.Client{Transport: transport}
 	req, err := http.NewRequest(http.MethodGet, downstream+"/echo", nil)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, reply{Errno: 1, Errmsg: err.Error()})
@@ -82,6 +82,7 @@ func main() {
 		downstream = v
 	}
 	verbose = os.Getenv("DEMO_VERBOSE") == "1"
+	setupTLSClient()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", echo)
@@ -89,5 +90,5 @@ func main() {
 
 	server := &http.Server{Addr: addr, Handler: mux}
 	log.Printf("http_demo listening on %s (downstream %s)", addr, downstream)
-	log.Fatal(server.ListenAndServe())
+	log.Fatal(serve(server))
 }

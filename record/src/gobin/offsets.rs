@@ -41,6 +41,10 @@ pub struct Offsets {
     pub hchan_recvx: u64,
     /// `runtime.hchan.elemsize` (a uint16): how many bytes of an element may be read.
     pub hchan_elemsize: u64,
+    /// The HTTP/2 server's response writer's `rws` (its state).
+    pub h2_rw_rws: u64,
+    /// The HTTP/2 server's response writer state's `status`.
+    pub h2_rws_status: u64,
 }
 
 /// Where a binary's offsets came from (recorded in the Parquet metadata).
@@ -53,8 +57,9 @@ pub enum OffsetsSource {
 }
 
 /// Table column, DWARF struct, DWARF member: in the order of the TSV columns and of
-/// [`Offsets::to_array`].
-const FIELDS: [(&str, &str, &str); 15] = [
+/// [`Offsets::to_array`]. A struct written `A|B` is whichever of the two the binary has (Go
+/// 1.27 moved net/http's bundled HTTP/2 into net/http/internal/http2).
+const FIELDS: [(&str, &str, &str); 17] = [
     ("g_goid", "runtime.g", "goid"),
     ("request_method", "net/http.Request", "Method"),
     ("request_url", "net/http.Request", "URL"),
@@ -74,19 +79,29 @@ const FIELDS: [(&str, &str, &str); 15] = [
     ("hchan_sendx", "runtime.hchan", "sendx"),
     ("hchan_recvx", "runtime.hchan", "recvx"),
     ("hchan_elemsize", "runtime.hchan", "elemsize"),
+    (
+        "h2_rw_rws",
+        "net/http.http2responseWriter|net/http/internal/http2.responseWriter",
+        "rws",
+    ),
+    (
+        "h2_rws_status",
+        "net/http.http2responseWriterState|net/http/internal/http2.responseWriterState",
+        "status",
+    ),
 ];
 
 /// The header line of `offsets.tsv` and of `record offsets` output.
 pub const OFFSETS_TSV_HEADER: &str = "go_version_minor\tg_goid\trequest_method\trequest_url\t\
 request_host\trequest_ctx\turl_host\turl_path\tserver_addr\tresponse_status\t\
-http_response_status_code\thchan_qcount\thchan_dataqsiz\thchan_sendx\thchan_recvx\thchan_elemsize";
+http_response_status_code\thchan_qcount\thchan_dataqsiz\thchan_sendx\thchan_recvx\thchan_elemsize\th2_rw_rws\th2_rws_status";
 
 /// The generated table (see `scripts/gen-offsets.sh`); `#` lines are comments.
 const TABLE: &str = include_str!("../../offsets/offsets.tsv");
 
 impl Offsets {
-    fn from_array(v: [u64; 15]) -> Offsets {
-        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize] =
+    fn from_array(v: [u64; 17]) -> Offsets {
+        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize, h2_rw_rws, h2_rws_status] =
             v;
         Offsets {
             g_goid,
@@ -104,11 +119,13 @@ impl Offsets {
             hchan_sendx,
             hchan_recvx,
             hchan_elemsize,
+            h2_rw_rws,
+            h2_rws_status,
         }
     }
 
     /// The offsets in table column order.
-    pub fn to_array(self) -> [u64; 15] {
+    pub fn to_array(self) -> [u64; 17] {
         [
             self.g_goid,
             self.request_method,
@@ -125,6 +142,8 @@ impl Offsets {
             self.hchan_sendx,
             self.hchan_recvx,
             self.hchan_elemsize,
+            self.h2_rw_rws,
+            self.h2_rws_status,
         ]
     }
 }
@@ -135,7 +154,7 @@ pub(super) fn resolve(
     file: &object::File<'_>,
     version: &GoVersion,
 ) -> Result<(Offsets, OffsetsSource), GoBinError> {
-    let mut structs: Vec<&str> = FIELDS.iter().map(|&(_, s, _)| s).collect();
+    let mut structs: Vec<&str> = FIELDS.iter().flat_map(|&(_, s, _)| s.split('|')).collect();
     structs.sort_unstable();
     structs.dedup();
     let members = dwarf::struct_members(file, &structs).map_err(|reason| GoBinError::Dwarf {
@@ -153,11 +172,12 @@ pub(super) fn resolve(
     };
     let mut values = [0u64; FIELDS.len()];
     for (value, &(_, structure, field)) in values.iter_mut().zip(FIELDS.iter()) {
-        let fields = members
-            .get(structure)
+        let (structure, fields) = structure
+            .split('|')
+            .find_map(|name| members.get(name).map(|f| (name, f)))
             .ok_or_else(|| GoBinError::MissingStruct {
                 path: path.to_path_buf(),
-                structure: structure.to_string(),
+                structure: structure.replace('|', " or "),
             })?;
         *value = *fields.get(field).ok_or_else(|| GoBinError::MissingField {
             path: path.to_path_buf(),
