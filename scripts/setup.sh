@@ -10,7 +10,7 @@ SUDO=""
 
 # clang/llvm build the BPF object (libbpf-cargo); libelf, zlib and pkg-config build libbpf itself;
 # bpftool regenerates bpf/vmlinux.h; curl drives the demo.
-PACKAGES=(clang llvm libelf-dev zlib1g-dev pkg-config bpftool curl make gcc
+PACKAGES=(clang llvm libelf-dev zlib1g-dev pkg-config bpftool curl openssl make gcc
           golang-go golang-github-gin-gonic-gin-dev python3-venv)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -288,3 +288,33 @@ fn root_duration_and_sigterm_both_leave_a_valid_recording() {
         );
     }
 }
+
+#[test]
+fn root_tls_and_http2_give_the_same_quadruples() {
+    if !require_root_or_skip("root_tls_and_http2_give_the_same_quadruples") {
+        return;
+    }
+    let _port = demo_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) =
+        support::make_test_certificate(dir.path()).expect("openssl makes a certificate");
+    let mut failures = Vec::new();
+    for bin in demo_binaries()
+        .into_iter()
+        .filter(|b| b.service() == "http_demo")
+    {
+        match support::record_tls_handle_requests(&bin, &cert, &key, 20) {
+            Ok(quads) => {
+                let expected = serde_json::json!([
+                    {"caller": "http_demo", "caller_func": "/echo", "callee": null, "callee_func": null, "count": 20},
+                    {"caller": "http_demo", "caller_func": "/handle", "callee": "http_demo", "callee_func": "/echo", "count": 20},
+                ]);
+                if quads != expected {
+                    failures.push(format!("{}: {quads}", bin.label()));
+                }
+            }
+            Err(e) => failures.push(format!("{}: {e:#}", bin.label())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

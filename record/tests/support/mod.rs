@@ -363,3 +363,102 @@ impl DemoRun {
         })
     }
 }
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made at test time.
+pub fn make_test_certificate(dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let status = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("running openssl")?;
+    if !status.success() {
+        bail!("openssl failed: {status}");
+    }
+    Ok((cert, key))
+}
+
+/// `curl` over TLS (HTTP/2 negotiated), trusting `ca`; returns the status code.
+fn curl_tls(ca: &Path, path: &str) -> Result<u16> {
+    let o = Command::new("curl")
+        .args([
+            "-s",
+            "--http2",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--cacert",
+        ])
+        .arg(ca)
+        .arg(format!("https://127.0.0.1:9932{path}"))
+        .output()
+        .context("running curl")?;
+    String::from_utf8_lossy(&o.stdout)
+        .trim()
+        .parse()
+        .context("curl's status code")
+}
+
+/// Runs `bin` over TLS (its downstream call too, so both sides speak HTTP/2), records it while
+/// `n` /handle requests are served, and returns `analyze quads --format json`.
+pub fn record_tls_handle_requests(
+    bin: &DemoBinary,
+    cert: &Path,
+    key: &Path,
+    n: usize,
+) -> Result<serde_json::Value> {
+    let child = Command::new(&bin.path)
+        .env("DEMO_TLS_CERT", cert)
+        .env("DEMO_TLS_KEY", key)
+        .env("DEMO_TLS_CA", cert)
+        .env("DEMO_DOWNSTREAM", "https://127.0.0.1:9932")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.path.display()))?;
+    let demo = Guard(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while curl_tls(cert, "/echo").ok() != Some(200) {
+        if Instant::now() > deadline {
+            bail!("{} did not answer over TLS", bin.path.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("rec.parquet");
+    let args = vec![
+        "-p".to_string(),
+        demo.0.id().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+    ];
+    let (rec, rx) = start_record(&args, Stdio::null())?;
+    for _ in 0..n {
+        let code = curl_tls(cert, "/handle")?;
+        if code != 200 {
+            bail!("/handle answered {code}");
+        }
+    }
+    stop_record(rec, &rx)?;
+    analyze_json(&out)
+}
