@@ -318,3 +318,48 @@ fn root_tls_and_http2_give_the_same_quadruples() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn root_two_processes_in_one_recording_name_the_downstream_service() {
+    let Some((_port, front)) = support::one_demo_test(
+        "root_two_processes_in_one_recording_name_the_downstream_service",
+        "http_demo",
+        None,
+    ) else {
+        return;
+    };
+    let back = demo_binaries()
+        .into_iter()
+        .find(|b| b.service() == "gin_demo")
+        .expect("a gin_demo build");
+    let back_proc =
+        support::start_demo_at(&back, "127.0.0.1:9934", None).expect("downstream starts");
+    let front_proc =
+        support::start_demo_at(&front, "127.0.0.1:9933", Some("http://127.0.0.1:9934"))
+            .expect("front starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("rec.parquet");
+    let args: Vec<String> = vec![
+        "-p".into(),
+        front_proc.0.id().to_string(),
+        "-p".into(),
+        back_proc.0.id().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+    ];
+    let (rec, rx) =
+        support::start_record(&args, std::process::Stdio::null()).expect("record starts");
+    for _ in 0..20 {
+        assert_eq!(
+            support::http_get_at("127.0.0.1:9933", "/handle").expect("request"),
+            200
+        );
+    }
+    support::stop_record(rec, &rx).expect("record stops");
+    let quads = support::analyze_json(&out).expect("analyze");
+    let expected = serde_json::json!([
+        {"caller": "gin_demo", "caller_func": "/echo", "callee": null, "callee_func": null, "count": 20},
+        {"caller": "http_demo", "caller_func": "/handle", "callee": "gin_demo", "callee_func": "/echo", "count": 20},
+    ]);
+    assert_eq!(quads, expected);
+}

@@ -139,14 +139,18 @@ impl Drop for Guard {
     }
 }
 
-/// Sends `GET path` with its own connection and returns the status code.
+/// Sends `GET path` to the demo with its own connection and returns the status code.
 pub fn http_get(path: &str) -> Result<u16> {
-    let mut s =
-        TcpStream::connect(DEMO_ADDR).with_context(|| format!("connecting to {DEMO_ADDR}"))?;
+    http_get_at(DEMO_ADDR, path)
+}
+
+/// Sends `GET path` to `addr` with its own connection and returns the status code.
+pub fn http_get_at(addr: &str, path: &str) -> Result<u16> {
+    let mut s = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {DEMO_ADDR}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )?;
     let mut resp = String::new();
     s.read_to_string(&mut resp)?;
@@ -154,9 +158,20 @@ pub fn http_get(path: &str) -> Result<u16> {
     status.with_context(|| format!("bad HTTP response {resp:?}"))
 }
 
-/// Starts a demo and waits until it answers.
+/// Starts a demo on its default address and waits until it answers.
 pub fn start_demo(bin: &DemoBinary) -> Result<Guard> {
-    let child = Command::new(&bin.path)
+    start_demo_at(bin, DEMO_ADDR, None)
+}
+
+/// Starts a demo listening on `addr`, calling `downstream` (default: itself), and waits until
+/// it answers.
+pub fn start_demo_at(bin: &DemoBinary, addr: &str, downstream: Option<&str>) -> Result<Guard> {
+    let mut cmd = Command::new(&bin.path);
+    cmd.env("DEMO_ADDR", addr);
+    if let Some(d) = downstream {
+        cmd.env("DEMO_DOWNSTREAM", d);
+    }
+    let child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -164,12 +179,12 @@ pub fn start_demo(bin: &DemoBinary) -> Result<Guard> {
     let guard = Guard(child);
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        if http_get("/echo").is_ok() {
+        if http_get_at(addr, "/echo").is_ok() {
             return Ok(guard);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    bail!("{} did not answer on {DEMO_ADDR}", bin.path.display())
+    bail!("{} did not answer on {addr}", bin.path.display())
 }
 
 /// Starts `record` and waits until it has attached (it says "recording to").
