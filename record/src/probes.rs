@@ -3,11 +3,12 @@
 //! One object is loaded per distinct binary because struct offsets (set as read-only globals
 //! before load) depend on the binary's Go version.
 
+use std::collections::BTreeMap;
 use std::mem::MaybeUninit;
 
 use anyhow::{bail, Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use libbpf_rs::{Link, OpenObject, ProgramMut};
+use libbpf_rs::{Link, OpenObject, ProgramAttachType, ProgramMut, UprobeMultiOpts};
 
 use crate::gobin::{GoBinary, Offsets};
 use crate::raw_event::KIND_SLOTS;
@@ -102,9 +103,9 @@ pub struct ProbeSet {
     links: Vec<Link>,
     /// What was attached, e.g. `net/http.(*Transport).roundTrip+ret(7)`.
     pub probes: Vec<String>,
-    /// Functions that were not found (warned about, not fatal). Channel functions are not
-    /// listed: the linker drops the ones a program never uses.
-    pub missing: Vec<&'static str>,
+    /// Hooks that could not be placed, as messages (warned about, not fatal). Channel
+    /// functions are not reported missing: the linker drops the ones a program never uses.
+    pub warnings: Vec<String>,
 }
 
 impl ProbeSet {
@@ -123,6 +124,17 @@ impl ProbeSet {
             None => [0; KIND_SLOTS],
         }
     }
+}
+
+/// Whether the running kernel is 6.6 or later, where uprobe_multi links exist.
+fn kernel_has_uprobe_multi() -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release
+        .trim()
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (6, 6)
 }
 
 fn set_offsets(rodata: &mut crate::skel::types::rodata, o: &Offsets) {
@@ -163,6 +175,15 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         .as_deref_mut()
         .context("BPF object has no .rodata")?;
     set_offsets(rodata, &bin.offsets);
+    // uprobe_multi (Linux ≥ 6.6) attaches all of a program's places in one link, and detaches
+    // them with one RCU grace period instead of one per place: stopping takes milliseconds
+    // instead of seconds.
+    let multi = kernel_has_uprobe_multi();
+    if multi {
+        for mut prog in open.open_object_mut().progs_mut() {
+            prog.set_attach_type(ProgramAttachType::TraceUprobeMulti);
+        }
+    }
     let skel = open
         .load()
         .context("loading the BPF programs into the kernel")?;
@@ -175,7 +196,7 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         skel,
         links: Vec::new(),
         probes: Vec::new(),
-        missing: Vec::new(),
+        warnings: Vec::new(),
     };
     let core = core_hooks().into_iter().map(|h| (h, true));
     let optional = optional_hooks().into_iter().map(|h| (h, false));
@@ -183,48 +204,70 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         .into_iter()
         .filter(|_| channels)
         .map(|h| (h, false));
-    let hooks: Vec<(Hook, bool)> = core.chain(optional).chain(chans).collect();
-    for (hook, report_missing) in hooks {
+    // Program name → (program, file offsets): one uprobe_multi link per program and process.
+    let mut sites: BTreeMap<String, (ProgPick, Vec<usize>)> = BTreeMap::new();
+    for (hook, report_missing) in core.chain(optional).chain(chans) {
         let Some(func) = bin.function(hook.func) else {
             if report_missing {
-                set.missing.push(hook.func);
+                set.warnings.push(format!(
+                    "{exe} has no {}; its events will be missing",
+                    hook.func
+                ));
             }
             continue;
         };
         let entry = bin
             .entry_offset(func)
             .with_context(|| format!("{exe}: finding the entry of {}", hook.func))?;
-        let mut sites = vec![(hook.entry, entry)];
+        let mut hook_sites = vec![(hook.entry, entry)];
         if let Some(ret) = hook.ret {
-            let rets = bin
-                .ret_offsets(func)
-                .with_context(|| format!("{exe}: finding the RETs of {}", hook.func))?;
-            if rets.is_empty() {
-                bail!(
-                    "{exe}: no RET instruction found in {}; cannot observe its return",
-                    hook.func
-                );
+            // Without its RETs a function's returns cannot be seen: skip it, keep the rest.
+            match bin.ret_offsets(func) {
+                Ok(rets) => hook_sites.extend(rets.into_iter().map(|off| (ret, off))),
+                Err(e) => {
+                    set.warnings.push(format!("{e}; not probing it"));
+                    continue;
+                }
             }
-            sites.extend(rets.into_iter().map(|off| (ret, off)));
         }
+        set.probes.push(match hook_sites.len() - 1 {
+            0 => hook.func.to_string(),
+            n => format!("{}+ret({n})", hook.func),
+        });
+        for (pick, offset) in hook_sites {
+            let name = pick(&set.skel).name().to_string_lossy().into_owned();
+            sites
+                .entry(name)
+                .or_insert_with(|| (pick, Vec::new()))
+                .1
+                .push(offset as usize);
+        }
+    }
+    for (name, (pick, offsets)) in sites {
         for &pid in &pids {
-            for (prog, offset) in &sites {
-                let link = prog(&set.skel)
-                    .attach_uprobe(false, pid, &target.open_path, *offset as usize)
+            let prog = pick(&set.skel);
+            if multi {
+                let opts = UprobeMultiOpts {
+                    offsets: offsets.clone(),
+                    ..Default::default()
+                };
+                let link = prog
+                    .attach_uprobe_multi_with_opts(pid, &target.open_path, "", opts)
                     .with_context(|| {
-                        format!(
-                            "{exe}: attaching a uprobe to {} at file offset {offset:#x}",
-                            hook.func
-                        )
+                        format!("{exe}: attaching {name} at {} places", offsets.len())
+                    })?;
+                set.links.push(link);
+                continue;
+            }
+            for &offset in &offsets {
+                let link = prog
+                    .attach_uprobe(false, pid, &target.open_path, offset)
+                    .with_context(|| {
+                        format!("{exe}: attaching {name} at file offset {offset:#x}")
                     })?;
                 set.links.push(link);
             }
         }
-        let label = match sites.len() - 1 {
-            0 => hook.func.to_string(),
-            n => format!("{}+ret({n})", hook.func),
-        };
-        set.probes.push(label);
     }
     Ok(set)
 }

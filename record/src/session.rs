@@ -138,11 +138,8 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         }
     }
     for ((t, b), s) in targets.iter().zip(&binaries).zip(&sets) {
-        for f in &s.missing {
-            eprintln!(
-                "record: warning: {} has no {f}; its events will be missing",
-                t.exe.display()
-            );
+        for w in &s.warnings {
+            eprintln!("record: warning: {w}");
         }
         let pids = match &t.pids {
             Some(p) => p
