@@ -1,74 +1,24 @@
 //! Attribution: which server request each client call was made for.
 //!
-//! One pass over the time-ordered events keeps the requests open on every goroutine and the
-//! spawn tree, and judges each `client_start` the moment it happens, from the strongest
-//! evidence to the weakest (see DESIGN.md). Context and channel evidence slot in as further
-//! [`Attribution`] variants, tried between [`Attribution::Spawned`] and [`Attribution::None`].
+//! One pass over the time-ordered events keeps the requests open on every goroutine, what each
+//! goroutine inherited at its spawn or was handed by its latest receive, the sends waiting on
+//! every channel, requests by context, and timers armed. Each `client_start` is judged the
+//! moment it happens, from the strongest evidence to the weakest (DESIGN.md): same goroutine,
+//! spawned, context, channel, none. Everything is a hash lookup per event, so the pass is
+//! linear in the events.
 
-use quadtrace_schema::EventKind;
+use crate::channels::Channels;
+use crate::contexts::Contexts;
+use crate::events::{ChanOp, Detail, Event, EventLog, ProcId, Sym};
+use crate::evidence::{Carried, Evidence, SAME_GOROUTINE};
+use crate::goroutines::Goroutines;
+use crate::lineage::Inherited;
+use crate::requests::{Request, Requests};
+use crate::timers::Timers;
 
-use crate::events::{Event, EventLog, ProcId, Sym};
-use crate::lineage::Lineage;
-use crate::requests::{Request, RequestId, Requests};
+pub use crate::evidence::Attribution;
 
-/// Why a client call belongs to a request, or that nothing says it does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attribution {
-    /// The call ran on the goroutine serving the request, while it was open.
-    SameGoroutine {
-        /// The innermost request open on that goroutine.
-        request: RequestId,
-    },
-    /// The calling goroutine descends, through `depth` spawns, from a goroutine that was
-    /// serving the request when it spawned.
-    Spawned {
-        /// The request the ancestor was serving.
-        request: RequestId,
-        /// Spawn links between the caller and that ancestor (1 = its parent).
-        depth: u8,
-        /// Time from the calling goroutine's spawn to the call, ns.
-        age_ns: i64,
-    },
-    /// Nothing links the call to a request: a background job, a ticker, a scrape loop.
-    None,
-}
-
-impl Attribution {
-    /// The request the call is attributed to.
-    pub fn request(&self) -> Option<RequestId> {
-        match *self {
-            Attribution::SameGoroutine { request } | Attribution::Spawned { request, .. } => {
-                Some(request)
-            }
-            Attribution::None => None,
-        }
-    }
-
-    /// How sure the attribution is, from 0 (no evidence) to 1 (certain).
-    ///
-    /// Same goroutine is certain. Each spawn link leaves room for a goroutine that outlived its
-    /// request's purpose (a pool started on demand), so confidence drops with depth.
-    pub fn confidence(&self) -> f32 {
-        match *self {
-            Attribution::SameGoroutine { .. } => 1.0,
-            Attribution::Spawned { depth, .. } => {
-                (0.95 - 0.05 * f32::from(depth.saturating_sub(1))).max(0.5)
-            }
-            Attribution::None => 0.0,
-        }
-    }
-
-    /// A short name for the kind of evidence, for reports.
-    pub fn evidence(&self) -> &'static str {
-        match self {
-            Attribution::SameGoroutine { .. } => "same_goroutine",
-            Attribution::Spawned { .. } => "spawned",
-            Attribution::None => "none",
-        }
-    }
-}
-
-/// One client call (`client_start`) and its attribution.
+/// One client call (`client_start`, with its `client_end` when seen) and its attribution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientCall {
     /// The calling process.
@@ -79,10 +29,16 @@ pub struct ClientCall {
     pub goid: i64,
     /// When the call started, ns.
     pub ts_ns: i64,
+    /// HTTP method.
+    pub method: Option<Sym>,
     /// The URL's `host[:port]`.
     pub host: Option<Sym>,
     /// The URL's path.
     pub path: Option<Sym>,
+    /// When the round trip returned, ns; `None` when the recording stopped first.
+    pub end_ns: Option<i64>,
+    /// Status received; `None` on a transport error or without an end.
+    pub status: Option<i32>,
     /// The request it was made for.
     pub attribution: Attribution,
 }
@@ -98,211 +54,189 @@ pub struct Reconstruction {
 
 /// Rebuilds requests and attributes every client call, in one pass over `log`.
 pub fn reconstruct(log: &EventLog) -> Reconstruction {
-    let mut requests = Requests::new();
-    let mut lineage = Lineage::new();
-    let mut calls = Vec::new();
+    let mut pass = Pass::default();
     for e in log.events() {
-        match e.kind {
-            EventKind::ServerStart => {
-                requests.start(Request {
+        pass.event(e);
+    }
+    Reconstruction {
+        requests: pass.requests,
+        calls: pass.calls,
+    }
+}
+
+/// The state of the pass.
+#[derive(Default)]
+struct Pass {
+    requests: Requests,
+    goroutines: Goroutines,
+    contexts: Contexts,
+    channels: Channels,
+    timers: Timers,
+    calls: Vec<ClientCall>,
+}
+
+impl Pass {
+    fn event(&mut self, e: &Event) {
+        match e.detail {
+            Detail::ServerStart {
+                path,
+                listen_addr,
+                ctx,
+                ..
+            } => {
+                let id = self.requests.start(Request {
                     proc: e.proc,
                     service: e.service,
                     goid: e.goid,
-                    path: e.path,
-                    listen_addr: e.listen_addr,
+                    path,
+                    listen_addr,
                     start_ns: e.ts_ns,
                     end_ns: None,
                 });
+                self.contexts.request_started(e.proc, ctx, id);
             }
-            EventKind::ServerEnd => {
-                requests.end(e.proc, e.goid, e.ts_ns);
+            Detail::ServerEnd { .. } => {
+                self.requests.end(e.proc, e.goid, e.ts_ns);
             }
-            EventKind::ClientStart => calls.push(ClientCall {
-                proc: e.proc,
-                service: e.service,
-                goid: e.goid,
-                ts_ns: e.ts_ns,
-                host: e.host,
-                path: e.path,
-                attribution: attribute(e, &requests, &lineage),
-            }),
-            // The end of a round trip says nothing about whom it was for.
-            EventKind::ClientEnd => {}
-            EventKind::Spawn => {
-                // A spawn without its parent cannot link anything; it is skipped.
-                if let Some(parent) = e.parent_goid {
-                    let open = requests.innermost(e.proc, parent);
-                    lineage.spawn(e.proc, parent, e.goid, e.ts_ns, open);
+            Detail::ClientStart {
+                method,
+                host,
+                path,
+                ctx,
+            } => self.client_start(e, method, host, path, &ctx),
+            Detail::ClientEnd { status } => self.client_end(e, status),
+            Detail::Spawn { parent, value } => self.spawn(e, parent, value),
+            Detail::ChanSend(op) => self.send(e, &op),
+            Detail::ChanRecv(op) => self.recv(e, &op),
+            Detail::TimerArm { value } => {
+                if let Some(funcval) = value.filter(|v| *v != 0) {
+                    let source = self.carried(e.proc, e.goid, e.ts_ns);
+                    self.timers.arm(e.proc, funcval, e.ts_ns, source);
                 }
             }
         }
     }
-    Reconstruction { requests, calls }
-}
 
-/// The strongest evidence for a `client_start`, given the state just before it.
-fn attribute(call: &Event, requests: &Requests, lineage: &Lineage) -> Attribution {
-    if let Some(request) = requests.innermost(call.proc, call.goid) {
-        return Attribution::SameGoroutine { request };
+    /// What goroutine `goid` works for at `ts_ns`, as passed on to what it starts.
+    fn carried(&self, proc: ProcId, goid: i64, ts_ns: i64) -> Option<Carried> {
+        let open = self.requests.innermost(proc, goid);
+        match self.goroutines.find(proc, goid) {
+            Some(g) => self.goroutines.get(g).carried(open, ts_ns),
+            None => open.map(Carried::same_goroutine),
+        }
     }
-    if let Some(inherited) = lineage.inherited(call.proc, call.goid, call.ts_ns) {
-        return Attribution::Spawned {
-            request: inherited.request,
-            depth: inherited.depth,
-            age_ns: inherited.age_ns,
+
+    fn client_start(
+        &mut self,
+        e: &Event,
+        method: Option<Sym>,
+        host: Option<Sym>,
+        path: Option<Sym>,
+        ctx: &[i64; 4],
+    ) {
+        let g = self.goroutines.id(e.proc, e.goid);
+        let st = self.goroutines.get(g);
+        let spawned = || st.inherited.and_then(|i| i.at(e.ts_ns));
+        let handoff = || st.handoff.and_then(|h| h.at(e.ts_ns));
+        let attribution = if let Some(r) = self.requests.innermost(e.proc, e.goid) {
+            Attribution::to(r, Evidence::SameGoroutine, SAME_GOROUTINE)
+        } else if let Some(c) = spawned().filter(|_| !st.worker) {
+            c.attribution()
+        } else if let Some(a) = self.contexts.find(e.proc, ctx, e.ts_ns, &self.requests) {
+            a
+        } else if let Some(c) = handoff().filter(|_| st.worker) {
+            c.attribution()
+        } else {
+            Attribution::NONE
         };
+        let index = self.calls.len();
+        self.calls.push(ClientCall {
+            proc: e.proc,
+            service: e.service,
+            goid: e.goid,
+            ts_ns: e.ts_ns,
+            method,
+            host,
+            path,
+            end_ns: None,
+            status: None,
+            attribution,
+        });
+        if let Some(st) = self.goroutines.get_mut(g) {
+            st.open_calls.push(index);
+        }
     }
-    Attribution::None
+
+    /// The end pairs with the latest call in flight on its goroutine; an end whose start came
+    /// before the recording has none and is ignored.
+    fn client_end(&mut self, e: &Event, status: Option<i32>) {
+        let Some(g) = self.goroutines.find(e.proc, e.goid) else {
+            return;
+        };
+        let Some(index) = self
+            .goroutines
+            .get_mut(g)
+            .and_then(|st| st.open_calls.pop())
+        else {
+            return;
+        };
+        if let Some(call) = self.calls.get_mut(index) {
+            call.end_ns = Some(e.ts_ns);
+            call.status = status;
+        }
+    }
+
+    /// A new goroutine inherits from its parent's open request; else, when it runs a timer
+    /// callback, from the goroutine that armed it (its parent only ran the timer); else from
+    /// whatever its parent carried.
+    fn spawn(&mut self, e: &Event, parent: Option<i64>, value: Option<i64>) {
+        let child = self.goroutines.id(e.proc, e.goid);
+        if self.goroutines.get(child).spawn_seen {
+            // Reported twice (entry and return of newproc1): goids are never reused, so the
+            // first report says it all, and a second must not consume another timer.
+            return;
+        }
+        let ts = e.ts_ns;
+        let open = parent.and_then(|p| self.requests.innermost(e.proc, p));
+        let source = if let Some(r) = open {
+            Some(Carried::same_goroutine(r))
+        } else if let Some(fired) = value
+            .filter(|v| *v != 0)
+            .and_then(|funcval| self.timers.fire(e.proc, funcval, ts))
+        {
+            fired.source.map(|s| s.scaled(fired.factor))
+        } else {
+            parent.and_then(|p| self.carried(e.proc, p, ts))
+        };
+        let inherited = source.and_then(|s| Inherited::from_parent(s, ts));
+        if let Some(st) = self.goroutines.get_mut(child) {
+            st.spawn_seen = true;
+            st.inherited = inherited;
+        }
+    }
+
+    fn send(&mut self, e: &Event, op: &ChanOp) {
+        let source = self.carried(e.proc, e.goid, e.ts_ns);
+        let Some(claim) = self.channels.send(e.proc, op, e.ts_ns, source) else {
+            return;
+        };
+        if let Some(st) = self.goroutines.get_mut(claim.receiver) {
+            // Only if the receiver has not moved on to another receive since.
+            if st.recv_seq == claim.seq {
+                st.handoff = claim.handoff;
+            }
+        }
+    }
+
+    fn recv(&mut self, e: &Event, op: &ChanOp) {
+        let g = self.goroutines.id(e.proc, e.goid);
+        let seq = self.goroutines.get(g).recv_seq.wrapping_add(1);
+        let handoff = self.channels.recv(e.proc, op, e.ts_ns, g, seq);
+        if let Some(st) = self.goroutines.get_mut(g) {
+            st.received(op.completed, handoff);
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::events::test_support::LogBuilder;
-    use crate::lineage::MAX_SPAWN_AGE_NS;
-
-    const A: &str = "svc";
-
-    /// (request path or "-", evidence, depth) for each call, in order.
-    fn summary(log: &EventLog) -> Vec<(String, &'static str, u8)> {
-        let rec = reconstruct(log);
-        rec.calls
-            .iter()
-            .map(|c| {
-                let path = c
-                    .attribution
-                    .request()
-                    .and_then(|r| rec.requests.get(r))
-                    .and_then(|r| r.path)
-                    .map_or("-".to_string(), |p| log.str(p).to_string());
-                let depth = match c.attribution {
-                    Attribution::Spawned { depth, .. } => depth,
-                    _ => 0,
-                };
-                (path, c.attribution.evidence(), depth)
-            })
-            .collect()
-    }
-
-    fn s(path: &str, ev: &'static str, depth: u8) -> (String, &'static str, u8) {
-        (path.to_string(), ev, depth)
-    }
-
-    #[test]
-    fn same_goroutine() {
-        let log = LogBuilder::new()
-            .server_start(1, 10, A, 7, ":80", "/a")
-            .client_start(2, 10, A, 7, "b:80", "/b")
-            .server_end(3, 10, A, 7)
-            .client_start(4, 10, A, 7, "b:80", "/late")
-            .build();
-        assert_eq!(
-            summary(&log),
-            vec![s("/a", "same_goroutine", 0), s("-", "none", 0)]
-        );
-    }
-
-    #[test]
-    fn other_process_same_goid_is_not_the_same_goroutine() {
-        let log = LogBuilder::new()
-            .server_start(1, 10, A, 7, ":80", "/a")
-            .client_start(2, 11, "other", 7, "b:80", "/b")
-            .build();
-        assert_eq!(summary(&log), vec![s("-", "none", 0)]);
-    }
-
-    #[test]
-    fn spawned_two_levels_deep() {
-        let log = LogBuilder::new()
-            .server_start(1, 10, A, 7, ":80", "/a")
-            .spawn(2, 10, A, 7, 20)
-            .server_end(3, 10, A, 7)
-            .spawn(4, 10, A, 20, 21)
-            .client_start(5, 10, A, 21, "b:80", "/b")
-            .client_start(6, 10, A, 20, "c:80", "/c")
-            .build();
-        assert_eq!(
-            summary(&log),
-            vec![s("/a", "spawned", 2), s("/a", "spawned", 1)]
-        );
-    }
-
-    #[test]
-    fn spawned_too_long_before_the_call_is_none() {
-        let age_ms = MAX_SPAWN_AGE_NS / 1_000_000;
-        let log = LogBuilder::new()
-            .server_start(1, 10, A, 7, ":80", "/a")
-            .spawn(2, 10, A, 7, 20)
-            .server_end(3, 10, A, 7)
-            .client_start(2 + age_ms, 10, A, 20, "b:80", "/in-time")
-            .client_start(3 + age_ms, 10, A, 20, "b:80", "/too-late")
-            .build();
-        assert_eq!(
-            summary(&log),
-            vec![s("/a", "spawned", 1), s("-", "none", 0)]
-        );
-    }
-
-    #[test]
-    fn spawned_outside_any_request_is_none() {
-        let log = LogBuilder::new()
-            .spawn(1, 10, A, 1, 20)
-            .server_start(2, 10, A, 1, ":80", "/a")
-            .client_start(3, 10, A, 20, "b:80", "/b")
-            .build();
-        assert_eq!(summary(&log), vec![s("-", "none", 0)]);
-    }
-
-    #[test]
-    fn nested_requests_on_one_goroutine_use_the_innermost() {
-        let log = LogBuilder::new()
-            .server_start(1, 10, A, 7, ":80", "/outer")
-            .server_start(2, 10, A, 7, ":80", "/inner")
-            .client_start(3, 10, A, 7, "b:80", "/x")
-            .spawn(4, 10, A, 7, 30)
-            .server_end(5, 10, A, 7)
-            .client_start(6, 10, A, 7, "b:80", "/y")
-            .client_start(7, 10, A, 30, "b:80", "/z")
-            .server_end(8, 10, A, 7)
-            .build();
-        assert_eq!(
-            summary(&log),
-            vec![
-                s("/inner", "same_goroutine", 0),
-                s("/outer", "same_goroutine", 0),
-                s("/inner", "spawned", 1),
-            ]
-        );
-    }
-
-    #[test]
-    fn unmatched_end_at_file_start_is_ignored() {
-        let log = LogBuilder::new()
-            .server_end(1, 10, A, 7)
-            .client_start(2, 10, A, 7, "b:80", "/b")
-            .server_start(3, 10, A, 7, ":80", "/a")
-            .client_start(4, 10, A, 7, "b:80", "/c")
-            .build();
-        let rec = reconstruct(&log);
-        assert_eq!(rec.requests.unmatched_ends(), 1);
-        assert_eq!(
-            summary(&log),
-            vec![s("-", "none", 0), s("/a", "same_goroutine", 0)]
-        );
-    }
-
-    #[test]
-    fn confidence_orders_the_evidence() {
-        let same = Attribution::SameGoroutine {
-            request: RequestId(0),
-        };
-        let spawned = |depth| Attribution::Spawned {
-            request: RequestId(0),
-            depth,
-            age_ns: 0,
-        };
-        assert!(same.confidence() > spawned(1).confidence());
-        assert!(spawned(1).confidence() > spawned(2).confidence());
-        assert!(spawned(8).confidence() > Attribution::None.confidence());
-    }
-}
+mod tests;

@@ -8,6 +8,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::attribute::Reconstruction;
+use crate::events::{EventLog, ProcId, Sym};
+
+/// Callee name for a client call whose host was not recorded.
+pub const UNKNOWN_HOST: &str = "?";
+
 /// Where a listener accepts connections.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum ListenHost {
@@ -111,6 +117,63 @@ impl CalleeNamer {
     pub fn name(&self, machine: &str, host: &str) -> String {
         self.service_for(machine, host).unwrap_or(host).to_owned()
     }
+}
+
+/// Callee names of a reconstruction's calls, computed once per (calling process, host) and
+/// numbered, so that counting compares numbers rather than strings.
+pub struct CalleeNames<'a> {
+    log: &'a EventLog,
+    namer: CalleeNamer,
+    names: Vec<String>,
+    ids: HashMap<(ProcId, Option<Sym>), usize>,
+    by_name: HashMap<String, usize>,
+}
+
+impl<'a> CalleeNames<'a> {
+    /// Learns every server's listen address from `rec`.
+    pub fn new(log: &'a EventLog, rec: &Reconstruction) -> Self {
+        let mut namer = CalleeNamer::new();
+        for r in rec.requests.all() {
+            if let Some(addr) = r.listen_addr {
+                namer.add_server(machine(log, r.proc), log.str(addr), log.str(r.service));
+            }
+        }
+        CalleeNames {
+            log,
+            namer,
+            names: Vec::new(),
+            ids: HashMap::new(),
+            by_name: HashMap::new(),
+        }
+    }
+
+    /// The number of the callee of a call from `proc` to `host`; equal names, equal numbers.
+    pub fn id(&mut self, proc: ProcId, host: Option<Sym>) -> usize {
+        if let Some(&id) = self.ids.get(&(proc, host)) {
+            return id;
+        }
+        let name = match host {
+            Some(h) => self.namer.name(machine(self.log, proc), self.log.str(h)),
+            None => UNKNOWN_HOST.to_owned(),
+        };
+        let next = self.names.len();
+        let id = *self.by_name.entry(name.clone()).or_insert(next);
+        if id == next {
+            self.names.push(name);
+        }
+        self.ids.insert((proc, host), id);
+        id
+    }
+
+    /// The name behind a number from [`CalleeNames::id`].
+    pub fn name(&self, id: usize) -> &str {
+        self.names.get(id).map_or(UNKNOWN_HOST, String::as_str)
+    }
+}
+
+/// The host name of the recording that saw `proc`.
+pub fn machine(log: &EventLog, proc: ProcId) -> &str {
+    log.process_info(proc).map_or("", |p| p.hostname.as_str())
 }
 
 fn fit(dial: &DialHost, machine: &str, l: &Listener) -> Option<Fit> {

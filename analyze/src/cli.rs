@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use quadtrace_analyze::{analyze_files, render, Format};
+use quadtrace_analyze::{
+    analyze_files_above, calls_for_files, render, render_calls, Format, Warning,
+};
 
 const EXAMPLES: &str = "\
 EXAMPLES:
@@ -15,8 +17,23 @@ EXAMPLES:
     Several recordings (e.g. one per host) analyzed together, as JSON:
         analyze quads hostA.parquet hostB.parquet --format json
 
+    Only calls attributed with confidence 0.9 or more count for their request:
+        analyze quads rec.parquet --min-confidence 0.9
+
     The busiest edges, for a spreadsheet:
-        analyze quads rec-*.parquet --format csv | head -20";
+        analyze quads rec-*.parquet --format csv | head -20
+
+    Every client call, with the request it was made for and why:
+        analyze calls rec.parquet --format csv";
+
+const CALLS_EXAMPLES: &str = "\
+EXAMPLES:
+    Every call, as a table:
+        analyze calls rec.parquet
+
+    Calls that nothing ties to a request, with DuckDB:
+        analyze calls rec.parquet -f csv > calls.csv
+        duckdb -c \"SELECT * FROM 'calls.csv' WHERE attribution = 'none'\"";
 
 /// Reconstructs service quadruples [caller, caller_func, callee, callee_func] from quadtrace
 /// recordings, offline.
@@ -42,6 +59,17 @@ pub enum Command {
     /// called address when one of the recordings saw it, else the address as written.
     #[command(after_help = EXAMPLES)]
     Quads(QuadsArgs),
+    /// Lists every client call with the request it was made for, the evidence and a confidence.
+    ///
+    /// Evidence, strongest first: same_goroutine (the call ran on the request's goroutine),
+    /// spawned (on a goroutine the request's goroutine started, or a timer callback it armed),
+    /// context (the call's context is the request's, or derived from it), channel (the calling
+    /// goroutine last received a value sent for the request), none. Columns: ts_ns, pid, goid,
+    /// caller, caller_path, caller_func, method, callee, callee_addr, callee_path, callee_func,
+    /// status, duration_ns, attribution, confidence, request_goid, request_ts_ns. Missing names
+    /// are `none` (null in JSON); missing numbers are `-` in tables, empty in CSV.
+    #[command(after_help = CALLS_EXAMPLES)]
+    Calls(CallsArgs),
 }
 
 /// Arguments of `analyze quads`.
@@ -54,25 +82,59 @@ pub struct QuadsArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Count a call for its request only when attributed with at least this confidence (0 to
+    /// 1); below it, the call counts as made outside any request.
+    #[arg(long, value_name = "X", default_value_t = 0.0, value_parser = confidence)]
+    pub min_confidence: f64,
+}
+
+/// Arguments of `analyze calls`.
+#[derive(Debug, Args)]
+pub struct CallsArgs {
+    /// Recordings written by `record` (Parquet); several are analyzed together.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+fn confidence(s: &str) -> Result<f64, String> {
+    let x: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("{s} is not between 0 and 1"))
+    }
 }
 
 /// Runs the parsed command, writing results to stdout and warnings to stderr.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Quads(args) => quads(&args),
+        Command::Quads(args) => {
+            let analysis = analyze_files_above(&args.files, args.min_confidence)?;
+            warn(&analysis.warnings);
+            print(&render(&analysis.quads, args.format))
+        }
+        Command::Calls(args) => {
+            let (calls, warnings) = calls_for_files(&args.files)?;
+            warn(&warnings);
+            print(&render_calls(&calls, args.format))
+        }
     }
 }
 
-fn quads(args: &QuadsArgs) -> anyhow::Result<()> {
-    let analysis = analyze_files(&args.files)?;
-    {
-        let mut err = std::io::stderr().lock();
-        for w in &analysis.warnings {
-            // Failing to warn is no reason to withhold the result.
-            let _ = writeln!(err, "warning: {w}");
-        }
+fn warn(warnings: &[Warning]) {
+    let mut err = std::io::stderr().lock();
+    for w in warnings {
+        // Failing to warn is no reason to withhold the result.
+        let _ = writeln!(err, "warning: {w}");
     }
-    let out = render(&analysis.quads, args.format);
+}
+
+fn print(out: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(out.as_bytes())

@@ -3,14 +3,19 @@
 //! Strings repeat a lot (service names, paths, hosts), so each distinct string is stored once
 //! and events carry a [`Sym`]. Processes are keyed by (recording host name, pid), so that files
 //! recorded on different machines never mix up two processes that happen to share a pid.
+//!
+//! Each event keeps only the columns its kind sets ([`Detail`]), so that an event stays small
+//! however many kinds the schema grows.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::num::NonZeroU32;
 
 use quadtrace_schema::EventKind;
 
 /// An interned string; [`EventLog::str`] gives it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Sym(u32);
+pub struct Sym(NonZeroU32);
 
 /// A process; [`EventLog::process_info`] describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,22 +35,104 @@ pub struct Process {
 pub struct Event {
     /// Monotonic time, ns.
     pub ts_ns: i64,
+    /// The goroutine it happened on; for [`Detail::Spawn`], the new goroutine.
+    pub goid: i64,
     /// The process it happened in.
     pub proc: ProcId,
-    /// The goroutine it happened on; for [`EventKind::Spawn`], the new goroutine.
-    pub goid: i64,
-    /// What happened.
-    pub kind: EventKind,
     /// Service name of the process.
     pub service: Sym,
-    /// Host header (`server_start`) or called `host[:port]` (`client_start`).
-    pub host: Option<Sym>,
-    /// URL path (`server_start`, `client_start`).
-    pub path: Option<Sym>,
-    /// The server's listen address (`server_start`).
-    pub listen_addr: Option<Sym>,
-    /// The spawning goroutine (`spawn`).
-    pub parent_goid: Option<i64>,
+    /// What happened, with the columns that kind sets.
+    pub detail: Detail,
+}
+
+/// What an event is, with the columns its kind sets. Context pointers use 0 for "not recorded"
+/// (the recorder writes 0 when it cannot read one, and 0 is never a live context).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// `server_start`.
+    ServerStart {
+        /// HTTP method.
+        method: Option<Sym>,
+        /// Host header.
+        host: Option<Sym>,
+        /// URL path.
+        path: Option<Sym>,
+        /// The serving `http.Server`'s `Addr`.
+        listen_addr: Option<Sym>,
+        /// The request's context (0: not recorded).
+        ctx: i64,
+    },
+    /// `server_end`.
+    ServerEnd {
+        /// Status written.
+        status: Option<i32>,
+    },
+    /// `client_start`.
+    ClientStart {
+        /// HTTP method.
+        method: Option<Sym>,
+        /// The URL's `host[:port]`.
+        host: Option<Sym>,
+        /// The URL's path.
+        path: Option<Sym>,
+        /// The call's context and its first three ancestors: `ctx`, `ctx1`, `ctx2`, `ctx3`
+        /// (0: not recorded).
+        ctx: [i64; 4],
+    },
+    /// `client_end`.
+    ClientEnd {
+        /// Status received (none on a transport error).
+        status: Option<i32>,
+    },
+    /// `spawn`.
+    Spawn {
+        /// The goroutine that started this one.
+        parent: Option<i64>,
+        /// The word the recorder read from the new goroutine's function (see the schema).
+        value: Option<i64>,
+    },
+    /// `chan_send`.
+    ChanSend(ChanOp),
+    /// `chan_recv`.
+    ChanRecv(ChanOp),
+    /// `timer_arm`.
+    TimerArm {
+        /// The callback's funcval.
+        value: Option<i64>,
+    },
+}
+
+/// The columns of a channel operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChanOp {
+    /// The channel's address (0: not recorded).
+    pub chan: i64,
+    /// The element's first bytes; none when not read (a discarded receive, an empty element).
+    pub value: Option<i64>,
+    /// Values buffered: before a `chansend1`, after a receive or a `select` case.
+    pub qcount: Option<i32>,
+    /// The channel's buffer size (0: unbuffered).
+    pub dataqsiz: Option<i32>,
+    /// A chosen case of a `select`.
+    pub in_select: bool,
+    /// A receive got a value (false: the channel was closed). Always false for sends.
+    pub completed: bool,
+}
+
+impl Detail {
+    /// The schema's kind for this event.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Detail::ServerStart { .. } => EventKind::ServerStart,
+            Detail::ServerEnd { .. } => EventKind::ServerEnd,
+            Detail::ClientStart { .. } => EventKind::ClientStart,
+            Detail::ClientEnd { .. } => EventKind::ClientEnd,
+            Detail::Spawn { .. } => EventKind::Spawn,
+            Detail::ChanSend(_) => EventKind::ChanSend,
+            Detail::ChanRecv(_) => EventKind::ChanRecv,
+            Detail::TimerArm { .. } => EventKind::TimerArm,
+        }
+    }
 }
 
 /// Every event of a set of recordings, with the strings and processes they refer to.
@@ -69,7 +156,9 @@ impl EventLog {
         if let Some(&sym) = self.string_ids.get(s) {
             return sym;
         }
-        let sym = Sym(index_u32(self.strings.len()));
+        // Ids start at 1 so that `Option<Sym>` costs no more than a `Sym`.
+        let id = NonZeroU32::new(index_u32(self.strings.len() + 1)).unwrap_or(NonZeroU32::MAX);
+        let sym = Sym(id);
         self.strings.push(s.to_owned());
         self.string_ids.insert(s.to_owned(), sym);
         sym
@@ -78,7 +167,7 @@ impl EventLog {
     /// The string behind `sym`.
     pub fn str(&self, sym: Sym) -> &str {
         self.strings
-            .get(sym.0 as usize)
+            .get(sym.0.get() as usize - 1)
             .map(String::as_str)
             .unwrap_or_default()
     }
@@ -103,6 +192,11 @@ impl EventLog {
         self.processes.get(id.0 as usize)
     }
 
+    /// Makes room for `n` more events.
+    pub fn reserve(&mut self, n: usize) {
+        self.events.reserve(n);
+    }
+
     /// Appends an event; call [`EventLog::sort`] once all are in.
     pub fn push(&mut self, event: Event) {
         self.events.push(event);
@@ -111,7 +205,10 @@ impl EventLog {
     /// Orders events by time. The sort is stable: events with equal timestamps keep file order,
     /// which is the order the recorder saw them in.
     pub fn sort(&mut self) {
-        self.events.sort_by_key(|e| e.ts_ns);
+        // Recordings are nearly sorted already; checking first skips the sort's allocation.
+        if !self.events.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns) {
+            self.events.sort_by_key(|e| e.ts_ns);
+        }
     }
 
     /// The events, in the order [`EventLog::sort`] left them.
@@ -126,95 +223,60 @@ fn index_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-#[cfg(test)]
-pub(crate) mod test_support {
-    //! A compact way to write event sequences in tests.
+/// A hash map keyed by ids that the recordings chose (goroutine ids, pointers, process ids).
+///
+/// Reconstruction looks several of these up per event, so the hash must be cheap; a multiply
+/// and a rotate suffice because the keys are not chosen by an adversary who could make them
+/// collide (a hostile recording can only make analysis slower, never wrong).
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
-    use super::*;
+/// The hasher of [`IdMap`]: the multiply-rotate hash rustc uses, with the well-mixed high bits
+/// rotated down because hashbrown picks buckets with the low bits.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
 
-    /// Builds an [`EventLog`] for one host; times are in ms for readability.
-    pub struct LogBuilder {
-        pub log: EventLog,
+const SEED: u64 = 0xf135_7aea_2e62_a9c5;
+
+impl IdHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for IdHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
     }
 
-    impl LogBuilder {
-        pub fn new() -> Self {
-            Self {
-                log: EventLog::new(),
-            }
-        }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
 
-        fn base(&mut self, ms: i64, pid: i32, service: &str, goid: i64, kind: EventKind) -> Event {
-            Event {
-                ts_ns: ms * 1_000_000,
-                proc: self.log.process("host", pid),
-                goid,
-                kind,
-                service: self.log.intern(service),
-                host: None,
-                path: None,
-                listen_addr: None,
-                parent_goid: None,
-            }
-        }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
 
-        pub fn server_start(
-            &mut self,
-            ms: i64,
-            pid: i32,
-            service: &str,
-            goid: i64,
-            listen: &str,
-            path: &str,
-        ) -> &mut Self {
-            let mut e = self.base(ms, pid, service, goid, EventKind::ServerStart);
-            e.path = Some(self.log.intern(path));
-            e.listen_addr = Some(self.log.intern(listen));
-            self.log.push(e);
-            self
-        }
+    #[inline]
+    fn write_i64(&mut self, n: i64) {
+        self.add(n as u64);
+    }
 
-        pub fn server_end(&mut self, ms: i64, pid: i32, service: &str, goid: i64) -> &mut Self {
-            let e = self.base(ms, pid, service, goid, EventKind::ServerEnd);
-            self.log.push(e);
-            self
-        }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
 
-        pub fn client_start(
-            &mut self,
-            ms: i64,
-            pid: i32,
-            service: &str,
-            goid: i64,
-            host: &str,
-            path: &str,
-        ) -> &mut Self {
-            let mut e = self.base(ms, pid, service, goid, EventKind::ClientStart);
-            e.host = Some(self.log.intern(host));
-            e.path = Some(self.log.intern(path));
-            self.log.push(e);
-            self
-        }
-
-        pub fn spawn(
-            &mut self,
-            ms: i64,
-            pid: i32,
-            service: &str,
-            parent: i64,
-            child: i64,
-        ) -> &mut Self {
-            let mut e = self.base(ms, pid, service, child, EventKind::Spawn);
-            e.parent_goid = Some(parent);
-            self.log.push(e);
-            self
-        }
-
-        pub fn build(&mut self) -> EventLog {
-            let mut log = std::mem::take(&mut self.log);
-            log.sort();
-            log
-        }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
     }
 }
 
@@ -230,6 +292,7 @@ mod tests {
         assert_eq!(log.intern("a"), a);
         assert_ne!(a, b);
         assert_eq!(log.str(b), "b");
+        assert_eq!(log.str(a), "a");
         let p = log.process("h1", 7);
         assert_eq!(log.process("h1", 7), p);
         assert_ne!(
@@ -238,5 +301,47 @@ mod tests {
             "same pid on another host is another process"
         );
         assert_eq!(log.process_info(p).map(|p| p.pid), Some(7));
+    }
+
+    #[test]
+    fn events_stay_small() {
+        // Millions of events are held at once; a field added carelessly doubles the memory.
+        assert!(
+            std::mem::size_of::<Event>() <= 80,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
+        assert_eq!(std::mem::size_of::<Option<Sym>>(), 4);
+    }
+
+    #[test]
+    fn sort_is_stable() {
+        let mut log = EventLog::new();
+        let proc = log.process("h", 1);
+        let service = log.intern("s");
+        for (ts, goid) in [(2, 1), (1, 2), (2, 3), (1, 4)] {
+            log.push(Event {
+                ts_ns: ts,
+                goid,
+                proc,
+                service,
+                detail: Detail::ServerEnd { status: None },
+            });
+        }
+        log.sort();
+        let order: Vec<i64> = log.events().iter().map(|e| e.goid).collect();
+        assert_eq!(order, vec![2, 4, 1, 3]);
+    }
+
+    #[test]
+    fn id_maps_spread_sequential_keys() {
+        let mut m: IdMap<(ProcId, i64), u32> = IdMap::default();
+        for g in 0..10_000 {
+            m.insert((ProcId(1), g), 0);
+        }
+        assert_eq!(m.len(), 10_000);
+        let mut h = IdHasher::default();
+        h.write(&[1, 2, 3]);
+        assert_ne!(h.finish(), IdHasher::default().finish());
     }
 }

@@ -3,8 +3,10 @@
 //! `[caller, caller_func, callee, callee_func]`.
 //!
 //! The pipeline is one-way: [`reader`] loads files into an [`events::EventLog`],
-//! [`attribute::reconstruct`] pairs requests and attributes calls in one time-ordered pass,
-//! [`quads::count_quads`] names callees and counts, [`output::render`] formats.
+//! [`attribute::reconstruct`] pairs requests and attributes calls in one time-ordered pass
+//! (evidence from [`lineage`], [`contexts`], [`channels`] and [`timers`]),
+//! [`quads::count_quads`] names callees and counts, or [`calls::call_rows`] lists the calls,
+//! and [`output`] formats.
 //!
 //! ```no_run
 //! use std::path::PathBuf;
@@ -17,17 +19,28 @@
 
 pub mod attribute;
 pub mod callee;
+pub mod calls;
+pub mod channels;
+pub mod contexts;
 pub mod events;
+pub mod evidence;
+pub mod goroutines;
 pub mod lineage;
+mod load;
 pub mod output;
 pub mod quads;
 pub mod reader;
 pub mod requests;
+#[cfg(test)]
+pub(crate) mod test_support;
+pub mod timers;
 
 use std::path::PathBuf;
 
 pub use attribute::{Attribution, ClientCall, Reconstruction};
-pub use output::{render, Format};
+pub use calls::CallRow;
+pub use evidence::Evidence;
+pub use output::{render, render_calls, Format};
 pub use quads::Quad;
 pub use reader::{ReadError, Warning};
 
@@ -70,10 +83,19 @@ pub fn load(paths: &[PathBuf]) -> Result<(events::EventLog, Vec<Warning>), Analy
 
 /// Analyzes a set of recordings: quadruples plus warnings.
 pub fn analyze_files(paths: &[PathBuf]) -> Result<Analysis, AnalyzeError> {
+    analyze_files_above(paths, 0.0)
+}
+
+/// Like [`analyze_files`], counting a call as attributed only when its confidence is at least
+/// `min_confidence` (below it, the call counts as made outside any request).
+pub fn analyze_files_above(
+    paths: &[PathBuf],
+    min_confidence: f64,
+) -> Result<Analysis, AnalyzeError> {
     let (log, warnings) = load(paths)?;
     let rec = attribute::reconstruct(&log);
     Ok(Analysis {
-        quads: quads::count_quads(&log, &rec),
+        quads: quads::count_quads_above(&log, &rec, min_confidence),
         warnings,
     })
 }
@@ -82,4 +104,12 @@ pub fn analyze_files(paths: &[PathBuf]) -> Result<Analysis, AnalyzeError> {
 /// [`analyze_files`]).
 pub fn quads_for_files(paths: &[PathBuf]) -> Result<Vec<Quad>, AnalyzeError> {
     analyze_files(paths).map(|a| a.quads)
+}
+
+/// Every client call of a set of recordings, in time order, with its attribution; and the
+/// warnings.
+pub fn calls_for_files(paths: &[PathBuf]) -> Result<(Vec<CallRow>, Vec<Warning>), AnalyzeError> {
+    let (log, warnings) = load(paths)?;
+    let rec = attribute::reconstruct(&log);
+    Ok((calls::call_rows(&log, &rec), warnings))
 }

@@ -1,13 +1,13 @@
-//! Goroutine lineage: which goroutine spawned which, and what request the parent was serving.
+//! Goroutine lineage: what a goroutine inherits from the one that spawned it.
 //!
 //! Go never reuses a goroutine id within a process lifetime, so (process, goid) names one
-//! goroutine for the whole recording. Each `spawn` event records the child's parent and the
-//! request open on the parent *at spawn time*; a client call on a goroutine outside any request
-//! walks up this chain to find the request that (transitively) started it.
+//! goroutine for the whole recording. At each `spawn`, the child inherits what its parent
+//! worked for *at that moment* (its open request, or what the parent itself inherited or
+//! received), one link deeper. Computing this when the spawn happens, rather than walking the
+//! tree at each call, keeps every event O(1) and lets a parent that later serves another
+//! request, or becomes a channel worker, leave its earlier children alone.
 
-use std::collections::HashMap;
-
-use crate::events::ProcId;
+use crate::evidence::{Carried, Evidence};
 use crate::requests::RequestId;
 
 /// How many spawn links a call may walk up. Real handlers fan out through a few layers (an
@@ -19,163 +19,132 @@ pub const MAX_SPAWN_DEPTH: u8 = 8;
 /// How long after its spawn a goroutine still works for the request that spawned it. A worker
 /// started lazily by the first request that needed it (a connection pool, a cache refresher)
 /// otherwise inherits that one request forever; request-scoped goroutines finish far sooner.
+/// The bound holds per link: a parent must still be within it when it spawns the child.
 pub const MAX_SPAWN_AGE_NS: i64 = 60 * 1_000_000_000;
 
-/// A request reached through spawn links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Confidence of a direct child of the request's goroutine: only a goroutine that outlives its
+/// request's purpose (a pool started on demand, within the age bound) makes it wrong.
+pub const SPAWN_FIRST_LINK: f64 = 0.95;
+/// Each further link leaves more room for such a goroutine in between.
+pub const SPAWN_LINK_DECAY: f64 = 0.05;
+/// However deep (within [`MAX_SPAWN_DEPTH`]), descent is still better evidence than a context
+/// pointer seen only on the call.
+pub const SPAWN_FLOOR: f64 = 0.5;
+
+/// The confidence factor of `depth` spawn links (1 for none).
+pub fn spawn_factor(depth: u8) -> f64 {
+    if depth == 0 {
+        return 1.0;
+    }
+    (SPAWN_FIRST_LINK - SPAWN_LINK_DECAY * f64::from(depth - 1)).max(SPAWN_FLOOR)
+}
+
+/// What a goroutine inherited from the goroutine, or the timer, that started it.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Inherited {
-    /// The request the ancestor was serving when it spawned.
+    /// The request the parent worked for.
     pub request: RequestId,
-    /// Spawn links walked: 1 when the calling goroutine's own parent was in the request.
+    /// Confidence at the root of the chain (see [`Carried::root`]).
+    pub root: f64,
+    /// Spawn links to that root: 1 when the parent was the root.
     pub depth: u8,
-    /// Time from the calling goroutine's spawn to the call, ns.
-    pub age_ns: i64,
+    /// When this goroutine was spawned, ns.
+    pub spawned_ns: i64,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Spawn {
-    parent: i64,
-    ts_ns: i64,
-    /// The innermost request open on the parent when it spawned the child.
-    parent_request: Option<RequestId>,
-}
-
-/// The spawn tree of every recorded process.
-#[derive(Debug, Default)]
-pub struct Lineage {
-    spawns: HashMap<(ProcId, i64), Spawn>,
-}
-
-impl Lineage {
-    /// No spawns yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A `spawn` event. `parent_request` is the request open on the parent right now.
-    ///
-    /// The first event for a child wins: the recorder may report one spawn at both the entry
-    /// and a return of `newproc1`, and a goid is never reused, so a repeat adds nothing.
-    pub fn spawn(
-        &mut self,
-        proc: ProcId,
-        parent: i64,
-        child: i64,
-        ts_ns: i64,
-        parent_request: Option<RequestId>,
-    ) {
-        self.spawns.entry((proc, child)).or_insert(Spawn {
-            parent,
-            ts_ns,
-            parent_request,
-        });
-    }
-
-    /// The request that goroutine `goid` works for by descent, as seen by an event at `ts_ns`.
-    ///
-    /// Each link must be younger than [`MAX_SPAWN_AGE_NS`] when it is used (the call for the
-    /// first link, the child's spawn for the next), and at most [`MAX_SPAWN_DEPTH`] links are
-    /// walked. A link whose parent was serving a request ends the walk even past the age bound
-    /// of an older ancestor, because the nearest request is the one the work belongs to.
-    pub fn inherited(&self, proc: ProcId, goid: i64, ts_ns: i64) -> Option<Inherited> {
-        let mut goid = goid;
-        let mut now = ts_ns;
-        let mut age_ns = None;
-        for depth in 1..=MAX_SPAWN_DEPTH {
-            let spawn = self.spawns.get(&(proc, goid))?;
-            let age = now.saturating_sub(spawn.ts_ns);
-            if age > MAX_SPAWN_AGE_NS {
-                return None;
-            }
-            let first_age = *age_ns.get_or_insert(age);
-            if let Some(request) = spawn.parent_request {
-                return Some(Inherited {
-                    request,
-                    depth,
-                    age_ns: first_age,
-                });
-            }
-            goid = spawn.parent;
-            now = spawn.ts_ns;
+impl Inherited {
+    /// What a goroutine spawned at `ts_ns` by a parent carrying `parent` inherits; nothing past
+    /// [`MAX_SPAWN_DEPTH`].
+    pub fn from_parent(parent: Carried, ts_ns: i64) -> Option<Self> {
+        let depth = parent.depth.checked_add(1)?;
+        if depth > MAX_SPAWN_DEPTH {
+            return None;
         }
-        None
+        Some(Inherited {
+            request: parent.request,
+            root: parent.root,
+            depth,
+            spawned_ns: ts_ns,
+        })
+    }
+
+    /// What the goroutine carries at `ts_ns` by descent; nothing once it is older than
+    /// [`MAX_SPAWN_AGE_NS`].
+    pub fn at(&self, ts_ns: i64) -> Option<Carried> {
+        if ts_ns.saturating_sub(self.spawned_ns) > MAX_SPAWN_AGE_NS {
+            return None;
+        }
+        Some(Carried {
+            request: self.request,
+            evidence: Evidence::Spawned,
+            root: self.root,
+            depth: self.depth,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::EventLog;
 
     const S: i64 = 1_000_000_000;
 
-    fn proc() -> ProcId {
-        EventLog::new().process("h", 1)
+    fn handler(r: usize) -> Carried {
+        Carried::same_goroutine(RequestId(r))
     }
 
     #[test]
-    fn direct_child_inherits() {
-        let p = proc();
-        let mut l = Lineage::new();
-        l.spawn(p, 1, 2, 10, Some(RequestId(0)));
-        let got = l.inherited(p, 2, 15);
+    fn a_direct_child_inherits_one_link_deep() {
+        let child = Inherited::from_parent(handler(3), 10);
+        let carried = child.and_then(|c| c.at(15));
         assert_eq!(
-            got,
-            Some(Inherited {
-                request: RequestId(0),
-                depth: 1,
-                age_ns: 5
-            })
+            carried.map(|c| (c.request, c.depth)),
+            Some((RequestId(3), 1))
         );
-        assert_eq!(l.inherited(p, 3, 15), None, "unknown goroutine");
+        assert_eq!(carried.map(|c| c.evidence), Some(Evidence::Spawned));
+        assert_eq!(carried.map(|c| c.confidence()), Some(SPAWN_FIRST_LINK));
     }
 
     #[test]
-    fn grandchild_inherits_through_a_request_free_middle() {
-        let p = proc();
-        let mut l = Lineage::new();
-        l.spawn(p, 1, 2, 10, Some(RequestId(3)));
-        l.spawn(p, 2, 3, 20, None);
-        assert_eq!(
-            l.inherited(p, 3, 30).map(|i| (i.request, i.depth)),
-            Some((RequestId(3), 2))
+    fn a_grandchild_is_one_link_deeper_and_less_sure() {
+        let child = Inherited::from_parent(handler(0), 10).and_then(|c| c.at(20));
+        let grandchild = child
+            .and_then(|c| Inherited::from_parent(c, 20))
+            .and_then(|g| g.at(30));
+        assert_eq!(grandchild.map(|g| g.depth), Some(2));
+        let (c, g) = (
+            child.map(|c| c.confidence()),
+            grandchild.map(|g| g.confidence()),
         );
+        assert!(c > g, "{c:?} {g:?}");
     }
 
     #[test]
     fn old_spawns_do_not_inherit() {
-        let p = proc();
-        let mut l = Lineage::new();
-        l.spawn(p, 1, 2, 0, Some(RequestId(0)));
-        assert!(l.inherited(p, 2, MAX_SPAWN_AGE_NS).is_some());
-        assert_eq!(l.inherited(p, 2, MAX_SPAWN_AGE_NS + 1), None);
-        // The age bound applies per link: a young child of an old, request-free worker.
-        l.spawn(p, 2, 3, 100 * S, None);
-        assert_eq!(l.inherited(p, 3, 100 * S + 1), None);
+        let child = Inherited::from_parent(handler(0), 0);
+        assert!(child.and_then(|c| c.at(MAX_SPAWN_AGE_NS)).is_some());
+        assert_eq!(child.and_then(|c| c.at(MAX_SPAWN_AGE_NS + 1)), None);
+        // The bound holds per link: the old parent passes nothing on to a young child.
+        assert_eq!(child.and_then(|c| c.at(100 * S)), None);
     }
 
     #[test]
     fn depth_is_bounded() {
-        let p = proc();
-        let mut l = Lineage::new();
-        l.spawn(p, 0, 1, 0, Some(RequestId(0)));
-        for g in 1..=i64::from(MAX_SPAWN_DEPTH) {
-            l.spawn(p, g, g + 1, g, None);
+        let mut carried = handler(0);
+        for depth in 1..=MAX_SPAWN_DEPTH {
+            let child = Inherited::from_parent(carried, 1).and_then(|c| c.at(1));
+            assert_eq!(child.map(|c| c.depth), Some(depth));
+            carried = child.unwrap_or(carried);
         }
-        let deepest_allowed = i64::from(MAX_SPAWN_DEPTH);
-        assert_eq!(
-            l.inherited(p, deepest_allowed, 100).map(|i| i.depth),
-            Some(MAX_SPAWN_DEPTH)
-        );
-        assert_eq!(l.inherited(p, deepest_allowed + 1, 100), None);
+        assert_eq!(Inherited::from_parent(carried, 1), None);
     }
 
     #[test]
-    fn a_repeated_spawn_keeps_the_first() {
-        let p = proc();
-        let mut l = Lineage::new();
-        l.spawn(p, 1, 2, 10, Some(RequestId(0)));
-        l.spawn(p, 1, 2, 11, None);
-        assert_eq!(l.inherited(p, 2, 12).map(|i| i.request), Some(RequestId(0)));
+    fn confidence_falls_with_depth_to_a_floor() {
+        assert_eq!(spawn_factor(0), 1.0);
+        assert_eq!(spawn_factor(1), SPAWN_FIRST_LINK);
+        assert!(spawn_factor(2) < spawn_factor(1));
+        assert!(spawn_factor(MAX_SPAWN_DEPTH) >= SPAWN_FLOOR);
+        assert_eq!(spawn_factor(u8::MAX), SPAWN_FLOOR);
     }
 }

@@ -1,11 +1,18 @@
-//! Rendering quadruples as an aligned table, JSON or CSV.
+//! Rendering quadruples and calls as an aligned table, JSON or CSV.
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
+
+use crate::calls::{CallRow, CALL_COLUMNS};
 use crate::quads::Quad;
 
 /// How "none" (no request, no downstream call) is written in the table and CSV; JSON uses null.
 pub const NONE: &str = "none";
+
+/// How a missing number (no status, no end, no request) is written in a table. CSV leaves the
+/// field empty, which spreadsheets and CSV readers take as null; JSON uses null.
+pub const NO_NUMBER: &str = "-";
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -13,50 +20,93 @@ pub enum Format {
     /// Aligned columns for people.
     #[default]
     Table,
-    /// An array of objects with keys caller, caller_func, callee, callee_func, count.
+    /// An array of objects, one per row, with null for none.
     Json,
     /// Comma-separated values with a header row.
     Csv,
 }
 
-const HEADERS: [&str; 5] = ["CALLER", "CALLER_FUNC", "CALLEE", "CALLEE_FUNC", "COUNT"];
-const CSV_HEADER: &str = "caller,caller_func,callee,callee_func,count";
+const QUAD_COLUMNS: [&str; 5] = ["caller", "caller_func", "callee", "callee_func", "count"];
 
 /// Renders quadruples in `format`; the result ends with a newline.
 pub fn render(quads: &[Quad], format: Format) -> String {
+    let rows = || quads.iter().map(quad_cells);
     match format {
-        Format::Table => table(quads),
+        Format::Table => table(&QUAD_COLUMNS, &[4], rows()),
         Format::Json => json(quads),
-        Format::Csv => csv(quads),
+        Format::Csv => csv(&QUAD_COLUMNS, rows()),
     }
 }
 
-fn cells(q: &Quad) -> [String; 5] {
-    let [a, b, c, d] = q.key().map(|s| s.unwrap_or(NONE).to_owned());
-    [a, b, c, d, q.count.to_string()]
+/// Renders calls in `format`; the result ends with a newline.
+pub fn render_calls(calls: &[CallRow], format: Format) -> String {
+    match format {
+        Format::Table => table(
+            &CALL_COLUMNS,
+            &NUMERIC_CALL_COLUMNS,
+            calls.iter().map(|c| call_cells(c, NO_NUMBER)),
+        ),
+        Format::Json => json(calls),
+        Format::Csv => csv(&CALL_COLUMNS, calls.iter().map(|c| call_cells(c, ""))),
+    }
 }
 
-fn table(quads: &[Quad]) -> String {
-    let rows: Vec<[String; 5]> = quads
-        .iter()
-        .map(|q| cells(q).map(|c| printable(&c)))
+/// Columns of [`CALL_COLUMNS`] that hold numbers, aligned right in tables.
+const NUMERIC_CALL_COLUMNS: [usize; 8] = [0, 1, 2, 11, 12, 14, 15, 16];
+
+fn quad_cells(q: &Quad) -> Vec<String> {
+    let [a, b, c, d] = q.key().map(|s| s.unwrap_or(NONE).to_owned());
+    vec![a, b, c, d, q.count.to_string()]
+}
+
+fn call_cells(c: &CallRow, no_number: &str) -> Vec<String> {
+    let name = |s: &Option<String>| s.clone().unwrap_or_else(|| NONE.to_owned());
+    let number = |n: Option<i64>| n.map_or_else(|| no_number.to_owned(), |n| n.to_string());
+    vec![
+        c.ts_ns.to_string(),
+        c.pid.to_string(),
+        c.goid.to_string(),
+        c.caller.clone(),
+        name(&c.caller_path),
+        name(&c.caller_func),
+        name(&c.method),
+        c.callee.clone(),
+        name(&c.callee_addr),
+        name(&c.callee_path),
+        name(&c.callee_func),
+        number(c.status.map(i64::from)),
+        number(c.duration_ns),
+        c.attribution.to_owned(),
+        format!("{:.2}", c.confidence),
+        number(c.request_goid),
+        number(c.request_ts_ns),
+    ]
+}
+
+/// Columns padded to their widest cell and separated by two spaces; headers in upper case;
+/// the columns in `right` (indexes) aligned right, like counts in `uniq -c` and `ps`.
+fn table(columns: &[&str], right: &[usize], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let header: Vec<String> = columns.iter().map(|c| c.to_uppercase()).collect();
+    let rows: Vec<Vec<String>> = rows
+        .map(|row| row.iter().map(|c| printable(c)).collect())
         .collect();
-    let mut widths = HEADERS.map(|h| h.chars().count());
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    let header = HEADERS.map(str::to_owned);
     for row in std::iter::once(&header).chain(&rows) {
         let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-            if i == 4 {
-                // Counts line up on the right, like `uniq -c` and `ps`.
+        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            if right.contains(&i) {
                 let _ = write!(line, "{cell:>w$}");
             } else {
-                let _ = write!(line, "{cell:<w$}  ");
+                let _ = write!(line, "{cell:<w$}");
             }
         }
         out.push_str(line.trim_end());
@@ -82,19 +132,19 @@ fn printable(s: &str) -> String {
     }
 }
 
-fn json(quads: &[Quad]) -> String {
-    // Serializing plain strings, options and integers cannot fail; the fallback keeps the
+fn json<T: Serialize>(rows: &[T]) -> String {
+    // Serializing plain strings, options and numbers cannot fail; the fallback keeps the
     // output valid JSON regardless.
-    let mut out = serde_json::to_string_pretty(quads).unwrap_or_else(|_| "[]".to_owned());
+    let mut out = serde_json::to_string_pretty(rows).unwrap_or_else(|_| "[]".to_owned());
     out.push('\n');
     out
 }
 
-fn csv(quads: &[Quad]) -> String {
-    let mut out = String::from(CSV_HEADER);
+fn csv(columns: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut out = columns.join(",");
     out.push('\n');
-    for q in quads {
-        let row: Vec<String> = cells(q).iter().map(|c| csv_field(c)).collect();
+    for row in rows {
+        let row: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
         out.push_str(&row.join(","));
         out.push('\n');
     }
@@ -177,6 +227,76 @@ http_demo,/handle,http_demo,/echo,12
 http_demo,\"/a,\"\"b\"\"\",none,none,3
 "
         );
+    }
+
+    fn call() -> CallRow {
+        CallRow {
+            ts_ns: 1500,
+            pid: 42,
+            goid: 7,
+            caller: "front".into(),
+            caller_path: Some("/page".into()),
+            caller_func: Some("/page".into()),
+            method: Some("GET".into()),
+            callee: "back".into(),
+            callee_addr: Some("back:8080".into()),
+            callee_path: Some("/data".into()),
+            callee_func: Some("/data".into()),
+            status: Some(200),
+            duration_ns: Some(250),
+            attribution: "same_goroutine",
+            confidence: 1.0,
+            request_goid: Some(7),
+            request_ts_ns: Some(1000),
+        }
+    }
+
+    fn background_call() -> CallRow {
+        CallRow {
+            ts_ns: 20000,
+            goid: 31,
+            caller_path: None,
+            caller_func: None,
+            method: None,
+            callee: "?".into(),
+            callee_addr: None,
+            callee_path: Some("/tick".into()),
+            callee_func: Some("/tick".into()),
+            status: None,
+            duration_ns: None,
+            attribution: "none",
+            confidence: 0.0,
+            request_goid: None,
+            request_ts_ns: None,
+            ..call()
+        }
+    }
+
+    #[test]
+    fn calls_render_in_every_format() {
+        let calls = [call(), background_call()];
+        assert_eq!(
+            render_calls(&calls, Format::Table),
+            "\
+TS_NS  PID  GOID  CALLER  CALLER_PATH  CALLER_FUNC  METHOD  CALLEE  CALLEE_ADDR  CALLEE_PATH  CALLEE_FUNC  STATUS  DURATION_NS  ATTRIBUTION     CONFIDENCE  REQUEST_GOID  REQUEST_TS_NS
+ 1500   42     7  front   /page        /page        GET     back    back:8080    /data        /data           200          250  same_goroutine        1.00             7           1000
+20000   42    31  front   none         none         none    ?       none         /tick        /tick             -            -  none                  0.00             -              -
+"
+        );
+        assert_eq!(
+            render_calls(&calls, Format::Csv),
+            "\
+ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_path,callee_func,status,duration_ns,attribution,confidence,request_goid,request_ts_ns
+1500,42,7,front,/page,/page,GET,back,back:8080,/data,/data,200,250,same_goroutine,1.00,7,1000
+20000,42,31,front,none,none,none,?,none,/tick,/tick,,,none,0.00,,
+"
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&render_calls(&calls, Format::Json)).unwrap_or_default();
+        assert_eq!(v[0]["confidence"], 1.0);
+        assert_eq!(v[1]["caller_path"], serde_json::Value::Null);
+        assert_eq!(v[1]["status"], serde_json::Value::Null);
+        assert_eq!(render_calls(&[], Format::Json), "[]\n");
     }
 
     #[test]

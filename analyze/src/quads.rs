@@ -1,19 +1,16 @@
 //! Service quadruples `[caller, caller_func, callee, callee_func]`, counted.
 //!
 //! Every server request yields one quadruple per client call attributed to it, or
-//! `[service, path, none, none]` when it called nothing. A call attributed to no request yields
-//! `[service, none, callee, callee_path]`.
+//! `[service, path, none, none]` when it called nothing. A call attributed to no request, or
+//! attributed less surely than the caller asked for, yields `[service, none, callee, callee_path]`.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
 use crate::attribute::Reconstruction;
-use crate::callee::CalleeNamer;
-use crate::events::{EventLog, ProcId, Sym};
-
-/// Callee name for a client call whose host was not recorded.
-pub const UNKNOWN_HOST: &str = "?";
+use crate::callee::CalleeNames;
+use crate::events::{EventLog, Sym};
 
 /// One quadruple and how many times it was seen. `None` is "none": no request (caller_func),
 /// or no downstream call (callee, callee_func).
@@ -53,67 +50,22 @@ struct Key {
     callee_func: Option<Sym>,
 }
 
-/// Callee names, computed once per (calling process, host) pair.
-struct Callees<'a> {
-    log: &'a EventLog,
-    namer: CalleeNamer,
-    names: Vec<String>,
-    ids: HashMap<(ProcId, Option<Sym>), usize>,
-    by_name: HashMap<String, usize>,
-}
-
-impl<'a> Callees<'a> {
-    fn new(log: &'a EventLog, rec: &Reconstruction) -> Self {
-        let mut namer = CalleeNamer::new();
-        for r in rec.requests.all() {
-            if let Some(addr) = r.listen_addr {
-                namer.add_server(machine(log, r.proc), log.str(addr), log.str(r.service));
-            }
-        }
-        Callees {
-            log,
-            namer,
-            names: Vec::new(),
-            ids: HashMap::new(),
-            by_name: HashMap::new(),
-        }
-    }
-
-    fn id(&mut self, proc: ProcId, host: Option<Sym>) -> usize {
-        if let Some(&id) = self.ids.get(&(proc, host)) {
-            return id;
-        }
-        let name = match host {
-            Some(h) => self.namer.name(machine(self.log, proc), self.log.str(h)),
-            None => UNKNOWN_HOST.to_owned(),
-        };
-        let next = self.names.len();
-        let id = *self.by_name.entry(name.clone()).or_insert(next);
-        if id == next {
-            self.names.push(name);
-        }
-        self.ids.insert((proc, host), id);
-        id
-    }
-
-    fn name(&self, id: usize) -> Option<String> {
-        self.names.get(id).cloned()
-    }
-}
-
-fn machine(log: &EventLog, proc: ProcId) -> &str {
-    log.process_info(proc).map_or("", |p| p.hostname.as_str())
-}
-
 /// Counts the quadruples of a reconstruction, sorted by count (highest first), then by name
 /// with "none" first.
 pub fn count_quads(log: &EventLog, rec: &Reconstruction) -> Vec<Quad> {
-    let mut callees = Callees::new(log, rec);
+    count_quads_above(log, rec, 0.0)
+}
+
+/// Like [`count_quads`], counting a call as attributed only when its confidence is at least
+/// `min_confidence`.
+pub fn count_quads_above(log: &EventLog, rec: &Reconstruction, min_confidence: f64) -> Vec<Quad> {
+    let mut callees = CalleeNames::new(log, rec);
     let mut counts: HashMap<Key, u64> = HashMap::new();
     let mut called = vec![false; rec.requests.all().len()];
     for call in &rec.calls {
         let callee = Some(callees.id(call.proc, call.host));
-        let key = match call.attribution.request() {
+        let sure = call.attribution.confidence >= min_confidence;
+        let key = match call.attribution.request().filter(|_| sure) {
             Some(id) => {
                 let Some(request) = rec.requests.get(id) else {
                     continue;
@@ -154,7 +106,7 @@ pub fn count_quads(log: &EventLog, rec: &Reconstruction) -> Vec<Quad> {
         .map(|(k, count)| Quad {
             caller: string(k.caller),
             caller_func: k.caller_func.map(string),
-            callee: k.callee.and_then(|id| callees.name(id)),
+            callee: k.callee.map(|id| callees.name(id).to_owned()),
             callee_func: k.callee_func.map(string),
             count,
         })
@@ -172,7 +124,7 @@ pub fn sort_quads(quads: &mut [Quad]) {
 mod tests {
     use super::*;
     use crate::attribute::reconstruct;
-    use crate::events::test_support::LogBuilder;
+    use crate::test_support::LogBuilder;
 
     fn q(caller: &str, cf: Option<&str>, callee: Option<&str>, ef: Option<&str>, n: u64) -> Quad {
         Quad {
@@ -230,6 +182,34 @@ mod tests {
                 q("a", Some("/a"), Some("b.example:81"), Some("/b"), 4),
                 q("a", None, Some("a"), Some("/tick"), 1),
                 q("a", Some("/idle"), None, None, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn calls_below_the_minimum_confidence_count_as_unattributed() {
+        let mut b = LogBuilder::new();
+        b.server_start(1, 10, "a", 7, ":80", "/a")
+            .client_start(2, 10, "a", 7, "b:81", "/direct")
+            .spawn(3, 10, "a", 7, 20)
+            .spawn(4, 10, "a", 20, 21)
+            .client_start(5, 10, "a", 21, "b:81", "/deep")
+            .server_end(6, 10, "a", 7)
+            .server_start(7, 10, "a", 8, ":80", "/only-deep")
+            .spawn(8, 10, "a", 8, 30)
+            .spawn(9, 10, "a", 30, 31)
+            .client_start(10, 10, "a", 31, "b:81", "/deep")
+            .server_end(11, 10, "a", 8);
+        let log = b.build();
+        let rec = reconstruct(&log);
+        // The grandchildren's calls are 0.9 sure.
+        assert_eq!(count_quads_above(&log, &rec, 0.9), count_quads(&log, &rec));
+        assert_eq!(
+            count_quads_above(&log, &rec, 0.95),
+            vec![
+                q("a", None, Some("b:81"), Some("/deep"), 2),
+                q("a", Some("/a"), Some("b:81"), Some("/direct"), 1),
+                q("a", Some("/only-deep"), None, None, 1),
             ]
         );
     }

@@ -12,21 +12,35 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use quadtrace_schema::{columns, meta, ColumnType, EventKind, SCHEMA_VERSION};
+use quadtrace_schema::{columns, meta, ColumnType, MIN_READABLE_SCHEMA_VERSION, SCHEMA_VERSION};
 
-use crate::events::{Event, EventLog};
+use crate::events::EventLog;
+use crate::load::load_events;
 
-/// The columns reconstruction reads, in this order.
-const NEEDED: [&str; 9] = [
+/// The columns reconstruction reads. Columns a file's schema version predates may be absent and
+/// read as null; every other one must be there.
+pub(crate) const READ: [&str; 21] = [
     columns::TS_NS,
     columns::PID,
     columns::GOID,
     columns::KIND,
     columns::SERVICE,
+    columns::METHOD,
     columns::HOST,
     columns::PATH,
     columns::LISTEN_ADDR,
+    columns::STATUS,
     columns::PARENT_GOID,
+    columns::CTX,
+    columns::CTX1,
+    columns::CTX2,
+    columns::CTX3,
+    columns::CHAN,
+    columns::VALUE,
+    columns::QCOUNT,
+    columns::DATAQSIZ,
+    columns::IN_SELECT,
+    columns::COMPLETED,
 ];
 
 /// Why a file could not be read as a recording.
@@ -73,6 +87,19 @@ pub enum ReadError {
         SCHEMA_VERSION
     )]
     NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+    },
+    /// Written by a quadtrace older than this build still reads.
+    #[error(
+        "{} was written by an old quadtrace (schema {found}, this analyze reads {}..={}); re-record it",
+        path.display(),
+        MIN_READABLE_SCHEMA_VERSION,
+        SCHEMA_VERSION
+    )]
+    OlderSchema {
         /// The file.
         path: PathBuf,
         /// Its schema version.
@@ -177,7 +204,7 @@ pub fn read_recording(
     })?;
     let mut reader = ParquetReader::new(file);
     let metadata = read_metadata(path, &mut reader)?;
-    check_version(path, &metadata)?;
+    let version = check_version(path, &metadata)?;
     if let Some(count) = metadata
         .get(meta::LOST_TOTAL)
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -189,13 +216,18 @@ pub fn read_recording(
         });
     }
     let schema = reader.schema().map_err(|e| data_error(path, &e))?;
-    for name in NEEDED {
-        check_column(path, name, &schema)?;
+    let mut present = Vec::with_capacity(READ.len());
+    for name in READ {
+        if check_column(path, name, version, &schema)? {
+            present.push(name.to_owned());
+        }
     }
-    let df = reader
-        .with_columns(Some(NEEDED.iter().map(|c| (*c).to_owned()).collect()))
+    let mut df = reader
+        .with_columns(Some(present))
         .finish()
         .map_err(|e| data_error(path, &e))?;
+    // Row groups decode into the same chunks in every column; this only copies if not.
+    df.align_chunks();
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
     let unknown = load_events(path, &df, hostname, log)?;
     if unknown > 0 {
@@ -239,19 +271,38 @@ fn check_version(path: &Path, metadata: &Metadata) -> Result<u32, ReadError> {
             found: version,
         });
     }
+    if version < MIN_READABLE_SCHEMA_VERSION {
+        return Err(ReadError::OlderSchema {
+            path: path.to_owned(),
+            found: version,
+        });
+    }
     Ok(version)
 }
 
-fn check_column(path: &Path, name: &'static str, schema: &ArrowSchema) -> Result<(), ReadError> {
-    let field = schema.get(name).ok_or_else(|| ReadError::MissingColumn {
-        path: path.to_owned(),
-        column: name,
-    })?;
-    let Some(expected) = quadtrace_schema::column(name).map(|c| c.ty) else {
-        return Ok(());
+/// Whether column `name` is in the file with the schema's type. A column added after the file's
+/// schema version may be absent (`Ok(false)`: read as null); any other absence is an error.
+fn check_column(
+    path: &Path,
+    name: &'static str,
+    version: u32,
+    schema: &ArrowSchema,
+) -> Result<bool, ReadError> {
+    let column = quadtrace_schema::column(name);
+    let Some(field) = schema.get(name) else {
+        if column.is_some_and(|c| c.since > version) {
+            return Ok(false);
+        }
+        return Err(ReadError::MissingColumn {
+            path: path.to_owned(),
+            column: name,
+        });
+    };
+    let Some(expected) = column.map(|c| c.ty) else {
+        return Ok(true);
     };
     if arrow_type_matches(&field.dtype, expected) {
-        return Ok(());
+        return Ok(true);
     }
     Err(ReadError::WrongType {
         path: path.to_owned(),
@@ -292,7 +343,7 @@ fn arrow_type_matches(dtype: &ArrowDataType, expected: ColumnType) -> bool {
     }
 }
 
-fn type_name(ty: ColumnType) -> &'static str {
+pub(crate) fn type_name(ty: ColumnType) -> &'static str {
     match ty {
         ColumnType::Int64 => "int64",
         ColumnType::Int32 => "int32",
@@ -314,102 +365,6 @@ fn data_error(path: &Path, e: &PolarsError) -> ReadError {
         path: path.to_owned(),
         reason: one_line(e),
     }
-}
-
-/// Typed access to one column, turning a polars type mismatch into [`ReadError::WrongType`].
-struct Columns<'a> {
-    path: &'a Path,
-    df: &'a DataFrame,
-}
-
-impl<'a> Columns<'a> {
-    fn get(&self, name: &'static str) -> Result<&'a Column, ReadError> {
-        self.df.column(name).map_err(|_| ReadError::MissingColumn {
-            path: self.path.to_owned(),
-            column: name,
-        })
-    }
-
-    fn wrong(&self, name: &'static str, col: &Column) -> ReadError {
-        let expected = quadtrace_schema::column(name).map_or("?", |c| type_name(c.ty));
-        ReadError::WrongType {
-            path: self.path.to_owned(),
-            column: name,
-            found: col.dtype().to_string(),
-            expected,
-        }
-    }
-
-    fn i64(&self, name: &'static str) -> Result<&'a Int64Chunked, ReadError> {
-        let col = self.get(name)?;
-        col.i64().map_err(|_| self.wrong(name, col))
-    }
-
-    fn i32(&self, name: &'static str) -> Result<&'a Int32Chunked, ReadError> {
-        let col = self.get(name)?;
-        col.i32().map_err(|_| self.wrong(name, col))
-    }
-
-    fn str(&self, name: &'static str) -> Result<&'a StringChunked, ReadError> {
-        let col = self.get(name)?;
-        col.str().map_err(|_| self.wrong(name, col))
-    }
-
-    fn null(&self, name: &'static str, row: usize) -> ReadError {
-        ReadError::Null {
-            path: self.path.to_owned(),
-            column: name,
-            row,
-        }
-    }
-}
-
-/// Appends the rows of `df` to `log`; returns how many rows had an unknown kind.
-fn load_events(
-    path: &Path,
-    df: &DataFrame,
-    hostname: &str,
-    log: &mut EventLog,
-) -> Result<u64, ReadError> {
-    let cols = Columns { path, df };
-    let rows = cols
-        .i64(columns::TS_NS)?
-        .iter()
-        .zip(cols.i32(columns::PID)?.iter())
-        .zip(cols.i64(columns::GOID)?.iter())
-        .zip(cols.str(columns::KIND)?.iter())
-        .zip(cols.str(columns::SERVICE)?.iter())
-        .zip(cols.str(columns::HOST)?.iter())
-        .zip(cols.str(columns::PATH)?.iter())
-        .zip(cols.str(columns::LISTEN_ADDR)?.iter())
-        .zip(cols.i64(columns::PARENT_GOID)?.iter());
-    let mut unknown = 0;
-    for (row, ((((((((ts, pid), goid), kind), service), host), url_path), listen), parent)) in
-        rows.enumerate()
-    {
-        let ts_ns = ts.ok_or_else(|| cols.null(columns::TS_NS, row))?;
-        let pid = pid.ok_or_else(|| cols.null(columns::PID, row))?;
-        let goid = goid.ok_or_else(|| cols.null(columns::GOID, row))?;
-        let kind = kind.ok_or_else(|| cols.null(columns::KIND, row))?;
-        let service = service.ok_or_else(|| cols.null(columns::SERVICE, row))?;
-        let Ok(kind) = kind.parse::<EventKind>() else {
-            unknown += 1;
-            continue;
-        };
-        let event = Event {
-            ts_ns,
-            proc: log.process(hostname, pid),
-            goid,
-            kind,
-            service: log.intern(service),
-            host: host.map(|s| log.intern(s)),
-            path: url_path.map(|s| log.intern(s)),
-            listen_addr: listen.map(|s| log.intern(s)),
-            parent_goid: parent,
-        };
-        log.push(event);
-    }
-    Ok(unknown)
 }
 
 #[cfg(test)]
@@ -435,6 +390,14 @@ mod tests {
         let path = Path::new("r.parquet");
         let md = |v: &str| Metadata([(meta::SCHEMA_VERSION.to_owned(), v.to_owned())].into());
         assert_eq!(check_version(path, &md("1")).ok(), Some(1));
+        assert_eq!(
+            check_version(path, &md(&SCHEMA_VERSION.to_string())).ok(),
+            Some(SCHEMA_VERSION)
+        );
+        assert!(matches!(
+            check_version(path, &md("0")),
+            Err(ReadError::OlderSchema { found: 0, .. })
+        ));
         let err = check_version(path, &md(&(SCHEMA_VERSION + 1).to_string()));
         assert!(matches!(err, Err(ReadError::NewerSchema { .. })));
         assert!(matches!(

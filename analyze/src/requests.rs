@@ -6,9 +6,7 @@
 //! did; it is counted and otherwise ignored. A start that never ends (the recording stopped
 //! first) is still a request: whatever it called was observed.
 
-use std::collections::HashMap;
-
-use crate::events::{ProcId, Sym};
+use crate::events::{IdMap, ProcId, Sym};
 
 /// Index of a request in [`Requests::all`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,7 +35,9 @@ pub struct Request {
 #[derive(Debug, Default)]
 pub struct Requests {
     all: Vec<Request>,
-    open: HashMap<(ProcId, i64), Vec<RequestId>>,
+    /// Open requests per goroutine. Emptied stacks stay, so that a keep-alive connection's
+    /// goroutine serving request after request reuses one allocation.
+    open: IdMap<(ProcId, i64), Vec<RequestId>>,
     unmatched_ends: u64,
 }
 
@@ -65,9 +65,6 @@ impl Requests {
             self.unmatched_ends += 1;
             return None;
         };
-        if self.open.get(&(proc, goid)).is_some_and(Vec::is_empty) {
-            self.open.remove(&(proc, goid));
-        }
         if let Some(r) = self.all.get_mut(id.0) {
             r.end_ns = Some(ts_ns);
         }

@@ -1,168 +1,15 @@
-//! Integration tests: write small recordings with polars, run the built `analyze` binary on them.
-//!
-//! The fixture writer builds every column of `quadtrace_schema::COLUMNS`, in order and with its
-//! schema type, and the key-value metadata `record` writes; so these files are what `record`
-//! produces, minus the events a real program would add.
+//! Integration tests: write small recordings with polars (`support`), run the built `analyze`
+//! binary on them.
 
-use std::fs::File;
+mod support;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use polars::prelude::*;
-use quadtrace_schema::{meta, ColumnType, COLUMNS, SCHEMA_VERSION};
-
-/// One event row; columns it does not name are null (or false for `truncated`).
-#[derive(Clone, Default)]
-struct Row {
-    ts_ns: i64,
-    pid: i32,
-    goid: i64,
-    kind: &'static str,
-    service: &'static str,
-    host: Option<&'static str>,
-    path: Option<&'static str>,
-    listen_addr: Option<&'static str>,
-    status: Option<i32>,
-    parent_goid: Option<i64>,
-}
-
-fn server_start(
-    ts_ns: i64,
-    pid: i32,
-    svc: &'static str,
-    goid: i64,
-    listen: &'static str,
-    path: &'static str,
-) -> Row {
-    Row {
-        ts_ns,
-        pid,
-        goid,
-        kind: "server_start",
-        service: svc,
-        host: Some("example"),
-        path: Some(path),
-        listen_addr: Some(listen),
-        ..Row::default()
-    }
-}
-
-fn server_end(ts_ns: i64, pid: i32, svc: &'static str, goid: i64) -> Row {
-    Row {
-        ts_ns,
-        pid,
-        goid,
-        kind: "server_end",
-        service: svc,
-        status: Some(200),
-        ..Row::default()
-    }
-}
-
-fn client_start(
-    ts_ns: i64,
-    pid: i32,
-    svc: &'static str,
-    goid: i64,
-    host: &'static str,
-    path: &'static str,
-) -> Row {
-    Row {
-        ts_ns,
-        pid,
-        goid,
-        kind: "client_start",
-        service: svc,
-        host: Some(host),
-        path: Some(path),
-        ..Row::default()
-    }
-}
-
-fn spawn(ts_ns: i64, pid: i32, svc: &'static str, parent: i64, child: i64) -> Row {
-    Row {
-        ts_ns,
-        pid,
-        goid: child,
-        kind: "spawn",
-        service: svc,
-        parent_goid: Some(parent),
-        ..Row::default()
-    }
-}
-
-/// The schema's columns built from `rows`, each with its declared type.
-fn frame(rows: &[Row]) -> DataFrame {
-    let columns = COLUMNS
-        .iter()
-        .map(|c| {
-            let name = PlSmallStr::from_static(c.name);
-            let str_col = |f: fn(&Row) -> Option<&'static str>| {
-                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
-            };
-            let i64_col = |f: fn(&Row) -> Option<i64>| {
-                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
-            };
-            let i32_col = |f: fn(&Row) -> Option<i32>| {
-                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
-            };
-            let bool_col = |f: fn(&Row) -> Option<bool>| {
-                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
-            };
-            let col = match c.name {
-                "ts_ns" => i64_col(|r| Some(r.ts_ns)),
-                "pid" => i32_col(|r| Some(r.pid)),
-                "tid" => i32_col(|r| Some(r.pid)),
-                "goid" => i64_col(|r| Some(r.goid)),
-                "kind" => str_col(|r| Some(r.kind)),
-                "service" => str_col(|r| Some(r.service)),
-                "method" => str_col(|r| r.path.map(|_| "GET")),
-                "host" => str_col(|r| r.host),
-                "path" => str_col(|r| r.path),
-                "listen_addr" => str_col(|r| r.listen_addr),
-                "status" => i32_col(|r| r.status),
-                "error" => bool_col(|r| (r.kind == "client_end").then_some(false)),
-                "parent_goid" => i64_col(|r| r.parent_goid),
-                "ctx" => i64_col(|r| r.path.map(|_| 0xc000_0100)),
-                "truncated" => bool_col(|_| Some(false)),
-                other => panic!("fixture writer does not know column {other}; add it"),
-            };
-            let want = match c.ty {
-                ColumnType::Int64 => DataType::Int64,
-                ColumnType::Int32 => DataType::Int32,
-                ColumnType::Utf8 => DataType::String,
-                ColumnType::Bool => DataType::Boolean,
-            };
-            assert_eq!(col.dtype(), &want, "column {}", c.name);
-            col
-        })
-        .collect();
-    DataFrame::new(rows.len(), columns).expect("fixture frame")
-}
-
-/// The metadata `record` writes, with overrides.
-fn metadata(hostname: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut kv: Vec<(String, String)> = vec![
-        (meta::SCHEMA_VERSION.into(), SCHEMA_VERSION.to_string()),
-        (meta::RECORDER_VERSION.into(), "test".into()),
-        (meta::HOSTNAME.into(), hostname.into()),
-        (meta::LOST_TOTAL.into(), "0".into()),
-    ];
-    for (k, v) in extra {
-        kv.retain(|(key, _)| key != k);
-        kv.push(((*k).into(), (*v).into()));
-    }
-    kv
-}
-
-fn write(path: &Path, rows: &[Row], kv: Option<Vec<(String, String)>>) {
-    let file = File::create(path).expect("create fixture");
-    ParquetWriter::new(file)
-        .with_key_value_metadata(kv.map(KeyValueMetadata::from_static))
-        .finish(&mut frame(rows))
-        .expect("write fixture");
-}
+use polars::prelude::Column;
+use quadtrace_schema::{meta, SCHEMA_VERSION};
+use support::*;
 
 /// `curl /handle` on the demo: /handle calls GET http://0.0.0.0:9932/echo on itself, plus
 /// a goroutine spawned by /handle that calls an outside service, and a background ticker.
@@ -178,43 +25,6 @@ fn demo_rows() -> Vec<Row> {
         client_start(150, 42, S, 11, "api.example.com:443", "/v1/x"),
         client_start(160, 42, S, 3, "localhost:9932", "/healthz"),
     ]
-}
-
-fn analyze(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_analyze"))
-        .args(args)
-        .output()
-        .expect("run analyze")
-}
-
-fn stdout(out: &Output) -> &str {
-    std::str::from_utf8(&out.stdout).expect("utf-8 stdout")
-}
-
-fn stderr(out: &Output) -> &str {
-    std::str::from_utf8(&out.stderr).expect("utf-8 stderr")
-}
-
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        Fixture {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn recording(&self, name: &str, rows: &[Row], kv: Vec<(String, String)>) -> String {
-        let path = self.path(name);
-        write(&path, rows, Some(kv));
-        path.to_string_lossy().into_owned()
-    }
 }
 
 mod outputs {
@@ -469,11 +279,10 @@ mod errors {
     fn missing_column() {
         let fx = Fixture::new();
         let path = fx.path("narrow.parquet");
-        let mut df = frame(&demo_rows()).drop("listen_addr").expect("drop");
-        ParquetWriter::new(File::create(&path).expect("create"))
-            .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata("h1", &[]))))
-            .finish(&mut df)
-            .expect("write");
+        let mut df = frame(&demo_rows(), SCHEMA_VERSION)
+            .drop("listen_addr")
+            .expect("drop");
+        write_frame(&path, &mut df, Some(metadata("h1", &[])));
         let p = path.to_string_lossy();
         fails_with(
             &["quads", &p],
@@ -486,19 +295,45 @@ mod errors {
         let fx = Fixture::new();
         let path = fx.path("wide-pid.parquet");
         let rows = demo_rows();
-        let mut df = frame(&rows);
+        let mut df = frame(&rows, SCHEMA_VERSION);
         let pids: Vec<i64> = rows.iter().map(|r| i64::from(r.pid)).collect();
         df.with_column(Column::new("pid".into(), pids))
             .expect("replace pid");
-        ParquetWriter::new(File::create(&path).expect("create"))
-            .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata("h1", &[]))))
-            .finish(&mut df)
-            .expect("write");
+        write_frame(&path, &mut df, Some(metadata("h1", &[])));
         let p = path.to_string_lossy();
         fails_with(
             &["quads", &p],
             &format!("{p}: column `pid` is int64, expected int32"),
         );
+    }
+
+    #[test]
+    fn older_schema() {
+        let fx = Fixture::new();
+        let p = fx.recording(
+            "old.parquet",
+            &demo_rows(),
+            metadata("h1", &[(meta::SCHEMA_VERSION, "0")]),
+        );
+        fails_with(
+            &["quads", &p],
+            &format!(
+                "{p} was written by an old quadtrace (schema 0, this analyze reads 1..={SCHEMA_VERSION}); re-record it"
+            ),
+        );
+    }
+
+    /// A column of the file's own schema version must be there, even one added lately.
+    #[test]
+    fn missing_new_column_in_a_new_file() {
+        let fx = Fixture::new();
+        let path = fx.path("no-chan.parquet");
+        let mut df = frame(&demo_rows(), SCHEMA_VERSION)
+            .drop("chan")
+            .expect("drop");
+        write_frame(&path, &mut df, Some(metadata("h1", &[])));
+        let p = path.to_string_lossy();
+        fails_with(&["quads", &p], &format!("{p}: column `chan` is missing"));
     }
 
     #[test]
@@ -509,6 +344,217 @@ mod errors {
         fails_with(
             &["quads", &p],
             &format!("cannot open {p}: No such file or directory (os error 2)"),
+        );
+    }
+}
+
+mod versions {
+    //! Files of every schema version this build reads.
+    use super::*;
+
+    /// A version-1 file lacks the channel, timer and context-ancestor columns: they read as
+    /// null, and the quadruples are those of the same events in the current schema.
+    #[test]
+    fn a_version_1_file_reads_like_the_current_one() {
+        let fx = Fixture::new();
+        let v1 = fx.recording_v("v1.parquet", &demo_rows(), 1);
+        let now = fx.recording_v("v2.parquet", &demo_rows(), SCHEMA_VERSION);
+        let (old, new) = (analyze(&["quads", &v1]), analyze(&["quads", &now]));
+        assert!(old.status.success(), "{}", stderr(&old));
+        assert_eq!(stderr(&old), "");
+        assert_eq!(stdout(&old), stdout(&new));
+        let calls = analyze(&["calls", &v1, "-f", "csv"]);
+        assert!(calls.status.success(), "{}", stderr(&calls));
+        assert_eq!(stdout(&calls).lines().count(), 4, "{}", stdout(&calls));
+    }
+}
+
+/// A handler that calls itself, then hands a job to a worker over a channel; the worker calls
+/// out after the handler has returned; a background loop calls a health check.
+fn calls_rows() -> Vec<Row> {
+    const S: &str = "http_demo";
+    const JOBS: i64 = 0xc000_1000;
+    vec![
+        server_start(100, 42, S, 7, "0.0.0.0:9932", "/handle"),
+        client_start(110, 42, S, 7, "0.0.0.0:9932", "/echo"),
+        server_start(120, 42, S, 9, "0.0.0.0:9932", "/echo"),
+        server_end(130, 42, S, 9),
+        client_end(140, 42, S, 7, 200),
+        chan(150, 42, S, 7, "chan_send", JOBS, 0xa1),
+        chan(160, 42, S, 12, "chan_recv", JOBS, 0xa1),
+        server_end(170, 42, S, 7),
+        client_start(180, 42, S, 12, "api.example.com:443", "/v1/x"),
+        client_end(190, 42, S, 12, 503),
+        client_start(200, 42, S, 3, "localhost:9932", "/healthz"),
+    ]
+}
+
+mod calls {
+    //! `analyze calls` in the three formats, exactly.
+    use super::*;
+
+    fn run(format: &str) -> String {
+        let fx = Fixture::new();
+        let rec = fx.recording("calls.parquet", &calls_rows(), metadata("h1", &[]));
+        let out = analyze(&["calls", &rec, "--format", format]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stderr(&out), "");
+        stdout(&out).to_owned()
+    }
+
+    #[test]
+    fn table() {
+        assert_eq!(
+            run("table"),
+            "\
+TS_NS  PID  GOID  CALLER     CALLER_PATH  CALLER_FUNC  METHOD  CALLEE               CALLEE_ADDR          CALLEE_PATH  CALLEE_FUNC  STATUS  DURATION_NS  ATTRIBUTION     CONFIDENCE  REQUEST_GOID  REQUEST_TS_NS
+  110   42     7  http_demo  /handle      /handle      GET     http_demo            0.0.0.0:9932         /echo        /echo           200           30  same_goroutine        1.00             7            100
+  180   42    12  http_demo  /handle      /handle      GET     api.example.com:443  api.example.com:443  /v1/x        /v1/x           503           10  channel               0.90             7            100
+  200   42     3  http_demo  none         none         GET     http_demo            localhost:9932       /healthz     /healthz          -            -  none                  0.00             -              -
+"
+        );
+    }
+
+    #[test]
+    fn csv() {
+        assert_eq!(
+            run("csv"),
+            "\
+ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_path,callee_func,status,duration_ns,attribution,confidence,request_goid,request_ts_ns
+110,42,7,http_demo,/handle,/handle,GET,http_demo,0.0.0.0:9932,/echo,/echo,200,30,same_goroutine,1.00,7,100
+180,42,12,http_demo,/handle,/handle,GET,api.example.com:443,api.example.com:443,/v1/x,/v1/x,503,10,channel,0.90,7,100
+200,42,3,http_demo,none,none,GET,http_demo,localhost:9932,/healthz,/healthz,,,none,0.00,,
+"
+        );
+    }
+
+    #[test]
+    fn json() {
+        assert_eq!(
+            run("json"),
+            r#"[
+  {
+    "ts_ns": 110,
+    "pid": 42,
+    "goid": 7,
+    "caller": "http_demo",
+    "caller_path": "/handle",
+    "caller_func": "/handle",
+    "method": "GET",
+    "callee": "http_demo",
+    "callee_addr": "0.0.0.0:9932",
+    "callee_path": "/echo",
+    "callee_func": "/echo",
+    "status": 200,
+    "duration_ns": 30,
+    "attribution": "same_goroutine",
+    "confidence": 1.0,
+    "request_goid": 7,
+    "request_ts_ns": 100
+  },
+  {
+    "ts_ns": 180,
+    "pid": 42,
+    "goid": 12,
+    "caller": "http_demo",
+    "caller_path": "/handle",
+    "caller_func": "/handle",
+    "method": "GET",
+    "callee": "api.example.com:443",
+    "callee_addr": "api.example.com:443",
+    "callee_path": "/v1/x",
+    "callee_func": "/v1/x",
+    "status": 503,
+    "duration_ns": 10,
+    "attribution": "channel",
+    "confidence": 0.9,
+    "request_goid": 7,
+    "request_ts_ns": 100
+  },
+  {
+    "ts_ns": 200,
+    "pid": 42,
+    "goid": 3,
+    "caller": "http_demo",
+    "caller_path": null,
+    "caller_func": null,
+    "method": "GET",
+    "callee": "http_demo",
+    "callee_addr": "localhost:9932",
+    "callee_path": "/healthz",
+    "callee_func": "/healthz",
+    "status": null,
+    "duration_ns": null,
+    "attribution": "none",
+    "confidence": 0.0,
+    "request_goid": null,
+    "request_ts_ns": null
+  }
+]
+"#
+        );
+    }
+
+    #[test]
+    fn help_has_examples() {
+        let out = analyze(&["calls", "--help"]);
+        assert!(out.status.success());
+        assert!(stdout(&out).contains("EXAMPLES:"), "{}", stdout(&out));
+        assert!(stdout(&out).contains("same_goroutine"), "{}", stdout(&out));
+    }
+}
+
+mod min_confidence {
+    //! `analyze quads --min-confidence`: calls attributed less surely count as unattributed.
+    use super::*;
+
+    fn quads(extra: &[&str]) -> String {
+        let fx = Fixture::new();
+        let rec = fx.recording("calls.parquet", &calls_rows(), metadata("h1", &[]));
+        let mut args = vec!["quads", rec.as_str(), "-f", "csv"];
+        args.extend_from_slice(extra);
+        let out = analyze(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out).to_owned()
+    }
+
+    #[test]
+    fn the_channel_call_counts_for_its_request_by_default() {
+        assert_eq!(
+            quads(&[]),
+            "\
+caller,caller_func,callee,callee_func,count
+http_demo,none,http_demo,/healthz,1
+http_demo,/echo,none,none,1
+http_demo,/handle,api.example.com:443,/v1/x,1
+http_demo,/handle,http_demo,/echo,1
+"
+        );
+        assert_eq!(quads(&["--min-confidence", "0.9"]), quads(&[]));
+    }
+
+    #[test]
+    fn above_its_confidence_it_is_a_call_from_nowhere() {
+        assert_eq!(
+            quads(&["--min-confidence", "0.95"]),
+            "\
+caller,caller_func,callee,callee_func,count
+http_demo,none,api.example.com:443,/v1/x,1
+http_demo,none,http_demo,/healthz,1
+http_demo,/echo,none,none,1
+http_demo,/handle,http_demo,/echo,1
+"
+        );
+    }
+
+    #[test]
+    fn the_bound_is_checked() {
+        let out = analyze(&["quads", "x.parquet", "--min-confidence", "1.5"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("1.5 is not between 0 and 1"),
+            "{}",
+            stderr(&out)
         );
     }
 }

@@ -1,0 +1,164 @@
+//! Client calls as rows for `analyze calls`: one per `client_start`, with its end, the request
+//! it was made for, and why.
+
+use serde::Serialize;
+
+use crate::attribute::Reconstruction;
+use crate::callee::CalleeNames;
+use crate::events::EventLog;
+
+/// One client call, with every name resolved. Field order is the output's column order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallRow {
+    /// When the call started (monotonic ns, as recorded).
+    pub ts_ns: i64,
+    /// The calling process.
+    pub pid: i32,
+    /// The calling goroutine.
+    pub goid: i64,
+    /// The calling service.
+    pub caller: String,
+    /// Raw path of the request the call was made for.
+    pub caller_path: Option<String>,
+    /// The request's handler; its raw path until route templates exist.
+    pub caller_func: Option<String>,
+    /// HTTP method.
+    pub method: Option<String>,
+    /// The service called, or the address when no recording saw it serve.
+    pub callee: String,
+    /// The `host:port` called.
+    pub callee_addr: Option<String>,
+    /// Raw path called.
+    pub callee_path: Option<String>,
+    /// The callee's handler; its raw path until route templates exist.
+    pub callee_func: Option<String>,
+    /// Status received.
+    pub status: Option<i32>,
+    /// Time from start to end, when the end was seen.
+    pub duration_ns: Option<i64>,
+    /// The kind of evidence: `same_goroutine`, `spawned`, `context`, `channel` or `none`.
+    pub attribution: &'static str,
+    /// How sure, 0 to 1.
+    pub confidence: f64,
+    /// The goroutine that served the request.
+    pub request_goid: Option<i64>,
+    /// When the request started.
+    pub request_ts_ns: Option<i64>,
+}
+
+/// The column names, in order (the keys of [`CallRow`] in JSON).
+pub const CALL_COLUMNS: [&str; 17] = [
+    "ts_ns",
+    "pid",
+    "goid",
+    "caller",
+    "caller_path",
+    "caller_func",
+    "method",
+    "callee",
+    "callee_addr",
+    "callee_path",
+    "callee_func",
+    "status",
+    "duration_ns",
+    "attribution",
+    "confidence",
+    "request_goid",
+    "request_ts_ns",
+];
+
+/// Every call of `rec`, in time order.
+pub fn call_rows(log: &EventLog, rec: &Reconstruction) -> Vec<CallRow> {
+    let mut callees = CalleeNames::new(log, rec);
+    let string = |s| log.str(s).to_owned();
+    rec.calls
+        .iter()
+        .map(|call| {
+            let request = call.attribution.request().and_then(|r| rec.requests.get(r));
+            let caller_path = request.and_then(|r| r.path).map(string);
+            let callee_path = call.path.map(string);
+            let callee = callees.id(call.proc, call.host);
+            CallRow {
+                ts_ns: call.ts_ns,
+                pid: log.process_info(call.proc).map_or(0, |p| p.pid),
+                goid: call.goid,
+                caller: string(call.service),
+                caller_func: caller_path.clone(),
+                caller_path,
+                method: call.method.map(string),
+                callee: callees.name(callee).to_owned(),
+                callee_addr: call.host.map(string),
+                callee_func: callee_path.clone(),
+                callee_path,
+                status: call.status,
+                duration_ns: call.end_ns.map(|end| end.saturating_sub(call.ts_ns)),
+                attribution: call.attribution.evidence(),
+                confidence: call.attribution.confidence,
+                request_goid: request.map(|r| r.goid),
+                request_ts_ns: request.map(|r| r.start_ns),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribute::reconstruct;
+    use crate::test_support::LogBuilder;
+
+    #[test]
+    fn rows_resolve_names_requests_and_ends() {
+        let log = LogBuilder::new()
+            .server_start(1, 10, "front", 7, ":80", "/page")
+            .client_start(2, 10, "front", 7, "localhost:80", "/api")
+            .client_end(4, 10, "front", 7, Some(201))
+            .server_end(5, 10, "front", 7)
+            .client_start(6, 10, "front", 9, "db.example:5432", "/q")
+            .build();
+        let rows = call_rows(&log, &reconstruct(&log));
+        let ms = 1_000_000;
+        assert_eq!(
+            rows[0],
+            CallRow {
+                ts_ns: 2 * ms,
+                pid: 10,
+                goid: 7,
+                caller: "front".into(),
+                caller_path: Some("/page".into()),
+                caller_func: Some("/page".into()),
+                method: Some("GET".into()),
+                callee: "front".into(),
+                callee_addr: Some("localhost:80".into()),
+                callee_path: Some("/api".into()),
+                callee_func: Some("/api".into()),
+                status: Some(201),
+                duration_ns: Some(2 * ms),
+                attribution: "same_goroutine",
+                confidence: 1.0,
+                request_goid: Some(7),
+                request_ts_ns: Some(ms),
+            }
+        );
+        assert_eq!(rows[1].callee, "db.example:5432");
+        assert_eq!(rows[1].attribution, "none");
+        assert_eq!(rows[1].caller_path, None);
+        assert_eq!(rows[1].request_goid, None);
+        assert_eq!(rows[1].duration_ns, None);
+    }
+
+    #[test]
+    fn json_keys_are_the_columns_in_order() {
+        let log = LogBuilder::new()
+            .client_start(1, 10, "a", 1, "b:1", "/x")
+            .build();
+        let rows = call_rows(&log, &reconstruct(&log));
+        let json = serde_json::to_string(&rows).unwrap_or_default();
+        let mut at = 0;
+        for key in CALL_COLUMNS {
+            let pos = json[at..].find(&format!("\"{key}\":"));
+            assert!(pos.is_some(), "{key} missing or out of order in {json}");
+            at += pos.unwrap_or(0);
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! Channel handoffs: pairing each receive with the send that put its value in the channel, so
+//! that a worker that received a job from a handler works for the handler's request.
+//!
+//! Go channels are FIFO, so per (process, channel) receives pair with sends in order. The
+//! element's first bytes, when recorded on both sides, pick the send out directly and survive
+//! lost events. Values already buffered when the recording began have no recorded send: the
+//! queue length at the first event on a channel says how many receives to leave unpaired.
+//! A receive that pairs with nothing (a ticker's, whose runtime send is never recorded) hands
+//! its goroutine nothing.
+//!
+//! Two probe effects are corrected. A `select` send is recorded at `selectgo`'s return, after
+//! the value moved, so its receiver may be recorded first: a receive that found no send waits
+//! [`PROBE_SKEW_NS`] for a late `select` send to claim it. And an address reused for a new
+//! channel after the garbage collector freed the old one (a per-request result channel that
+//! timed out with a value still in it) would feed the new channel stale sends: whenever the
+//! queue state shows an empty buffer, sends older than the skew are taken out of the FIFO
+//! order. They stay matchable by value for a while, because the probe that read the empty
+//! buffer may have run after another receiver took its value but before that receiver's own
+//! probe: that receiver must still find its send.
+
+use std::collections::VecDeque;
+
+use crate::events::{ChanOp, IdMap, ProcId};
+use crate::evidence::{Carried, Evidence};
+use crate::goroutines::GoIdx;
+use crate::requests::RequestId;
+
+/// Confidence factor when the received bytes equal the paired send's: FIFO order and the value
+/// agree (or the value alone, when order was upset by a lost event).
+pub const CHANNEL_VALUE_MATCH: f64 = 0.9;
+/// Confidence factor when order alone pairs them (`chan struct{}`, a discarded receive): right
+/// as long as no operation on the channel went unrecorded.
+pub const CHANNEL_FIFO: f64 = 0.7;
+/// Confidence factor when both values are known and no waiting send has the received one: the
+/// order is the only evidence left and the bytes contradict it.
+pub const CHANNEL_VALUE_MISMATCH: f64 = 0.5;
+
+/// How long after a receive its goroutine still works for the sender's request. A job's work
+/// follows its receive closely; a goroutine woken much later by something the recorder does
+/// not see (a mutex, a condition variable) has likely moved on.
+pub const MAX_HANDOFF_AGE_NS: i64 = 60 * 1_000_000_000;
+
+/// How long a send may wait for its receive. A value queued longer most likely had its receive
+/// lost (ring-buffer overflow) or taken by an unrecorded non-blocking receive; letting it pair
+/// would shift every later pairing on the channel by one.
+pub const MAX_QUEUED_NS: i64 = 60 * 1_000_000_000;
+
+/// How far a probe's timestamp may trail the operation it records: a `select` send is stamped
+/// at `selectgo`'s return, after its receiver may already have run; a send is stamped at
+/// `chansend1`'s entry, before its value is in the buffer. Preemption can stretch the gap from
+/// microseconds to a scheduler tick.
+pub const PROBE_SKEW_NS: i64 = 1_000_000;
+
+/// How many waiting sends a received value is compared with. A match deeper than this would
+/// mean the channel's order is badly off; the bound keeps a backlog from making each receive
+/// cost a scan of it.
+pub const VALUE_SCAN_LIMIT: usize = 64;
+
+/// What a goroutine works for after a receive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Handoff {
+    /// The sender's request.
+    pub request: RequestId,
+    /// The sender's confidence times the pairing's.
+    pub confidence: f64,
+    /// When the value was received, ns.
+    pub received_ns: i64,
+}
+
+impl Handoff {
+    fn new(source: Carried, factor: f64, received_ns: i64) -> Self {
+        Handoff {
+            request: source.request,
+            confidence: source.confidence() * factor,
+            received_ns,
+        }
+    }
+
+    /// What the receiver carries at `ts_ns`; nothing past [`MAX_HANDOFF_AGE_NS`].
+    pub fn at(&self, ts_ns: i64) -> Option<Carried> {
+        if ts_ns.saturating_sub(self.received_ns) > MAX_HANDOFF_AGE_NS {
+            return None;
+        }
+        Some(Carried {
+            request: self.request,
+            evidence: Evidence::Channel,
+            root: self.confidence,
+            depth: 0,
+        })
+    }
+}
+
+/// A late `select` send claimed an earlier receive: the receiver works for `handoff`, if it
+/// has not received anything since (its receive count is still `seq`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Claim {
+    /// The receiving goroutine.
+    pub receiver: GoIdx,
+    /// Its receive count right after that receive.
+    pub seq: u32,
+    /// What it works for.
+    pub handoff: Option<Handoff>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Send {
+    ts_ns: i64,
+    value: Option<i64>,
+    source: Option<Carried>,
+}
+
+/// A receive that found no send, open to a late `select` send.
+#[derive(Debug, Clone, Copy)]
+struct Await {
+    ts_ns: i64,
+    value: Option<i64>,
+    receiver: GoIdx,
+    seq: u32,
+}
+
+#[derive(Debug, Default)]
+struct ChanState {
+    dataqsiz: Option<i32>,
+    /// Recorded sends not yet received, oldest first.
+    pending: VecDeque<Send>,
+    /// Sends the queue state says are no longer buffered: matched by value only.
+    stale: VecDeque<Send>,
+    /// Receives still to come whose value was sent before the recording began.
+    orphans: u32,
+    awaiting: VecDeque<Await>,
+}
+
+/// Values compare when both are known; `None` when either is not.
+fn same_value(a: Option<i64>, b: Option<i64>) -> Option<bool> {
+    Some(a? == b?)
+}
+
+impl ChanState {
+    /// The earliest waiting send with the received value, else one taken out of the order
+    /// with that value, else the earliest waiting send.
+    fn take(&mut self, value: Option<i64>, ts_ns: i64) -> Option<(Send, f64)> {
+        let cutoff = ts_ns.saturating_sub(MAX_QUEUED_NS);
+        for queue in [&mut self.pending, &mut self.stale] {
+            while queue.front().is_some_and(|s| s.ts_ns < cutoff) {
+                queue.pop_front();
+            }
+        }
+        if value.is_some() {
+            for queue in [&mut self.pending, &mut self.stale] {
+                let scan = queue.iter().take(VALUE_SCAN_LIMIT);
+                if let Some(i) = scan.into_iter().position(|s| s.value == value) {
+                    return queue.remove(i).map(|s| (s, CHANNEL_VALUE_MATCH));
+                }
+            }
+        }
+        let send = self.pending.pop_front()?;
+        let factor = match same_value(send.value, value) {
+            Some(_) => CHANNEL_VALUE_MISMATCH,
+            None => CHANNEL_FIFO,
+        };
+        Some((send, factor))
+    }
+
+    /// Forgets receives too old for a late `select` send to claim (a ticker's channel has
+    /// only those), then adds `a`.
+    fn wait(&mut self, a: Await) {
+        self.expire_awaiting(a.ts_ns);
+        self.awaiting.push_back(a);
+    }
+
+    fn expire_awaiting(&mut self, ts_ns: i64) {
+        let cutoff = ts_ns.saturating_sub(PROBE_SKEW_NS);
+        while self.awaiting.front().is_some_and(|a| a.ts_ns < cutoff) {
+            self.awaiting.pop_front();
+        }
+    }
+
+    /// A `select` send at `ts_ns` that may have been recorded after its receive.
+    fn claim(&mut self, value: Option<i64>, ts_ns: i64, source: Option<Carried>) -> Option<Claim> {
+        self.expire_awaiting(ts_ns);
+        let i = self
+            .awaiting
+            .iter()
+            .position(|a| same_value(a.value, value) != Some(false))?;
+        let a = self.awaiting.remove(i)?;
+        let factor = match same_value(a.value, value) {
+            Some(true) => CHANNEL_VALUE_MATCH,
+            _ => CHANNEL_FIFO,
+        };
+        Some(Claim {
+            receiver: a.receiver,
+            seq: a.seq,
+            handoff: source.map(|s| Handoff::new(s, factor, a.ts_ns)),
+        })
+    }
+
+    /// The queue state shows an empty buffer (or a drained, closed channel): sends recorded
+    /// more than [`PROBE_SKEW_NS`] ago are no longer in it, nor is anything from before the
+    /// recording. Such sends leave the FIFO order for the stale list, which keeps the newest
+    /// [`VALUE_SCAN_LIMIT`].
+    fn drained(&mut self, ts_ns: i64) {
+        let cutoff = ts_ns.saturating_sub(PROBE_SKEW_NS);
+        while self.pending.front().is_some_and(|s| s.ts_ns < cutoff) {
+            if let Some(send) = self.pending.pop_front() {
+                if self.stale.len() >= VALUE_SCAN_LIMIT {
+                    self.stale.pop_front();
+                }
+                self.stale.push_back(send);
+            }
+        }
+        self.orphans = 0;
+    }
+
+    fn resync(&mut self, op: &ChanOp) -> bool {
+        // Only a buffered channel's count says anything: an unbuffered one always reads 0.
+        op.dataqsiz.unwrap_or(0) > 0 && op.qcount == Some(0)
+    }
+}
+
+/// The channels of every process.
+#[derive(Debug, Default)]
+pub struct Channels {
+    chans: IdMap<(ProcId, i64), ChanState>,
+}
+
+/// Values buffered before the recording began, from the queue state at a channel's first
+/// event: `qcount` is taken before a `chansend1`, after a receive, and after a `select` send
+/// (whose own value it then includes when buffered).
+fn orphans_at_first(op: &ChanOp, send: bool) -> u32 {
+    let q = u32::try_from(op.qcount.unwrap_or(0)).unwrap_or(0);
+    if send && op.in_select {
+        q.saturating_sub(1)
+    } else {
+        q
+    }
+}
+
+impl Channels {
+    /// No channels yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The channel's state, and whether this is the first event on it (or on a new channel at
+    /// a reused address, when the buffer size changed).
+    fn state(&mut self, proc: ProcId, op: &ChanOp, send: bool) -> (&mut ChanState, bool) {
+        let st = self.chans.entry((proc, op.chan)).or_default();
+        let known = st.dataqsiz.is_some();
+        let fresh = !known || (op.dataqsiz.is_some() && op.dataqsiz != st.dataqsiz);
+        if fresh {
+            *st = ChanState {
+                dataqsiz: Some(op.dataqsiz.unwrap_or(0)),
+                orphans: orphans_at_first(op, send),
+                // Keep the allocations of a reused address.
+                pending: std::mem::take(&mut st.pending),
+                stale: std::mem::take(&mut st.stale),
+                awaiting: std::mem::take(&mut st.awaiting),
+            };
+            st.pending.clear();
+            st.stale.clear();
+            st.awaiting.clear();
+        }
+        (st, fresh)
+    }
+
+    /// A send at `ts_ns` by a goroutine carrying `source`. A late `select` send may instead
+    /// complete an earlier receive, returned for the caller to apply.
+    pub fn send(
+        &mut self,
+        proc: ProcId,
+        op: &ChanOp,
+        ts_ns: i64,
+        source: Option<Carried>,
+    ) -> Option<Claim> {
+        if op.chan == 0 {
+            return None;
+        }
+        let (st, _) = self.state(proc, op, true);
+        let claim = if op.in_select {
+            st.claim(op.value, ts_ns, source)
+        } else {
+            None
+        };
+        if st.resync(op) {
+            st.drained(ts_ns);
+        }
+        if claim.is_none() {
+            st.pending.push_back(Send {
+                ts_ns,
+                value: op.value,
+                source,
+            });
+        }
+        claim
+    }
+
+    /// A receive at `ts_ns` by `receiver`, whose receive count after it is `seq`: what the
+    /// receiver now works for (`None`: nothing).
+    pub fn recv(
+        &mut self,
+        proc: ProcId,
+        op: &ChanOp,
+        ts_ns: i64,
+        receiver: GoIdx,
+        seq: u32,
+    ) -> Option<Handoff> {
+        if op.chan == 0 {
+            return None;
+        }
+        let (st, fresh) = self.state(proc, op, false);
+        if !op.completed {
+            // Closed and drained: nothing was waiting, and nothing was received.
+            st.drained(ts_ns);
+            return None;
+        }
+        let paired = if fresh {
+            Pairing::Unpaired
+        } else if st.orphans > 0 {
+            st.orphans -= 1;
+            Pairing::Orphan
+        } else {
+            st.take(op.value, ts_ns)
+                .map_or(Pairing::Unpaired, |(send, factor)| {
+                    Pairing::Send(send, factor)
+                })
+        };
+        if st.resync(op) {
+            st.drained(ts_ns);
+        }
+        match paired {
+            Pairing::Send(send, factor) => send.source.map(|s| Handoff::new(s, factor, ts_ns)),
+            Pairing::Orphan => None,
+            Pairing::Unpaired => {
+                st.wait(Await {
+                    ts_ns,
+                    value: op.value,
+                    receiver,
+                    seq,
+                });
+                None
+            }
+        }
+    }
+}
+
+/// What a receive paired with.
+enum Pairing {
+    /// A recorded send, with the pairing's confidence factor.
+    Send(Send, f64),
+    /// A value buffered before the recording began.
+    Orphan,
+    /// Nothing recorded: a runtime send (a ticker), an unrecorded one, or a late `select`.
+    Unpaired,
+}
+
+#[cfg(test)]
+mod tests;

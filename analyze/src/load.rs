@@ -1,0 +1,291 @@
+//! Turning a recording's rows into [`Event`]s: typed access to each column, nulls checked where
+//! the schema forbids them, columns that the file's schema version predates read as null.
+//!
+//! The reader leaves every column in the same chunks (one per row group, usually); rows are
+//! read chunk by chunk, straight from the Arrow arrays, so that reading a cell is an index and
+//! no column is copied into one piece first.
+
+use std::path::Path;
+
+use polars::prelude::*;
+use quadtrace_schema::{columns, EventKind};
+
+use crate::events::{ChanOp, Detail, Event, EventLog, Sym};
+use crate::reader::{type_name, ReadError};
+
+/// One column of the file as `T`, or none when the file predates it.
+type Col<'a, T> = Option<&'a ChunkedArray<T>>;
+
+/// One chunk of one column.
+struct Part<'a, T: PolarsDataType>(Option<&'a T::Array>);
+
+impl<'a, T: PolarsDataType> Part<'a, T> {
+    #[inline]
+    fn get(&self, row: usize) -> Option<<T::Array as StaticArray>::ValueT<'a>> {
+        self.0.and_then(|a| a.get(row))
+    }
+}
+
+/// The frame read from one file, with errors that name it.
+struct Frame<'a> {
+    path: &'a Path,
+    df: &'a DataFrame,
+}
+
+impl<'a> Frame<'a> {
+    fn wrong(&self, name: &'static str, col: &Column) -> ReadError {
+        let expected = quadtrace_schema::column(name).map_or("?", |c| type_name(c.ty));
+        ReadError::WrongType {
+            path: self.path.to_owned(),
+            column: name,
+            found: col.dtype().to_string(),
+            expected,
+        }
+    }
+
+    /// The column as `T`; none when the file lacks it (the reader has already checked that it
+    /// may).
+    fn col<T: PolarsDataType>(
+        &self,
+        name: &'static str,
+        cast: fn(&'a Column) -> PolarsResult<&'a ChunkedArray<T>>,
+    ) -> Result<Col<'a, T>, ReadError> {
+        let Ok(col) = self.df.column(name) else {
+            return Ok(None);
+        };
+        cast(col).map(Some).map_err(|_| self.wrong(name, col))
+    }
+
+    fn null(&self, name: &'static str, row: usize) -> ReadError {
+        ReadError::Null {
+            path: self.path.to_owned(),
+            column: name,
+            row,
+        }
+    }
+
+    /// A column every schema version has must be in the file.
+    fn required<T: PolarsDataType>(
+        &self,
+        col: Col<'a, T>,
+        name: &'static str,
+    ) -> Result<&'a ChunkedArray<T>, ReadError> {
+        col.ok_or_else(|| ReadError::MissingColumn {
+            path: self.path.to_owned(),
+            column: name,
+        })
+    }
+
+    /// Chunk `c` of `col`, which must hold `len` rows like the others.
+    fn part<T: PolarsDataType>(
+        &self,
+        col: Col<'a, T>,
+        c: usize,
+        len: usize,
+    ) -> Result<Part<'a, T>, ReadError> {
+        let Some(ca) = col else {
+            return Ok(Part(None));
+        };
+        match ca.downcast_get(c) {
+            Some(arr) if ca.chunk_lengths().nth(c) == Some(len) => Ok(Part(Some(arr))),
+            _ => Err(ReadError::Data {
+                path: self.path.to_owned(),
+                reason: "columns are not split into the same chunks".to_owned(),
+            }),
+        }
+    }
+}
+
+/// Defines the typed columns of a file and their chunks, from one list of fields.
+macro_rules! columns {
+    ($($field:ident: $ty:ty = $name:expr, $cast:ident;)*) => {
+        /// The columns of one file, typed.
+        struct Cols<'a> {
+            $($field: Col<'a, $ty>,)*
+        }
+
+        /// One chunk of every column.
+        struct Rows<'a> {
+            $($field: Part<'a, $ty>,)*
+        }
+
+        impl<'a> Cols<'a> {
+            fn new(f: &Frame<'a>) -> Result<Self, ReadError> {
+                Ok(Cols {
+                    $($field: f.col($name, |c: &Column| c.$cast())?,)*
+                })
+            }
+
+            fn chunk(&self, f: &Frame<'a>, c: usize, len: usize) -> Result<Rows<'a>, ReadError> {
+                Ok(Rows {
+                    $($field: f.part(self.$field, c, len)?,)*
+                })
+            }
+        }
+    };
+}
+
+columns! {
+    ts: Int64Type = columns::TS_NS, i64;
+    pid: Int32Type = columns::PID, i32;
+    goid: Int64Type = columns::GOID, i64;
+    kind: StringType = columns::KIND, str;
+    service: StringType = columns::SERVICE, str;
+    method: StringType = columns::METHOD, str;
+    host: StringType = columns::HOST, str;
+    path: StringType = columns::PATH, str;
+    listen: StringType = columns::LISTEN_ADDR, str;
+    status: Int32Type = columns::STATUS, i32;
+    parent: Int64Type = columns::PARENT_GOID, i64;
+    ctx0: Int64Type = columns::CTX, i64;
+    ctx1: Int64Type = columns::CTX1, i64;
+    ctx2: Int64Type = columns::CTX2, i64;
+    ctx3: Int64Type = columns::CTX3, i64;
+    chan: Int64Type = columns::CHAN, i64;
+    value: Int64Type = columns::VALUE, i64;
+    qcount: Int32Type = columns::QCOUNT, i32;
+    dataqsiz: Int32Type = columns::DATAQSIZ, i32;
+    in_select: BooleanType = columns::IN_SELECT, bool;
+    completed: BooleanType = columns::COMPLETED, bool;
+}
+
+impl Rows<'_> {
+    fn chan_op(&self, row: usize, completed: bool) -> ChanOp {
+        ChanOp {
+            chan: self.chan.get(row).unwrap_or(0),
+            value: self.value.get(row),
+            qcount: self.qcount.get(row),
+            dataqsiz: self.dataqsiz.get(row),
+            in_select: self.in_select.get(row).unwrap_or(false),
+            completed,
+        }
+    }
+
+    fn ctx(&self, row: usize) -> [i64; 4] {
+        [
+            self.ctx0.get(row).unwrap_or(0),
+            self.ctx1.get(row).unwrap_or(0),
+            self.ctx2.get(row).unwrap_or(0),
+            self.ctx3.get(row).unwrap_or(0),
+        ]
+    }
+}
+
+/// Interns strings, remembering the last one of each column: consecutive rows mostly repeat the
+/// service and often the host, and a comparison is cheaper than a hash lookup.
+#[derive(Default)]
+struct Interner {
+    last: Option<(String, Sym)>,
+}
+
+impl Interner {
+    fn get(&mut self, log: &mut EventLog, s: &str) -> Sym {
+        if let Some((text, sym)) = &self.last {
+            if text == s {
+                return *sym;
+            }
+        }
+        let sym = log.intern(s);
+        self.last = Some((s.to_owned(), sym));
+        sym
+    }
+}
+
+/// Appends the rows of `df` to `log`; returns how many rows had an unknown kind.
+pub(crate) fn load_events(
+    path: &Path,
+    df: &DataFrame,
+    hostname: &str,
+    log: &mut EventLog,
+) -> Result<u64, ReadError> {
+    let frame = Frame { path, df };
+    let cols = Cols::new(&frame)?;
+    let ts = frame.required(cols.ts, columns::TS_NS)?;
+    for (col, name) in [
+        (cols.kind, columns::KIND),
+        (cols.service, columns::SERVICE),
+    ] {
+        frame.required(col, name)?;
+    }
+    frame.required(cols.pid, columns::PID)?;
+    frame.required(cols.goid, columns::GOID)?;
+    let mut service_names = Interner::default();
+    let mut last_pid = None;
+    let mut unknown = 0;
+    let mut first_row = 0;
+    log.reserve(df.height());
+    for (c, len) in ts.chunk_lengths().enumerate() {
+        let rows = cols.chunk(&frame, c, len)?;
+        for i in 0..len {
+            let row = first_row + i;
+            let ts_ns = rows.ts.get(i).ok_or_else(|| frame.null(columns::TS_NS, row))?;
+            let pid = rows.pid.get(i).ok_or_else(|| frame.null(columns::PID, row))?;
+            let goid = rows.goid.get(i).ok_or_else(|| frame.null(columns::GOID, row))?;
+            let kind = rows.kind.get(i).ok_or_else(|| frame.null(columns::KIND, row))?;
+            let service = rows
+                .service
+                .get(i)
+                .ok_or_else(|| frame.null(columns::SERVICE, row))?;
+            let Ok(kind) = kind.parse::<EventKind>() else {
+                unknown += 1;
+                continue;
+            };
+            let detail = detail(&rows, i, kind, log);
+            let proc = match last_pid {
+                Some((p, id)) if p == pid => id,
+                _ => {
+                    let id = log.process(hostname, pid);
+                    last_pid = Some((pid, id));
+                    id
+                }
+            };
+            let service = service_names.get(log, service);
+            log.push(Event {
+                ts_ns,
+                goid,
+                proc,
+                service,
+                detail,
+            });
+        }
+        first_row += len;
+    }
+    Ok(unknown)
+}
+
+/// The columns of row `i` that an event of `kind` sets.
+fn detail(rows: &Rows<'_>, i: usize, kind: EventKind, log: &mut EventLog) -> Detail {
+    let mut sym = |col: &Part<'_, StringType>| col.get(i).map(|s| log.intern(s));
+    match kind {
+        EventKind::ServerStart => Detail::ServerStart {
+            method: sym(&rows.method),
+            host: sym(&rows.host),
+            path: sym(&rows.path),
+            listen_addr: sym(&rows.listen),
+            ctx: rows.ctx0.get(i).unwrap_or(0),
+        },
+        EventKind::ServerEnd => Detail::ServerEnd {
+            status: rows.status.get(i),
+        },
+        EventKind::ClientStart => Detail::ClientStart {
+            method: sym(&rows.method),
+            host: sym(&rows.host),
+            path: sym(&rows.path),
+            ctx: rows.ctx(i),
+        },
+        EventKind::ClientEnd => Detail::ClientEnd {
+            status: rows.status.get(i),
+        },
+        EventKind::Spawn => Detail::Spawn {
+            parent: rows.parent.get(i),
+            value: rows.value.get(i),
+        },
+        EventKind::ChanSend => Detail::ChanSend(rows.chan_op(i, false)),
+        EventKind::ChanRecv => {
+            Detail::ChanRecv(rows.chan_op(i, rows.completed.get(i).unwrap_or(false)))
+        }
+        EventKind::TimerArm => Detail::TimerArm {
+            value: rows.value.get(i),
+        },
+    }
+}

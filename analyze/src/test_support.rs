@@ -1,0 +1,229 @@
+//! A compact way to write event sequences in unit tests.
+//!
+//! Times are in ms for readability ([`LogBuilder::new`]) or in ns where a bound is finer
+//! ([`LogBuilder::in_ns`]). Every event is on host "host"; the process is its pid.
+
+use crate::events::{ChanOp, Detail, Event, EventLog};
+
+/// Builds an [`EventLog`].
+pub struct LogBuilder {
+    pub log: EventLog,
+    unit_ns: i64,
+}
+
+impl ChanOp {
+    /// An operation on channel `chan` carrying `value`, on an unbuffered channel.
+    pub fn on(chan: i64, value: Option<i64>) -> Self {
+        ChanOp {
+            chan,
+            value,
+            qcount: Some(0),
+            dataqsiz: Some(0),
+            ..ChanOp::default()
+        }
+    }
+
+    /// The queue state the probe saw.
+    pub fn queue(mut self, qcount: i32, dataqsiz: i32) -> Self {
+        self.qcount = Some(qcount);
+        self.dataqsiz = Some(dataqsiz);
+        self
+    }
+
+    /// A chosen `select` case.
+    pub fn in_select(mut self) -> Self {
+        self.in_select = true;
+        self
+    }
+}
+
+impl LogBuilder {
+    /// Times in ms.
+    pub fn new() -> Self {
+        Self {
+            log: EventLog::new(),
+            unit_ns: 1_000_000,
+        }
+    }
+
+    /// Times in ns.
+    pub fn in_ns() -> Self {
+        Self {
+            log: EventLog::new(),
+            unit_ns: 1,
+        }
+    }
+
+    fn push(&mut self, t: i64, pid: i32, service: &str, goid: i64, detail: Detail) -> &mut Self {
+        let e = Event {
+            ts_ns: t * self.unit_ns,
+            goid,
+            proc: self.log.process("host", pid),
+            service: self.log.intern(service),
+            detail,
+        };
+        self.log.push(e);
+        self
+    }
+
+    pub fn server_start(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        listen: &str,
+        path: &str,
+    ) -> &mut Self {
+        self.server_start_ctx(t, pid, service, goid, listen, path, 0)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn server_start_ctx(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        listen: &str,
+        path: &str,
+        ctx: i64,
+    ) -> &mut Self {
+        let detail = Detail::ServerStart {
+            method: Some(self.log.intern("GET")),
+            host: None,
+            path: Some(self.log.intern(path)),
+            listen_addr: Some(self.log.intern(listen)),
+            ctx,
+        };
+        self.push(t, pid, service, goid, detail)
+    }
+
+    pub fn server_end(&mut self, t: i64, pid: i32, service: &str, goid: i64) -> &mut Self {
+        self.push(
+            t,
+            pid,
+            service,
+            goid,
+            Detail::ServerEnd { status: Some(200) },
+        )
+    }
+
+    pub fn client_start(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        host: &str,
+        path: &str,
+    ) -> &mut Self {
+        self.client_start_ctx(t, pid, service, goid, host, path, [0; 4])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn client_start_ctx(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        host: &str,
+        path: &str,
+        ctx: [i64; 4],
+    ) -> &mut Self {
+        let detail = Detail::ClientStart {
+            method: Some(self.log.intern("GET")),
+            host: Some(self.log.intern(host)),
+            path: Some(self.log.intern(path)),
+            ctx,
+        };
+        self.push(t, pid, service, goid, detail)
+    }
+
+    pub fn client_end(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        status: Option<i32>,
+    ) -> &mut Self {
+        self.push(t, pid, service, goid, Detail::ClientEnd { status })
+    }
+
+    pub fn spawn(&mut self, t: i64, pid: i32, service: &str, parent: i64, child: i64) -> &mut Self {
+        let detail = Detail::Spawn {
+            parent: Some(parent),
+            value: None,
+        };
+        self.push(t, pid, service, child, detail)
+    }
+
+    /// A spawn whose new goroutine's function word is `value` (what a timer match compares).
+    pub fn spawn_value(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        parent: i64,
+        child: i64,
+        value: i64,
+    ) -> &mut Self {
+        let detail = Detail::Spawn {
+            parent: Some(parent),
+            value: Some(value),
+        };
+        self.push(t, pid, service, child, detail)
+    }
+
+    pub fn send(&mut self, t: i64, pid: i32, service: &str, goid: i64, op: ChanOp) -> &mut Self {
+        self.push(t, pid, service, goid, Detail::ChanSend(op))
+    }
+
+    /// A receive that got a value.
+    pub fn recv(&mut self, t: i64, pid: i32, service: &str, goid: i64, op: ChanOp) -> &mut Self {
+        let op = ChanOp {
+            completed: true,
+            ..op
+        };
+        self.push(t, pid, service, goid, Detail::ChanRecv(op))
+    }
+
+    /// A receive from a closed channel.
+    pub fn recv_closed(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        op: ChanOp,
+    ) -> &mut Self {
+        let op = ChanOp {
+            completed: false,
+            value: None,
+            ..op
+        };
+        self.push(t, pid, service, goid, Detail::ChanRecv(op))
+    }
+
+    pub fn timer_arm(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        callback: i64,
+    ) -> &mut Self {
+        let detail = Detail::TimerArm {
+            value: Some(callback),
+        };
+        self.push(t, pid, service, goid, detail)
+    }
+
+    pub fn build(&mut self) -> EventLog {
+        let mut log = std::mem::take(&mut self.log);
+        log.sort();
+        log
+    }
+}

@@ -1,0 +1,288 @@
+//! The fixture writer: small recordings written with polars, and running the built `analyze`.
+//!
+//! It builds every column of `quadtrace_schema::COLUMNS`, in order and with its schema type,
+//! and the key-value metadata `record` writes; so these files are what `record` produces, minus
+//! the events a real program would add. An older schema version leaves out the columns it
+//! predates, as that version of `record` did.
+
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+use quadtrace_schema::{meta, ColumnType, COLUMNS, SCHEMA_VERSION};
+
+/// One event row; columns it does not name are null (or false for `truncated`).
+#[derive(Clone, Default)]
+pub struct Row {
+    pub ts_ns: i64,
+    pub pid: i32,
+    pub goid: i64,
+    pub kind: &'static str,
+    pub service: &'static str,
+    pub host: Option<&'static str>,
+    pub path: Option<&'static str>,
+    pub listen_addr: Option<&'static str>,
+    pub status: Option<i32>,
+    pub parent_goid: Option<i64>,
+    /// `ctx`, `ctx1`, `ctx2`, `ctx3`.
+    pub ctx: [Option<i64>; 4],
+    pub chan: Option<i64>,
+    pub value: Option<i64>,
+    pub qcount: Option<i32>,
+    pub dataqsiz: Option<i32>,
+    pub in_select: Option<bool>,
+    pub completed: Option<bool>,
+}
+
+pub fn server_start(
+    ts_ns: i64,
+    pid: i32,
+    svc: &'static str,
+    goid: i64,
+    listen: &'static str,
+    path: &'static str,
+) -> Row {
+    Row {
+        ts_ns,
+        pid,
+        goid,
+        kind: "server_start",
+        service: svc,
+        host: Some("example"),
+        path: Some(path),
+        listen_addr: Some(listen),
+        ..Row::default()
+    }
+}
+
+pub fn server_end(ts_ns: i64, pid: i32, svc: &'static str, goid: i64) -> Row {
+    Row {
+        ts_ns,
+        pid,
+        goid,
+        kind: "server_end",
+        service: svc,
+        status: Some(200),
+        ..Row::default()
+    }
+}
+
+pub fn client_start(
+    ts_ns: i64,
+    pid: i32,
+    svc: &'static str,
+    goid: i64,
+    host: &'static str,
+    path: &'static str,
+) -> Row {
+    Row {
+        ts_ns,
+        pid,
+        goid,
+        kind: "client_start",
+        service: svc,
+        host: Some(host),
+        path: Some(path),
+        ..Row::default()
+    }
+}
+
+pub fn client_end(ts_ns: i64, pid: i32, svc: &'static str, goid: i64, status: i32) -> Row {
+    Row {
+        ts_ns,
+        pid,
+        goid,
+        kind: "client_end",
+        service: svc,
+        status: Some(status),
+        ..Row::default()
+    }
+}
+
+pub fn spawn(ts_ns: i64, pid: i32, svc: &'static str, parent: i64, child: i64) -> Row {
+    Row {
+        ts_ns,
+        pid,
+        goid: child,
+        kind: "spawn",
+        service: svc,
+        parent_goid: Some(parent),
+        ..Row::default()
+    }
+}
+
+/// A channel operation on an unbuffered channel (`kind` is `chan_send` or `chan_recv`).
+pub fn chan(
+    ts_ns: i64,
+    pid: i32,
+    svc: &'static str,
+    goid: i64,
+    kind: &'static str,
+    chan: i64,
+    value: i64,
+) -> Row {
+    Row {
+        ts_ns,
+        pid,
+        goid,
+        kind,
+        service: svc,
+        chan: Some(chan),
+        value: Some(value),
+        qcount: Some(0),
+        dataqsiz: Some(0),
+        in_select: Some(false),
+        completed: (kind == "chan_recv").then_some(true),
+        ..Row::default()
+    }
+}
+
+impl Row {
+    /// The same row with the request's or call's context set.
+    pub fn with_ctx(mut self, ctx: [Option<i64>; 4]) -> Self {
+        self.ctx = ctx;
+        self
+    }
+}
+
+/// The schema's columns built from `rows`, each with its declared type, as `record` of schema
+/// `version` wrote them.
+pub fn frame(rows: &[Row], version: u32) -> DataFrame {
+    let columns = COLUMNS
+        .iter()
+        .filter(|c| c.since <= version)
+        .map(|c| {
+            let name = PlSmallStr::from_static(c.name);
+            let str_col = |f: &dyn Fn(&Row) -> Option<&'static str>| {
+                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
+            };
+            let i64_col = |f: &dyn Fn(&Row) -> Option<i64>| {
+                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
+            };
+            let i32_col = |f: &dyn Fn(&Row) -> Option<i32>| {
+                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
+            };
+            let bool_col = |f: &dyn Fn(&Row) -> Option<bool>| {
+                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
+            };
+            let col = match c.name {
+                "ts_ns" => i64_col(&|r| Some(r.ts_ns)),
+                "pid" => i32_col(&|r| Some(r.pid)),
+                "tid" => i32_col(&|r| Some(r.pid)),
+                "goid" => i64_col(&|r| Some(r.goid)),
+                "kind" => str_col(&|r| Some(r.kind)),
+                "service" => str_col(&|r| Some(r.service)),
+                "method" => str_col(&|r| r.path.map(|_| "GET")),
+                "host" => str_col(&|r| r.host),
+                "path" => str_col(&|r| r.path),
+                "listen_addr" => str_col(&|r| r.listen_addr),
+                "status" => i32_col(&|r| r.status),
+                "error" => bool_col(&|r| (r.kind == "client_end").then_some(false)),
+                "parent_goid" => i64_col(&|r| r.parent_goid),
+                "ctx" => i64_col(&|r| r.ctx[0]),
+                "truncated" => bool_col(&|_| Some(false)),
+                "ctx1" => i64_col(&|r| r.ctx[1]),
+                "ctx2" => i64_col(&|r| r.ctx[2]),
+                "ctx3" => i64_col(&|r| r.ctx[3]),
+                "chan" => i64_col(&|r| r.chan),
+                "value" => i64_col(&|r| r.value),
+                "qcount" => i32_col(&|r| r.qcount),
+                "dataqsiz" => i32_col(&|r| r.dataqsiz),
+                "sendx" => i32_col(&|r| r.qcount.map(|_| 0)),
+                "recvx" => i32_col(&|r| r.qcount.map(|_| 0)),
+                "in_select" => bool_col(&|r| r.in_select),
+                "completed" => bool_col(&|r| r.completed),
+                other => panic!("fixture writer does not know column {other}; add it"),
+            };
+            let want = match c.ty {
+                ColumnType::Int64 => DataType::Int64,
+                ColumnType::Int32 => DataType::Int32,
+                ColumnType::Utf8 => DataType::String,
+                ColumnType::Bool => DataType::Boolean,
+            };
+            assert_eq!(col.dtype(), &want, "column {}", c.name);
+            col
+        })
+        .collect();
+    DataFrame::new(rows.len(), columns).expect("fixture frame")
+}
+
+/// The metadata `record` writes, with overrides.
+pub fn metadata(hostname: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut kv: Vec<(String, String)> = vec![
+        (meta::SCHEMA_VERSION.into(), SCHEMA_VERSION.to_string()),
+        (meta::RECORDER_VERSION.into(), "test".into()),
+        (meta::HOSTNAME.into(), hostname.into()),
+        (meta::LOST_TOTAL.into(), "0".into()),
+    ];
+    for (k, v) in extra {
+        kv.retain(|(key, _)| key != k);
+        kv.push(((*k).into(), (*v).into()));
+    }
+    kv
+}
+
+/// Writes `df` with key-value metadata `kv` (none: a foreign Parquet file).
+pub fn write_frame(path: &Path, df: &mut DataFrame, kv: Option<Vec<(String, String)>>) {
+    let file = File::create(path).expect("create fixture");
+    ParquetWriter::new(file)
+        .with_key_value_metadata(kv.map(KeyValueMetadata::from_static))
+        .finish(df)
+        .expect("write fixture");
+}
+
+/// Writes `rows` in the current schema.
+pub fn write(path: &Path, rows: &[Row], kv: Option<Vec<(String, String)>>) {
+    write_frame(path, &mut frame(rows, SCHEMA_VERSION), kv);
+}
+
+pub fn analyze(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_analyze"))
+        .args(args)
+        .output()
+        .expect("run analyze")
+}
+
+pub fn stdout(out: &Output) -> &str {
+    std::str::from_utf8(&out.stdout).expect("utf-8 stdout")
+}
+
+pub fn stderr(out: &Output) -> &str {
+    std::str::from_utf8(&out.stderr).expect("utf-8 stderr")
+}
+
+/// A temporary directory of recordings.
+pub struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        Fixture {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A recording in the current schema; returns its path.
+    pub fn recording(&self, name: &str, rows: &[Row], kv: Vec<(String, String)>) -> String {
+        let path = self.path(name);
+        write(&path, rows, Some(kv));
+        path.to_string_lossy().into_owned()
+    }
+
+    /// A recording as `record` of schema `version` wrote it.
+    pub fn recording_v(&self, name: &str, rows: &[Row], version: u32) -> String {
+        let path = self.path(name);
+        let v = version.to_string();
+        let kv = metadata("h1", &[(meta::SCHEMA_VERSION, &v)]);
+        write_frame(&path, &mut frame(rows, version), Some(kv));
+        path.to_string_lossy().into_owned()
+    }
+}
