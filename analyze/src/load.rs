@@ -201,10 +201,7 @@ pub(crate) fn load_events(
     let frame = Frame { path, df };
     let cols = Cols::new(&frame)?;
     let ts = frame.required(cols.ts, columns::TS_NS)?;
-    for (col, name) in [
-        (cols.kind, columns::KIND),
-        (cols.service, columns::SERVICE),
-    ] {
+    for (col, name) in [(cols.kind, columns::KIND), (cols.service, columns::SERVICE)] {
         frame.required(col, name)?;
     }
     frame.required(cols.pid, columns::PID)?;
@@ -218,10 +215,22 @@ pub(crate) fn load_events(
         let rows = cols.chunk(&frame, c, len)?;
         for i in 0..len {
             let row = first_row + i;
-            let ts_ns = rows.ts.get(i).ok_or_else(|| frame.null(columns::TS_NS, row))?;
-            let pid = rows.pid.get(i).ok_or_else(|| frame.null(columns::PID, row))?;
-            let goid = rows.goid.get(i).ok_or_else(|| frame.null(columns::GOID, row))?;
-            let kind = rows.kind.get(i).ok_or_else(|| frame.null(columns::KIND, row))?;
+            let ts_ns = rows
+                .ts
+                .get(i)
+                .ok_or_else(|| frame.null(columns::TS_NS, row))?;
+            let pid = rows
+                .pid
+                .get(i)
+                .ok_or_else(|| frame.null(columns::PID, row))?;
+            let goid = rows
+                .goid
+                .get(i)
+                .ok_or_else(|| frame.null(columns::GOID, row))?;
+            let kind = rows
+                .kind
+                .get(i)
+                .ok_or_else(|| frame.null(columns::KIND, row))?;
             let service = rows
                 .service
                 .get(i)

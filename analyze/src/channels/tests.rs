@@ -197,7 +197,10 @@ fn a_send_taken_out_of_order_still_matches_by_value() {
     let h = ch.recv(p, &recv_op(None, 0, 8), 10 * MS + 11, GoIdx(2), 2);
     assert_eq!(got(h), Some((4, CHANNEL_FIFO)));
     // Without a value, stale sends are never taken.
-    assert_eq!(ch.recv(p, &recv_op(None, 0, 8), 10 * MS + 12, GoIdx(2), 3), None);
+    assert_eq!(
+        ch.recv(p, &recv_op(None, 0, 8), 10 * MS + 12, GoIdx(2), 3),
+        None
+    );
 }
 
 #[test]
