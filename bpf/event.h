@@ -41,7 +41,7 @@ struct qt_event {
 	__u64 ctx2;
 	__u64 ctx3;
 	__u64 chan;        /* channel ops: the *hchan */
-	__u64 value;       /* channel ops: element's first bytes; timer_arm: callback; spawn: captured word */
+	__u64 value;       /* channel ops: element's first bytes; timer_arm: callback; spawn: the funcval run */
 	__u32 pid;
 	__u32 tid;
 	__s32 status;

@@ -45,7 +45,7 @@ struct {
 /* What newproc1's entry knows and its RETs need. */
 struct spawn_args {
 	__u64 parent_goid;
-	__u64 captured; /* first word captured by the new goroutine's closure */
+	__u64 fn; /* the funcval the new goroutine runs */
 };
 
 /* runtime.newproc1 runs on the system stack (g0), so at its RETs R14 no longer holds the parent
@@ -257,10 +257,10 @@ int spawn_enter(struct pt_regs *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct spawn_args args = {};
 	args.parent_goid = goid_of(GO_ARG2(ctx));
-	/* fn is a *funcval {pc, captured...}: for `go f()` of a func value (as the timer code does
-	 * for time.AfterFunc callbacks) the first captured word is f. */
-	__u64 fn = GO_ARG1(ctx);
-	args.captured = fn ? read_u64(fn + 8) : 0;
+	/* fn is the *funcval the goroutine runs. For `go f()` of a func value with no arguments,
+	 * as the runtime's goFunc does for a time.AfterFunc callback, it is f itself: the value
+	 * timer_arm recorded. */
+	args.fn = GO_ARG1(ctx);
 	bpf_map_update_elem(&spawn_parent, &tid, &args, BPF_ANY);
 	return 0;
 }
@@ -280,7 +280,7 @@ int spawn_return(struct pt_regs *ctx)
 		return 0;
 	e->goid = goid_of(GO_ARG1(ctx));
 	e->parent_goid = args.parent_goid;
-	e->value = args.captured;
+	e->value = args.fn;
 	e->flags |= QT_F_HAS_VALUE;
 	submit(e);
 	return 0;
