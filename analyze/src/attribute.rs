@@ -7,16 +7,26 @@
 //! spawned, context, channel, none. Everything is a hash lookup per event, so the pass is
 //! linear in the events.
 
+use quadtrace_schema::EventKind;
+
 use crate::channels::Channels;
 use crate::contexts::Contexts;
 use crate::events::{ChanOp, Detail, Event, EventLog, ProcId, Sym};
 use crate::evidence::{Carried, Evidence, SAME_GOROUTINE};
-use crate::goroutines::Goroutines;
+use crate::goroutines::{GoState, Goroutines, Source, NO_CLAIM};
 use crate::lineage::Inherited;
 use crate::requests::{Request, Requests};
 use crate::timers::Timers;
 
 pub use crate::evidence::Attribution;
+
+/// How long a client call without a recorded end still counts as in flight. While a call is in
+/// flight, its goroutine's channel operations are the HTTP transport's own (handing the request
+/// to the connection's goroutines and taking the response back) and say nothing about whom the
+/// goroutine works for. An end lost to a full ring buffer, or a `roundTrip` whose returns the
+/// recorder could not probe, must not leave a goroutine deaf to its jobs for ever; calls
+/// longer than a minute are rare.
+pub const MAX_CALL_NS: i64 = 60 * 1_000_000_000;
 
 /// One client call (`client_start`, with its `client_end` when seen) and its attribution.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +64,7 @@ pub struct Reconstruction {
 
 /// Rebuilds requests and attributes every client call, in one pass over `log`.
 pub fn reconstruct(log: &EventLog) -> Reconstruction {
-    let mut pass = Pass::default();
+    let mut pass = Pass::sized_for(log);
     for e in log.events() {
         pass.event(e);
     }
@@ -76,6 +86,30 @@ struct Pass {
 }
 
 impl Pass {
+    /// Tables sized from the events' kinds, so that none of them grows (and copies itself)
+    /// while millions of events go by.
+    fn sized_for(log: &EventLog) -> Self {
+        let mut counts = [0usize; 8];
+        for e in log.events() {
+            if let Some(n) = counts.get_mut(e.detail.kind() as usize - 1) {
+                *n += 1;
+            }
+        }
+        let count = |k: EventKind| counts.get(k as usize - 1).copied().unwrap_or(0);
+        let channel_ops = count(EventKind::ChanSend) + count(EventKind::ChanRecv);
+        // Goroutines: every spawned one, and those that served or called without a recorded
+        // spawn (started before the recording). Channels: most are used more than once; too
+        // few slots only costs a regrowth.
+        Pass {
+            requests: Requests::with_capacity(count(EventKind::ServerStart)),
+            goroutines: Goroutines::with_capacity(count(EventKind::Spawn) + 1024),
+            contexts: Contexts::with_capacity(count(EventKind::ServerStart)),
+            channels: Channels::with_capacity(channel_ops / 4),
+            timers: Timers::with_capacity(count(EventKind::TimerArm).min(1 << 20)),
+            calls: Vec::with_capacity(count(EventKind::ClientStart)),
+        }
+    }
+
     fn event(&mut self, e: &Event) {
         match e.detail {
             Detail::ServerStart {
@@ -84,19 +118,30 @@ impl Pass {
                 ctx,
                 ..
             } => {
-                let id = self.requests.start(Request {
-                    proc: e.proc,
-                    service: e.service,
-                    goid: e.goid,
-                    path,
-                    listen_addr,
-                    start_ns: e.ts_ns,
-                    end_ns: None,
-                });
+                let g = self.goroutines.id(e.proc, e.goid);
+                let Some(st) = self.goroutines.get_mut(g) else {
+                    return;
+                };
+                let id = self.requests.start(
+                    &mut st.open_requests,
+                    Request {
+                        proc: e.proc,
+                        service: e.service,
+                        goid: e.goid,
+                        path,
+                        listen_addr,
+                        start_ns: e.ts_ns,
+                        end_ns: None,
+                    },
+                );
                 self.contexts.request_started(e.proc, ctx, id);
             }
             Detail::ServerEnd { .. } => {
-                self.requests.end(e.proc, e.goid, e.ts_ns);
+                let g = self.goroutines.find(e.proc, e.goid);
+                let open = g
+                    .and_then(|g| self.goroutines.get_mut(g))
+                    .map(|st| &mut st.open_requests);
+                self.requests.end(open, e.ts_ns);
             }
             Detail::ClientStart {
                 method,
@@ -119,11 +164,8 @@ impl Pass {
 
     /// What goroutine `goid` works for at `ts_ns`, as passed on to what it starts.
     fn carried(&self, proc: ProcId, goid: i64, ts_ns: i64) -> Option<Carried> {
-        let open = self.requests.innermost(proc, goid);
-        match self.goroutines.find(proc, goid) {
-            Some(g) => self.goroutines.get(g).carried(open, ts_ns),
-            None => open.map(Carried::same_goroutine),
-        }
+        let g = self.goroutines.find(proc, goid)?;
+        self.goroutines.get(g).carried(ts_ns)
     }
 
     fn client_start(
@@ -136,20 +178,20 @@ impl Pass {
     ) {
         let g = self.goroutines.id(e.proc, e.goid);
         let st = self.goroutines.get(g);
-        let spawned = || st.inherited.and_then(|i| i.at(e.ts_ns));
-        let handoff = || st.handoff.and_then(|h| h.at(e.ts_ns));
-        let attribution = if let Some(r) = self.requests.innermost(e.proc, e.goid) {
+
+        let attribution = if let Some(r) = st.open_requests.last() {
             Attribution::to(r, Evidence::SameGoroutine, SAME_GOROUTINE)
-        } else if let Some(c) = spawned().filter(|_| !st.worker) {
+        } else if let Some(c) = st.spawned_at(e.ts_ns) {
             c.attribution()
         } else if let Some(a) = self.contexts.find(e.proc, ctx, e.ts_ns, &self.requests) {
             a
-        } else if let Some(c) = handoff().filter(|_| st.worker) {
+        } else if let Some(c) = st.handoff_at(e.ts_ns) {
             c.attribution()
         } else {
             Attribution::NONE
         };
-        let index = self.calls.len();
+        // Four billion calls would not fit in memory; saturating only guards a wrap.
+        let index = u32::try_from(self.calls.len()).unwrap_or(u32::MAX);
         self.calls.push(ClientCall {
             proc: e.proc,
             service: e.service,
@@ -180,15 +222,16 @@ impl Pass {
         else {
             return;
         };
-        if let Some(call) = self.calls.get_mut(index) {
+        if let Some(call) = self.calls.get_mut(index as usize) {
             call.end_ns = Some(e.ts_ns);
             call.status = status;
         }
     }
 
-    /// A new goroutine inherits from its parent's open request; else, when it runs a timer
-    /// callback, from the goroutine that armed it (its parent only ran the timer); else from
-    /// whatever its parent carried.
+    /// A new goroutine inherits what its parent carried; one spawned by goroutine 0 (the
+    /// scheduler) to run a timer callback inherits from the goroutine that armed the timer.
+    /// Only goroutine 0's spawns are matched with timers: the closure of an ordinary `go`
+    /// statement may sit at the address of a stopped timer's callback.
     fn spawn(&mut self, e: &Event, parent: Option<i64>, value: Option<i64>) {
         let child = self.goroutines.id(e.proc, e.goid);
         if self.goroutines.get(child).spawn_seen {
@@ -197,21 +240,18 @@ impl Pass {
             return;
         }
         let ts = e.ts_ns;
-        let open = parent.and_then(|p| self.requests.innermost(e.proc, p));
-        let source = if let Some(r) = open {
-            Some(Carried::same_goroutine(r))
-        } else if let Some(fired) = value
-            .filter(|v| *v != 0)
-            .and_then(|funcval| self.timers.fire(e.proc, funcval, ts))
-        {
-            fired.source.map(|s| s.scaled(fired.factor))
-        } else {
-            parent.and_then(|p| self.carried(e.proc, p, ts))
+        let by_scheduler = matches!(parent, None | Some(0));
+        let fired = value
+            .filter(|v| *v != 0 && by_scheduler)
+            .and_then(|funcval| self.timers.fire(e.proc, funcval, ts));
+        let source = match fired {
+            Some(fired) => fired.source.map(|s| s.scaled(fired.factor)),
+            None => parent.and_then(|p| self.carried(e.proc, p, ts)),
         };
         let inherited = source.and_then(|s| Inherited::from_parent(s, ts));
         if let Some(st) = self.goroutines.get_mut(child) {
             st.spawn_seen = true;
-            st.inherited = inherited;
+            st.source = Source::Spawned(inherited);
         }
     }
 
@@ -222,17 +262,31 @@ impl Pass {
         };
         if let Some(st) = self.goroutines.get_mut(claim.receiver) {
             // Only if the receiver has not moved on to another receive since.
-            if st.recv_seq == claim.seq {
-                st.handoff = claim.handoff;
+            if claim.seq != NO_CLAIM && st.recv_seq == claim.seq {
+                st.source = Source::Worker(claim.handoff);
             }
         }
     }
 
+    /// Whether `st` has a client call in flight at `ts_ns` (see [`MAX_CALL_NS`]).
+    fn in_call(&self, st: &GoState, ts_ns: i64) -> bool {
+        let call = st
+            .open_calls
+            .last()
+            .and_then(|i| self.calls.get(i as usize));
+        call.is_some_and(|c| ts_ns.saturating_sub(c.ts_ns) <= MAX_CALL_NS)
+    }
+
+    /// A receive pairs with its send whoever makes it, so that the channel's order stays
+    /// right; but one made inside a client call leaves the goroutine's state alone (see
+    /// [`MAX_CALL_NS`]): a worker keeps its job, a spawned goroutine its lineage.
     fn recv(&mut self, e: &Event, op: &ChanOp) {
         let g = self.goroutines.id(e.proc, e.goid);
-        let seq = self.goroutines.get(g).recv_seq.wrapping_add(1);
+        let st = self.goroutines.get(g);
+        let in_call = self.in_call(st, e.ts_ns);
+        let seq = if in_call { NO_CLAIM } else { st.next_seq() };
         let handoff = self.channels.recv(e.proc, op, e.ts_ns, g, seq);
-        if let Some(st) = self.goroutines.get_mut(g) {
+        if let Some(st) = self.goroutines.get_mut(g).filter(|_| !in_call) {
             st.received(op.completed, handoff);
         }
     }

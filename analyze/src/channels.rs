@@ -31,9 +31,12 @@ pub const CHANNEL_VALUE_MATCH: f64 = 0.9;
 /// Confidence factor when order alone pairs them (`chan struct{}`, a discarded receive): right
 /// as long as no operation on the channel went unrecorded.
 pub const CHANNEL_FIFO: f64 = 0.7;
-/// Confidence factor when both values are known and no waiting send has the received one: the
-/// order is the only evidence left and the bytes contradict it.
-pub const CHANNEL_VALUE_MISMATCH: f64 = 0.5;
+/// Confidence factor when both values are known and no waiting send has the received one:
+/// order alone pairs them and the bytes disagree. Either an event was lost and the order is off
+/// by one, or the receive's bytes were read from a stale address (a goroutine's stack moves
+/// while it is blocked in a receive, and the recorder reads the element where it was at
+/// entry); the second is common, so the disagreement weighs only a little.
+pub const CHANNEL_VALUE_MISMATCH: f64 = 0.6;
 
 /// How long after a receive its goroutine still works for the sender's request. A job's work
 /// follows its receive closely; a goroutine woken much later by something the recorder does
@@ -120,13 +123,22 @@ struct Await {
 
 #[derive(Debug, Default)]
 struct ChanState {
+    /// Buffer size at the first event; `None` until one was seen.
     dataqsiz: Option<i32>,
-    /// Recorded sends not yet received, oldest first.
-    pending: VecDeque<Send>,
-    /// Sends the queue state says are no longer buffered: matched by value only.
-    stale: VecDeque<Send>,
     /// Receives still to come whose value was sent before the recording began.
     orphans: u32,
+    /// Recorded sends not yet received, oldest first.
+    pending: VecDeque<Send>,
+    /// What only some channels need, kept out of line so that the many channels that never
+    /// need it stay small.
+    rare: Option<Box<Rare>>,
+}
+
+#[derive(Debug, Default)]
+struct Rare {
+    /// Sends the queue state says are no longer buffered: matched by value only.
+    stale: VecDeque<Send>,
+    /// Receives that found no send, open to a late `select` send.
     awaiting: VecDeque<Await>,
 }
 
@@ -140,13 +152,15 @@ impl ChanState {
     /// with that value, else the earliest waiting send.
     fn take(&mut self, value: Option<i64>, ts_ns: i64) -> Option<(Send, f64)> {
         let cutoff = ts_ns.saturating_sub(MAX_QUEUED_NS);
-        for queue in [&mut self.pending, &mut self.stale] {
+        let mut empty = VecDeque::new();
+        let stale = self.rare.as_mut().map_or(&mut empty, |r| &mut r.stale);
+        for queue in [&mut self.pending, &mut *stale] {
             while queue.front().is_some_and(|s| s.ts_ns < cutoff) {
                 queue.pop_front();
             }
         }
         if value.is_some() {
-            for queue in [&mut self.pending, &mut self.stale] {
+            for queue in [&mut self.pending, stale] {
                 let scan = queue.iter().take(VALUE_SCAN_LIMIT);
                 if let Some(i) = scan.into_iter().position(|s| s.value == value) {
                     return queue.remove(i).map(|s| (s, CHANNEL_VALUE_MATCH));
@@ -164,25 +178,19 @@ impl ChanState {
     /// Forgets receives too old for a late `select` send to claim (a ticker's channel has
     /// only those), then adds `a`.
     fn wait(&mut self, a: Await) {
-        self.expire_awaiting(a.ts_ns);
-        self.awaiting.push_back(a);
-    }
-
-    fn expire_awaiting(&mut self, ts_ns: i64) {
-        let cutoff = ts_ns.saturating_sub(PROBE_SKEW_NS);
-        while self.awaiting.front().is_some_and(|a| a.ts_ns < cutoff) {
-            self.awaiting.pop_front();
-        }
+        let awaiting = &mut self.rare.get_or_insert_with(Box::default).awaiting;
+        expire_awaiting(awaiting, a.ts_ns);
+        awaiting.push_back(a);
     }
 
     /// A `select` send at `ts_ns` that may have been recorded after its receive.
     fn claim(&mut self, value: Option<i64>, ts_ns: i64, source: Option<Carried>) -> Option<Claim> {
-        self.expire_awaiting(ts_ns);
-        let i = self
-            .awaiting
+        let awaiting = &mut self.rare.as_mut()?.awaiting;
+        expire_awaiting(awaiting, ts_ns);
+        let i = awaiting
             .iter()
             .position(|a| same_value(a.value, value) != Some(false))?;
-        let a = self.awaiting.remove(i)?;
+        let a = awaiting.remove(i)?;
         let factor = match same_value(a.value, value) {
             Some(true) => CHANNEL_VALUE_MATCH,
             _ => CHANNEL_FIFO,
@@ -202,10 +210,11 @@ impl ChanState {
         let cutoff = ts_ns.saturating_sub(PROBE_SKEW_NS);
         while self.pending.front().is_some_and(|s| s.ts_ns < cutoff) {
             if let Some(send) = self.pending.pop_front() {
-                if self.stale.len() >= VALUE_SCAN_LIMIT {
-                    self.stale.pop_front();
+                let stale = &mut self.rare.get_or_insert_with(Box::default).stale;
+                if stale.len() >= VALUE_SCAN_LIMIT {
+                    stale.pop_front();
                 }
-                self.stale.push_back(send);
+                stale.push_back(send);
             }
         }
         self.orphans = 0;
@@ -217,10 +226,19 @@ impl ChanState {
     }
 }
 
+fn expire_awaiting(awaiting: &mut VecDeque<Await>, ts_ns: i64) {
+    let cutoff = ts_ns.saturating_sub(PROBE_SKEW_NS);
+    while awaiting.front().is_some_and(|a| a.ts_ns < cutoff) {
+        awaiting.pop_front();
+    }
+}
+
 /// The channels of every process.
 #[derive(Debug, Default)]
 pub struct Channels {
-    chans: IdMap<(ProcId, i64), ChanState>,
+    /// Index into `states` by (process, channel address).
+    ids: IdMap<(ProcId, i64), u32>,
+    states: Vec<ChanState>,
 }
 
 /// Values buffered before the recording began, from the queue state at a channel's first
@@ -241,26 +259,40 @@ impl Channels {
         Self::default()
     }
 
+    /// Room for `n` channels without growing.
+    pub fn with_capacity(n: usize) -> Self {
+        Channels {
+            ids: IdMap::with_capacity_and_hasher(n, Default::default()),
+            states: Vec::with_capacity(n),
+        }
+    }
+
     /// The channel's state, and whether this is the first event on it (or on a new channel at
     /// a reused address, when the buffer size changed).
-    fn state(&mut self, proc: ProcId, op: &ChanOp, send: bool) -> (&mut ChanState, bool) {
-        let st = self.chans.entry((proc, op.chan)).or_default();
-        let known = st.dataqsiz.is_some();
-        let fresh = !known || (op.dataqsiz.is_some() && op.dataqsiz != st.dataqsiz);
-        if fresh {
-            *st = ChanState {
-                dataqsiz: Some(op.dataqsiz.unwrap_or(0)),
-                orphans: orphans_at_first(op, send),
-                // Keep the allocations of a reused address.
-                pending: std::mem::take(&mut st.pending),
-                stale: std::mem::take(&mut st.stale),
-                awaiting: std::mem::take(&mut st.awaiting),
-            };
-            st.pending.clear();
-            st.stale.clear();
-            st.awaiting.clear();
+    fn state(&mut self, proc: ProcId, op: &ChanOp, send: bool) -> Option<(&mut ChanState, bool)> {
+        let next = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
+        let id = *self.ids.entry((proc, op.chan)).or_insert(next);
+        if id == next {
+            self.states.push(ChanState::default());
         }
-        (st, fresh)
+        // Absent only past four billion channels, whose events are then ignored.
+        let st = self.states.get_mut(id as usize)?;
+        let fresh = match (st.dataqsiz, op.dataqsiz) {
+            (None, _) => true,
+            (Some(known), Some(now)) => known != now,
+            (Some(_), None) => false,
+        };
+        if fresh {
+            st.dataqsiz = Some(op.dataqsiz.unwrap_or(0));
+            st.orphans = orphans_at_first(op, send);
+            // Keep the allocations of a reused address.
+            st.pending.clear();
+            if let Some(rare) = st.rare.as_mut() {
+                rare.stale.clear();
+                rare.awaiting.clear();
+            }
+        }
+        Some((st, fresh))
     }
 
     /// A send at `ts_ns` by a goroutine carrying `source`. A late `select` send may instead
@@ -275,7 +307,7 @@ impl Channels {
         if op.chan == 0 {
             return None;
         }
-        let (st, _) = self.state(proc, op, true);
+        let (st, _) = self.state(proc, op, true)?;
         let claim = if op.in_select {
             st.claim(op.value, ts_ns, source)
         } else {
@@ -307,7 +339,7 @@ impl Channels {
         if op.chan == 0 {
             return None;
         }
-        let (st, fresh) = self.state(proc, op, false);
+        let (st, fresh) = self.state(proc, op, false)?;
         if !op.completed {
             // Closed and drained: nothing was waiting, and nothing was received.
             st.drained(ts_ns);

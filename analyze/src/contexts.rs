@@ -37,6 +37,13 @@ impl Contexts {
         Self::default()
     }
 
+    /// Room for `n` request contexts without growing.
+    pub fn with_capacity(n: usize) -> Self {
+        Contexts {
+            latest: IdMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     /// A `server_start` with context `ctx` (0: not recorded).
     pub fn request_started(&mut self, proc: ProcId, ctx: i64, request: RequestId) {
         if ctx != 0 {
@@ -79,6 +86,7 @@ impl Contexts {
 mod tests {
     use super::*;
     use crate::events::EventLog;
+    use crate::goroutines::Stack;
     use crate::requests::Request;
 
     const S: i64 = 1_000_000_000;
@@ -90,15 +98,24 @@ mod tests {
     }
 
     fn start(log: &mut EventLog, reqs: &mut Requests, goid: i64, ts: i64) -> RequestId {
-        reqs.start(Request {
-            proc: log.process("h", 1),
-            service: log.intern("svc"),
-            goid,
-            path: None,
-            listen_addr: None,
-            start_ns: ts,
-            end_ns: None,
-        })
+        reqs.start(
+            &mut Stack::default(),
+            Request {
+                proc: log.process("h", 1),
+                service: log.intern("svc"),
+                goid,
+                path: None,
+                listen_addr: None,
+                start_ns: ts,
+                end_ns: None,
+            },
+        )
+    }
+
+    fn end(reqs: &mut Requests, r: RequestId, ts: i64) {
+        let mut open = Stack::default();
+        open.push(r);
+        reqs.end(Some(&mut open), ts);
     }
 
     #[test]
@@ -120,7 +137,7 @@ mod tests {
         let (mut log, p, mut reqs, mut ctxs) = setup();
         let old = start(&mut log, &mut reqs, 7, 0);
         ctxs.request_started(p, 0xc0, old);
-        reqs.end(p, 7, 1);
+        end(&mut reqs, old, 1);
         let new = start(&mut log, &mut reqs, 8, 2);
         ctxs.request_started(p, 0xc0, new);
         let found = ctxs.find(p, &[0xc0, 0, 0, 0], 3, &reqs);
@@ -137,7 +154,7 @@ mod tests {
         let (mut log, p, mut reqs, mut ctxs) = setup();
         let r = start(&mut log, &mut reqs, 7, 0);
         ctxs.request_started(p, 0xc0, r);
-        reqs.end(p, 7, S);
+        end(&mut reqs, r, S);
         let chain = [0xc0, 0, 0, 0];
         assert!(ctxs
             .find(p, &chain, S + CONTEXT_AFTER_END_NS, &reqs)

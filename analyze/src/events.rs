@@ -88,7 +88,7 @@ pub enum Detail {
     Spawn {
         /// The goroutine that started this one.
         parent: Option<i64>,
-        /// The word the recorder read from the new goroutine's function (see the schema).
+        /// The funcval the new goroutine runs (for a `time.AfterFunc` callback, the callback).
         value: Option<i64>,
     },
     /// `chan_send`.
@@ -140,7 +140,7 @@ impl Detail {
 pub struct EventLog {
     events: Vec<Event>,
     strings: Vec<String>,
-    string_ids: HashMap<String, Sym>,
+    string_ids: IdMap<String, Sym>,
     processes: Vec<Process>,
     process_ids: HashMap<(String, i32), ProcId>,
 }
@@ -223,11 +223,12 @@ fn index_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// A hash map keyed by ids that the recordings chose (goroutine ids, pointers, process ids).
+/// A hash map keyed by what the recordings hold (goroutine ids, pointers, strings).
 ///
-/// Reconstruction looks several of these up per event, so the hash must be cheap; a multiply
-/// and a rotate suffice because the keys are not chosen by an adversary who could make them
-/// collide (a hostile recording can only make analysis slower, never wrong).
+/// Reading and reconstruction look these up once or more per event, so the hash must be
+/// cheap; a multiply and a rotate per word suffice because the keys are not chosen by an
+/// adversary who could make them collide (a hostile recording can only make analysis slower,
+/// never wrong).
 pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// The hasher of [`IdMap`]: the multiply-rotate hash rustc uses, with the well-mixed high bits

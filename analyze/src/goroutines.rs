@@ -12,38 +12,119 @@ use crate::evidence::Carried;
 use crate::lineage::Inherited;
 use crate::requests::RequestId;
 
+/// A stack that keeps its top element inline: a goroutine rarely has more than one request or
+/// call open at once, so the common case allocates nothing and costs two words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stack<T> {
+    top: Option<T>,
+    // Boxed so that the common empty case costs one word, not a `Vec`'s three.
+    #[allow(clippy::box_collection)]
+    below: Option<Box<Vec<T>>>,
+}
+
+impl<T> Default for Stack<T> {
+    fn default() -> Self {
+        Stack {
+            top: None,
+            below: None,
+        }
+    }
+}
+
+impl<T: Copy> Stack<T> {
+    /// Puts `x` on top.
+    pub fn push(&mut self, x: T) {
+        if let Some(old) = self.top.replace(x) {
+            self.below.get_or_insert_with(Box::default).push(old);
+        }
+    }
+
+    /// Takes the top off.
+    pub fn pop(&mut self) -> Option<T> {
+        let top = self.top.take();
+        self.top = self.below.as_mut().and_then(|b| b.pop());
+        top
+    }
+
+    /// The top.
+    pub fn last(&self) -> Option<T> {
+        self.top
+    }
+}
+
 /// Index of a goroutine in [`Goroutines`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GoIdx(pub(crate) u32);
 
+/// How a goroutine came to work for a request, apart from requests open on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Source {
+    /// It has not completed a channel receive: what it inherited at its spawn, if anything.
+    Spawned(Option<Inherited>),
+    /// It has: what its latest receive handed it, if anything. Lineage no longer speaks.
+    Worker(Option<Handoff>),
+}
+
 /// What is known about one goroutine.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct GoState {
+    /// Server requests open on it, innermost on top.
+    pub open_requests: Stack<RequestId>,
+    /// Its client calls in flight (indexes into the calls), innermost on top.
+    pub open_calls: Stack<u32>,
+    /// Lineage or handoff.
+    pub source: Source,
     /// A spawn event for it was seen (the first one counts).
     pub spawn_seen: bool,
-    /// What it inherited at its spawn.
-    pub inherited: Option<Inherited>,
-    /// It has completed a channel receive: lineage no longer speaks for it.
-    pub worker: bool,
-    /// What its latest receive handed it.
-    pub handoff: Option<Handoff>,
     /// How many receives it has done (to tell whether a late claim is still current).
     pub recv_seq: u32,
-    /// Its client calls in flight (indexes into the calls), innermost last.
-    pub open_calls: Vec<usize>,
 }
 
 impl GoState {
-    /// What the goroutine works for at `ts_ns`, to pass on to what it starts; `open` is the
-    /// request open on it, if any. Context evidence belongs to single calls and is not here.
-    pub fn carried(&self, open: Option<RequestId>, ts_ns: i64) -> Option<Carried> {
-        if let Some(request) = open {
+    const NEW: GoState = GoState {
+        open_requests: Stack {
+            top: None,
+            below: None,
+        },
+        open_calls: Stack {
+            top: None,
+            below: None,
+        },
+        source: Source::Spawned(None),
+        spawn_seen: false,
+        recv_seq: 0,
+    };
+
+    /// What it inherited, at `ts_ns`, while it is not a worker.
+    pub fn spawned_at(&self, ts_ns: i64) -> Option<Carried> {
+        match self.source {
+            Source::Spawned(inherited) => inherited.and_then(|i| i.at(ts_ns)),
+            Source::Worker(_) => None,
+        }
+    }
+
+    /// What its latest receive handed it, at `ts_ns`, once it is a worker.
+    pub fn handoff_at(&self, ts_ns: i64) -> Option<Carried> {
+        match self.source {
+            Source::Worker(handoff) => handoff.and_then(|h| h.at(ts_ns)),
+            Source::Spawned(_) => None,
+        }
+    }
+
+    /// What the goroutine works for at `ts_ns`, to pass on to what it starts. Context
+    /// evidence belongs to single calls and is not here.
+    pub fn carried(&self, ts_ns: i64) -> Option<Carried> {
+        if let Some(request) = self.open_requests.last() {
             return Some(Carried::same_goroutine(request));
         }
-        if self.worker {
-            self.handoff.and_then(|h| h.at(ts_ns))
-        } else {
-            self.inherited.and_then(|i| i.at(ts_ns))
+        self.spawned_at(ts_ns).or_else(|| self.handoff_at(ts_ns))
+    }
+
+    /// The receive count its next receive will have; never [`NO_CLAIM`].
+    pub fn next_seq(&self) -> u32 {
+        match self.recv_seq.wrapping_add(1) {
+            NO_CLAIM => 1,
+            n => n,
         }
     }
 
@@ -51,14 +132,21 @@ impl GoState {
     /// a closed channel ends a worker's current job without handing it a new one. Returns the
     /// receive count after it.
     pub fn received(&mut self, completed: bool, handoff: Option<Handoff>) -> u32 {
-        if completed {
-            self.worker = true;
+        if completed || matches!(self.source, Source::Worker(_)) {
+            self.source = Source::Worker(handoff);
         }
-        if self.worker {
-            self.handoff = handoff;
-        }
-        self.recv_seq = self.recv_seq.wrapping_add(1);
+        self.recv_seq = self.next_seq();
         self.recv_seq
+    }
+}
+
+/// The receive count of a receive that no late `select` send may claim (one made inside a
+/// client call). No goroutine's count is ever this.
+pub const NO_CLAIM: u32 = 0;
+
+impl Default for GoState {
+    fn default() -> Self {
+        Self::NEW
     }
 }
 
@@ -73,6 +161,14 @@ impl Goroutines {
     /// None yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Room for `n` goroutines without growing.
+    pub fn with_capacity(n: usize) -> Self {
+        Goroutines {
+            ids: IdMap::with_capacity_and_hasher(n, Default::default()),
+            states: Vec::with_capacity(n),
+        }
     }
 
     /// The goroutine's index, creating its state on first sight.
@@ -93,14 +189,7 @@ impl Goroutines {
     /// Its state. Indexes come only from [`Goroutines::id`], so they are always in range; the
     /// fallback is for the type system.
     pub fn get(&self, id: GoIdx) -> &GoState {
-        static EMPTY: GoState = GoState {
-            spawn_seen: false,
-            inherited: None,
-            worker: false,
-            handoff: None,
-            recv_seq: 0,
-            open_calls: Vec::new(),
-        };
+        static EMPTY: GoState = GoState::NEW;
         self.states.get(id.0 as usize).unwrap_or(&EMPTY)
     }
 
@@ -119,6 +208,18 @@ mod tests {
     const S: i64 = 1_000_000_000;
 
     #[test]
+    fn stacks_keep_order() {
+        let mut st = Stack::default();
+        assert_eq!(st.pop(), None);
+        st.push(1);
+        st.push(2);
+        st.push(3);
+        assert_eq!(st.last(), Some(3));
+        assert_eq!((st.pop(), st.pop(), st.last()), (Some(3), Some(2), Some(1)));
+        assert_eq!((st.pop(), st.pop()), (Some(1), None));
+    }
+
+    #[test]
     fn ids_are_per_process_and_stable() {
         let mut log = EventLog::new();
         let (p1, p2) = (log.process("h", 1), log.process("h", 2));
@@ -132,33 +233,43 @@ mod tests {
 
     #[test]
     fn an_open_request_beats_everything_and_a_receive_replaces_lineage() {
-        let r = |n| RequestId(n);
+        let r = RequestId;
+        let inherited = Inherited::from_parent(Carried::same_goroutine(r(1)), 0);
         let mut st = GoState {
-            inherited: Inherited::from_parent(Carried::same_goroutine(r(1)), 0),
+            source: Source::Spawned(inherited),
             ..GoState::default()
         };
-        let carried = |st: &GoState, open| st.carried(open, S).map(|c| (c.request, c.evidence));
-        assert_eq!(carried(&st, None), Some((r(1), Evidence::Spawned)));
-        assert_eq!(
-            carried(&st, Some(r(9))),
-            Some((r(9), Evidence::SameGoroutine))
-        );
+        let carried = |st: &GoState| st.carried(S).map(|c| (c.request, c.evidence));
+        assert_eq!(carried(&st), Some((r(1), Evidence::Spawned)));
+        st.open_requests.push(r(9));
+        assert_eq!(carried(&st), Some((r(9), Evidence::SameGoroutine)));
+        st.open_requests.pop();
         // A closed channel says nothing to a goroutine that never received.
         st.received(false, None);
-        assert_eq!(carried(&st, None), Some((r(1), Evidence::Spawned)));
+        assert_eq!(carried(&st), Some((r(1), Evidence::Spawned)));
         let handoff = Handoff {
             request: r(2),
             confidence: 0.9,
             received_ns: S,
         };
         assert_eq!(st.received(true, Some(handoff)), 2);
-        assert_eq!(carried(&st, None), Some((r(2), Evidence::Channel)));
+        assert_eq!(carried(&st), Some((r(2), Evidence::Channel)));
         // A receive that pairs with nothing leaves a worker working for nothing, not for the
         // request that spawned it.
         st.received(true, None);
-        assert_eq!(carried(&st, None), None);
+        assert_eq!(carried(&st), None);
         st.received(true, Some(handoff));
         st.received(false, None);
-        assert_eq!(carried(&st, None), None, "a closed channel ends the job");
+        assert_eq!(carried(&st), None, "a closed channel ends the job");
+    }
+
+    #[test]
+    fn state_stays_small() {
+        // One per goroutine ever seen: a busy service spawns millions.
+        assert!(
+            std::mem::size_of::<GoState>() <= 80,
+            "{}",
+            std::mem::size_of::<GoState>()
+        );
     }
 }

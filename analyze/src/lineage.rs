@@ -89,7 +89,7 @@ mod tests {
 
     const S: i64 = 1_000_000_000;
 
-    fn handler(r: usize) -> Carried {
+    fn handler(r: u32) -> Carried {
         Carried::same_goroutine(RequestId(r))
     }
 

@@ -192,9 +192,11 @@ impl Interner {
 }
 
 /// Appends the rows of `df` to `log`; returns how many rows had an unknown kind.
+/// `first_row` is the file's row number of the frame's first row, for error messages.
 pub(crate) fn load_events(
     path: &Path,
     df: &DataFrame,
+    first_row: usize,
     hostname: &str,
     log: &mut EventLog,
 ) -> Result<u64, ReadError> {
@@ -209,8 +211,7 @@ pub(crate) fn load_events(
     let mut service_names = Interner::default();
     let mut last_pid = None;
     let mut unknown = 0;
-    let mut first_row = 0;
-    log.reserve(df.height());
+    let mut first_row = first_row;
     for (c, len) in ts.chunk_lengths().enumerate() {
         let rows = cols.chunk(&frame, c, len)?;
         for i in 0..len {

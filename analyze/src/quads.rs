@@ -70,7 +70,7 @@ pub fn count_quads_above(log: &EventLog, rec: &Reconstruction, min_confidence: f
                 let Some(request) = rec.requests.get(id) else {
                     continue;
                 };
-                if let Some(c) = called.get_mut(id.0) {
+                if let Some(c) = called.get_mut(id.0 as usize) {
                     *c = true;
                 }
                 Key {

@@ -43,6 +43,12 @@ pub(crate) const READ: [&str; 21] = [
     columns::COMPLETED,
 ];
 
+/// Rows decoded at a time. Decoding a whole file at once holds every column of it in memory
+/// next to the events made from them, several times their size; a slice's buffers are freed
+/// and reused for the next. `record` writes row groups of about a million rows, which slices
+/// of this size follow.
+const SLICE_ROWS: usize = 1 << 20;
+
 /// Why a file could not be read as a recording.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -222,14 +228,20 @@ pub fn read_recording(
             present.push(name.to_owned());
         }
     }
-    let mut df = reader
-        .with_columns(Some(present))
-        .finish()
-        .map_err(|e| data_error(path, &e))?;
-    // Row groups decode into the same chunks in every column; this only copies if not.
-    df.align_chunks();
+    let rows = reader.num_rows().map_err(|e| data_error(path, &e))?;
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
-    let unknown = load_events(path, &df, hostname, log)?;
+    log.reserve(rows);
+    let mut unknown = 0;
+    // One thread decodes the next slice while this one turns the last into events.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || decode_slices(path, reader, &present, rows, &tx));
+        for slice in rx {
+            let (offset, df) = slice?;
+            unknown += load_events(path, &df, offset, hostname, log)?;
+        }
+        Ok::<(), ReadError>(())
+    })?;
     if unknown > 0 {
         warnings.push(Warning::UnknownKinds {
             path: path.to_owned(),
@@ -237,6 +249,65 @@ pub fn read_recording(
         });
     }
     Ok(metadata)
+}
+
+/// A decoded slice of a file: its first row's number, and its columns.
+type Slice = Result<(usize, DataFrame), ReadError>;
+
+/// Decodes `columns` of the file at `path`, [`SLICE_ROWS`] rows at a time, and sends each slice
+/// to `tx`; stops at the first error (sent too) or when the receiver is gone.
+fn decode_slices(
+    path: &Path,
+    first: ParquetReader<File>,
+    columns: &[String],
+    rows: usize,
+    tx: &std::sync::mpsc::SyncSender<Slice>,
+) {
+    let mut first = Some(first);
+    let mut footer = None;
+    for offset in (0..rows).step_by(SLICE_ROWS) {
+        let slice = slice_reader(path, &mut first, &mut footer).and_then(|reader| {
+            let mut df = reader
+                .with_columns(Some(columns.to_vec()))
+                .with_slice(Some((offset, SLICE_ROWS)))
+                .finish()
+                .map_err(|e| data_error(path, &e))?;
+            // Row groups decode into the same chunks in every column; this copies only if not.
+            df.align_chunks();
+            Ok((offset, df))
+        });
+        let failed = slice.is_err();
+        if tx.send(slice).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// The reader for the next slice: the one that read the footer first, then new ones that
+/// reuse its footer.
+fn slice_reader(
+    path: &Path,
+    first: &mut Option<ParquetReader<File>>,
+    footer: &mut Option<FileMetadataRef>,
+) -> Result<ParquetReader<File>, ReadError> {
+    if let Some(mut reader) = first.take() {
+        *footer = Some(
+            reader
+                .get_metadata()
+                .map_err(|e| data_error(path, &e))?
+                .clone(),
+        );
+        return Ok(reader);
+    }
+    let file = File::open(path).map_err(|source| ReadError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut reader = ParquetReader::new(file);
+    if let Some(footer) = footer {
+        reader.set_metadata(footer.clone());
+    }
+    Ok(reader)
 }
 
 fn read_metadata(path: &Path, reader: &mut ParquetReader<File>) -> Result<Metadata, ReadError> {

@@ -6,11 +6,12 @@
 //! did; it is counted and otherwise ignored. A start that never ends (the recording stopped
 //! first) is still a request: whatever it called was observed.
 
-use crate::events::{IdMap, ProcId, Sym};
+use crate::events::{ProcId, Sym};
+use crate::goroutines::Stack;
 
 /// Index of a request in [`Requests::all`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(pub usize);
+pub struct RequestId(pub u32);
 
 /// One server request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,13 +32,11 @@ pub struct Request {
     pub end_ns: Option<i64>,
 }
 
-/// Every request seen so far and the ones open on each goroutine.
+/// Every request seen so far. The requests open on a goroutine are kept with the goroutine's
+/// state (a [`Stack`] passed in), so that one lookup finds everything about a goroutine.
 #[derive(Debug, Default)]
 pub struct Requests {
     all: Vec<Request>,
-    /// Open requests per goroutine. Emptied stacks stay, so that a keep-alive connection's
-    /// goroutine serving request after request reuses one allocation.
-    open: IdMap<(ProcId, i64), Vec<RequestId>>,
     unmatched_ends: u64,
 }
 
@@ -47,38 +46,39 @@ impl Requests {
         Self::default()
     }
 
-    /// A `server_start`: opens a request on its goroutine.
-    pub fn start(&mut self, request: Request) -> RequestId {
-        let id = RequestId(self.all.len());
-        self.open
-            .entry((request.proc, request.goid))
-            .or_default()
-            .push(id);
+    /// Room for `n` requests without growing.
+    pub fn with_capacity(n: usize) -> Self {
+        Requests {
+            all: Vec::with_capacity(n),
+            unmatched_ends: 0,
+        }
+    }
+
+    /// A `server_start`: opens a request on its goroutine, whose open requests are `open`.
+    pub fn start(&mut self, open: &mut Stack<RequestId>, request: Request) -> RequestId {
+        // Four billion requests would not fit in memory; saturating only guards a wrap.
+        let id = RequestId(u32::try_from(self.all.len()).unwrap_or(u32::MAX));
+        open.push(id);
         self.all.push(request);
         id
     }
 
-    /// A `server_end`: closes the latest open request on the goroutine, if there is one.
-    pub fn end(&mut self, proc: ProcId, goid: i64, ts_ns: i64) -> Option<RequestId> {
-        let stack = self.open.get_mut(&(proc, goid));
-        let Some(id) = stack.and_then(|s| s.pop()) else {
+    /// A `server_end` at `ts_ns`: closes the latest of the goroutine's `open` requests, if it
+    /// has one.
+    pub fn end(&mut self, open: Option<&mut Stack<RequestId>>, ts_ns: i64) -> Option<RequestId> {
+        let Some(id) = open.and_then(Stack::pop) else {
             self.unmatched_ends += 1;
             return None;
         };
-        if let Some(r) = self.all.get_mut(id.0) {
+        if let Some(r) = self.all.get_mut(id.0 as usize) {
             r.end_ns = Some(ts_ns);
         }
         Some(id)
     }
 
-    /// The innermost request open on the goroutine right now.
-    pub fn innermost(&self, proc: ProcId, goid: i64) -> Option<RequestId> {
-        self.open.get(&(proc, goid)).and_then(|s| s.last()).copied()
-    }
-
     /// The request behind `id`.
     pub fn get(&self, id: RequestId) -> Option<&Request> {
-        self.all.get(id.0)
+        self.all.get(id.0 as usize)
     }
 
     /// Every request, in start order.
@@ -112,17 +112,17 @@ mod tests {
     #[test]
     fn ends_pair_with_the_latest_open_start_per_goroutine() {
         let mut log = EventLog::new();
-        let p = log.process("h", 1);
         let mut reqs = Requests::new();
-        let outer = reqs.start(request(&mut log, 10, "/outer", 1));
-        let other = reqs.start(request(&mut log, 11, "/other", 2));
-        let inner = reqs.start(request(&mut log, 10, "/inner", 3));
-        assert_eq!(reqs.innermost(p, 10), Some(inner));
-        assert_eq!(reqs.end(p, 10, 4), Some(inner));
-        assert_eq!(reqs.innermost(p, 10), Some(outer));
-        assert_eq!(reqs.end(p, 10, 5), Some(outer));
-        assert_eq!(reqs.innermost(p, 10), None);
-        assert_eq!(reqs.innermost(p, 11), Some(other));
+        let (mut g10, mut g11) = (Stack::default(), Stack::default());
+        let outer = reqs.start(&mut g10, request(&mut log, 10, "/outer", 1));
+        let other = reqs.start(&mut g11, request(&mut log, 11, "/other", 2));
+        let inner = reqs.start(&mut g10, request(&mut log, 10, "/inner", 3));
+        assert_eq!(g10.last(), Some(inner));
+        assert_eq!(reqs.end(Some(&mut g10), 4), Some(inner));
+        assert_eq!(g10.last(), Some(outer));
+        assert_eq!(reqs.end(Some(&mut g10), 5), Some(outer));
+        assert_eq!(g10.last(), None);
+        assert_eq!(g11.last(), Some(other));
         assert_eq!(reqs.get(inner).and_then(|r| r.end_ns), Some(4));
         assert_eq!(reqs.get(other).and_then(|r| r.end_ns), None);
     }
@@ -130,12 +130,13 @@ mod tests {
     #[test]
     fn an_end_before_any_start_is_counted_and_ignored() {
         let mut log = EventLog::new();
-        let p = log.process("h", 1);
         let mut reqs = Requests::new();
-        assert_eq!(reqs.end(p, 10, 1), None);
-        let r = reqs.start(request(&mut log, 10, "/a", 2));
-        assert_eq!(reqs.unmatched_ends(), 1);
-        assert_eq!(reqs.innermost(p, 10), Some(r));
+        let mut g = Stack::default();
+        assert_eq!(reqs.end(None, 1), None);
+        assert_eq!(reqs.end(Some(&mut g), 1), None);
+        let r = reqs.start(&mut g, request(&mut log, 10, "/a", 2));
+        assert_eq!(reqs.unmatched_ends(), 2);
+        assert_eq!(g.last(), Some(r));
         assert_eq!(reqs.all().len(), 1);
     }
 }

@@ -141,6 +141,20 @@ impl LogBuilder {
         self.push(t, pid, service, goid, detail)
     }
 
+    /// A whole client call: its start, and its end right after.
+    pub fn call(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        host: &str,
+        path: &str,
+    ) -> &mut Self {
+        self.client_start(t, pid, service, goid, host, path)
+            .client_end(t, pid, service, goid, Some(200))
+    }
+
     pub fn client_end(
         &mut self,
         t: i64,

@@ -61,6 +61,14 @@ impl Timers {
         Self::default()
     }
 
+    /// Room for `n` armed callbacks without growing.
+    pub fn with_capacity(n: usize) -> Self {
+        Timers {
+            armed: IdMap::with_capacity_and_hasher(n, Default::default()),
+            next_sweep_ns: 0,
+        }
+    }
+
     /// A `timer_arm` of callback `funcval` at `ts_ns` by a goroutine carrying `source`.
     pub fn arm(&mut self, proc: ProcId, funcval: i64, ts_ns: i64, source: Option<Carried>) {
         self.sweep(ts_ns);
@@ -145,7 +153,7 @@ mod tests {
         EventLog::new().process("h", 1)
     }
 
-    fn from(r: usize) -> Option<Carried> {
+    fn from(r: u32) -> Option<Carried> {
         Some(Carried::same_goroutine(RequestId(r)))
     }
 

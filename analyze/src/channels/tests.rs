@@ -10,7 +10,7 @@ fn proc() -> ProcId {
     EventLog::new().process("h", 1)
 }
 
-fn from(r: usize) -> Option<Carried> {
+fn from(r: u32) -> Option<Carried> {
     Some(Carried::same_goroutine(RequestId(r)))
 }
 
@@ -33,7 +33,7 @@ fn recv_op(value: Option<i64>, qcount: i32, dataqsiz: i32) -> ChanOp {
 }
 
 /// The request and confidence a receive hands over.
-fn got(h: Option<Handoff>) -> Option<(usize, f64)> {
+fn got(h: Option<Handoff>) -> Option<(u32, f64)> {
     h.map(|h| (h.request.0, (h.confidence * 100.0).round() / 100.0))
 }
 
@@ -97,7 +97,7 @@ fn a_value_match_is_searched_only_near_the_front() {
     let p = proc();
     let mut ch = Channels::new();
     for i in 0..=VALUE_SCAN_LIMIT {
-        ch.send(p, &op(Some(i as i64), 0, 0), 1, from(i));
+        ch.send(p, &op(Some(i as i64), 0, 0), 1, from(i as u32));
     }
     let last = Some(VALUE_SCAN_LIMIT as i64);
     let h = ch.recv(p, &recv_op(last, 0, 0), 2, GoIdx(0), 1);
