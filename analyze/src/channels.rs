@@ -59,6 +59,11 @@ pub const PROBE_SKEW_NS: i64 = 1_000_000;
 /// cost a scan of it.
 pub const VALUE_SCAN_LIMIT: usize = 64;
 
+/// How much earlier than a received send another send may have started and still be waiting:
+/// concurrent senders reach the channel's lock in an order that may differ from their probe
+/// timestamps by scheduling noise (well under this), never by this much.
+pub const OVERTAKEN_NS: i64 = 10_000_000;
+
 /// What a goroutine works for after a receive.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Handoff {
@@ -160,10 +165,16 @@ impl ChanState {
             }
         }
         if value.is_some() {
-            for queue in [&mut self.pending, stale] {
-                let scan = queue.iter().take(VALUE_SCAN_LIMIT);
+            let scan = self.pending.iter().take(VALUE_SCAN_LIMIT);
+            if let Some(i) = scan.into_iter().position(|s| s.value == value) {
+                let matched = self.pending.remove(i)?;
+                self.retire_overtaken(i, matched.ts_ns);
+                return Some((matched, CHANNEL_VALUE_MATCH));
+            }
+            if let Some(stale) = self.rare.as_mut().map(|r| &mut r.stale) {
+                let scan = stale.iter().take(VALUE_SCAN_LIMIT);
                 if let Some(i) = scan.into_iter().position(|s| s.value == value) {
-                    return queue.remove(i).map(|s| (s, CHANNEL_VALUE_MATCH));
+                    return stale.remove(i).map(|s| (s, CHANNEL_VALUE_MATCH));
                 }
             }
         }
@@ -173,6 +184,32 @@ impl ChanState {
             None => CHANNEL_FIFO,
         };
         Some((send, factor))
+    }
+
+    /// A receive took the send at `matched_index`, sent at `matched_ns`. Channels are FIFO, so
+    /// the sends queued before it that started well before it ([`OVERTAKEN_NS`]) were received
+    /// already, unseen (a receiver blocked before the probes were attached): they leave the
+    /// FIFO order for the stale list, where a later receive of their value still finds them.
+    /// Left in the order, a freed job's address reused by a later job would pair the later
+    /// job's receive with the old send.
+    fn retire_overtaken(&mut self, matched_index: usize, matched_ns: i64) {
+        let cutoff = matched_ns.saturating_sub(OVERTAKEN_NS);
+        let mut kept = 0;
+        for _ in 0..matched_index {
+            let Some(send) = self.pending.get(kept).copied() else {
+                break;
+            };
+            if send.ts_ns >= cutoff {
+                kept += 1;
+                continue;
+            }
+            self.pending.remove(kept);
+            let stale = &mut self.rare.get_or_insert_with(Box::default).stale;
+            if stale.len() >= VALUE_SCAN_LIMIT {
+                stale.pop_front();
+            }
+            stale.push_back(send);
+        }
     }
 
     /// Forgets receives too old for a late `select` send to claim (a ticker's channel has

@@ -218,3 +218,28 @@ fn unknown_channels_are_ignored() {
     };
     assert_eq!(ch.recv(p, &nil_recv, 2, GoIdx(0), 1), None);
 }
+
+#[test]
+fn a_send_whose_receive_was_missed_does_not_catch_its_address_reused_later() {
+    // Unbuffered channel; the worker was blocked before recording, so job A's receive is
+    // missing. Later jobs overtake A; then job D reuses A's freed address.
+    let p = proc();
+    let mut ch = Channels::new();
+    let g = GoIdx(0);
+    ch.send(p, &op(Some(0xa), 0, 0), MS, from(1));
+    for (i, (v, r)) in [(0xb, 2), (0xc, 3)].into_iter().enumerate() {
+        let t = (i as i64 + 1) * 20 * MS;
+        ch.send(p, &op(Some(v), 0, 0), t, from(r));
+        assert_eq!(
+            got(ch.recv(p, &recv_op(Some(v), 0, 0), t + MS, g, i as u32 + 1)),
+            Some((r, CHANNEL_VALUE_MATCH))
+        );
+    }
+    ch.send(p, &op(Some(0xa), 0, 0), 100 * MS, from(4));
+    let h = ch.recv(p, &recv_op(Some(0xa), 0, 0), 101 * MS, g, 3);
+    assert_eq!(
+        got(h),
+        Some((4, CHANNEL_VALUE_MATCH)),
+        "paired with the missed job's send"
+    );
+}
