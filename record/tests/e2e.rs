@@ -363,3 +363,26 @@ fn root_two_processes_in_one_recording_name_the_downstream_service() {
     ]);
     assert_eq!(quads, expected);
 }
+
+#[test]
+fn root_labeled_workload_at_concurrency_8_meets_the_accuracy_targets() {
+    if !require_root_or_skip("root_labeled_workload_at_concurrency_8_meets_the_accuracy_targets") {
+        return;
+    }
+    // The benchmark script is the one judge of accuracy: it records the labeled workload, runs
+    // `analyze calls` and, with --check, fails unless every pattern meets its target.
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/bench-accuracy.sh");
+    let o = std::process::Command::new(script)
+        .args(["--check", "8"])
+        .env("ACCURACY_NO_CHANNELS", "0")
+        .output()
+        .expect("bench-accuracy.sh runs");
+    let out = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success() && out.contains("CHECK OK"), "{out}");
+    eprintln!("{out}");
+}

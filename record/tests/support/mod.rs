@@ -35,7 +35,8 @@ pub fn require_root_or_skip(test: &str) -> bool {
     false
 }
 
-fn repo() -> PathBuf {
+/// The repository root.
+pub fn repo() -> PathBuf {
     // At run time: a test binary reused from another clone's build must not look in that clone.
     PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("..")
 }
