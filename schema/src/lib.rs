@@ -152,7 +152,7 @@ pub const COLUMNS: &[Column] = &[
     col_v2(columns::CTX3, Int64, "`client_start`: the parent of `ctx2`"),
     col_v2(columns::CHAN, Int64, "`chan_send`, `chan_recv`: address of the channel (`runtime.hchan`)"),
     col_v2(columns::VALUE, Int64, "`chan_send`/`chan_recv`: the element's first 8 bytes (fewer for smaller elements; null when a receive discards it); `timer_arm`: the callback's funcval; `spawn`: the funcval the new goroutine runs (for a `time.AfterFunc` callback, the callback)"),
-    col_v2(columns::QCOUNT, Int32, "channel events: values buffered in the channel (before a send, after a receive)"),
+    col_v2(columns::QCOUNT, Int32, "channel events: values buffered in the channel (before a `chansend1` send; after a receive or a `select` send, which are recorded as they return)"),
     col_v2(columns::DATAQSIZ, Int32, "channel events: the channel's buffer size (0: unbuffered)"),
     col_v2(columns::SENDX, Int32, "channel events: the buffer's send index (same moment as `qcount`)"),
     col_v2(columns::RECVX, Int32, "channel events: the buffer's receive index (same moment as `qcount`)"),
