@@ -171,12 +171,7 @@ fn root_record_ends_with_a_valid_file_when_its_target_exits() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("rec.parquet");
     let demo = support::start_demo(&bin).expect("demo starts");
-    let args = vec![
-        "-p".to_string(),
-        demo.0.id().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-    ];
+    let args = support::record_args(demo.0.id(), &out);
     let (mut rec, rx) =
         support::start_record(&args, std::process::Stdio::null()).expect("record starts");
     support::drive_handle(5, 1).expect("requests");
@@ -248,12 +243,7 @@ fn root_duration_and_sigterm_both_leave_a_valid_recording() {
     let dir = tempfile::tempdir().expect("tempdir");
     for how in ["--duration", "SIGTERM"] {
         let out = dir.path().join(format!("{how}.parquet"));
-        let mut args = vec![
-            "-p".to_string(),
-            demo.0.id().to_string(),
-            "-o".into(),
-            out.display().to_string(),
-        ];
+        let mut args = support::record_args(demo.0.id(), &out);
         if how == "--duration" {
             args.extend(["--duration".to_string(), "3".to_string()]);
         }

@@ -188,6 +188,16 @@ pub fn start_demo_at(bin: &DemoBinary, addr: &str, downstream: Option<&str>) -> 
     bail!("{} did not answer on {addr}", bin.path.display())
 }
 
+/// `record -p PID -o OUT`.
+pub fn record_args(pid: u32, out: &Path) -> Vec<String> {
+    vec![
+        "-p".into(),
+        pid.to_string(),
+        "-o".into(),
+        out.display().to_string(),
+    ]
+}
+
 /// Starts `record` and waits until it has attached (it says "recording to").
 pub fn start_record(args: &[String], stdout: Stdio) -> Result<(Guard, mpsc::Receiver<String>)> {
     let mut child = record_cmd()
@@ -315,12 +325,7 @@ impl DemoRun {
         let dir = tempfile::tempdir()?;
         let out = dir.path().join("rec.parquet");
         let demo = start_demo(bin)?;
-        let args = vec![
-            "-p".to_string(),
-            demo.0.id().to_string(),
-            "-o".into(),
-            out.display().to_string(),
-        ];
+        let args = record_args(demo.0.id(), &out);
         let (rec, rx) = start_record(&args, Stdio::null())?;
         drive_handle(n, threads)?;
         let record_stderr = stop_record(rec, &rx)?;
@@ -462,12 +467,7 @@ pub fn record_tls_handle_requests(
     }
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("rec.parquet");
-    let args = vec![
-        "-p".to_string(),
-        demo.0.id().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-    ];
+    let args = record_args(demo.0.id(), &out);
     let (rec, rx) = start_record(&args, Stdio::null())?;
     for _ in 0..n {
         let code = curl_tls(cert, "/handle")?;
