@@ -2,7 +2,7 @@
 //! through the skeleton) becomes a Rust [`Event`]. Nothing else in `record` touches the raw type.
 
 use std::borrow::Cow;
-use std::mem::size_of;
+use std::mem::{offset_of, size_of};
 
 use quadtrace_schema::EventKind;
 
@@ -107,10 +107,14 @@ pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
         tid: raw.tid,
         goid: raw.goid,
         kind,
-        method: text(offset_of_method(), raw.method.len(), raw.method_len),
-        host: text(offset_of_host(), raw.host.len(), raw.host_len),
-        path: text(offset_of_path(), raw.path.len(), raw.path_len),
-        listen_addr: text(offset_of_addr(), raw.addr.len(), raw.addr_len),
+        method: text(
+            offset_of!(qt_event, method),
+            raw.method.len(),
+            raw.method_len,
+        ),
+        host: text(offset_of!(qt_event, host), raw.host.len(), raw.host_len),
+        path: text(offset_of!(qt_event, path), raw.path.len(), raw.path_len),
+        listen_addr: text(offset_of!(qt_event, addr), raw.addr.len(), raw.addr_len),
         status: (raw.flags & F_HAS_STATUS != 0).then_some(raw.status),
         error: raw.flags & F_ERROR != 0,
         parent_goid: raw.parent_goid,
@@ -123,19 +127,6 @@ pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
         completed: raw.flags & F_COMPLETED != 0,
         truncated: raw.flags & F_TRUNCATED != 0,
     })
-}
-
-fn offset_of_method() -> usize {
-    std::mem::offset_of!(qt_event, method)
-}
-fn offset_of_host() -> usize {
-    std::mem::offset_of!(qt_event, host)
-}
-fn offset_of_path() -> usize {
-    std::mem::offset_of!(qt_event, path)
-}
-fn offset_of_addr() -> usize {
-    std::mem::offset_of!(qt_event, addr)
 }
 
 #[cfg(test)]

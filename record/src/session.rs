@@ -137,7 +137,19 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
             }
         }
     }
-    for ((t, b), s) in targets.iter().zip(&binaries).zip(&sets) {
+    // The processes known at the start: the -p pids, or those running an --exe binary now
+    // (one /proc scan each); events add the ones that start later.
+    let pids_at_start: Vec<BTreeSet<u32>> = targets
+        .iter()
+        .map(|t| {
+            t.pids
+                .clone()
+                .unwrap_or_else(|| targets::running_pids(&t.exe))
+                .into_iter()
+                .collect()
+        })
+        .collect();
+    for (((t, b), s), now) in targets.iter().zip(&binaries).zip(&sets).zip(&pids_at_start) {
         for w in &s.warnings {
             eprintln!("record: warning: {w}");
         }
@@ -147,10 +159,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
                 .map(|p| p.to_string())
                 .collect::<Vec<_>>()
                 .join(","),
-            None => format!(
-                "all processes of it (now: {:?})",
-                targets::running_pids(&t.exe)
-            ),
+            None => format!("all processes of it (now: {now:?})"),
         };
         eprintln!(
             "record: {} ({}, {}) pid {pids}: {} probes",
@@ -167,16 +176,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         writer,
         counts: Counts::default(),
         services: targets.iter().map(|t| t.service.clone()).collect(),
-        pids_seen: targets
-            .iter()
-            .map(|t| {
-                t.pids
-                    .clone()
-                    .unwrap_or_else(|| targets::running_pids(&t.exe))
-                    .into_iter()
-                    .collect()
-            })
-            .collect(),
+        pids_seen: pids_at_start,
         live: cfg.live.then(LivePrinter::default),
         error: None,
     }));

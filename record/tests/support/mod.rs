@@ -333,15 +333,7 @@ impl DemoRun {
         let bytes = std::fs::metadata(&out)
             .with_context(|| format!("{} not written", out.display()))?
             .len();
-        let o = analyze_cmd()
-            .args(["quads", "--format", "json"])
-            .arg(&out)
-            .output()
-            .context("running analyze")?;
-        if !o.status.success() {
-            bail!("analyze failed: {}", String::from_utf8_lossy(&o.stderr));
-        }
-        let quads = serde_json::from_slice(&o.stdout).context("analyze's JSON")?;
+        let quads = analyze_json(&out)?;
         Ok(DemoRun {
             quads,
             events: events_in(&record_stderr),
@@ -356,13 +348,8 @@ impl DemoRun {
         let dir = tempfile::tempdir()?;
         let out = dir.path().join("rec.parquet");
         let demo = start_demo(bin)?;
-        let args = vec![
-            "--live".to_string(),
-            "-p".into(),
-            demo.0.id().to_string(),
-            "-o".into(),
-            out.display().to_string(),
-        ];
+        let mut args = record_args(demo.0.id(), &out);
+        args.push("--live".into());
         let (mut rec, rx) = start_record(&args, Stdio::piped())?;
         let mut stdout = rec.0.stdout.take().context("record's stdout")?;
         let reader = std::thread::spawn(move || {
