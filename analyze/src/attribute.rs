@@ -15,7 +15,7 @@ use crate::events::{ChanOp, Detail, Event, EventLog, ProcId, Sym};
 use crate::evidence::{Carried, Evidence, SAME_GOROUTINE};
 use crate::goroutines::{GoState, Goroutines, Source, NO_CLAIM};
 use crate::lineage::Inherited;
-use crate::requests::{Request, Requests};
+use crate::requests::{End, Request, Requests};
 use crate::timers::Timers;
 
 pub use crate::evidence::Attribution;
@@ -49,6 +49,8 @@ pub struct ClientCall {
     pub end_ns: Option<i64>,
     /// Status received; `None` on a transport error or without an end.
     pub status: Option<i32>,
+    /// The round trip returned an error (a transport error: no response).
+    pub error: bool,
     /// The request it was made for.
     pub attribution: Attribution,
 }
@@ -113,6 +115,7 @@ impl Pass {
     fn event(&mut self, e: &Event) {
         match e.detail {
             Detail::ServerStart {
+                method,
                 path,
                 listen_addr,
                 ctx,
@@ -128,20 +131,28 @@ impl Pass {
                         proc: e.proc,
                         service: e.service,
                         goid: e.goid,
+                        method,
                         path,
                         listen_addr,
                         start_ns: e.ts_ns,
                         end_ns: None,
+                        status: None,
+                        route: None,
                     },
                 );
                 self.contexts.request_started(e.proc, ctx, id);
             }
-            Detail::ServerEnd { .. } => {
+            Detail::ServerEnd { status, route } => {
                 let g = self.goroutines.find(e.proc, e.goid);
                 let open = g
                     .and_then(|g| self.goroutines.get_mut(g))
                     .map(|st| &mut st.open_requests);
-                self.requests.end(open, e.ts_ns);
+                let end = End {
+                    ts_ns: e.ts_ns,
+                    status,
+                    route,
+                };
+                self.requests.end(open, end);
             }
             Detail::ClientStart {
                 method,
@@ -149,7 +160,7 @@ impl Pass {
                 path,
                 ctx,
             } => self.client_start(e, method, host, path, &ctx),
-            Detail::ClientEnd { status } => self.client_end(e, status),
+            Detail::ClientEnd { status, error } => self.client_end(e, status, error),
             Detail::Spawn { parent, value } => self.spawn(e, parent, value),
             Detail::ChanSend(op) => self.send(e, &op),
             Detail::ChanRecv(op) => self.recv(e, &op),
@@ -202,6 +213,7 @@ impl Pass {
             path,
             end_ns: None,
             status: None,
+            error: false,
             attribution,
         });
         if let Some(st) = self.goroutines.get_mut(g) {
@@ -211,7 +223,7 @@ impl Pass {
 
     /// The end pairs with the latest call in flight on its goroutine; an end whose start came
     /// before the recording has none and is ignored.
-    fn client_end(&mut self, e: &Event, status: Option<i32>) {
+    fn client_end(&mut self, e: &Event, status: Option<i32>, error: bool) {
         let Some(g) = self.goroutines.find(e.proc, e.goid) else {
             return;
         };
@@ -225,6 +237,7 @@ impl Pass {
         if let Some(call) = self.calls.get_mut(index as usize) {
             call.end_ns = Some(e.ts_ns);
             call.status = status;
+            call.error = error;
         }
     }
 

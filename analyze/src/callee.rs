@@ -125,6 +125,8 @@ pub struct CalleeNames<'a> {
     log: &'a EventLog,
     namer: CalleeNamer,
     names: Vec<String>,
+    /// Per number: whether the name is a recorded server's service.
+    served: Vec<bool>,
     ids: HashMap<(ProcId, Option<Sym>), usize>,
     by_name: HashMap<String, usize>,
 }
@@ -142,6 +144,7 @@ impl<'a> CalleeNames<'a> {
             log,
             namer,
             names: Vec::new(),
+            served: Vec::new(),
             ids: HashMap::new(),
             by_name: HashMap::new(),
         }
@@ -152,14 +155,24 @@ impl<'a> CalleeNames<'a> {
         if let Some(&id) = self.ids.get(&(proc, host)) {
             return id;
         }
-        let name = match host {
-            Some(h) => self.namer.name(machine(self.log, proc), self.log.str(h)),
-            None => UNKNOWN_HOST.to_owned(),
+        let service = host.and_then(|h| {
+            self.namer
+                .service_for(machine(self.log, proc), self.log.str(h))
+                .map(str::to_owned)
+        });
+        let served = service.is_some();
+        let name = match (service, host) {
+            (Some(service), _) => service,
+            (None, Some(h)) => self.log.str(h).to_owned(),
+            (None, None) => UNKNOWN_HOST.to_owned(),
         };
         let next = self.names.len();
         let id = *self.by_name.entry(name.clone()).or_insert(next);
         if id == next {
             self.names.push(name);
+            self.served.push(served);
+        } else if let Some(s) = self.served.get_mut(id) {
+            *s |= served;
         }
         self.ids.insert((proc, host), id);
         id
@@ -168,6 +181,16 @@ impl<'a> CalleeNames<'a> {
     /// The name behind a number from [`CalleeNames::id`].
     pub fn name(&self, id: usize) -> &str {
         self.names.get(id).map_or(UNKNOWN_HOST, String::as_str)
+    }
+
+    /// The service behind a number from [`CalleeNames::id`], when a recorded server served
+    /// the calls (rather than the callee being an address no recording saw serve).
+    pub fn service(&self, id: usize) -> Option<&str> {
+        self.served
+            .get(id)
+            .filter(|served| **served)
+            .and(self.names.get(id))
+            .map(String::as_str)
     }
 }
 

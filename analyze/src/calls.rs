@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::attribute::Reconstruction;
 use crate::callee::CalleeNames;
 use crate::events::EventLog;
+use crate::routes::Funcs;
 
 /// One client call, with every name resolved. Field order is the output's column order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,7 +21,7 @@ pub struct CallRow {
     pub caller: String,
     /// Raw path of the request the call was made for.
     pub caller_path: Option<String>,
-    /// The request's handler; its raw path until route templates exist.
+    /// The request's route when known, else its raw path.
     pub caller_func: Option<String>,
     /// HTTP method.
     pub method: Option<String>,
@@ -30,9 +31,9 @@ pub struct CallRow {
     pub callee_addr: Option<String>,
     /// Raw path called.
     pub callee_path: Option<String>,
-    /// The callee's handler; its raw path until route templates exist.
+    /// The route the callee served the call under when known, else the raw path called.
     pub callee_func: Option<String>,
-    /// Status received.
+    /// Status received (none on a transport error or without an end).
     pub status: Option<i32>,
     /// Time from start to end, when the end was seen.
     pub duration_ns: Option<i64>,
@@ -70,26 +71,26 @@ pub const CALL_COLUMNS: [&str; 17] = [
 /// Every call of `rec`, in time order.
 pub fn call_rows(log: &EventLog, rec: &Reconstruction) -> Vec<CallRow> {
     let mut callees = CalleeNames::new(log, rec);
+    let funcs = Funcs::new(log, rec, false);
     let string = |s| log.str(s).to_owned();
     rec.calls
         .iter()
         .map(|call| {
             let request = call.attribution.request().and_then(|r| rec.requests.get(r));
-            let caller_path = request.and_then(|r| r.path).map(string);
-            let callee_path = call.path.map(string);
             let callee = callees.id(call.proc, call.host);
+            let callee_func = funcs.callee(callees.service(callee), call.method, call.path);
             CallRow {
                 ts_ns: call.ts_ns,
                 pid: log.process_info(call.proc).map_or(0, |p| p.pid),
                 goid: call.goid,
                 caller: string(call.service),
-                caller_func: caller_path.clone(),
-                caller_path,
+                caller_path: request.and_then(|r| r.path).map(string),
+                caller_func: request.and_then(|r| funcs.caller(r)).map(string),
                 method: call.method.map(string),
                 callee: callees.name(callee).to_owned(),
                 callee_addr: call.host.map(string),
-                callee_func: callee_path.clone(),
-                callee_path,
+                callee_path: call.path.map(string),
+                callee_func: callee_func.map(string),
                 status: call.status,
                 duration_ns: call.end_ns.map(|end| end.saturating_sub(call.ts_ns)),
                 attribution: call.attribution.evidence(),

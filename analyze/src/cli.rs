@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use quadtrace_analyze::{
-    analyze_files_above, calls_for_files, render, render_calls, Format, Warning,
+    analyze_files_with, calls_for_files, render, render_calls, Format, QuadOptions, Warning,
 };
 
 const EXAMPLES: &str = "\
@@ -19,6 +19,9 @@ EXAMPLES:
 
     Only calls attributed with confidence 0.9 or more count for their request:
         analyze quads rec.parquet --min-confidence 0.9
+
+    One quadruple per raw path (/users/1, /users/2) rather than per route (/users/{id}):
+        analyze quads rec.parquet --raw-paths
 
     The busiest edges, for a spreadsheet:
         analyze quads rec-*.parquet --format csv | head -20
@@ -54,9 +57,17 @@ pub enum Command {
     /// Counts service quadruples [caller, caller_func, callee, callee_func].
     ///
     /// Each server request yields one quadruple per client call made for it, or
-    /// [service, path, none, none] when it called nothing downstream; a call made outside any
-    /// request yields [service, none, callee, path]. The callee is the service that served the
-    /// called address when one of the recordings saw it, else the address as written.
+    /// [service, func, none, none] when it called nothing downstream; a call made outside any
+    /// request yields [service, none, callee, func]. The callee is the service that served the
+    /// called address when one of the recordings saw it, else the address as written. A func
+    /// is the route template that served the request (e.g. `GET /users/{id}`, `/users/:id`)
+    /// when the recording has it, else the raw path.
+    ///
+    /// Columns: caller, caller_func, callee, callee_func, count, errors (calls that got a 5xx
+    /// or a transport error; for a [service, func, none, none] quadruple, requests that
+    /// answered 5xx), p50_ms and p99_ms (latency of the calls, or of the requests for a
+    /// none-callee quadruple; exact nearest-rank percentiles; `-` in tables, empty in CSV and
+    /// null in JSON when no call or request ended within the recording).
     #[command(after_help = EXAMPLES)]
     Quads(QuadsArgs),
     /// Lists every client call with the request it was made for, the evidence and a confidence.
@@ -66,8 +77,9 @@ pub enum Command {
     /// context (the call's context is the request's, or derived from it), channel (the calling
     /// goroutine last received a value sent for the request), none. Columns: ts_ns, pid, goid,
     /// caller, caller_path, caller_func, method, callee, callee_addr, callee_path, callee_func,
-    /// status, duration_ns, attribution, confidence, request_goid, request_ts_ns. Missing names
-    /// are `none` (null in JSON); missing numbers are `-` in tables, empty in CSV.
+    /// status, duration_ns, attribution, confidence, request_goid, request_ts_ns. The paths are
+    /// raw; the funcs are route templates when known (see `quads`). Missing names are `none`
+    /// (null in JSON); missing numbers are `-` in tables, empty in CSV.
     #[command(after_help = CALLS_EXAMPLES)]
     Calls(CallsArgs),
 }
@@ -87,6 +99,10 @@ pub struct QuadsArgs {
     /// 1); below it, the call counts as made outside any request.
     #[arg(long, value_name = "X", default_value_t = 0.0, value_parser = confidence)]
     pub min_confidence: f64,
+
+    /// Name caller_func and callee_func by raw URL path rather than by route template.
+    #[arg(long)]
+    pub raw_paths: bool,
 }
 
 /// Arguments of `analyze calls`.
@@ -114,7 +130,11 @@ fn confidence(s: &str) -> Result<f64, String> {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Quads(args) => {
-            let analysis = analyze_files_above(&args.files, args.min_confidence)?;
+            let options = QuadOptions {
+                min_confidence: args.min_confidence,
+                raw_paths: args.raw_paths,
+            };
+            let analysis = analyze_files_with(&args.files, options)?;
             warn(&analysis.warnings);
             print(&render(&analysis.quads, args.format))
         }

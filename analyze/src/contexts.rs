@@ -87,7 +87,7 @@ mod tests {
     use super::*;
     use crate::events::EventLog;
     use crate::goroutines::Stack;
-    use crate::requests::Request;
+    use crate::requests::{End, Request};
 
     const S: i64 = 1_000_000_000;
 
@@ -104,10 +104,13 @@ mod tests {
                 proc: log.process("h", 1),
                 service: log.intern("svc"),
                 goid,
+                method: None,
                 path: None,
                 listen_addr: None,
                 start_ns: ts,
                 end_ns: None,
+                status: None,
+                route: None,
             },
         )
     }
@@ -115,7 +118,7 @@ mod tests {
     fn end(reqs: &mut Requests, r: RequestId, ts: i64) {
         let mut open = Stack::default();
         open.push(r);
-        reqs.end(Some(&mut open), ts);
+        reqs.end(Some(&mut open), End::at(ts));
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub enum Detail {
     ServerEnd {
         /// Status written.
         status: Option<i32>,
+        /// The route template that served the request (since schema 3).
+        route: Option<Sym>,
     },
     /// `client_start`.
     ClientStart {
@@ -83,6 +85,8 @@ pub enum Detail {
     ClientEnd {
         /// Status received (none on a transport error).
         status: Option<i32>,
+        /// The round trip returned an error.
+        error: bool,
     },
     /// `spawn`.
     Spawn {
@@ -326,7 +330,10 @@ mod tests {
                 goid,
                 proc,
                 service,
-                detail: Detail::ServerEnd { status: None },
+                detail: Detail::ServerEnd {
+                    status: None,
+                    route: None,
+                },
             });
         }
         log.sort();

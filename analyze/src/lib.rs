@@ -5,8 +5,9 @@
 //! The pipeline is one-way: [`reader`] loads files into an [`events::EventLog`],
 //! [`attribute::reconstruct`] pairs requests and attributes calls in one time-ordered pass
 //! (evidence from [`lineage`], [`contexts`], [`channels`] and [`timers`]),
-//! [`quads::count_quads`] names callees and counts, or [`calls::call_rows`] lists the calls,
-//! and [`output`] formats.
+//! [`quads::count_quads`] names callees and funcs ([`routes`]) and counts, with error counts
+//! and latency percentiles ([`stats`]), or [`calls::call_rows`] lists the calls, and
+//! [`output`] formats.
 //!
 //! ```no_run
 //! use std::path::PathBuf;
@@ -31,6 +32,8 @@ pub mod output;
 pub mod quads;
 pub mod reader;
 pub mod requests;
+pub mod routes;
+pub mod stats;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod timers;
@@ -41,7 +44,7 @@ pub use attribute::{Attribution, ClientCall, Reconstruction};
 pub use calls::CallRow;
 pub use evidence::Evidence;
 pub use output::{render, render_calls, Format};
-pub use quads::Quad;
+pub use quads::{Quad, QuadOptions};
 pub use reader::{ReadError, Warning};
 
 /// Why an analysis failed.
@@ -92,10 +95,22 @@ pub fn analyze_files_above(
     paths: &[PathBuf],
     min_confidence: f64,
 ) -> Result<Analysis, AnalyzeError> {
+    let options = QuadOptions {
+        min_confidence,
+        ..QuadOptions::default()
+    };
+    analyze_files_with(paths, options)
+}
+
+/// Analyzes a set of recordings, counting quadruples as `options` say.
+pub fn analyze_files_with(
+    paths: &[PathBuf],
+    options: QuadOptions,
+) -> Result<Analysis, AnalyzeError> {
     let (log, warnings) = load(paths)?;
     let rec = attribute::reconstruct(&log);
     Ok(Analysis {
-        quads: quads::count_quads_above(&log, &rec, min_confidence),
+        quads: quads::count_quads_with(&log, &rec, options),
         warnings,
     })
 }

@@ -136,6 +136,7 @@ columns! {
     path: StringType = columns::PATH, str;
     listen: StringType = columns::LISTEN_ADDR, str;
     status: Int32Type = columns::STATUS, i32;
+    error: BooleanType = columns::ERROR, bool;
     parent: Int64Type = columns::PARENT_GOID, i64;
     ctx0: Int64Type = columns::CTX, i64;
     ctx1: Int64Type = columns::CTX1, i64;
@@ -147,6 +148,7 @@ columns! {
     dataqsiz: Int32Type = columns::DATAQSIZ, i32;
     in_select: BooleanType = columns::IN_SELECT, bool;
     completed: BooleanType = columns::COMPLETED, bool;
+    route: StringType = columns::ROUTE, str;
 }
 
 impl Rows<'_> {
@@ -276,6 +278,7 @@ fn detail(rows: &Rows<'_>, i: usize, kind: EventKind, log: &mut EventLog) -> Det
         },
         EventKind::ServerEnd => Detail::ServerEnd {
             status: rows.status.get(i),
+            route: sym(&rows.route),
         },
         EventKind::ClientStart => Detail::ClientStart {
             method: sym(&rows.method),
@@ -285,6 +288,7 @@ fn detail(rows: &Rows<'_>, i: usize, kind: EventKind, log: &mut EventLog) -> Det
         },
         EventKind::ClientEnd => Detail::ClientEnd {
             status: rows.status.get(i),
+            error: rows.error.get(i).unwrap_or(false),
         },
         EventKind::Spawn => Detail::Spawn {
             parent: rows.parent.get(i),

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::calls::{CallRow, CALL_COLUMNS};
-use crate::quads::Quad;
+use crate::quads::{ns_to_ms, Quad};
 
 /// How "none" (no request, no downstream call) is written in the table and CSV; JSON uses null.
 pub const NONE: &str = "none";
@@ -26,15 +26,28 @@ pub enum Format {
     Csv,
 }
 
-const QUAD_COLUMNS: [&str; 5] = ["caller", "caller_func", "callee", "callee_func", "count"];
+/// The columns of `analyze quads` (the keys of [`Quad`] in JSON).
+pub const QUAD_COLUMNS: [&str; 8] = [
+    "caller",
+    "caller_func",
+    "callee",
+    "callee_func",
+    "count",
+    "errors",
+    "p50_ms",
+    "p99_ms",
+];
 
 /// Renders quadruples in `format`; the result ends with a newline.
 pub fn render(quads: &[Quad], format: Format) -> String {
-    let rows = || quads.iter().map(quad_cells);
     match format {
-        Format::Table => table(&QUAD_COLUMNS, &[4], rows()),
+        Format::Table => table(
+            &QUAD_COLUMNS,
+            &[4, 5, 6, 7],
+            quads.iter().map(|q| quad_cells(q, Ms::Table)),
+        ),
         Format::Json => json(quads),
-        Format::Csv => csv(&QUAD_COLUMNS, rows()),
+        Format::Csv => csv(&QUAD_COLUMNS, quads.iter().map(|q| quad_cells(q, Ms::Csv))),
     }
 }
 
@@ -54,9 +67,34 @@ pub fn render_calls(calls: &[CallRow], format: Format) -> String {
 /// Columns of [`CALL_COLUMNS`] that hold numbers, aligned right in tables.
 const NUMERIC_CALL_COLUMNS: [usize; 8] = [0, 1, 2, 11, 12, 14, 15, 16];
 
-fn quad_cells(q: &Quad) -> Vec<String> {
+/// How milliseconds are written.
+#[derive(Clone, Copy)]
+enum Ms {
+    /// To the µs, aligned; `-` when none.
+    Table,
+    /// As exactly as f64 holds them (the shortest form that reads back the same); empty when
+    /// none.
+    Csv,
+}
+
+fn quad_cells(q: &Quad, style: Ms) -> Vec<String> {
     let [a, b, c, d] = q.key().map(|s| s.unwrap_or(NONE).to_owned());
-    vec![a, b, c, d, q.count.to_string()]
+    let ms = |ns: Option<i64>| match (ns.map(ns_to_ms), style) {
+        (Some(ms), Ms::Table) => format!("{ms:.3}"),
+        (Some(ms), Ms::Csv) => ms.to_string(),
+        (None, Ms::Table) => NO_NUMBER.to_owned(),
+        (None, Ms::Csv) => String::new(),
+    };
+    vec![
+        a,
+        b,
+        c,
+        d,
+        q.count.to_string(),
+        q.errors.to_string(),
+        ms(q.p50_ns),
+        ms(q.p99_ns),
+    ]
 }
 
 fn call_cells(c: &CallRow, no_number: &str) -> Vec<String> {
@@ -172,6 +210,9 @@ mod tests {
                 callee: Some("http_demo".into()),
                 callee_func: Some("/echo".into()),
                 count: 12,
+                errors: 1,
+                p50_ns: Some(1_250_000),
+                p99_ns: Some(30_000_001),
             },
             Quad {
                 caller: "http_demo".into(),
@@ -179,6 +220,9 @@ mod tests {
                 callee: None,
                 callee_func: None,
                 count: 3,
+                errors: 0,
+                p50_ns: None,
+                p99_ns: None,
             },
         ]
     }
@@ -188,14 +232,14 @@ mod tests {
         assert_eq!(
             render(&sample(), Format::Table),
             "\
-CALLER     CALLER_FUNC  CALLEE     CALLEE_FUNC  COUNT
-http_demo  /handle      http_demo  /echo           12
-http_demo  /echo        none       none             3
+CALLER     CALLER_FUNC  CALLEE     CALLEE_FUNC  COUNT  ERRORS  P50_MS  P99_MS
+http_demo  /handle      http_demo  /echo           12       1   1.250  30.000
+http_demo  /echo        none       none             3       0       -       -
 "
         );
         assert_eq!(
             render(&[], Format::Table),
-            "CALLER  CALLER_FUNC  CALLEE  CALLEE_FUNC  COUNT\n"
+            "CALLER  CALLER_FUNC  CALLEE  CALLEE_FUNC  COUNT  ERRORS  P50_MS  P99_MS\n"
         );
     }
 
@@ -207,12 +251,25 @@ http_demo  /echo        none       none             3
             v,
             serde_json::json!([
                 {"caller": "http_demo", "caller_func": "/handle", "callee": "http_demo",
-                 "callee_func": "/echo", "count": 12},
+                 "callee_func": "/echo", "count": 12, "errors": 1, "p50_ms": 1.25,
+                 "p99_ms": 30.000001},
                 {"caller": "http_demo", "caller_func": "/echo", "callee": null,
-                 "callee_func": null, "count": 3},
+                 "callee_func": null, "count": 3, "errors": 0, "p50_ms": null,
+                 "p99_ms": null},
             ])
         );
         assert_eq!(render(&[], Format::Json), "[]\n");
+    }
+
+    #[test]
+    fn json_keys_are_the_columns_in_order() {
+        let json = render(&sample(), Format::Json);
+        let mut at = 0;
+        for key in QUAD_COLUMNS {
+            let pos = json[at..].find(&format!("\"{key}\":"));
+            assert!(pos.is_some(), "{key} missing or out of order in {json}");
+            at += pos.unwrap_or(0);
+        }
     }
 
     #[test]
@@ -222,9 +279,9 @@ http_demo  /echo        none       none             3
         assert_eq!(
             render(&quads, Format::Csv),
             "\
-caller,caller_func,callee,callee_func,count
-http_demo,/handle,http_demo,/echo,12
-http_demo,\"/a,\"\"b\"\"\",none,none,3
+caller,caller_func,callee,callee_func,count,errors,p50_ms,p99_ms
+http_demo,/handle,http_demo,/echo,12,1,1.25,30.000001
+http_demo,\"/a,\"\"b\"\"\",none,none,3,0,,
 "
         );
     }

@@ -1,31 +1,45 @@
 //! Service quadruples `[caller, caller_func, callee, callee_func]`, counted.
 //!
 //! Every server request yields one quadruple per client call attributed to it, or
-//! `[service, path, none, none]` when it called nothing. A call attributed to no request, or
-//! attributed less surely than the caller asked for, yields `[service, none, callee, callee_path]`.
+//! `[service, func, none, none]` when it called nothing. A call attributed to no request, or
+//! attributed less surely than the caller asked for, yields `[service, none, callee, func]`.
+//! Funcs are routes when known, else raw paths ([`crate::routes`]); each quadruple carries its
+//! error count and latency percentiles ([`crate::stats`]).
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::attribute::Reconstruction;
 use crate::callee::CalleeNames;
 use crate::events::{EventLog, Sym};
+use crate::routes::Funcs;
+use crate::stats::{Summary, Tally};
 
-/// One quadruple and how many times it was seen. `None` is "none": no request (caller_func),
-/// or no downstream call (callee, callee_func).
+/// One quadruple, how many times it was seen, how many of those failed and how long they took
+/// (see [`crate::stats`]). `None` is "none": no request (caller_func), or no downstream call
+/// (callee, callee_func). Durations are kept in ns and written in ms.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Quad {
     /// Service of the calling process.
     pub caller: String,
-    /// Path of the request the call was made for.
+    /// Route (else raw path) of the request the call was made for.
     pub caller_func: Option<String>,
     /// The service called, or the `host:port` called when no recorded server served it.
     pub callee: Option<String>,
-    /// Path called.
+    /// Route the callee served the call under, else the raw path called.
     pub callee_func: Option<String>,
     /// How many times.
     pub count: u64,
+    /// How many failed: calls with a 5xx or a transport error; for a none-callee quadruple,
+    /// requests that answered 5xx.
+    pub errors: u64,
+    /// Median duration of the calls (of the requests, for a none-callee quadruple), ns.
+    #[serde(rename = "p50_ms", serialize_with = "ms")]
+    pub p50_ns: Option<i64>,
+    /// 99th percentile duration, ns.
+    #[serde(rename = "p99_ms", serialize_with = "ms")]
+    pub p99_ns: Option<i64>,
 }
 
 impl Quad {
@@ -38,6 +52,28 @@ impl Quad {
             self.callee_func.as_deref(),
         ]
     }
+}
+
+/// Nanoseconds as milliseconds.
+pub fn ns_to_ms(ns: i64) -> f64 {
+    // Durations of a recording are far below 2^53 ns (104 days), where f64 is exact.
+    ns as f64 / 1e6
+}
+
+fn ms<S: Serializer>(ns: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ns {
+        Some(ns) => s.serialize_some(&ns_to_ms(*ns)),
+        None => s.serialize_none(),
+    }
+}
+
+/// How to count quadruples.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct QuadOptions {
+    /// Count a call as attributed only when its confidence is at least this.
+    pub min_confidence: f64,
+    /// Name caller_func and callee_func by raw path, not by route.
+    pub raw_paths: bool,
 }
 
 /// A quadruple by reference into the log, while counting.
@@ -53,62 +89,84 @@ struct Key {
 /// Counts the quadruples of a reconstruction, sorted by count (highest first), then by name
 /// with "none" first.
 pub fn count_quads(log: &EventLog, rec: &Reconstruction) -> Vec<Quad> {
-    count_quads_above(log, rec, 0.0)
+    count_quads_with(log, rec, QuadOptions::default())
 }
 
 /// Like [`count_quads`], counting a call as attributed only when its confidence is at least
 /// `min_confidence`.
 pub fn count_quads_above(log: &EventLog, rec: &Reconstruction, min_confidence: f64) -> Vec<Quad> {
+    let options = QuadOptions {
+        min_confidence,
+        ..QuadOptions::default()
+    };
+    count_quads_with(log, rec, options)
+}
+
+/// Counts the quadruples of a reconstruction as `options` say.
+pub fn count_quads_with(log: &EventLog, rec: &Reconstruction, options: QuadOptions) -> Vec<Quad> {
     let mut callees = CalleeNames::new(log, rec);
-    let mut counts: HashMap<Key, u64> = HashMap::new();
+    let funcs = Funcs::new(log, rec, options.raw_paths);
+    let mut tallies: HashMap<Key, Tally> = HashMap::new();
     let mut called = vec![false; rec.requests.all().len()];
     for call in &rec.calls {
-        let callee = Some(callees.id(call.proc, call.host));
-        let sure = call.attribution.confidence >= min_confidence;
+        let id = callees.id(call.proc, call.host);
+        let callee_func = funcs.callee(callees.service(id), call.method, call.path);
+        let sure = call.attribution.confidence >= options.min_confidence;
         let key = match call.attribution.request().filter(|_| sure) {
-            Some(id) => {
-                let Some(request) = rec.requests.get(id) else {
+            Some(r) => {
+                let Some(request) = rec.requests.get(r) else {
                     continue;
                 };
-                if let Some(c) = called.get_mut(id.0 as usize) {
+                if let Some(c) = called.get_mut(r.0 as usize) {
                     *c = true;
                 }
                 Key {
                     caller: request.service,
-                    caller_func: request.path,
-                    callee,
-                    callee_func: call.path,
+                    caller_func: funcs.caller(request),
+                    callee: Some(id),
+                    callee_func,
                 }
             }
             None => Key {
                 caller: call.service,
                 caller_func: None,
-                callee,
-                callee_func: call.path,
+                callee: Some(id),
+                callee_func,
             },
         };
-        *counts.entry(key).or_default() += 1;
+        tallies.entry(key).or_default().call(call);
     }
     for (request, called) in rec.requests.all().iter().zip(&called) {
         if !called {
             let key = Key {
                 caller: request.service,
-                caller_func: request.path,
+                caller_func: funcs.caller(request),
                 callee: None,
                 callee_func: None,
             };
-            *counts.entry(key).or_default() += 1;
+            tallies.entry(key).or_default().request(request);
         }
     }
     let string = |s: Sym| log.str(s).to_owned();
-    let mut quads: Vec<Quad> = counts
+    let mut quads: Vec<Quad> = tallies
         .into_iter()
-        .map(|(k, count)| Quad {
-            caller: string(k.caller),
-            caller_func: k.caller_func.map(string),
-            callee: k.callee.map(|id| callees.name(id).to_owned()),
-            callee_func: k.callee_func.map(string),
-            count,
+        .map(|(k, tally)| {
+            let Summary {
+                count,
+                errors,
+                p50_ns,
+                p99_ns,
+            } = tally.summary();
+            Quad {
+                caller: string(k.caller),
+                caller_func: k.caller_func.map(string),
+                callee: k.callee.map(|id| callees.name(id).to_owned()),
+                callee_func: k.callee_func.map(string),
+                count,
+                errors,
+                p50_ns,
+                p99_ns,
+            }
         })
         .collect();
     sort_quads(&mut quads);
@@ -133,12 +191,26 @@ mod tests {
             callee: callee.map(Into::into),
             callee_func: ef.map(Into::into),
             count: n,
+            errors: 0,
+            p50_ns: None,
+            p99_ns: None,
         }
+    }
+
+    /// The names and counts only; the tests of figures set them.
+    fn counted(quads: Vec<Quad>) -> Vec<Quad> {
+        let strip = |q: Quad| Quad {
+            errors: 0,
+            p50_ns: None,
+            p99_ns: None,
+            ..q
+        };
+        quads.into_iter().map(strip).collect()
     }
 
     fn quads(mut b: LogBuilder) -> Vec<Quad> {
         let log = b.build();
-        count_quads(&log, &reconstruct(&log))
+        counted(count_quads(&log, &reconstruct(&log)))
     }
 
     #[test]
@@ -205,11 +277,90 @@ mod tests {
         // The grandchildren's calls are 0.9 sure.
         assert_eq!(count_quads_above(&log, &rec, 0.9), count_quads(&log, &rec));
         assert_eq!(
-            count_quads_above(&log, &rec, 0.95),
+            counted(count_quads_above(&log, &rec, 0.95)),
             vec![
                 q("a", None, Some("b:81"), Some("/deep"), 2),
                 q("a", Some("/a"), Some("b:81"), Some("/direct"), 1),
                 q("a", Some("/only-deep"), None, None, 1),
+            ]
+        );
+    }
+
+    /// `front` serves /page twice and calls `users` for /users/1, /users/2 and /users/3 under
+    /// one route; the last call fails; `users` answers one request nobody recorded calling.
+    fn routed() -> LogBuilder {
+        let mut b = LogBuilder::new();
+        let route = Some("GET /users/{id}");
+        for (i, user) in ["/users/1", "/users/2", "/users/3"].into_iter().enumerate() {
+            let (t, g) = (100 * i as i64, 10 + i as i64);
+            let status = if i == 2 { 502 } else { 200 };
+            b.server_start(t + 1, 1, "front", g, ":80", "/page")
+                .client_start(t + 2, 1, "front", g, "localhost:8080", user)
+                .server_start(t + 3, 2, "users", g + 10, ":8080", user)
+                .server_end_with(
+                    t + 3 + 2 * (i as i64 + 1),
+                    2,
+                    "users",
+                    g + 10,
+                    Some(status),
+                    route,
+                )
+                .client_end(t + 20 + i as i64, 1, "front", g, Some(status))
+                .server_end_with(t + 30, 1, "front", g, Some(200), Some("/page"));
+        }
+        b.server_start(400, 2, "users", 40, ":8080", "/users/4")
+            .server_end_with(407, 2, "users", 40, Some(500), route);
+        b
+    }
+
+    #[test]
+    fn routes_make_one_quadruple_with_its_figures() {
+        let log = routed().build();
+        let ms: i64 = 1_000_000;
+        let quad = |cf: &str, callee: Option<&str>, ef: Option<&str>, n, errors, p50, p99| Quad {
+            errors,
+            p50_ns: Some(p50 * ms),
+            p99_ns: Some(p99 * ms),
+            ..q("x", Some(cf), callee, ef, n)
+        };
+        let quads = count_quads(&log, &reconstruct(&log));
+        let route = "GET /users/{id}";
+        assert_eq!(
+            quads,
+            vec![
+                Quad {
+                    caller: "users".into(),
+                    ..quad(route, None, None, 4, 2, 4, 7)
+                },
+                Quad {
+                    caller: "front".into(),
+                    ..quad("/page", Some("users"), Some(route), 3, 1, 19, 20)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn raw_paths_split_what_routes_join() {
+        let log = routed().build();
+        let rec = reconstruct(&log);
+        let options = QuadOptions {
+            raw_paths: true,
+            ..QuadOptions::default()
+        };
+        let quads = counted(count_quads_with(&log, &rec, options));
+        let front = |p| q("front", Some("/page"), Some("users"), Some(p), 1);
+        let users = |p| q("users", Some(p), None, None, 1);
+        assert_eq!(
+            quads,
+            vec![
+                front("/users/1"),
+                front("/users/2"),
+                front("/users/3"),
+                users("/users/1"),
+                users("/users/2"),
+                users("/users/3"),
+                users("/users/4"),
             ]
         );
     }

@@ -19,7 +19,7 @@ use crate::load::load_events;
 
 /// The columns reconstruction reads. Columns a file's schema version predates may be absent and
 /// read as null; every other one must be there.
-pub(crate) const READ: [&str; 21] = [
+pub(crate) const READ: [&str; 23] = [
     columns::TS_NS,
     columns::PID,
     columns::GOID,
@@ -30,6 +30,7 @@ pub(crate) const READ: [&str; 21] = [
     columns::PATH,
     columns::LISTEN_ADDR,
     columns::STATUS,
+    columns::ERROR,
     columns::PARENT_GOID,
     columns::CTX,
     columns::CTX1,
@@ -41,6 +42,7 @@ pub(crate) const READ: [&str; 21] = [
     columns::DATAQSIZ,
     columns::IN_SELECT,
     columns::COMPLETED,
+    columns::ROUTE,
 ];
 
 /// Rows decoded at a time. Decoding a whole file at once holds every column of it in memory

@@ -22,6 +22,8 @@ pub struct Request {
     pub service: Sym,
     /// The goroutine that served it.
     pub goid: i64,
+    /// HTTP method, if recorded.
+    pub method: Option<Sym>,
     /// Request path, if recorded.
     pub path: Option<Sym>,
     /// The address the serving `http.Server` listened on, if recorded.
@@ -30,6 +32,33 @@ pub struct Request {
     pub start_ns: i64,
     /// When it ended, ns; `None` when the recording stopped first.
     pub end_ns: Option<i64>,
+    /// Status written, known at the end.
+    pub status: Option<i32>,
+    /// The route template that served it, known at the end (schema 3 recordings of services
+    /// that have routes).
+    pub route: Option<Sym>,
+}
+
+/// What a `server_end` says about its request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct End {
+    /// When, ns.
+    pub ts_ns: i64,
+    /// Status written.
+    pub status: Option<i32>,
+    /// The route template that served the request.
+    pub route: Option<Sym>,
+}
+
+impl End {
+    /// An end at `ts_ns` that says nothing else.
+    pub fn at(ts_ns: i64) -> Self {
+        End {
+            ts_ns,
+            status: None,
+            route: None,
+        }
+    }
 }
 
 /// Every request seen so far. The requests open on a goroutine are kept with the goroutine's
@@ -63,15 +92,16 @@ impl Requests {
         id
     }
 
-    /// A `server_end` at `ts_ns`: closes the latest of the goroutine's `open` requests, if it
-    /// has one.
-    pub fn end(&mut self, open: Option<&mut Stack<RequestId>>, ts_ns: i64) -> Option<RequestId> {
+    /// A `server_end`: closes the latest of the goroutine's `open` requests, if it has one.
+    pub fn end(&mut self, open: Option<&mut Stack<RequestId>>, end: End) -> Option<RequestId> {
         let Some(id) = open.and_then(Stack::pop) else {
             self.unmatched_ends += 1;
             return None;
         };
         if let Some(r) = self.all.get_mut(id.0 as usize) {
-            r.end_ns = Some(ts_ns);
+            r.end_ns = Some(end.ts_ns);
+            r.status = end.status;
+            r.route = end.route;
         }
         Some(id)
     }
@@ -102,10 +132,13 @@ mod tests {
             proc: log.process("h", 1),
             service: log.intern("svc"),
             goid,
+            method: None,
             path: Some(log.intern(path)),
             listen_addr: None,
             start_ns: ts,
             end_ns: None,
+            status: None,
+            route: None,
         }
     }
 
@@ -118,9 +151,9 @@ mod tests {
         let other = reqs.start(&mut g11, request(&mut log, 11, "/other", 2));
         let inner = reqs.start(&mut g10, request(&mut log, 10, "/inner", 3));
         assert_eq!(g10.last(), Some(inner));
-        assert_eq!(reqs.end(Some(&mut g10), 4), Some(inner));
+        assert_eq!(reqs.end(Some(&mut g10), End::at(4)), Some(inner));
         assert_eq!(g10.last(), Some(outer));
-        assert_eq!(reqs.end(Some(&mut g10), 5), Some(outer));
+        assert_eq!(reqs.end(Some(&mut g10), End::at(5)), Some(outer));
         assert_eq!(g10.last(), None);
         assert_eq!(g11.last(), Some(other));
         assert_eq!(reqs.get(inner).and_then(|r| r.end_ns), Some(4));
@@ -128,12 +161,32 @@ mod tests {
     }
 
     #[test]
+    fn the_end_brings_status_and_route() {
+        let mut log = EventLog::new();
+        let mut reqs = Requests::new();
+        let mut g = Stack::default();
+        let route = log.intern("GET /users/{id}");
+        let r = reqs.start(&mut g, request(&mut log, 10, "/users/1", 1));
+        assert_eq!(reqs.get(r).and_then(|r| r.route), None);
+        let end = End {
+            ts_ns: 2,
+            status: Some(503),
+            route: Some(route),
+        };
+        assert_eq!(reqs.end(Some(&mut g), end), Some(r));
+        let got = reqs.get(r);
+        assert_eq!(got.and_then(|r| r.status), Some(503));
+        assert_eq!(got.and_then(|r| r.route), Some(route));
+        assert_eq!(got.and_then(|r| r.end_ns), Some(2));
+    }
+
+    #[test]
     fn an_end_before_any_start_is_counted_and_ignored() {
         let mut log = EventLog::new();
         let mut reqs = Requests::new();
         let mut g = Stack::default();
-        assert_eq!(reqs.end(None, 1), None);
-        assert_eq!(reqs.end(Some(&mut g), 1), None);
+        assert_eq!(reqs.end(None, End::at(1)), None);
+        assert_eq!(reqs.end(Some(&mut g), End::at(1)), None);
         let r = reqs.start(&mut g, request(&mut log, 10, "/a", 2));
         assert_eq!(reqs.unmatched_ends(), 2);
         assert_eq!(g.last(), Some(r));

@@ -1,7 +1,9 @@
 //! A compact way to write event sequences in unit tests.
 //!
 //! Times are in ms for readability ([`LogBuilder::new`]) or in ns where a bound is finer
-//! ([`LogBuilder::in_ns`]). Every event is on host "host"; the process is its pid.
+//! ([`LogBuilder::in_ns`]). Every event is on host "host"; the process is its pid. Requests and
+//! calls use method GET unless [`LogBuilder::method`] says otherwise; ends answer 200 unless
+//! told.
 
 use crate::events::{ChanOp, Detail, Event, EventLog};
 
@@ -9,6 +11,7 @@ use crate::events::{ChanOp, Detail, Event, EventLog};
 pub struct LogBuilder {
     pub log: EventLog,
     unit_ns: i64,
+    method: &'static str,
 }
 
 impl ChanOp {
@@ -43,6 +46,7 @@ impl LogBuilder {
         Self {
             log: EventLog::new(),
             unit_ns: 1_000_000,
+            method: "GET",
         }
     }
 
@@ -51,7 +55,14 @@ impl LogBuilder {
         Self {
             log: EventLog::new(),
             unit_ns: 1,
+            method: "GET",
         }
+    }
+
+    /// The method of the requests and calls started from now on.
+    pub fn method(&mut self, method: &'static str) -> &mut Self {
+        self.method = method;
+        self
     }
 
     fn push(&mut self, t: i64, pid: i32, service: &str, goid: i64, detail: Detail) -> &mut Self {
@@ -90,7 +101,7 @@ impl LogBuilder {
         ctx: i64,
     ) -> &mut Self {
         let detail = Detail::ServerStart {
-            method: Some(self.log.intern("GET")),
+            method: Some(self.log.intern(self.method)),
             host: None,
             path: Some(self.log.intern(path)),
             listen_addr: Some(self.log.intern(listen)),
@@ -100,13 +111,21 @@ impl LogBuilder {
     }
 
     pub fn server_end(&mut self, t: i64, pid: i32, service: &str, goid: i64) -> &mut Self {
-        self.push(
-            t,
-            pid,
-            service,
-            goid,
-            Detail::ServerEnd { status: Some(200) },
-        )
+        self.server_end_with(t, pid, service, goid, Some(200), None)
+    }
+
+    /// An end with the status written and the route that served the request.
+    pub fn server_end_with(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        status: Option<i32>,
+        route: Option<&str>,
+    ) -> &mut Self {
+        let route = route.map(|r| self.log.intern(r));
+        self.push(t, pid, service, goid, Detail::ServerEnd { status, route })
     }
 
     pub fn client_start(
@@ -133,7 +152,7 @@ impl LogBuilder {
         ctx: [i64; 4],
     ) -> &mut Self {
         let detail = Detail::ClientStart {
-            method: Some(self.log.intern("GET")),
+            method: Some(self.log.intern(self.method)),
             host: Some(self.log.intern(host)),
             path: Some(self.log.intern(path)),
             ctx,
@@ -163,7 +182,17 @@ impl LogBuilder {
         goid: i64,
         status: Option<i32>,
     ) -> &mut Self {
-        self.push(t, pid, service, goid, Detail::ClientEnd { status })
+        let error = false;
+        self.push(t, pid, service, goid, Detail::ClientEnd { status, error })
+    }
+
+    /// A round trip that failed without a response.
+    pub fn client_error(&mut self, t: i64, pid: i32, service: &str, goid: i64) -> &mut Self {
+        let detail = Detail::ClientEnd {
+            status: None,
+            error: true,
+        };
+        self.push(t, pid, service, goid, detail)
     }
 
     pub fn spawn(&mut self, t: i64, pid: i32, service: &str, parent: i64, child: i64) -> &mut Self {

@@ -41,11 +41,11 @@ mod outputs {
         assert_eq!(
             stdout(&out),
             "\
-CALLER     CALLER_FUNC  CALLEE               CALLEE_FUNC  COUNT
-http_demo  none         http_demo            /healthz         1
-http_demo  /echo        none                 none             1
-http_demo  /handle      api.example.com:443  /v1/x            1
-http_demo  /handle      http_demo            /echo            1
+CALLER     CALLER_FUNC  CALLEE               CALLEE_FUNC  COUNT  ERRORS  P50_MS  P99_MS
+http_demo  none         http_demo            /healthz         1       0       -       -
+http_demo  /echo        none                 none             1       0   0.000   0.000
+http_demo  /handle      api.example.com:443  /v1/x            1       0       -       -
+http_demo  /handle      http_demo            /echo            1       0       -       -
 "
         );
     }
@@ -64,28 +64,40 @@ http_demo  /handle      http_demo            /echo            1
     "caller_func": null,
     "callee": "http_demo",
     "callee_func": "/healthz",
-    "count": 1
+    "count": 1,
+    "errors": 0,
+    "p50_ms": null,
+    "p99_ms": null
   },
   {
     "caller": "http_demo",
     "caller_func": "/echo",
     "callee": null,
     "callee_func": null,
-    "count": 1
+    "count": 1,
+    "errors": 0,
+    "p50_ms": 0.00001,
+    "p99_ms": 0.00001
   },
   {
     "caller": "http_demo",
     "caller_func": "/handle",
     "callee": "api.example.com:443",
     "callee_func": "/v1/x",
-    "count": 1
+    "count": 1,
+    "errors": 0,
+    "p50_ms": null,
+    "p99_ms": null
   },
   {
     "caller": "http_demo",
     "caller_func": "/handle",
     "callee": "http_demo",
     "callee_func": "/echo",
-    "count": 1
+    "count": 1,
+    "errors": 0,
+    "p50_ms": null,
+    "p99_ms": null
   }
 ]
 "#
@@ -101,11 +113,11 @@ http_demo  /handle      http_demo            /echo            1
         assert_eq!(
             stdout(&out),
             "\
-caller,caller_func,callee,callee_func,count
-http_demo,none,http_demo,/healthz,1
-http_demo,/echo,none,none,1
-http_demo,/handle,api.example.com:443,/v1/x,1
-http_demo,/handle,http_demo,/echo,1
+caller,caller_func,callee,callee_func,count,errors,p50_ms,p99_ms
+http_demo,none,http_demo,/healthz,1,0,,
+http_demo,/echo,none,none,1,0,0.00001,0.00001
+http_demo,/handle,api.example.com:443,/v1/x,1,0,,
+http_demo,/handle,http_demo,/echo,1,0,,
 "
         );
     }
@@ -186,9 +198,9 @@ mod inputs {
         assert_eq!(
             stdout(&out),
             "\
-caller,caller_func,callee,callee_func,count
-back,/data,none,none,1
-front,/page,back,/data,1
+caller,caller_func,callee,callee_func,count,errors,p50_ms,p99_ms
+back,/data,none,none,1,0,0.00005,0.00005
+front,/page,back,/data,1,0,,
 "
         );
     }
@@ -371,6 +383,9 @@ mod versions {
 
 #[path = "cli/calls.rs"]
 mod calls;
+
+#[path = "cli/routes.rs"]
+mod routes;
 
 /// `analyze quads` on real recordings from `testdata/recordings/` (see its README), compared
 /// with the golden outputs beside them. `UPDATE_GOLDEN=1` rewrites the golden files instead.

@@ -157,11 +157,11 @@ mod min_confidence {
         assert_eq!(
             quads(&[]),
             "\
-caller,caller_func,callee,callee_func,count
-http_demo,none,http_demo,/healthz,1
-http_demo,/echo,none,none,1
-http_demo,/handle,api.example.com:443,/v1/x,1
-http_demo,/handle,http_demo,/echo,1
+caller,caller_func,callee,callee_func,count,errors,p50_ms,p99_ms
+http_demo,none,http_demo,/healthz,1,0,,
+http_demo,/echo,none,none,1,0,0.00001,0.00001
+http_demo,/handle,api.example.com:443,/v1/x,1,1,0.00001,0.00001
+http_demo,/handle,http_demo,/echo,1,0,0.00003,0.00003
 "
         );
         assert_eq!(quads(&["--min-confidence", "0.9"]), quads(&[]));
@@ -172,11 +172,11 @@ http_demo,/handle,http_demo,/echo,1
         assert_eq!(
             quads(&["--min-confidence", "0.95"]),
             "\
-caller,caller_func,callee,callee_func,count
-http_demo,none,api.example.com:443,/v1/x,1
-http_demo,none,http_demo,/healthz,1
-http_demo,/echo,none,none,1
-http_demo,/handle,http_demo,/echo,1
+caller,caller_func,callee,callee_func,count,errors,p50_ms,p99_ms
+http_demo,none,api.example.com:443,/v1/x,1,1,0.00001,0.00001
+http_demo,none,http_demo,/healthz,1,0,,
+http_demo,/echo,none,none,1,0,0.00001,0.00001
+http_demo,/handle,http_demo,/echo,1,0,0.00003,0.00003
 "
         );
     }

@@ -35,6 +35,10 @@ pub struct Row {
     pub dataqsiz: Option<i32>,
     pub in_select: Option<bool>,
     pub completed: Option<bool>,
+    /// `client_end`: the round trip returned an error.
+    pub error: bool,
+    /// `server_end`: the route template (schema 3).
+    pub route: Option<&'static str>,
 }
 
 pub fn server_start(
@@ -140,10 +144,35 @@ pub fn chan(
     }
 }
 
+/// A `client_end` of a round trip that failed without a response.
+pub fn client_error(ts_ns: i64, pid: i32, svc: &'static str, goid: i64) -> Row {
+    Row {
+        ts_ns,
+        pid,
+        goid,
+        kind: "client_end",
+        service: svc,
+        error: true,
+        ..Row::default()
+    }
+}
+
 impl Row {
     /// The same row with the request's or call's context set.
     pub fn with_ctx(mut self, ctx: [Option<i64>; 4]) -> Self {
         self.ctx = ctx;
+        self
+    }
+
+    /// The same `server_end` with the route that served the request.
+    pub fn with_route(mut self, route: &'static str) -> Self {
+        self.route = Some(route);
+        self
+    }
+
+    /// The same end with another status.
+    pub fn with_status(mut self, status: i32) -> Self {
+        self.status = Some(status);
         self
     }
 }
@@ -180,7 +209,7 @@ pub fn frame(rows: &[Row], version: u32) -> DataFrame {
                 "path" => str_col(&|r| r.path),
                 "listen_addr" => str_col(&|r| r.listen_addr),
                 "status" => i32_col(&|r| r.status),
-                "error" => bool_col(&|r| (r.kind == "client_end").then_some(false)),
+                "error" => bool_col(&|r| (r.kind == "client_end").then_some(r.error)),
                 "parent_goid" => i64_col(&|r| r.parent_goid),
                 "ctx" => i64_col(&|r| r.ctx[0]),
                 "truncated" => bool_col(&|_| Some(false)),
@@ -195,6 +224,7 @@ pub fn frame(rows: &[Row], version: u32) -> DataFrame {
                 "recvx" => i32_col(&|r| r.qcount.map(|_| 0)),
                 "in_select" => bool_col(&|r| r.in_select),
                 "completed" => bool_col(&|r| r.completed),
+                "route" => str_col(&|r| r.route),
                 other => panic!("fixture writer does not know column {other}; add it"),
             };
             let want = match c.ty {

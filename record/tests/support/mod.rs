@@ -283,7 +283,8 @@ pub fn stop_record(mut guard: Guard, rx: &mpsc::Receiver<String>) -> Result<Stri
     Ok(text)
 }
 
-/// `analyze quads --format json FILE`, parsed.
+/// `analyze quads --format json FILE`, parsed, with only the quadruple and its count: the
+/// error counts and latencies it also has vary from run to run.
 pub fn analyze_json(file: &Path) -> Result<serde_json::Value> {
     let o = analyze_cmd()
         .args(["quads", "--format", "json"])
@@ -293,7 +294,15 @@ pub fn analyze_json(file: &Path) -> Result<serde_json::Value> {
     if !o.status.success() {
         bail!("analyze failed: {}", String::from_utf8_lossy(&o.stderr));
     }
-    serde_json::from_slice(&o.stdout).context("analyze's JSON")
+    let mut quads: serde_json::Value =
+        serde_json::from_slice(&o.stdout).context("analyze's JSON")?;
+    const KEEP: [&str; 5] = ["caller", "caller_func", "callee", "callee_func", "count"];
+    for quad in quads.as_array_mut().into_iter().flatten() {
+        if let Some(fields) = quad.as_object_mut() {
+            fields.retain(|key, _| KEEP.contains(&key.as_str()));
+        }
+    }
+    Ok(quads)
 }
 
 /// What one recorded run produced.
