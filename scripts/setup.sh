@@ -9,9 +9,11 @@ SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO=sudo
 
 # clang/llvm build the BPF object (libbpf-cargo); libelf, zlib and pkg-config build libbpf itself;
-# bpftool regenerates bpf/vmlinux.h; curl drives the demo.
+# bpftool regenerates bpf/vmlinux.h; curl drives the demo; prometheus, its two exporters and
+# caddy are the third-party Go services of testdata/thirdparty (run by hand on loopback).
 PACKAGES=(clang llvm libelf-dev zlib1g-dev pkg-config bpftool curl openssl make gcc
-          golang-go golang-github-gin-gonic-gin-dev python3-venv)
+          golang-go golang-github-gin-gonic-gin-dev python3-venv
+          prometheus prometheus-node-exporter prometheus-blackbox-exporter caddy)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
