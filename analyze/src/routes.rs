@@ -13,7 +13,7 @@
 //! Only requests whose end was recorded vote, since the route is known at the end.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::attribute::Reconstruction;
 use crate::events::{EventLog, Sym};
@@ -46,14 +46,12 @@ impl Funcs {
         }
         let mut by_method: HashMap<(Sym, Sym, Sym), Votes> = HashMap::new();
         let mut by_path: HashMap<(Sym, Sym), Votes> = HashMap::new();
+        let mut services = HashSet::new();
         for r in rec.requests.all() {
             let Some(path) = r.path.filter(|_| r.end_ns.is_some()) else {
                 continue;
             };
-            funcs
-                .services
-                .entry(log.str(r.service).to_owned())
-                .or_insert(r.service);
+            services.insert(r.service);
             if let Some(method) = r.method {
                 let votes = by_method.entry((r.service, path, method)).or_default();
                 *votes.entry(r.route).or_default() += 1;
@@ -61,6 +59,10 @@ impl Funcs {
             let votes = by_path.entry((r.service, path)).or_default();
             *votes.entry(r.route).or_default() += 1;
         }
+        funcs.services = services
+            .into_iter()
+            .map(|s| (log.str(s).to_owned(), s))
+            .collect();
         funcs.by_method = by_method
             .into_iter()
             .map(|(k, v)| (k, winner(log, &v)))
