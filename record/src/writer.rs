@@ -69,6 +69,7 @@ struct Batch {
     recvx: Int32Builder,
     in_select: BooleanBuilder,
     completed: BooleanBuilder,
+    route: StringBuilder,
     rows: usize,
 }
 
@@ -129,6 +130,11 @@ impl Batch {
         self.in_select.append_option(chan.then_some(ev.in_select));
         self.completed
             .append_option((ev.kind == K::ChanRecv).then_some(ev.completed));
+        opt_str(
+            &mut self.route,
+            ev.kind == K::ServerEnd && !ev.route.is_empty(),
+            &ev.route,
+        );
         self.rows += 1;
     }
 
@@ -162,6 +168,7 @@ impl Batch {
                 col::RECVX => Arc::new(self.recvx.finish()),
                 col::IN_SELECT => Arc::new(self.in_select.finish()),
                 col::COMPLETED => Arc::new(self.completed.finish()),
+                col::ROUTE => Arc::new(self.route.finish()),
                 other => anyhow::bail!("column {other} has no builder in record's writer"),
             };
             arrays.push(a);

@@ -4,6 +4,8 @@
 //! They need root (BPF) and the demo binaries built by `scripts/build-demos.sh`. Without either
 //! they skip with a printed reason, except under `CI=true`, where a skip is a failure.
 
+mod h2c;
+mod routes;
 mod support;
 mod thirdparty;
 

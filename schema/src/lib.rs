@@ -17,10 +17,10 @@ pub use kind::EventKind;
 ///
 /// Bump it when a column changes meaning or type, or a required column is added; readers refuse
 /// files of a newer version rather than misreading them.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
-/// Oldest schema version readers still accept. Version 1 lacks the columns marked
-/// [`Column::since`] 2; readers treat them as null.
+/// Oldest schema version readers still accept. Older versions lack the columns whose
+/// [`Column::since`] is newer than theirs; readers treat those as null.
 pub const MIN_READABLE_SCHEMA_VERSION: u32 = 1;
 
 /// The logical type of a column, mapped to Arrow/Parquet types by each side.
@@ -69,6 +69,17 @@ const fn col_v2(name: &'static str, ty: ColumnType, doc: &'static str) -> Column
         nullable: true,
         doc,
         since: 2,
+    }
+}
+
+/// A column added in schema version 3: always nullable, absent from older files.
+const fn col_v3(name: &'static str, ty: ColumnType, doc: &'static str) -> Column {
+    Column {
+        name,
+        ty,
+        nullable: true,
+        doc,
+        since: 3,
     }
 }
 
@@ -126,6 +137,8 @@ pub mod columns {
     pub const IN_SELECT: &str = "in_select";
     /// See [`super::COLUMNS`].
     pub const COMPLETED: &str = "completed";
+    /// See [`super::COLUMNS`].
+    pub const ROUTE: &str = "route";
 }
 
 use ColumnType::{Bool, Int32, Int64, Utf8};
@@ -158,6 +171,7 @@ pub const COLUMNS: &[Column] = &[
     col_v2(columns::RECVX, Int32, "channel events: the buffer's receive index (same moment as `qcount`)"),
     col_v2(columns::IN_SELECT, Bool, "channel events: the operation was a chosen case of a `select`"),
     col_v2(columns::COMPLETED, Bool, "`chan_recv`: a value was received (false: the channel was closed); `chan_send`: null (sends are recorded as they start)"),
+    col_v3(columns::ROUTE, Utf8, "`server_end`: the route template that served the request when the service has one (`net/http.ServeMux` pattern on Go ≥ 1.22, e.g. `GET /users/{id}`; gin route, e.g. `/users/:id`); null when unknown"),
 ];
 
 /// Looks a column up by name.

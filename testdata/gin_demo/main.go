@@ -7,6 +7,8 @@
 //	GET /handle  calls GET <downstream>/echo with http.Client.Do, serially on
 //	             the handler's goroutine, reads and closes the body, then answers
 //	             {"errno":0,"errmsg":"request okay"}
+//	GET /users/:id answers {"errno":0,"errmsg":"user"}
+//	GET /profile calls GET <downstream>/users/<random id>, then answers
 //
 // The downstream URL base defaults to http://0.0.0.0:9932 (this same server)
 // and can be overridden with DEMO_DOWNSTREAM. Set DEMO_VERBOSE=1 to log every
@@ -14,8 +16,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log"
+	"math/rand"
 	"net/http"
 	"os"
 
@@ -68,6 +72,24 @@ func handle(c *gin.Context) {
 	c.JSON(http.StatusOK, reply{Errno: 0, Errmsg: "request okay"})
 }
 
+//go:noinline
+func user(c *gin.Context) {
+	c.JSON(http.StatusOK, reply{Errno: 0, Errmsg: "user"})
+}
+
+// profile calls GET <downstream>/users/<random id>, so the callee's route is a template too.
+//
+//go:noinline
+func profile(c *gin.Context) {
+	resp, err := http.Get(fmt.Sprintf("%s/users/%d", downstream, rand.Intn(1000)))
+	if err != nil {
+		c.JSON(http.StatusBadGateway, reply{Errno: 1, Errmsg: err.Error()})
+		return
+	}
+	resp.Body.Close()
+	c.JSON(http.StatusOK, reply{Errno: 0, Errmsg: "profile"})
+}
+
 func main() {
 	addr := defaultAddr
 	if v := os.Getenv("DEMO_ADDR"); v != "" {
@@ -82,6 +104,8 @@ func main() {
 	r := gin.New()
 	r.GET("/echo", echo)
 	r.GET("/handle", handle)
+	r.GET("/users/:id", user)
+	r.GET("/profile", profile)
 
 	server := &http.Server{Addr: addr, Handler: r}
 	log.Printf("gin_demo listening on %s (downstream %s)", addr, downstream)

@@ -6,10 +6,13 @@
 //	GET /handle  calls GET <downstream>/echo with http.Client.Do, serially on
 //	             the handler's goroutine, reads and closes the body, then answers
 //	             {"errno":0,"errmsg":"request okay"}
+//	GET /users/ID  answers {"errno":0,"errmsg":"user"} (route "GET /users/{id}" on Go ≥ 1.22)
+//	GET /profile calls GET <downstream>/users/<random id>, then answers
 //
 // The downstream URL base defaults to http://0.0.0.0:9932 (this same server)
 // and can be overridden with DEMO_DOWNSTREAM. Set DEMO_VERBOSE=1 to log every
-// downstream response body; by default nothing is printed per request.
+// downstream response body; by default nothing is printed per request. DEMO_TLS_* serve and
+// call over TLS (tls.go), DEMO_H2C=1 over cleartext HTTP/2 (h2c.go).
 package main
 
 import (
@@ -87,8 +90,12 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", echo)
 	mux.HandleFunc("/handle", handle)
+	registerRoutes(mux)
 
 	server := &http.Server{Addr: addr, Handler: mux}
+	if h2cEnabled() {
+		setupH2C(server)
+	}
 	log.Printf("http_demo listening on %s (downstream %s)", addr, downstream)
 	log.Fatal(serve(server))
 }

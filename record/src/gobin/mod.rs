@@ -5,6 +5,7 @@
 
 mod buildinfo;
 mod dwarf;
+mod gin;
 mod image;
 mod offsets;
 mod pclntab;
@@ -13,6 +14,7 @@ mod rets;
 mod symbols;
 #[cfg(test)]
 mod testbin;
+mod xnet;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,8 +22,14 @@ use std::path::{Path, PathBuf};
 use object::{Architecture, BinaryFormat, Object, ObjectSection};
 
 pub use buildinfo::GoVersion;
+pub use gin::HANDLE_HTTP_REQUEST as GIN_HANDLE_HTTP_REQUEST;
 pub use offsets::{offsets_tsv_row, Offsets, OffsetsSource, OFFSETS_TSV_HEADER};
 pub use symbols::Function;
+pub use xnet::XnetOffsets;
+pub use xnet::{
+    HANDLER_DONE as XNET_HANDLER_DONE, ROUND_TRIP_OPT as XNET_ROUND_TRIP_OPT,
+    RUN_HANDLER as XNET_RUN_HANDLER,
+};
 
 use image::{Image, Text};
 
@@ -31,6 +39,13 @@ pub const HTTP_ENTRY_POINTS: [&str; 2] = [
     "net/http.serverHandler.ServeHTTP",
     "net/http.(*Transport).roundTrip",
 ];
+
+/// DWARF structs read besides the offsets table's: third-party packages' layouts.
+fn extra_structs() -> Vec<&'static str> {
+    let mut v = vec![gin::CONTEXT_STRUCT];
+    v.extend(xnet::STRUCTS);
+    v
+}
 
 /// Why a binary cannot be traced. Every message names the binary and says what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +135,10 @@ pub struct GoBinary {
     pub offsets: Offsets,
     /// Whether `offsets` came from DWARF or the table.
     pub offsets_source: OffsetsSource,
+    /// `gin.Context.fullPath`, when the binary uses gin and the offset was found.
+    gin_full_path: Option<u64>,
+    /// golang.org/x/net/http2's server structs (DWARF only; zeros when unknown).
+    pub xnet: XnetOffsets,
     functions: HashMap<String, Function>,
     text: Text,
 }
@@ -183,17 +202,22 @@ impl GoBinary {
         if !HTTP_ENTRY_POINTS.iter().any(|f| functions.contains_key(*f)) {
             return Err(GoBinError::NoNetHttp { path: owned() });
         }
-        let (offsets, offsets_source) = offsets::resolve(path, &file, &version)?;
+        let (offsets, offsets_source, members) =
+            offsets::resolve(path, &file, &version, &extra_structs())?;
 
-        Ok(GoBinary {
+        let mut bin = GoBinary {
             path: owned(),
             build_id: buildinfo::build_id(&file),
             version,
             offsets,
             offsets_source,
+            gin_full_path: None,
+            xnet: xnet::offsets(members.as_ref()),
             functions,
             text: Text::copy_from(&image),
-        })
+        };
+        bin.gin_full_path = gin::full_path_offset(members.as_ref(), &bin);
+        Ok(bin)
     }
 
     /// The function with this exact Go symbol name, e.g. `net/http.serverHandler.ServeHTTP`.
@@ -282,6 +306,41 @@ mod tests {
             assert_eq!(full.offsets_source, OffsetsSource::Dwarf);
             assert_eq!(stripped.offsets_source, OffsetsSource::Table);
         }
+    }
+
+    /// No toolchain older than 1.17 can be installed here, so a real binary's version string
+    /// is rewritten to a stack-ABI one (same length), as an old build would carry it.
+    #[test]
+    fn stack_abi_binaries_are_refused_by_version() {
+        let Some(probe) = testbin::ProbeBuild::new() else {
+            return;
+        };
+        let mut data = std::fs::read(&probe.full).expect("read probe");
+        let range = {
+            let file = object::File::parse(&*data).expect("parse probe");
+            let section = file.section_by_name(".go.buildinfo").expect("buildinfo");
+            let (start, len) = section.file_range().expect("in the file");
+            start as usize..(start + len) as usize
+        };
+        let at = data[range.clone()]
+            .windows(4)
+            .position(|w| w == b"go1.")
+            .expect("version string in .go.buildinfo")
+            + range.start;
+        // "go1.NN" → "go1.16": the minor is two digits for every toolchain tested.
+        data[at + 4..at + 6].copy_from_slice(b"16");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let old = dir.path().join("old-service");
+        std::fs::write(&old, &data).expect("write patched binary");
+        let err = GoBinary::open(&old).expect_err("Go 1.16 is refused");
+        assert!(matches!(err, GoBinError::StackAbi { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!("{} was built with go1.16", old.display()))
+                && msg.contains("stack ABI")
+                && msg.contains("Go ≥1.17 required"),
+            "{msg}"
+        );
     }
 
     #[test]

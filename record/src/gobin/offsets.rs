@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::dwarf;
+use super::dwarf::{self, Members};
 use super::{GoBinError, GoBinary, GoVersion};
 
 /// Byte offsets of the struct fields that the probes read.
@@ -45,6 +45,12 @@ pub struct Offsets {
     pub h2_rw_rws: u64,
     /// The HTTP/2 server's response writer state's `status`.
     pub h2_rws_status: u64,
+    /// `net/http.Request.Pattern` (Go ≥ 1.23): the `ServeMux` pattern that matched; 0 when
+    /// the Go version has no such field.
+    pub request_pattern: u64,
+    /// `net/http.Request.pat` (Go 1.22): the matched `*pattern`, whose first field is its
+    /// string; 0 when the Go version has no such field.
+    pub request_pat: u64,
 }
 
 /// Where a binary's offsets came from (recorded in the Parquet metadata).
@@ -56,52 +62,84 @@ pub enum OffsetsSource {
     Table,
 }
 
-/// Table column, DWARF struct, DWARF member: in the order of the TSV columns and of
-/// [`Offsets::to_array`]. A struct written `A|B` is whichever of the two the binary has (Go
-/// 1.27 moved net/http's bundled HTTP/2 into net/http/internal/http2).
-const FIELDS: [(&str, &str, &str); 17] = [
-    ("g_goid", "runtime.g", "goid"),
-    ("request_method", "net/http.Request", "Method"),
-    ("request_url", "net/http.Request", "URL"),
-    ("request_host", "net/http.Request", "Host"),
-    ("request_ctx", "net/http.Request", "ctx"),
-    ("url_host", "net/url.URL", "Host"),
-    ("url_path", "net/url.URL", "Path"),
-    ("server_addr", "net/http.Server", "Addr"),
-    ("response_status", "net/http.response", "status"),
-    (
+/// One table column: the DWARF struct and member it is read from. A struct written `A|B` is
+/// whichever of the two the binary has (Go 1.27 moved net/http's bundled HTTP/2 into
+/// net/http/internal/http2). An optional field is 0 when the Go version lacks it (none of them
+/// can be at offset 0, so 0 means absent to the BPF programs too).
+struct Field {
+    /// The TSV column; only the test that checks the header against this list reads it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    column: &'static str,
+    structure: &'static str,
+    member: &'static str,
+    optional: bool,
+}
+
+const fn field(column: &'static str, structure: &'static str, member: &'static str) -> Field {
+    Field {
+        column,
+        structure,
+        member,
+        optional: false,
+    }
+}
+
+const fn optional(column: &'static str, structure: &'static str, member: &'static str) -> Field {
+    Field {
+        column,
+        structure,
+        member,
+        optional: true,
+    }
+}
+
+/// The fields, in the order of the TSV columns and of [`Offsets::to_array`].
+const FIELDS: [Field; 19] = [
+    field("g_goid", "runtime.g", "goid"),
+    field("request_method", "net/http.Request", "Method"),
+    field("request_url", "net/http.Request", "URL"),
+    field("request_host", "net/http.Request", "Host"),
+    field("request_ctx", "net/http.Request", "ctx"),
+    field("url_host", "net/url.URL", "Host"),
+    field("url_path", "net/url.URL", "Path"),
+    field("server_addr", "net/http.Server", "Addr"),
+    field("response_status", "net/http.response", "status"),
+    field(
         "http_response_status_code",
         "net/http.Response",
         "StatusCode",
     ),
-    ("hchan_qcount", "runtime.hchan", "qcount"),
-    ("hchan_dataqsiz", "runtime.hchan", "dataqsiz"),
-    ("hchan_sendx", "runtime.hchan", "sendx"),
-    ("hchan_recvx", "runtime.hchan", "recvx"),
-    ("hchan_elemsize", "runtime.hchan", "elemsize"),
-    (
+    field("hchan_qcount", "runtime.hchan", "qcount"),
+    field("hchan_dataqsiz", "runtime.hchan", "dataqsiz"),
+    field("hchan_sendx", "runtime.hchan", "sendx"),
+    field("hchan_recvx", "runtime.hchan", "recvx"),
+    field("hchan_elemsize", "runtime.hchan", "elemsize"),
+    field(
         "h2_rw_rws",
         "net/http.http2responseWriter|net/http/internal/http2.responseWriter",
         "rws",
     ),
-    (
+    field(
         "h2_rws_status",
         "net/http.http2responseWriterState|net/http/internal/http2.responseWriterState",
         "status",
     ),
+    optional("request_pattern", "net/http.Request", "Pattern"),
+    optional("request_pat", "net/http.Request", "pat"),
 ];
 
 /// The header line of `offsets.tsv` and of `record offsets` output.
 pub const OFFSETS_TSV_HEADER: &str = "go_version_minor\tg_goid\trequest_method\trequest_url\t\
 request_host\trequest_ctx\turl_host\turl_path\tserver_addr\tresponse_status\t\
-http_response_status_code\thchan_qcount\thchan_dataqsiz\thchan_sendx\thchan_recvx\thchan_elemsize\th2_rw_rws\th2_rws_status";
+http_response_status_code\thchan_qcount\thchan_dataqsiz\thchan_sendx\thchan_recvx\thchan_elemsize\th2_rw_rws\th2_rws_status\t\
+request_pattern\trequest_pat";
 
 /// The generated table (see `scripts/gen-offsets.sh`); `#` lines are comments.
 const TABLE: &str = include_str!("../../offsets/offsets.tsv");
 
 impl Offsets {
-    fn from_array(v: [u64; 17]) -> Offsets {
-        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize, h2_rw_rws, h2_rws_status] =
+    fn from_array(v: [u64; FIELDS.len()]) -> Offsets {
+        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize, h2_rw_rws, h2_rws_status, request_pattern, request_pat] =
             v;
         Offsets {
             g_goid,
@@ -121,11 +159,13 @@ impl Offsets {
             hchan_elemsize,
             h2_rw_rws,
             h2_rws_status,
+            request_pattern,
+            request_pat,
         }
     }
 
     /// The offsets in table column order.
-    pub fn to_array(self) -> [u64; 17] {
+    pub fn to_array(self) -> [u64; FIELDS.len()] {
         [
             self.g_goid,
             self.request_method,
@@ -144,17 +184,22 @@ impl Offsets {
             self.hchan_elemsize,
             self.h2_rw_rws,
             self.h2_rws_status,
+            self.request_pattern,
+            self.request_pat,
         ]
     }
 }
 
-/// The binary's offsets and where they came from: DWARF when present, else the table.
+/// The binary's offsets and where they came from: DWARF when present, else the table; with
+/// the DWARF members read, which also hold `extra_structs` when the binary has them.
 pub(super) fn resolve(
     path: &Path,
     file: &object::File<'_>,
     version: &GoVersion,
-) -> Result<(Offsets, OffsetsSource), GoBinError> {
-    let mut structs: Vec<&str> = FIELDS.iter().flat_map(|&(_, s, _)| s.split('|')).collect();
+    extra_structs: &[&str],
+) -> Result<(Offsets, OffsetsSource, Option<Members>), GoBinError> {
+    let mut structs: Vec<&str> = FIELDS.iter().flat_map(|f| f.structure.split('|')).collect();
+    structs.extend_from_slice(extra_structs);
     structs.sort_unstable();
     structs.dedup();
     let members = dwarf::struct_members(file, &structs).map_err(|reason| GoBinError::Dwarf {
@@ -168,24 +213,35 @@ pub(super) fn resolve(
                 path: path.to_path_buf(),
                 version: version.clone(),
             })?;
-        return Ok((offsets, OffsetsSource::Table));
+        return Ok((offsets, OffsetsSource::Table, None));
     };
     let mut values = [0u64; FIELDS.len()];
-    for (value, &(_, structure, field)) in values.iter_mut().zip(FIELDS.iter()) {
-        let (structure, fields) = structure
+    for (value, f) in values.iter_mut().zip(FIELDS.iter()) {
+        let (structure, fields) = f
+            .structure
             .split('|')
-            .find_map(|name| members.get(name).map(|f| (name, f)))
+            .find_map(|name| members.get(name).map(|m| (name, m)))
             .ok_or_else(|| GoBinError::MissingStruct {
                 path: path.to_path_buf(),
-                structure: structure.replace('|', " or "),
+                structure: f.structure.replace('|', " or "),
             })?;
-        *value = *fields.get(field).ok_or_else(|| GoBinError::MissingField {
-            path: path.to_path_buf(),
-            structure: structure.to_string(),
-            field: field.to_string(),
-        })?;
+        *value = match fields.get(f.member) {
+            Some(&offset) => offset,
+            None if f.optional => 0,
+            None => {
+                return Err(GoBinError::MissingField {
+                    path: path.to_path_buf(),
+                    structure: structure.to_string(),
+                    field: f.member.to_string(),
+                })
+            }
+        };
     }
-    Ok((Offsets::from_array(values), OffsetsSource::Dwarf))
+    Ok((
+        Offsets::from_array(values),
+        OffsetsSource::Dwarf,
+        Some(members),
+    ))
 }
 
 /// The row of `table` keyed `major_minor` (e.g. `"1.21"`), `None` if absent, an error if the
@@ -249,7 +305,11 @@ mod tests {
 
     #[test]
     fn header_matches_field_list_and_table_parses() {
-        let columns: Vec<&str> = FIELDS.iter().map(|&(c, _, _)| c).collect();
+        let columns: Vec<&str> = FIELDS.iter().map(|f| f.column).collect();
+        assert!(FIELDS
+            .iter()
+            .filter(|f| f.optional)
+            .all(|f| f.structure == "net/http.Request" && f.member != "Method"));
         assert_eq!(
             OFFSETS_TSV_HEADER,
             format!("go_version_minor\t{}", columns.join("\t"))
