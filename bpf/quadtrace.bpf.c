@@ -33,7 +33,9 @@ const volatile __u64 off_h2_rws_status = 0;
 /* Route templates: 0 where the binary has no such field (see read_route). */
 const volatile __u64 off_request_pattern = 0;
 const volatile __u64 off_request_pat = 0;
-const volatile __u64 off_gin_ctx_full_path = 0;
+/* Which result register of gin's (*node).getValue holds the route's pointer (its length is
+ * in the next): 5 (R8) for gin >= 1.7; 0: not probed. */
+const volatile __u64 gin_route_register = 0;
 /* golang.org/x/net/http2's server, from DWARF only (its layout follows x/net's version, not
  * Go's): serverConn.hs, responseWriter.rws, responseWriterState.status; 0 when unknown. */
 const volatile __u64 off_xnet_sc_hs = 0;
@@ -42,6 +44,11 @@ const volatile __u64 off_xnet_rws_status = 0;
 
 /* Ring-buffer reserve failures per kind, read by record at exit and on its live line. */
 __u64 lost[QT_KIND_MAX] = {};
+
+/* Set by record once every probe of every target is attached, cleared before the first is
+ * detached: attaching and detaching take a while, and events from a half-attached set (a
+ * request seen on one process but not its call on another) would look like real ones. */
+__u32 recording = 0;
 
 /* Forces the event type into BTF, so the Rust skeleton carries the one definition of it. */
 struct qt_event qt_event_type_anchor = {};
@@ -85,8 +92,7 @@ static __always_inline struct g_key g_key_of(struct pt_regs *ctx)
  * needs to name the route that served it. */
 struct open_request {
 	__u64 req;       /* the *net/http.Request the handler got (ServeMux sets its Pattern) */
-	__u64 gin_ctx;   /* gin's *Context while handleHTTPRequest runs */
-	__u64 route_ptr; /* gin's route (Context.fullPath), as a Go string header */
+	__u64 route_ptr; /* gin's route, as a Go string header */
 	__u64 route_len;
 };
 
@@ -156,6 +162,8 @@ static __always_inline __u16 read_go_string(char *dst, __u32 cap, __u64 hdr, __u
 
 static __always_inline struct qt_event *reserve(struct pt_regs *ctx, __u8 kind)
 {
+	if (!recording)
+		return NULL;
 	struct qt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		if (kind < QT_KIND_MAX)
@@ -247,36 +255,26 @@ int server_start_xnet(struct pt_regs *ctx)
 	return start_request(ctx, GO_ARG3(ctx), srv);
 }
 
-/* func (engine *Engine) handleHTTPRequest(c *Context), gin's dispatcher: entry. The route is
- * in c only once the router has matched, so it is read at the RETs. */
+/* At a RET of gin's (n *node) getValue(...) (value nodeValue): when it found handlers (the
+ * slice's pointer, RAX, is not nil), the route it matched is in two result registers. The
+ * last match on the request's goroutine is the one gin serves. Only the string header is
+ * kept: the bytes live in gin's route tree for the program's life. */
 SEC("uprobe")
-int gin_dispatch_enter(struct pt_regs *ctx)
+int gin_route_found(struct pt_regs *ctx)
 {
-	struct g_key k = g_key_of(ctx);
-	struct open_request *open = bpf_map_lookup_elem(&open_requests, &k);
-	if (open)
-		open->gin_ctx = GO_ARG2(ctx);
-	return 0;
-}
-
-/* At a RET of handleHTTPRequest: c.fullPath is the matched route (empty when none matched).
- * Only the string header is kept: the bytes live in gin's route tree for the program's life. */
-SEC("uprobe")
-int gin_dispatch_return(struct pt_regs *ctx)
-{
-	struct g_key k = g_key_of(ctx);
-	struct open_request *open = bpf_map_lookup_elem(&open_requests, &k);
-	if (!open || !open->gin_ctx)
+	if (!GO_ARG1(ctx))
 		return 0;
-	struct {
-		__u64 ptr;
-		__u64 len;
-	} s = {};
-	if (!bpf_probe_read_user(&s, sizeof(s), (const void *)(open->gin_ctx + off_gin_ctx_full_path))) {
-		open->route_ptr = s.ptr;
-		open->route_len = s.len;
-	}
-	open->gin_ctx = 0;
+	/* All four are loaded before choosing: the verifier refuses a ctx access at a computed
+	 * offset, which is what the compiler makes of a choice between two fields. */
+	__u64 r8 = ctx->r8, r9 = ctx->r9, r10 = ctx->r10, r11 = ctx->r11;
+	asm volatile("" : "+r"(r8), "+r"(r9), "+r"(r10), "+r"(r11));
+	int older = gin_route_register == 7;
+	struct g_key k = g_key_of(ctx);
+	struct open_request *open = bpf_map_lookup_elem(&open_requests, &k);
+	if (!open)
+		return 0;
+	open->route_ptr = older ? r10 : r8;
+	open->route_len = older ? r11 : r9;
 	return 0;
 }
 

@@ -21,13 +21,13 @@ type ProgPick = for<'a> fn(&'a QuadtraceSkel<'static>) -> &'a ProgramMut<'static
 /// A Go function and the programs run at its entry and at each of its `RET`s.
 struct Hook {
     func: &'static str,
-    entry: ProgPick,
+    /// `None`: only the returns are of interest.
+    entry: Option<ProgPick>,
     ret: Option<ProgPick>,
 }
 
 use crate::gobin::{
-    GIN_HANDLE_HTTP_REQUEST, HTTP_ENTRY_POINTS, XNET_HANDLER_DONE, XNET_ROUND_TRIP_OPT,
-    XNET_RUN_HANDLER,
+    GIN_GET_VALUE, HTTP_ENTRY_POINTS, XNET_HANDLER_DONE, XNET_ROUND_TRIP_OPT, XNET_RUN_HANDLER,
 };
 
 const SERVE_HTTP: &str = HTTP_ENTRY_POINTS[0];
@@ -35,7 +35,11 @@ const ROUND_TRIP: &str = HTTP_ENTRY_POINTS[1];
 const NEWPROC1: &str = "runtime.newproc1";
 
 const fn hook(func: &'static str, entry: ProgPick, ret: Option<ProgPick>) -> Hook {
-    Hook { func, entry, ret }
+    Hook {
+        func,
+        entry: Some(entry),
+        ret,
+    }
 }
 
 /// Hooks always attached: HTTP, goroutine spawns and timer callbacks (all rare per request).
@@ -86,17 +90,16 @@ fn optional_hooks() -> Vec<Hook> {
     ]
 }
 
-/// gin's dispatcher, where its route templates are read; only for a binary whose
-/// `gin.Context.fullPath` offset is known.
+/// gin's router lookup, whose results hold the route; only where its registers are known.
 fn gin_hooks(bin: &GoBinary) -> Vec<Hook> {
-    if bin.gin_full_path_offset().is_none() {
+    if bin.gin_route_register.is_none() {
         return Vec::new();
     }
-    vec![hook(
-        GIN_HANDLE_HTTP_REQUEST,
-        |s| &s.progs.gin_dispatch_enter,
-        Some(|s| &s.progs.gin_dispatch_return),
-    )]
+    vec![Hook {
+        func: GIN_GET_VALUE,
+        entry: None,
+        ret: Some(|s| &s.progs.gin_route_found),
+    }]
 }
 
 /// Channel hooks: frequent in any Go program, so `--no-channels` leaves them out.
@@ -137,6 +140,16 @@ impl ProbeSet {
     /// readable, so the ring buffer can still be drained.
     pub fn take_links(&mut self) -> Vec<Link> {
         std::mem::take(&mut self.links)
+    }
+
+    /// Turns event submission on or off for every program of this set (see `recording` in
+    /// the BPF code): on once all targets are attached, off before any is detached.
+    pub fn set_recording(&mut self, on: bool) {
+        if let Some(bss) = self.skel.maps.bss_data.as_deref_mut() {
+            // SAFETY: `recording` lives in the BPF object's mmapped .bss, which the programs
+            // read concurrently; a volatile write of the aligned u32 is what they observe.
+            unsafe { std::ptr::write_volatile(&mut bss.recording, u32::from(on)) };
+        }
     }
 
     /// Ring-buffer reserve failures counted in BPF, indexed by raw event kind.
@@ -201,7 +214,7 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         .as_deref_mut()
         .context("BPF object has no .rodata")?;
     set_offsets(rodata, &bin.offsets);
-    rodata.off_gin_ctx_full_path = bin.gin_full_path_offset().unwrap_or(0);
+    rodata.gin_route_register = bin.gin_route_register.unwrap_or(0);
     rodata.off_xnet_sc_hs = bin.xnet.sc_hs;
     rodata.off_xnet_rw_rws = bin.xnet.rw_rws;
     rodata.off_xnet_rws_status = bin.xnet.rws_status;
@@ -239,9 +252,9 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         .map(|h| (h, false));
     // Program name → (program, file offsets): one uprobe_multi link per program and process.
     let mut sites: BTreeMap<String, (ProgPick, Vec<usize>)> = BTreeMap::new();
-    if bin.function(GIN_HANDLE_HTTP_REQUEST).is_some() && bin.gin_full_path_offset().is_none() {
+    if bin.function(GIN_GET_VALUE).is_some() && bin.gin_route_register.is_none() {
         set.warnings.push(format!(
-            "{exe} uses gin but where gin.Context keeps the route was not found; \
+            "{exe} uses a gin whose router returns routes in memory, not registers; \
              its requests are named by raw path"
         ));
     }
@@ -255,10 +268,13 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
             }
             continue;
         };
-        let entry = bin
-            .entry_offset(func)
-            .with_context(|| format!("{exe}: finding the entry of {}", hook.func))?;
-        let mut hook_sites = vec![(hook.entry, entry)];
+        let mut hook_sites = Vec::new();
+        if let Some(pick) = hook.entry {
+            let entry = bin
+                .entry_offset(func)
+                .with_context(|| format!("{exe}: finding the entry of {}", hook.func))?;
+            hook_sites.push((pick, entry));
+        }
         if let Some(ret) = hook.ret {
             // Without its RETs a function's returns cannot be seen: skip it, keep the rest.
             match bin.ret_offsets(func) {
@@ -269,9 +285,11 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
                 }
             }
         }
-        set.probes.push(match hook_sites.len() - 1 {
-            0 => hook.func.to_string(),
-            n => format!("{}+ret({n})", hook.func),
+        let rets = hook_sites.len() - usize::from(hook.entry.is_some());
+        set.probes.push(match (hook.entry.is_some(), rets) {
+            (true, 0) => hook.func.to_string(),
+            (true, n) => format!("{}+ret({n})", hook.func),
+            (false, n) => format!("{}:ret({n})", hook.func),
         });
         for (pick, offset) in hook_sites {
             let name = pick(&set.skel).name().to_string_lossy().into_owned();

@@ -170,6 +170,10 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         );
     }
     let mut links: Vec<libbpf_rs::Link> = sets.iter_mut().flat_map(ProbeSet::take_links).collect();
+    // Every probe is in place: from now on, events count.
+    for set in &mut sets {
+        set.set_recording(true);
+    }
 
     let start_ns = metadata::monotonic_ns();
     let sink = Rc::new(RefCell::new(Sink {
@@ -235,7 +239,10 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     };
     line.finish();
 
-    // Detach first so nothing new arrives, then drain what the kernel already holds.
+    // Stop submitting everywhere at once, detach, then drain what the kernel already holds.
+    for set in &mut sets {
+        set.set_recording(false);
+    }
     links.clear();
     let _ = ring.consume();
     drop(ring);

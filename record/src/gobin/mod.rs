@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use object::{Architecture, BinaryFormat, Object, ObjectSection};
 
 pub use buildinfo::GoVersion;
-pub use gin::HANDLE_HTTP_REQUEST as GIN_HANDLE_HTTP_REQUEST;
+pub use gin::GET_VALUE as GIN_GET_VALUE;
 pub use offsets::{offsets_tsv_row, Offsets, OffsetsSource, OFFSETS_TSV_HEADER};
 pub use symbols::Function;
 pub use xnet::XnetOffsets;
@@ -42,7 +42,7 @@ pub const HTTP_ENTRY_POINTS: [&str; 2] = [
 
 /// DWARF structs read besides the offsets table's: third-party packages' layouts.
 fn extra_structs() -> Vec<&'static str> {
-    let mut v = vec![gin::CONTEXT_STRUCT];
+    let mut v = vec![gin::NODE_VALUE];
     v.extend(xnet::STRUCTS);
     v
 }
@@ -135,8 +135,9 @@ pub struct GoBinary {
     pub offsets: Offsets,
     /// Whether `offsets` came from DWARF or the table.
     pub offsets_source: OffsetsSource,
-    /// `gin.Context.fullPath`, when the binary uses gin and the offset was found.
-    gin_full_path: Option<u64>,
+    /// Which result register of gin's router lookup holds the route (see `gin`); `None`
+    /// when the binary's gin returns it otherwise.
+    pub gin_route_register: Option<u64>,
     /// golang.org/x/net/http2's server structs (DWARF only; zeros when unknown).
     pub xnet: XnetOffsets,
     functions: HashMap<String, Function>,
@@ -205,19 +206,17 @@ impl GoBinary {
         let (offsets, offsets_source, members) =
             offsets::resolve(path, &file, &version, &extra_structs())?;
 
-        let mut bin = GoBinary {
+        Ok(GoBinary {
             path: owned(),
             build_id: buildinfo::build_id(&file),
             version,
             offsets,
             offsets_source,
-            gin_full_path: None,
+            gin_route_register: gin::route_register(members.as_ref()),
             xnet: xnet::offsets(members.as_ref()),
             functions,
             text: Text::copy_from(&image),
-        };
-        bin.gin_full_path = gin::full_path_offset(members.as_ref(), &bin);
-        Ok(bin)
+        })
     }
 
     /// The function with this exact Go symbol name, e.g. `net/http.serverHandler.ServeHTTP`.
