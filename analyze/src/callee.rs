@@ -140,6 +140,11 @@ impl<'a> CalleeNames<'a> {
                 namer.add_server(machine(log, r.proc), log.str(addr), log.str(r.service));
             }
         }
+        // Servers started with Serve(listener) leave the listen address empty: the sockets
+        // record saw them listen on stand in.
+        for l in log.listeners() {
+            namer.add_server(machine(log, l.proc), log.str(l.addr), log.str(l.service));
+        }
         CalleeNames {
             log,
             namer,

@@ -147,6 +147,18 @@ pub struct EventLog {
     string_ids: IdMap<String, Sym>,
     processes: Vec<Process>,
     process_ids: HashMap<(String, i32), ProcId>,
+    listeners: Vec<Listening>,
+}
+
+/// A process listening on an address, as `record` read it from `/proc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listening {
+    /// The process.
+    pub proc: ProcId,
+    /// Its service name.
+    pub service: Sym,
+    /// `host:port` it listened on.
+    pub addr: Sym,
 }
 
 impl EventLog {
@@ -189,6 +201,21 @@ impl EventLog {
         });
         self.process_ids.insert(key, id);
         id
+    }
+
+    /// Notes that process `pid` on `hostname`, of `service`, listened on `addr`.
+    pub fn add_listener(&mut self, hostname: &str, pid: i32, service: &str, addr: &str) {
+        let listening = Listening {
+            proc: self.process(hostname, pid),
+            service: self.intern(service),
+            addr: self.intern(addr),
+        };
+        self.listeners.push(listening);
+    }
+
+    /// Every listening address noted by [`EventLog::add_listener`].
+    pub fn listeners(&self) -> &[Listening] {
+        &self.listeners
     }
 
     /// The process behind `id`.

@@ -366,6 +366,32 @@ mod tests {
     }
 
     #[test]
+    fn listeners_name_the_callee_of_a_server_without_an_addr() {
+        let mut b = LogBuilder::new();
+        // The front's server and the exporter's both have an empty http.Server.Addr.
+        b.server_start(1, 10, "front", 1, "", "/a")
+            .client_start(2, 10, "front", 1, "127.0.0.1:19100", "/metrics")
+            .server_start(3, 20, "exporter", 5, "", "/metrics")
+            .server_end(4, 20, "exporter", 5)
+            .server_end(5, 10, "front", 1);
+        let mut log = b.build();
+        let before = count_quads(&log, &reconstruct(&log));
+        assert!(before
+            .iter()
+            .any(|q| q.callee.as_deref() == Some("127.0.0.1:19100")));
+        log.add_listener("host", 20, "exporter", "127.0.0.1:19100");
+        let rec = reconstruct(&log);
+        let names: Vec<_> = count_quads(&log, &rec)
+            .into_iter()
+            .map(|q| (q.caller_func, q.callee))
+            .collect();
+        assert!(
+            names.contains(&(Some("/a".into()), Some("exporter".into()))),
+            "{names:?}"
+        );
+    }
+
+    #[test]
     fn no_events_no_quads() {
         assert!(quads(LogBuilder::new()).is_empty());
     }

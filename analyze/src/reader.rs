@@ -250,7 +250,41 @@ pub fn read_recording(
             count: unknown,
         });
     }
+    add_listeners(&metadata, hostname, log);
     Ok(metadata)
+}
+
+/// The listening addresses `record` found for each process (`listeners` in the targets
+/// metadata), so that servers whose requests carry no listen address still name callees.
+/// Missing or malformed entries are skipped: they only help naming.
+fn add_listeners(metadata: &Metadata, hostname: &str, log: &mut EventLog) {
+    let Some(targets) = metadata
+        .get(meta::TARGETS)
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+    else {
+        return;
+    };
+    for target in targets.as_array().into_iter().flatten() {
+        let Some(service) = target[meta::target::SERVICE].as_str() else {
+            continue;
+        };
+        let Some(by_pid) = target[meta::target::LISTENERS].as_object() else {
+            continue;
+        };
+        for (pid, addrs) in by_pid {
+            let Ok(pid) = pid.parse::<i32>() else {
+                continue;
+            };
+            for addr in addrs
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+            {
+                log.add_listener(hostname, pid, service, addr);
+            }
+        }
+    }
 }
 
 /// A decoded slice of a file: its first row's number, and its columns.

@@ -2,6 +2,7 @@
 
 mod cli;
 mod gobin;
+mod listeners;
 mod live;
 mod metadata;
 mod privileges;

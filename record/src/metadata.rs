@@ -1,6 +1,6 @@
 //! The Parquet key-value metadata of a recording (keys in `quadtrace_schema::meta`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use quadtrace_schema::meta;
@@ -15,6 +15,8 @@ pub struct TargetInfo<'a> {
     pub binary: &'a GoBinary,
     pub probes: &'a [String],
     pub pids_seen: &'a BTreeSet<u32>,
+    /// Listening addresses per process.
+    pub listeners: &'a BTreeMap<u32, BTreeSet<String>>,
 }
 
 fn uname() -> (String, String) {
@@ -80,6 +82,7 @@ pub fn build(
                 meta::target::BUILD_ID: t.binary.build_id.clone().unwrap_or_default(),
                 meta::target::OFFSETS_SOURCE: offsets_source(t.binary.offsets_source),
                 meta::target::PIDS: t.pids_seen.iter().collect::<Vec<_>>(),
+                meta::target::LISTENERS: t.listeners,
             })
         })
         .collect();

@@ -2,7 +2,7 @@
 //! stop condition, then detach, drain what is left and close the file.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -15,6 +15,7 @@ use libbpf_rs::RingBufferBuilder;
 
 use crate::cli::Config;
 use crate::gobin::GoBinary;
+use crate::listeners::listening_addrs;
 use crate::live::LivePrinter;
 use crate::metadata::{self, TargetInfo};
 use crate::probes::{self, ProbeSet};
@@ -169,6 +170,14 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
             s.probes.len()
         );
     }
+    // Where each process listens, now and again at the end (a server may open its listener
+    // later): the address its callers dial.
+    let mut listeners: Vec<BTreeMap<u32, BTreeSet<String>>> = Vec::new();
+    for pids in &pids_at_start {
+        let mut by_pid = BTreeMap::new();
+        note_listeners(&mut by_pid, pids);
+        listeners.push(by_pid);
+    }
     let mut links: Vec<libbpf_rs::Link> = sets.iter_mut().flat_map(ProbeSet::take_links).collect();
     // Every probe is in place: from now on, events count.
     for set in &mut sets {
@@ -256,17 +265,24 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         sink.writer.abandon();
         return Err(e.context("recording stopped: the recording could not be written"));
     }
+    for (by_pid, pids) in listeners.iter_mut().zip(&sink.pids_seen) {
+        note_listeners(by_pid, pids);
+    }
     let infos: Vec<TargetInfo<'_>> = targets
         .iter()
         .zip(&binaries)
         .zip(&sets)
         .zip(&sink.pids_seen)
-        .map(|(((target, binary), set), pids_seen)| TargetInfo {
-            target,
-            binary,
-            probes: &set.probes,
-            pids_seen,
-        })
+        .zip(&listeners)
+        .map(
+            |((((target, binary), set), pids_seen), listeners)| TargetInfo {
+                target,
+                binary,
+                probes: &set.probes,
+                pids_seen,
+                listeners,
+            },
+        )
         .collect();
     let meta = metadata::build(&infos, &sink.counts, (start_ns, stop_ns));
     let (path, bytes) = sink.writer.close(meta)?;
@@ -277,6 +293,16 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         counts: sink.counts,
         reason,
     })
+}
+
+/// Adds the addresses each of `pids` listens on now (none for a process that is gone).
+fn note_listeners(by_pid: &mut BTreeMap<u32, BTreeSet<String>>, pids: &BTreeSet<u32>) {
+    for &pid in pids {
+        let addrs = listening_addrs(pid);
+        if !addrs.is_empty() {
+            by_pid.entry(pid).or_default().extend(addrs);
+        }
+    }
 }
 
 fn total_lost(sets: &[ProbeSet]) -> [u64; KIND_SLOTS] {

@@ -50,4 +50,8 @@ pub mod target {
     pub const OFFSETS_SOURCE: &str = "offsets_source";
     /// Process ids seen running it (JSON array of numbers).
     pub const PIDS: &str = "pids";
+    /// TCP addresses each process listened on, read from `/proc` when recording started and
+    /// stopped: a JSON object from pid (as a string) to an array of `host:port` strings. It
+    /// names callees of servers whose `http.Server.Addr` is empty (`Serve(listener)`).
+    pub const LISTENERS: &str = "listeners";
 }

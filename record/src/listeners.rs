@@ -1,0 +1,124 @@
+//! The TCP addresses a process listens on, read from `/proc`: how `analyze` names the callee
+//! of a call to a server that opened its own listener (`Serve(l)`), whose `http.Server.Addr`
+//! is then empty. A socket is the process's when one of its file descriptors refers to the
+//! socket's inode.
+
+use std::collections::{BTreeSet, HashSet};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// TCP state of a listening socket in `/proc/net/tcp`.
+const TCP_LISTEN: &str = "0A";
+
+/// The addresses `pid` listens on (`127.0.0.1:9932`, `[::]:80`), sorted; empty when the
+/// process is gone or unreadable (a best effort: the recording does not depend on it).
+pub fn listening_addrs(pid: u32) -> BTreeSet<String> {
+    let inodes = socket_inodes(pid);
+    let mut out = BTreeSet::new();
+    if inodes.is_empty() {
+        return out;
+    }
+    for (file, v6) in [("tcp", false), ("tcp6", true)] {
+        let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
+            continue;
+        };
+        out.extend(parse_listeners(&table, v6, &inodes));
+    }
+    out
+}
+
+/// Inodes of the sockets among `pid`'s file descriptors (links read `socket:[INODE]`).
+fn socket_inodes(pid: u32) -> HashSet<u64> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return HashSet::new();
+    };
+    dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let s = target.to_str()?;
+            s.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+        })
+        .collect()
+}
+
+/// Listening sockets of a `/proc/net/tcp{,6}` table whose inode is in `inodes`.
+fn parse_listeners(table: &str, v6: bool, inodes: &HashSet<u64>) -> Vec<String> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            if cols.len() < 10 || cols[3] != TCP_LISTEN {
+                return None;
+            }
+            let inode: u64 = cols[9].parse().ok()?;
+            if !inodes.contains(&inode) {
+                return None;
+            }
+            parse_addr(cols[1], v6)
+        })
+        .collect()
+}
+
+/// `0100007F:2694` → `127.0.0.1:9876`. The address is hex of the kernel's bytes, printed as
+/// 32-bit words in host (little-endian) order; the port is plain hex.
+fn parse_addr(field: &str, v6: bool) -> Option<String> {
+    let (addr, port) = field.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let mut bytes = Vec::with_capacity(16);
+    for word in addr.as_bytes().chunks(8) {
+        let w = u32::from_str_radix(std::str::from_utf8(word).ok()?, 16).ok()?;
+        bytes.extend_from_slice(&w.to_le_bytes());
+    }
+    match (v6, bytes.len()) {
+        (false, 4) => Some(format!(
+            "{}:{port}",
+            Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])
+        )),
+        (true, 16) => {
+            let octets: [u8; 16] = bytes.try_into().ok()?;
+            let ip = Ipv6Addr::from(octets);
+            Some(match ip.to_ipv4_mapped() {
+                Some(v4) => format!("{v4}:{port}"),
+                None => format!("[{ip}]:{port}"),
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_v4_and_v6_listeners_of_the_process_only() {
+        let v4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:4A8C 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0 100 0 0 10 0
+   1: 00000000:26D4 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 222 1 0 100 0 0 10 0
+   2: 0100007F:4A8C 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 111 1 0 100 0 0 10 0
+   3: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 999 1 0 100 0 0 10 0";
+        let inodes = HashSet::from([111, 222]);
+        assert_eq!(
+            parse_listeners(v4, false, &inodes),
+            vec!["127.0.0.1:19084", "0.0.0.0:9940"]
+        );
+        let v6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000000000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 333 1 0 100 0 0 10 0
+   1: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 444 1 0 100 0 0 10 0
+   2: 0000000000000000FFFF00000100007F:2694 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 555 1 0 100 0 0 10 0";
+        let inodes = HashSet::from([333, 444, 555]);
+        assert_eq!(
+            parse_listeners(v6, true, &inodes),
+            vec!["[::]:80", "[::1]:8080", "127.0.0.1:9876"]
+        );
+    }
+
+    #[test]
+    fn this_process_listening_is_found() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let found = listening_addrs(std::process::id());
+        assert!(found.contains(&format!("127.0.0.1:{port}")), "{found:?}");
+        assert!(listening_addrs(u32::MAX).is_empty());
+    }
+}
