@@ -69,9 +69,9 @@ PROM=${PIDS[3]}
 OUT="$TMP/thirdparty.parquet"
 args=()
 for p in "${PIDS[@]}"; do args+=(-p "$p"); done
-# record attaches and detaches its probes one link after another: a request served meanwhile may
-# be seen in part. Prometheus (its scrapes come by the clock) is stopped while record attaches
-# and detaches, after a pause that lets its scrapes in flight finish.
+# A request in flight when recording starts or stops is seen in part, which makes counts
+# inexact. Prometheus (its scrapes come by the clock) is stopped while record starts and stops,
+# after a pause that lets its scrapes in flight finish.
 kill -STOP "$PROM"; sleep 0.3
 "$QT_BIN/record" "${args[@]}" -o "$OUT" 2>"$TMP/record.log" &
 REC=$!

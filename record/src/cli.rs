@@ -6,6 +6,8 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use clap::Parser;
 
+use crate::segments::Rotation;
+
 const EXAMPLES: &str = "\
 EXAMPLES:
     # Record a running service for 30 s
@@ -16,6 +18,10 @@ EXAMPLES:
 
     # Watch the topology live while recording
     sudo record -p 1234 --live -o out.parquet
+
+    # Leave it running during an incident: a new file every minute or 256 MB, the newest 60 kept
+    # (rec.00001.parquet, rec.00002.parquet, ...; a kill -9 loses only the file in progress)
+    sudo record -p 1234 -o rec.parquet --rotate-secs 60 --rotate-size 256M --max-files 60
 
     # Then, offline:
     analyze quads demo.parquet";
@@ -59,6 +65,19 @@ pub struct Args {
     #[arg(long)]
     pub no_channels: bool,
 
+    /// Start a new file once the current one reaches this size (suffixes K, M, G: powers of
+    /// 1024). Files are named FILE with a sequence number before the extension.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub rotate_size: Option<u64>,
+
+    /// Start a new file every N seconds.
+    #[arg(long, value_name = "N")]
+    pub rotate_secs: Option<f64>,
+
+    /// With rotation, keep only the newest K completed files.
+    #[arg(long, value_name = "K")]
+    pub max_files: Option<usize>,
+
     /// Print the struct offsets record would use for BINARY as a TSV row, and exit
     /// (used by scripts/gen-offsets.sh).
     #[arg(long, value_name = "BINARY", hide = true, exclusive = true)]
@@ -76,6 +95,33 @@ pub struct Config {
     pub live: bool,
     /// Attach the channel probes.
     pub channels: bool,
+    pub rotation: Rotation,
+}
+
+/// `512`, `64K`, `256M`, `1G` (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => {
+            return Err(format!(
+                "{s:?}: use a number of bytes, optionally with K, M or G"
+            ))
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 256M)"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("{s:?} is not a positive size"))
 }
 
 impl Args {
@@ -95,6 +141,26 @@ impl Args {
                 bail!("--service must not be empty");
             }
         }
+        let every = match self.rotate_secs {
+            Some(s) if !(s.is_finite() && s > 0.0) => {
+                bail!("--rotate-secs must be a positive number of seconds, got {s}")
+            }
+            Some(s) => Some(Duration::from_secs_f64(s)),
+            None => None,
+        };
+        let rotation = Rotation {
+            size: self.rotate_size,
+            every,
+            max_files: self.max_files,
+        };
+        if let Some(k) = self.max_files {
+            if k == 0 {
+                bail!("--max-files must be at least 1");
+            }
+            if !rotation.enabled() {
+                bail!("--max-files needs --rotate-size or --rotate-secs");
+            }
+        }
         if self.output.as_os_str().is_empty() || self.output.is_dir() {
             bail!("-o {}: give a file name", self.output.display());
         }
@@ -106,6 +172,7 @@ impl Args {
             service: self.service,
             live: self.live,
             channels: !self.no_channels,
+            rotation,
         })
     }
 }
@@ -128,5 +195,22 @@ mod tests {
         assert!(parse(&["-p", "1", "--duration", "0"]).is_err());
         assert!(parse(&["-p", "x"]).is_err());
         assert!(parse(&["-p", "1", "--service", " "]).is_err());
+    }
+
+    #[test]
+    fn rotation_arguments() {
+        let c = parse(&["-p", "1", "--rotate-size", "64K", "--max-files", "3"]).expect("valid");
+        assert_eq!(c.rotation.size, Some(64 * 1024));
+        assert_eq!(c.rotation.max_files, Some(3));
+        let c = parse(&["-p", "1", "--rotate-secs", "0.5"]).expect("valid");
+        assert_eq!(c.rotation.every, Some(Duration::from_millis(500)));
+        assert!(!parse(&["-p", "1"]).expect("valid").rotation.enabled());
+        assert!(parse(&["-p", "1", "--max-files", "3"]).is_err());
+        assert!(parse(&["-p", "1", "--rotate-secs", "0"]).is_err());
+        assert!(parse(&["-p", "1", "--rotate-size", "0"]).is_err());
+        assert!(parse(&["-p", "1", "--rotate-size", "12X"]).is_err());
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("2MiB"), Ok(2 << 20));
     }
 }

@@ -8,7 +8,9 @@ mod metadata;
 mod privileges;
 mod probes;
 mod raw_event;
+mod segments;
 mod session;
+mod sink;
 mod skel;
 mod stats;
 mod targets;
@@ -49,17 +51,24 @@ fn run(args: cli::Args) -> anyhow::Result<()> {
     }
     let cfg = args.into_config()?;
     let out = session::run(&cfg)?;
+    let bytes = out.files.bytes;
     let per_event = if out.counts.total() > 0 {
-        out.bytes as f64 / out.counts.total() as f64
+        bytes as f64 / out.counts.total() as f64
     } else {
         0.0
     };
+    let files = match out.files.files {
+        1 => out.path.display().to_string(),
+        n => format!(
+            "{n} files, the last {} ({} kept)",
+            out.path.display(),
+            out.files.kept.len()
+        ),
+    };
     eprintln!(
-        "record: {}; wrote {} events to {} ({} bytes, {per_event:.1} bytes/event)\n{}",
+        "record: {}; wrote {} events to {files} ({bytes} bytes, {per_event:.1} bytes/event)\n{}",
         out.reason,
         out.counts.total(),
-        out.path.display(),
-        out.bytes,
         out.counts.summary()
     );
     if out.counts.lost() > 0 {

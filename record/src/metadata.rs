@@ -9,14 +9,40 @@ use crate::gobin::{GoBinary, OffsetsSource};
 use crate::stats::Counts;
 use crate::targets::Target;
 
-/// What is known about one recorded binary at the end of a recording.
-pub struct TargetInfo<'a> {
-    pub target: &'a Target,
-    pub binary: &'a GoBinary,
-    pub probes: &'a [String],
-    pub pids_seen: &'a BTreeSet<u32>,
+/// What the metadata says of one recorded binary: fixed for the whole recording.
+pub struct TargetMeta {
+    pub service: String,
+    pub exe: String,
+    pub go_version: String,
+    pub build_id: String,
+    pub offsets_source: &'static str,
+    pub probes: Vec<String>,
+}
+
+impl TargetMeta {
+    pub fn new(target: &Target, binary: &GoBinary, probes: &[String]) -> TargetMeta {
+        TargetMeta {
+            service: target.service.clone(),
+            exe: target.exe.display().to_string(),
+            go_version: binary.version.raw.clone(),
+            build_id: binary.build_id.clone().unwrap_or_default(),
+            offsets_source: offsets_source(binary.offsets_source),
+            probes: probes.to_vec(),
+        }
+    }
+}
+
+/// What the metadata says of one file (the whole recording, or one segment of it): indexed
+/// like the targets.
+pub struct SegmentMeta<'a> {
+    pub pids_seen: &'a [BTreeSet<u32>],
     /// Listening addresses per process.
-    pub listeners: &'a BTreeMap<u32, BTreeSet<String>>,
+    pub listeners: &'a [BTreeMap<u32, BTreeSet<String>>],
+    /// Events written to and lost during this file.
+    pub counts: &'a Counts,
+    pub time_range: (u64, u64),
+    /// The segment's number when the recording rotates.
+    pub segment: Option<u32>,
 }
 
 fn uname() -> (String, String) {
@@ -63,26 +89,25 @@ fn offsets_source(s: OffsetsSource) -> &'static str {
     }
 }
 
-/// Builds every metadata key for a finished recording.
-pub fn build(
-    targets: &[TargetInfo<'_>],
-    counts: &Counts,
-    time_range: (u64, u64),
-) -> Vec<(String, String)> {
+/// Builds every metadata key of a finished file.
+pub fn build(targets: &[TargetMeta], seg: &SegmentMeta<'_>) -> Vec<(String, String)> {
     let (hostname, kernel) = uname();
     let joined =
-        |f: &dyn Fn(&TargetInfo<'_>) -> String| targets.iter().map(f).collect::<Vec<_>>().join(",");
+        |f: &dyn Fn(&TargetMeta) -> &str| targets.iter().map(f).collect::<Vec<_>>().join(",");
+    let no_pids = BTreeSet::new();
+    let no_listeners = BTreeMap::new();
     let targets_json: Vec<serde_json::Value> = targets
         .iter()
-        .map(|t| {
+        .enumerate()
+        .map(|(i, t)| {
             serde_json::json!({
-                meta::target::SERVICE: t.target.service,
-                meta::target::EXE: t.target.exe.display().to_string(),
-                meta::target::GO_VERSION: t.binary.version.raw,
-                meta::target::BUILD_ID: t.binary.build_id.clone().unwrap_or_default(),
-                meta::target::OFFSETS_SOURCE: offsets_source(t.binary.offsets_source),
-                meta::target::PIDS: t.pids_seen.iter().collect::<Vec<_>>(),
-                meta::target::LISTENERS: t.listeners,
+                meta::target::SERVICE: t.service,
+                meta::target::EXE: t.exe,
+                meta::target::GO_VERSION: t.go_version,
+                meta::target::BUILD_ID: t.build_id,
+                meta::target::OFFSETS_SOURCE: t.offsets_source,
+                meta::target::PIDS: seg.pids_seen.get(i).unwrap_or(&no_pids).iter().collect::<Vec<_>>(),
+                meta::target::LISTENERS: seg.listeners.get(i).unwrap_or(&no_listeners),
             })
         })
         .collect();
@@ -90,7 +115,9 @@ pub fn build(
         .iter()
         .flat_map(|t| t.probes.iter().map(String::as_str))
         .collect();
-    vec![
+    let counts = seg.counts;
+    let time_range = seg.time_range;
+    let mut keys = vec![
         (
             meta::SCHEMA_VERSION,
             quadtrace_schema::SCHEMA_VERSION.to_string(),
@@ -110,29 +137,21 @@ pub fn build(
             meta::TARGETS,
             serde_json::Value::Array(targets_json).to_string(),
         ),
-        (
-            meta::TARGET_BINARY,
-            joined(&|t| t.target.exe.display().to_string()),
-        ),
-        (
-            meta::BUILD_ID,
-            joined(&|t| t.binary.build_id.clone().unwrap_or_default()),
-        ),
-        (meta::GO_VERSION, joined(&|t| t.binary.version.raw.clone())),
-        (meta::SERVICE, joined(&|t| t.target.service.clone())),
+        (meta::TARGET_BINARY, joined(&|t| &t.exe)),
+        (meta::BUILD_ID, joined(&|t| &t.build_id)),
+        (meta::GO_VERSION, joined(&|t| &t.go_version)),
+        (meta::SERVICE, joined(&|t| &t.service)),
         (
             meta::PROBES,
             probes.into_iter().collect::<Vec<_>>().join(","),
         ),
-        (
-            meta::OFFSETS_SOURCE,
-            joined(&|t| offsets_source(t.binary.offsets_source).to_string()),
-        ),
+        (meta::OFFSETS_SOURCE, joined(&|t| t.offsets_source)),
         (meta::LOST_EVENTS, counts.lost_json()),
         (meta::LOST_TOTAL, counts.lost().to_string()),
         (meta::MALFORMED, counts.malformed.to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ];
+    if let Some(n) = seg.segment {
+        keys.push((meta::SEGMENT, n.to_string()));
+    }
+    keys.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }

@@ -2,7 +2,7 @@
 //! stop condition, then detach, drain what is left and close the file.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -15,14 +15,13 @@ use libbpf_rs::RingBufferBuilder;
 
 use crate::cli::Config;
 use crate::gobin::GoBinary;
-use crate::listeners::listening_addrs;
-use crate::live::LivePrinter;
-use crate::metadata::{self, TargetInfo};
+use crate::metadata::{self, TargetMeta};
 use crate::probes::{self, ProbeSet};
-use crate::raw_event::{self, KIND_SLOTS};
+use crate::raw_event::KIND_SLOTS;
+use crate::segments::{Segments, Summary};
+use crate::sink::Sink;
 use crate::stats::{Counts, LiveLine};
 use crate::targets::{self, Target};
-use crate::writer::RecordingWriter;
 
 /// How long one ring-buffer poll may block; bounds the reaction time to a stop condition.
 const POLL: Duration = Duration::from_millis(100);
@@ -49,50 +48,12 @@ impl std::fmt::Display for StopReason {
 
 /// The outcome, for the exit message.
 pub struct Outcome {
+    /// The last file written.
     pub path: PathBuf,
-    pub bytes: u64,
+    /// What the recording left on disk.
+    pub files: Summary,
     pub counts: Counts,
     pub reason: StopReason,
-}
-
-/// Where ring-buffer records go; shared by the callbacks of every loaded object.
-struct Sink {
-    writer: RecordingWriter,
-    counts: Counts,
-    services: Vec<String>,
-    pids_seen: Vec<BTreeSet<u32>>,
-    live: Option<LivePrinter>,
-    error: Option<anyhow::Error>,
-}
-
-impl Sink {
-    /// Handles one record; a non-zero return stops libbpf's consume loop (on a write error).
-    fn on_record(&mut self, target: usize, data: &[u8]) -> i32 {
-        let ev = match raw_event::decode(data) {
-            Ok(ev) => ev,
-            Err(_) => {
-                self.counts.malformed += 1;
-                return 0;
-            }
-        };
-        self.counts.count(ev.kind);
-        let service = &self.services[target];
-        self.pids_seen[target].insert(ev.pid);
-        if let Err(e) = self.writer.push(&ev, service) {
-            self.error = Some(e);
-            return -1;
-        }
-        if let Some(live) = self.live.as_mut() {
-            // A closed stdout (e.g. `| head`) ends the live view, not the recording.
-            if live
-                .on_event(&ev, service, &mut std::io::stdout().lock())
-                .is_err()
-            {
-                self.live = None;
-            }
-        }
-        0
-    }
 }
 
 fn resolve_targets(cfg: &Config) -> Result<Vec<Target>> {
@@ -127,13 +88,13 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let targets = resolve_targets(cfg)?;
     let binaries: Vec<GoBinary> = targets.iter().map(open_binary).collect::<Result<_>>()?;
 
-    let writer = RecordingWriter::create(&cfg.output)?;
+    let segments = Segments::create(&cfg.output, cfg.rotation)?;
     let mut sets: Vec<ProbeSet> = Vec::new();
     for (t, b) in targets.iter().zip(&binaries) {
         match probes::load_and_attach(t, b, cfg.channels) {
             Ok(set) => sets.push(set),
             Err(e) => {
-                writer.abandon();
+                segments.abandon();
                 return Err(e);
             }
         }
@@ -170,14 +131,6 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
             s.probes.len()
         );
     }
-    // Where each process listens, now and again at the end (a server may open its listener
-    // later): the address its callers dial.
-    let mut listeners: Vec<BTreeMap<u32, BTreeSet<String>>> = Vec::new();
-    for pids in &pids_at_start {
-        let mut by_pid = BTreeMap::new();
-        note_listeners(&mut by_pid, pids);
-        listeners.push(by_pid);
-    }
     let mut links: Vec<libbpf_rs::Link> = sets.iter_mut().flat_map(ProbeSet::take_links).collect();
     // Every probe is in place: from now on, events count.
     for set in &mut sets {
@@ -185,14 +138,19 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     }
 
     let start_ns = metadata::monotonic_ns();
-    let sink = Rc::new(RefCell::new(Sink {
-        writer,
-        counts: Counts::default(),
-        services: targets.iter().map(|t| t.service.clone()).collect(),
-        pids_seen: pids_at_start,
-        live: cfg.live.then(LivePrinter::default),
-        error: None,
-    }));
+    let metas: Vec<TargetMeta> = targets
+        .iter()
+        .zip(&binaries)
+        .zip(&sets)
+        .map(|((t, b), set)| TargetMeta::new(t, b, &set.probes))
+        .collect();
+    let sink = Rc::new(RefCell::new(Sink::new(
+        segments,
+        metas,
+        pids_at_start,
+        cfg.live,
+        start_ns,
+    )));
     let mut builder = RingBufferBuilder::new();
     for (i, set) in sets.iter().enumerate() {
         let sink = Rc::clone(&sink);
@@ -206,6 +164,10 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second signal while stopping (draining, writing the footer) exits at once, as
+        // Ctrl-C twice does in most tools: the file in progress is then left as .inprogress.
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))
+            .context("installing a signal handler")?;
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing a signal handler")?;
     }
@@ -244,6 +206,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         }
         let mut s = sink.borrow_mut();
         s.counts.lost_by_kind = total_lost(&sets);
+        s.rotate_if_due();
         line.update(&s.counts);
     };
     line.finish();
@@ -262,47 +225,30 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         .into_inner();
     sink.counts.lost_by_kind = total_lost(&sets);
     if let Some(e) = sink.error.take() {
-        sink.writer.abandon();
-        return Err(e.context("recording stopped: the recording could not be written"));
+        let left = sink.abandon();
+        let kept = match left.kept.len() {
+            0 => String::new(),
+            n => format!(
+                " ({n} completed file{} kept, the last {})",
+                if n == 1 { "" } else { "s" },
+                left.kept
+                    .last()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ),
+        };
+        return Err(e.context(format!(
+            "recording stopped: the recording could not be written{kept}"
+        )));
     }
-    for (by_pid, pids) in listeners.iter_mut().zip(&sink.pids_seen) {
-        note_listeners(by_pid, pids);
-    }
-    let infos: Vec<TargetInfo<'_>> = targets
-        .iter()
-        .zip(&binaries)
-        .zip(&sets)
-        .zip(&sink.pids_seen)
-        .zip(&listeners)
-        .map(
-            |((((target, binary), set), pids_seen), listeners)| TargetInfo {
-                target,
-                binary,
-                probes: &set.probes,
-                pids_seen,
-                listeners,
-            },
-        )
-        .collect();
-    let meta = metadata::build(&infos, &sink.counts, (start_ns, stop_ns));
-    let (path, bytes) = sink.writer.close(meta)?;
+    let (last, files, counts) = sink.close(stop_ns)?;
     std::io::stdout().flush().ok();
     Ok(Outcome {
-        path,
-        bytes,
-        counts: sink.counts,
+        path: last.path,
+        files,
+        counts,
         reason,
     })
-}
-
-/// Adds the addresses each of `pids` listens on now (none for a process that is gone).
-fn note_listeners(by_pid: &mut BTreeMap<u32, BTreeSet<String>>, pids: &BTreeSet<u32>) {
-    for &pid in pids {
-        let addrs = listening_addrs(pid);
-        if !addrs.is_empty() {
-            by_pid.entry(pid).or_default().extend(addrs);
-        }
-    }
 }
 
 fn total_lost(sets: &[ProbeSet]) -> [u64; KIND_SLOTS] {

@@ -27,6 +27,17 @@ impl Counts {
         self.lost_by_kind.iter().sum()
     }
 
+    /// What was counted after `base`, an earlier copy of these counts.
+    pub fn since(&self, base: &Counts) -> Counts {
+        let mut d = Counts::default();
+        for i in 0..KIND_SLOTS {
+            d.by_kind[i] = self.by_kind[i].saturating_sub(base.by_kind[i]);
+            d.lost_by_kind[i] = self.lost_by_kind[i].saturating_sub(base.lost_by_kind[i]);
+        }
+        d.malformed = self.malformed.saturating_sub(base.malformed);
+        d
+    }
+
     pub fn count(&mut self, kind: EventKind) {
         self.by_kind[kind as usize] += 1;
     }

@@ -230,6 +230,15 @@ impl RecordingWriter {
         Ok(())
     }
 
+    /// About how many bytes the file holds with what is buffered: written bytes, the row group
+    /// being encoded, and the rows not yet encoded at the ~16 bytes an event takes on disk.
+    pub fn size_estimate(&self) -> u64 {
+        const BYTES_PER_BUFFERED_ROW: u64 = 16;
+        self.writer.bytes_written() as u64
+            + self.writer.in_progress_size() as u64
+            + self.batch.rows as u64 * BYTES_PER_BUFFERED_ROW
+    }
+
     fn flush_batch(&mut self) -> Result<()> {
         if self.batch.rows == 0 {
             return Ok(());

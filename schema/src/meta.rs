@@ -36,6 +36,10 @@ pub const LOST_TOTAL: &str = "quadtrace.lost_total";
 /// Ring-buffer records that could not be decoded and were skipped, decimal.
 pub const MALFORMED: &str = "quadtrace.malformed_records";
 
+/// With rotation (`record --rotate-size`/`--rotate-secs`), the file's segment number, from 1;
+/// absent when the recording is one file. Lost and malformed counts are this segment's.
+pub const SEGMENT: &str = "quadtrace.segment";
+
 /// Field names of each object in the [`TARGETS`] JSON array.
 pub mod target {
     /// Service name.

@@ -236,10 +236,10 @@ fn root_debian_third_party_services_give_their_quadruples() {
         args.extend(["-p".to_string(), pid.to_string()]);
     }
     args.extend(["-o".to_string(), out.display().to_string()]);
-    // record attaches and detaches its probes one link after another, not all at once, so a
-    // request served while it does may be seen in part (say blackbox_exporter's /probe without
-    // its call). Prometheus's scrapes come by the clock: it is stopped (SIGSTOP) while record
-    // attaches and detaches, after a pause that lets its scrapes in flight finish.
+    // A request in flight when recording starts or stops is seen in part (say a /probe whose
+    // call is recorded but not its start), which is right but makes counts inexact.
+    // Prometheus's scrapes come by the clock: it is stopped (SIGSTOP) while record starts and
+    // stops, after a pause that lets its scrapes in flight finish.
     let settle = Duration::from_millis(300);
     signal(&services.prometheus, libc::SIGSTOP);
     std::thread::sleep(settle);

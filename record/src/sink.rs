@@ -1,0 +1,171 @@
+//! Where ring-buffer records go: decoded, counted, written to the current segment (rotating
+//! when it is due, with that segment's own metadata), and shown live when asked.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+
+use crate::listeners::listening_addrs;
+use crate::live::LivePrinter;
+use crate::metadata::{self, SegmentMeta, TargetMeta};
+use crate::raw_event;
+use crate::segments::{Completed, Segments, Summary};
+use crate::stats::Counts;
+
+/// Shared by the ring-buffer callbacks of every loaded object, and by the main loop.
+pub struct Sink {
+    segments: Option<Segments>,
+    targets: Vec<TargetMeta>,
+    /// Everything counted since recording started.
+    pub counts: Counts,
+    /// `counts` when the current segment started.
+    segment_base: Counts,
+    segment_start_ns: u64,
+    pids_seen: Vec<BTreeSet<u32>>,
+    /// Where each process listened, as last seen.
+    listeners: Vec<BTreeMap<u32, BTreeSet<String>>>,
+    live: Option<LivePrinter>,
+    /// The first write error; recording stops on it.
+    pub error: Option<anyhow::Error>,
+}
+
+impl Sink {
+    /// A sink writing to `segments`, for targets described by `targets`, whose processes known
+    /// now are `pids_at_start` (indexed alike).
+    pub fn new(
+        segments: Segments,
+        targets: Vec<TargetMeta>,
+        pids_at_start: Vec<BTreeSet<u32>>,
+        live: bool,
+        start_ns: u64,
+    ) -> Sink {
+        let mut sink = Sink {
+            segments: Some(segments),
+            listeners: vec![BTreeMap::new(); targets.len()],
+            targets,
+            counts: Counts::default(),
+            segment_base: Counts::default(),
+            segment_start_ns: start_ns,
+            pids_seen: pids_at_start,
+            live: live.then(LivePrinter::default),
+            error: None,
+        };
+        sink.note_listeners();
+        sink
+    }
+
+    /// Handles one record; a non-zero return stops libbpf's consume loop (on a write error).
+    pub fn on_record(&mut self, target: usize, data: &[u8]) -> i32 {
+        let ev = match raw_event::decode(data) {
+            Ok(ev) => ev,
+            Err(_) => {
+                self.counts.malformed += 1;
+                return 0;
+            }
+        };
+        self.counts.count(ev.kind);
+        let Some(meta) = self.targets.get(target) else {
+            self.counts.malformed += 1;
+            return 0;
+        };
+        if let Some(seen) = self.pids_seen.get_mut(target) {
+            seen.insert(ev.pid);
+        }
+        if let Some(live) = self.live.as_mut() {
+            // A closed stdout (e.g. `| head`) ends the live view, not the recording.
+            if live
+                .on_event(&ev, &meta.service, &mut std::io::stdout().lock())
+                .is_err()
+            {
+                self.live = None;
+            }
+        }
+        let pushed = match self.segments.as_mut() {
+            Some(segments) => segments.push(&ev, &meta.service).map(|()| segments.due()),
+            None => Err(anyhow::anyhow!("the recording is already closed")),
+        };
+        let written = match pushed {
+            Ok(true) => self.rotate().map(drop),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        };
+        match written {
+            Ok(()) => 0,
+            Err(e) => {
+                self.error = Some(e);
+                -1
+            }
+        }
+    }
+
+    /// Rotates when the current segment is old enough (the main loop calls this: a quiet
+    /// target sends no events that would check it).
+    pub fn rotate_if_due(&mut self) {
+        if self.error.is_none() && self.segments.as_ref().is_some_and(Segments::due) {
+            if let Err(e) = self.rotate() {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Completes the current segment and starts the next.
+    fn rotate(&mut self) -> Result<Completed> {
+        let now = metadata::monotonic_ns();
+        let meta = self.segment_metadata(now);
+        let segments = self
+            .segments
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("the recording is already closed"))?;
+        let done = segments.rotate(meta)?;
+        self.segment_base = self.counts.clone();
+        self.segment_start_ns = now;
+        Ok(done)
+    }
+
+    fn segment_metadata(&mut self, now_ns: u64) -> Vec<(String, String)> {
+        self.note_listeners();
+        let counts = self.counts.since(&self.segment_base);
+        let number = self.segments.as_ref().and_then(Segments::number);
+        metadata::build(
+            &self.targets,
+            &SegmentMeta {
+                pids_seen: &self.pids_seen,
+                listeners: &self.listeners,
+                counts: &counts,
+                time_range: (self.segment_start_ns, now_ns),
+                segment: number,
+            },
+        )
+    }
+
+    /// Adds where each process seen listens now (none for a process that is gone).
+    fn note_listeners(&mut self) {
+        for (by_pid, pids) in self.listeners.iter_mut().zip(&self.pids_seen) {
+            for &pid in pids {
+                let addrs = listening_addrs(pid);
+                if !addrs.is_empty() {
+                    by_pid.entry(pid).or_default().extend(addrs);
+                }
+            }
+        }
+    }
+
+    /// Completes the last segment. Returns it and what the recording left on disk.
+    pub fn close(mut self, stop_ns: u64) -> Result<(Completed, Summary, Counts)> {
+        let meta = self.segment_metadata(stop_ns);
+        let segments = self
+            .segments
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("the recording is already closed"))?;
+        let (done, summary) = segments.close(meta)?;
+        Ok((done, summary, self.counts))
+    }
+
+    /// Gives up on the segment in progress; the completed ones stay.
+    pub fn abandon(mut self) -> Summary {
+        self.segments
+            .take()
+            .map(Segments::abandon)
+            .unwrap_or_default()
+    }
+}
