@@ -76,8 +76,10 @@ fn root_rotation_bounds_what_kill_9_loses() {
     let done = files_ending(dir.path(), ".parquet");
     assert!(done.len() >= 2, "completed segments: {done:?}");
     let quads = quads_of(&done);
-    assert!(count_of(&quads, "/handle") > 0, "{quads}");
-    assert_eq!(count_of(&quads, "/handle"), count_of(&quads, "/echo"));
+    // Requests are sent one at a time, so at most the one in flight when the last complete
+    // segment ended has its /handle recorded without its /echo.
+    let (handle, echo) = (count_of(&quads, "/handle"), count_of(&quads, "/echo"));
+    assert!(echo > 0 && (echo..=echo + 1).contains(&handle), "{quads}");
     // The segment in progress is the only loss, and analyze says why it cannot read it.
     let partial = files_ending(dir.path(), ".inprogress");
     assert!(partial.len() <= 1, "{partial:?}");
@@ -109,7 +111,10 @@ fn root_second_interrupt_aborts_at_once() {
     let (mut rec, _rx) =
         start_record(&record_args(demo.0.id(), &out), Stdio::null()).expect("record starts");
     drive_handle(4, 1).expect("requests");
+    // Two signals sent at once would merge into one pending signal: the second is sent once
+    // the first has been taken, while record is detaching and writing (which takes far longer).
     signal(rec.0.id(), libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(5));
     signal(rec.0.id(), libc::SIGINT);
     let status = rec.0.wait().expect("record exits");
     assert_eq!(status.code(), Some(130), "{status}");
