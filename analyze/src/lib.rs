@@ -26,6 +26,7 @@ pub mod contexts;
 pub mod events;
 pub mod evidence;
 pub mod goroutines;
+mod guard;
 pub mod lineage;
 mod load;
 pub mod output;
@@ -107,8 +108,9 @@ pub fn analyze_files_with(
     paths: &[PathBuf],
     options: QuadOptions,
 ) -> Result<Analysis, AnalyzeError> {
-    let (log, warnings) = load(paths)?;
+    let (log, mut warnings) = load(paths)?;
     let rec = attribute::reconstruct(&log);
+    warn_partial(&rec, &mut warnings);
     Ok(Analysis {
         quads: quads::count_quads_with(&log, &rec, options),
         warnings,
@@ -124,7 +126,16 @@ pub fn quads_for_files(paths: &[PathBuf]) -> Result<Vec<Quad>, AnalyzeError> {
 /// Every client call of a set of recordings, in time order, with its attribution; and the
 /// warnings.
 pub fn calls_for_files(paths: &[PathBuf]) -> Result<(Vec<CallRow>, Vec<Warning>), AnalyzeError> {
-    let (log, warnings) = load(paths)?;
+    let (log, mut warnings) = load(paths)?;
     let rec = attribute::reconstruct(&log);
+    warn_partial(&rec, &mut warnings);
     Ok((calls::call_rows(&log, &rec), warnings))
+}
+
+/// Adds a warning when the reconstruction saw only part of some requests.
+fn warn_partial(rec: &Reconstruction, warnings: &mut Vec<Warning>) {
+    let count = rec.requests.unmatched_ends();
+    if count > 0 {
+        warnings.push(Warning::StartedBeforeRecording { count });
+    }
 }

@@ -15,6 +15,7 @@ use polars::prelude::*;
 use quadtrace_schema::{columns, meta, ColumnType, MIN_READABLE_SCHEMA_VERSION, SCHEMA_VERSION};
 
 use crate::events::EventLog;
+use crate::guard;
 use crate::load::load_events;
 
 /// The columns reconstruction reads. Columns a file's schema version predates may be absent and
@@ -51,6 +52,9 @@ pub(crate) const READ: [&str; 23] = [
 /// of this size follow.
 const SLICE_ROWS: usize = 1 << 20;
 
+/// What `record` appends to the name of the file it is writing, until it has closed it.
+const INPROGRESS_EXTENSION: &str = "inprogress";
+
 /// Why a file could not be read as a recording.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -61,6 +65,26 @@ pub enum ReadError {
         path: PathBuf,
         /// What the OS said.
         source: std::io::Error,
+    },
+    /// `record` had not finished the file (`NAME.inprogress`): it has no Parquet footer yet.
+    #[error(
+        "{} is a recording that `record` never finished (still being written, or `record` was \
+         killed): it has no Parquet footer and cannot be read; completed recordings can",
+        path.display()
+    )]
+    Unfinished {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file begins like Parquet but its end, where the footer is, is missing.
+    #[error(
+        "{} is truncated: it begins like a Parquet file but has no footer (cut short while \
+         copying, or `record` stopped before closing it)",
+        path.display()
+    )]
+    Truncated {
+        /// The file.
+        path: PathBuf,
     },
     /// The file has no Parquet footer.
     #[error("{} is not a Parquet file ({reason})", path.display())]
@@ -143,6 +167,14 @@ pub enum ReadError {
         /// Row number in the file, from 0.
         row: usize,
     },
+    /// The footer or the data is damaged: the decoder stopped on bytes that cannot be right.
+    #[error("{}: the file is corrupt and cannot be decoded ({reason})", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said, on one line.
+        reason: String,
+    },
     /// The data could not be decoded.
     #[error("{}: cannot read the data ({reason})", path.display())]
     Data {
@@ -170,6 +202,12 @@ pub enum Warning {
         /// Rows skipped.
         count: u64,
     },
+    /// Requests whose end was recorded but not their start (they began before the recording,
+    /// or in a segment not given): not counted, and their calls count as outside any request.
+    StartedBeforeRecording {
+        /// Such requests, over all the files.
+        count: u64,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -184,6 +222,16 @@ impl fmt::Display for Warning {
                 f,
                 "{}: skipped {count} events of unknown kind (written by a newer quadtrace?)",
                 path.display()
+            ),
+            Warning::StartedBeforeRecording { count: 1 } => write!(
+                f,
+                "1 request had started before the recording began: it is not counted, and the \
+                 calls it made count as made outside any request"
+            ),
+            Warning::StartedBeforeRecording { count } => write!(
+                f,
+                "{count} requests had started before the recording began: they are not counted, \
+                 and the calls they made count as made outside any request"
             ),
         }
     }
@@ -223,14 +271,14 @@ pub fn read_recording(
             count,
         });
     }
-    let schema = reader.schema().map_err(|e| data_error(path, &e))?;
+    let schema = guarded(path, || reader.schema())?;
     let mut present = Vec::with_capacity(READ.len());
     for name in READ {
         if check_column(path, name, version, &schema)? {
             present.push(name.to_owned());
         }
     }
-    let rows = reader.num_rows().map_err(|e| data_error(path, &e))?;
+    let rows = guarded(path, || reader.num_rows())?;
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
     log.reserve(rows);
     let mut unknown = 0;
@@ -240,7 +288,8 @@ pub fn read_recording(
         scope.spawn(move || decode_slices(path, reader, &present, rows, &tx));
         for slice in rx {
             let (offset, df) = slice?;
-            unknown += load_events(path, &df, offset, hostname, log)?;
+            unknown += guard::catch(|| load_events(path, &df, offset, hostname, log))
+                .map_err(|reason| corrupt(path, reason))??;
         }
         Ok::<(), ReadError>(())
     })?;
@@ -303,13 +352,16 @@ fn decode_slices(
     let mut footer = None;
     for offset in (0..rows).step_by(SLICE_ROWS) {
         let slice = slice_reader(path, &mut first, &mut footer).and_then(|reader| {
-            let mut df = reader
-                .with_columns(Some(columns.to_vec()))
-                .with_slice(Some((offset, SLICE_ROWS)))
-                .finish()
-                .map_err(|e| data_error(path, &e))?;
-            // Row groups decode into the same chunks in every column; this copies only if not.
-            df.align_chunks();
+            let df = guarded(path, || {
+                let mut df = reader
+                    .with_columns(Some(columns.to_vec()))
+                    .with_slice(Some((offset, SLICE_ROWS)))
+                    .finish()?;
+                // Row groups decode into the same chunks in every column; this copies only if
+                // not.
+                df.align_chunks();
+                Ok(df)
+            })?;
             Ok((offset, df))
         });
         let failed = slice.is_err();
@@ -327,12 +379,7 @@ fn slice_reader(
     footer: &mut Option<FileMetadataRef>,
 ) -> Result<ParquetReader<File>, ReadError> {
     if let Some(mut reader) = first.take() {
-        *footer = Some(
-            reader
-                .get_metadata()
-                .map_err(|e| data_error(path, &e))?
-                .clone(),
-        );
+        *footer = Some(guarded(path, || reader.get_metadata().cloned())?);
         return Ok(reader);
     }
     let file = File::open(path).map_err(|source| ReadError::Open {
@@ -347,16 +394,60 @@ fn slice_reader(
 }
 
 fn read_metadata(path: &Path, reader: &mut ParquetReader<File>) -> Result<Metadata, ReadError> {
-    let footer = reader.get_metadata().map_err(|e| ReadError::NotParquet {
-        path: path.to_owned(),
-        reason: one_line(&e),
-    })?;
+    let footer = match guard::catch(|| reader.get_metadata().cloned()) {
+        Ok(Ok(footer)) => footer,
+        Ok(Err(e)) => return Err(no_footer(path, one_line(&e))),
+        Err(reason) => return Err(corrupt(path, reason)),
+    };
     let pairs = footer.key_value_metadata.iter().flatten();
     Ok(Metadata(
         pairs
             .filter_map(|kv| Some((kv.key.clone(), kv.value.clone()?)))
             .collect(),
     ))
+}
+
+/// Why the footer of the file at `path` could not be read, `reason` being the decoder's word:
+/// a file `record` never finished, a Parquet file cut short, or not Parquet at all.
+fn no_footer(path: &Path, reason: String) -> ReadError {
+    if path.extension().is_some_and(|e| e == INPROGRESS_EXTENSION) {
+        return ReadError::Unfinished {
+            path: path.to_owned(),
+        };
+    }
+    let mut head = [0u8; 4];
+    let begins_like_parquet = File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| &head == b"PAR1");
+    if begins_like_parquet {
+        return ReadError::Truncated {
+            path: path.to_owned(),
+        };
+    }
+    let reason = match std::fs::metadata(path) {
+        Ok(m) if m.len() == 0 => "the file is empty".to_owned(),
+        _ => reason,
+    };
+    ReadError::NotParquet {
+        path: path.to_owned(),
+        reason,
+    }
+}
+
+/// Runs a polars call on the file at `path`, turning its error, or its panic on damaged bytes,
+/// into one that names the file.
+fn guarded<T>(path: &Path, f: impl FnOnce() -> PolarsResult<T>) -> Result<T, ReadError> {
+    match guard::catch(f) {
+        Ok(result) => result.map_err(|e| data_error(path, &e)),
+        Err(reason) => Err(corrupt(path, reason)),
+    }
+}
+
+fn corrupt(path: &Path, reason: String) -> ReadError {
+    ReadError::Corrupt {
+        path: path.to_owned(),
+        reason,
+    }
 }
 
 fn check_version(path: &Path, metadata: &Metadata) -> Result<u32, ReadError> {

@@ -387,6 +387,12 @@ mod calls;
 #[path = "cli/routes.rs"]
 mod routes;
 
+#[path = "cli/bad_input.rs"]
+mod bad_input;
+
+#[path = "cli/properties.rs"]
+mod properties;
+
 /// `analyze quads` on real recordings from `testdata/recordings/` (see its README), compared
 /// with the golden outputs beside them. `UPDATE_GOLDEN=1` rewrites the golden files instead.
 mod golden {

@@ -15,7 +15,7 @@ use polars::prelude::*;
 use quadtrace_schema::{meta, ColumnType, COLUMNS, SCHEMA_VERSION};
 
 /// One event row; columns it does not name are null (or false for `truncated`).
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Row {
     pub ts_ns: i64,
     pub pid: i32,
