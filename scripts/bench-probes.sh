@@ -37,12 +37,18 @@ wait $rec
 python3 - "$WORK/progs.json" "$N" "$WORK/record.log" "$WORK/bench.parquet" <<'PY'
 import json, os, re, sys
 progs, n, log, parquet = json.load(open(sys.argv[1])), int(sys.argv[2]), open(sys.argv[3]).read(), sys.argv[4]
-names = ["server_start", "server_end", "client_start", "client_end", "spawn_enter", "spawn_return"]
+# Every program of bpf/quadtrace.bpf.c (bpftool gives their full names from BTF).
+names = [n for n in ["server_start", "server_start_xnet", "server_end", "server_end_h2",
+         "server_end_xnet", "gin_route_found", "client_start", "client_end", "spawn_enter",
+         "spawn_return", "timer_arm", "chan_send", "chan_recv_enter", "chan_recv1_return",
+         "chan_recv2_return", "select_enter", "select_return"]]
 hits = {p["name"]: p.get("run_cnt", 0) for p in progs if p.get("name") in names}
 events = int(re.search(r"wrote (\d+) events", log).group(1))
 size = os.path.getsize(parquet)
 print(f"requests                 {n}")
 for name in names:
+    if not hits.get(name):
+        continue
     print(f"  {name:<22} {hits.get(name, 0):>8}  {hits.get(name, 0) / n:6.2f} per request")
 total = sum(hits.values())
 print(f"probe hits per request   {total / n:.2f}")
