@@ -2,6 +2,8 @@
 //! Ctrl-C aborts at once, a full disk stops recording with the completed files intact, and an
 //! `--exe` target that restarts keeps being recorded.
 
+mod soak;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
