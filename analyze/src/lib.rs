@@ -30,6 +30,7 @@ mod guard;
 pub mod lineage;
 mod load;
 pub mod output;
+mod problems;
 pub mod quads;
 pub mod reader;
 pub mod requests;
