@@ -1,14 +1,13 @@
 //! Cleartext HTTP/2 (h2c) with golang.org/x/net/http2: the server runs handlers itself and the
 //! client has its own transport, yet the quadruples are the same as over HTTP/1.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
 use crate::support::{
-    analyze_json, demo_binaries, demo_port, record_args, require_root_or_skip, start_record,
-    stop_record, DemoBinary, Guard, DEMO_ADDR,
+    demo_binaries, demo_port, expect_ok, record_demo_while, require_root_or_skip, DemoBinary,
+    DEMO_ADDR,
 };
 
 const REQUESTS: usize = 20;
@@ -35,32 +34,12 @@ fn curl_h2c(path: &str) -> Result<u16> {
 }
 
 fn record_h2c(bin: &DemoBinary) -> Result<serde_json::Value> {
-    let child = Command::new(&bin.path)
-        .env("DEMO_H2C", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {}", bin.path.display()))?;
-    let demo = Guard(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while curl_h2c("/echo").ok() != Some(200) {
-        if Instant::now() > deadline {
-            bail!("{} did not answer over h2c", bin.path.display());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let dir = tempfile::tempdir()?;
-    let out = dir.path().join("rec.parquet");
-    let (rec, rx) = start_record(&record_args(demo.0.id(), &out), Stdio::null())?;
-    for _ in 0..REQUESTS {
-        let code = curl_h2c("/handle")?;
-        if code != 200 {
-            bail!("/handle answered {code}");
-        }
-    }
-    let stderr = stop_record(rec, &rx)?;
-    drop(demo);
-    analyze_json(&out).map_err(|e| e.context(stderr))
+    record_demo_while(
+        bin,
+        &[("DEMO_H2C", "1")],
+        || curl_h2c("/echo"),
+        || expect_ok(REQUESTS, "/handle", curl_h2c),
+    )
 }
 
 #[test]

@@ -2,11 +2,11 @@
 //! when the service routes them through one template (a gin route on every Go version; a
 //! `net/http.ServeMux` pattern from Go 1.22 on).
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::support::{
-    analyze_json, demo_binaries, demo_port, http_get, record_args, require_root_or_skip,
-    start_demo, start_record, stop_record, DemoBinary,
+    demo_binaries, demo_port, expect_ok, http_get, record_demo_while, require_root_or_skip,
+    DemoBinary,
 };
 
 /// Requests to each of /users/{id} and /profile (which calls /users/{random id}).
@@ -29,21 +29,18 @@ fn users_route(bin: &DemoBinary) -> Option<&'static str> {
 }
 
 fn record_routes(bin: &DemoBinary) -> Result<serde_json::Value> {
-    let dir = tempfile::tempdir()?;
-    let out = dir.path().join("rec.parquet");
-    let demo = start_demo(bin)?;
-    let (rec, rx) = start_record(&record_args(demo.0.id(), &out), std::process::Stdio::null())?;
-    for i in 0..REQUESTS {
-        for path in [format!("/users/{i}"), "/profile".to_string()] {
-            let code = http_get(&path)?;
-            if code != 200 {
-                bail!("{path} answered {code}");
+    record_demo_while(
+        bin,
+        &[],
+        || http_get("/echo"),
+        || {
+            for i in 0..REQUESTS {
+                expect_ok(1, &format!("/users/{i}"), http_get)?;
+                expect_ok(1, "/profile", http_get)?;
             }
-        }
-    }
-    let stderr = stop_record(rec, &rx)?;
-    drop(demo);
-    analyze_json(&out).map_err(|e| e.context(stderr))
+            Ok(())
+        },
+    )
 }
 
 #[test]

@@ -436,6 +436,48 @@ fn curl_tls(ca: &Path, path: &str) -> Result<u16> {
         .context("curl's status code")
 }
 
+/// Runs `bin` with `env`, waits until `ready()` answers 200, records it while `drive()` sends
+/// its requests, and returns `analyze quads --format json` of the recording.
+pub fn record_demo_while(
+    bin: &DemoBinary,
+    env: &[(&str, &str)],
+    ready: impl Fn() -> Result<u16>,
+    drive: impl FnOnce() -> Result<()>,
+) -> Result<serde_json::Value> {
+    let child = Command::new(&bin.path)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.path.display()))?;
+    let demo = Guard(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ready().ok() != Some(200) {
+        if Instant::now() > deadline {
+            bail!("{} did not answer", bin.path.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("rec.parquet");
+    let (rec, rx) = start_record(&record_args(demo.0.id(), &out), Stdio::null())?;
+    drive()?;
+    let stderr = stop_record(rec, &rx)?;
+    drop(demo);
+    analyze_json(&out).map_err(|e| e.context(stderr))
+}
+
+/// Sends `n` requests with `get` and fails on any answer but 200.
+pub fn expect_ok(n: usize, path: &str, get: impl Fn(&str) -> Result<u16>) -> Result<()> {
+    for _ in 0..n {
+        let code = get(path)?;
+        if code != 200 {
+            bail!("{path} answered {code}");
+        }
+    }
+    Ok(())
+}
+
 /// Runs `bin` over TLS (its downstream call too, so both sides speak HTTP/2), records it while
 /// `n` /handle requests are served, and returns `analyze quads --format json`.
 pub fn record_tls_handle_requests(
@@ -444,33 +486,18 @@ pub fn record_tls_handle_requests(
     key: &Path,
     n: usize,
 ) -> Result<serde_json::Value> {
-    let child = Command::new(&bin.path)
-        .env("DEMO_TLS_CERT", cert)
-        .env("DEMO_TLS_KEY", key)
-        .env("DEMO_TLS_CA", cert)
-        .env("DEMO_DOWNSTREAM", "https://127.0.0.1:9932")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {}", bin.path.display()))?;
-    let demo = Guard(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while curl_tls(cert, "/echo").ok() != Some(200) {
-        if Instant::now() > deadline {
-            bail!("{} did not answer over TLS", bin.path.display());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let dir = tempfile::tempdir()?;
-    let out = dir.path().join("rec.parquet");
-    let args = record_args(demo.0.id(), &out);
-    let (rec, rx) = start_record(&args, Stdio::null())?;
-    for _ in 0..n {
-        let code = curl_tls(cert, "/handle")?;
-        if code != 200 {
-            bail!("/handle answered {code}");
-        }
-    }
-    stop_record(rec, &rx)?;
-    analyze_json(&out)
+    let cert_s = cert.display().to_string();
+    let key_s = key.display().to_string();
+    let env = [
+        ("DEMO_TLS_CERT", cert_s.as_str()),
+        ("DEMO_TLS_KEY", key_s.as_str()),
+        ("DEMO_TLS_CA", cert_s.as_str()),
+        ("DEMO_DOWNSTREAM", "https://127.0.0.1:9932"),
+    ];
+    record_demo_while(
+        bin,
+        &env,
+        || curl_tls(cert, "/echo"),
+        || expect_ok(n, "/handle", |p| curl_tls(cert, p)),
+    )
 }
