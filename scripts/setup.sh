@@ -13,7 +13,7 @@ SUDO=""
 # caddy are the third-party Go services of testdata/thirdparty (run by hand on loopback).
 PACKAGES=(clang llvm libelf-dev zlib1g-dev pkg-config bpftool curl openssl make gcc
           golang-go golang-github-gin-gonic-gin-dev python3-venv
-          prometheus prometheus-node-exporter prometheus-blackbox-exporter caddy)
+          prometheus prometheus-node-exporter prometheus-blackbox-exporter caddy wrk bpftrace)  # wrk, bpftrace: scripts/bench-overhead.sh
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

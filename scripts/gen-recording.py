@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""Writes a synthetic quadtrace recording (schema 3) of N events, for benchmarking `analyze`.
+
+Usage: scripts/gen-recording.py [--events N] [--concurrency C] OUT.parquet
+       (default 50,000,000 events; needs pyarrow and numpy)
+
+The file has the columns, types, nullability and metadata of `record`'s recordings
+(schema/README.md; the column table is read from there and checked against the one below), and
+reads like four recorded services on one host:
+
+  front (pid 1001, 127.0.0.1:8080) serves GET /page/<n>, route "GET /page/{id}"; each request
+    - calls users   GET /users/<n>  on its own goroutine            (same_goroutine evidence)
+    - spawns a goroutine that calls orders GET /orders              (spawned)
+    - hands a job over a buffered channel to one of 8 pool workers,
+      which calls audit POST /audit and answers on a reply channel  (channel)
+    and every client call has the transport's two channel operations (read loop -> caller).
+  users, orders, audit (pids 1002-1004) serve those calls; each spawns its connection goroutine.
+  A ticker goroutine of front calls audit GET /health every 16 requests (attributed to none).
+
+That is 35 events per request (4 spawns, 14 channel operations; 35.3 with the ticker), each
+request 45 us long and C in flight (default 8), with goroutine ids, context and channel addresses
+unique per request. Rows are
+written in ts_ns order within each chunk of requests (chunks overlap by less than one request,
+as a real recording's CPUs do). Deterministic: the same N gives the same file.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+
+try:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+except ImportError as e:  # pragma: no cover
+    sys.exit(f"gen-recording: {e}; install with: pip install pyarrow numpy")
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# name, arrow type, nullable: as in schema/src/lib.rs (checked against schema/README.md below).
+COLUMNS = [
+    ("ts_ns", pa.int64(), False), ("pid", pa.int32(), False), ("tid", pa.int32(), False),
+    ("goid", pa.int64(), False), ("kind", pa.string(), False), ("service", pa.string(), False),
+    ("method", pa.string(), True), ("host", pa.string(), True), ("path", pa.string(), True),
+    ("listen_addr", pa.string(), True), ("status", pa.int32(), True), ("error", pa.bool_(), True),
+    ("parent_goid", pa.int64(), True), ("ctx", pa.int64(), True),
+    ("truncated", pa.bool_(), False), ("ctx1", pa.int64(), True), ("ctx2", pa.int64(), True),
+    ("ctx3", pa.int64(), True), ("chan", pa.int64(), True), ("value", pa.int64(), True),
+    ("qcount", pa.int32(), True), ("dataqsiz", pa.int32(), True), ("sendx", pa.int32(), True),
+    ("recvx", pa.int32(), True), ("in_select", pa.bool_(), True), ("completed", pa.bool_(), True),
+    ("route", pa.string(), True),
+]
+README_TYPES = {"int64": pa.int64(), "int32": pa.int32(), "string": pa.string(), "bool": pa.bool_()}
+
+
+def check_schema_readme():
+    """Refuses to run if schema/README.md's column table no longer matches COLUMNS."""
+    path = os.path.join(REPO, "schema", "README.md")
+    with open(path, encoding="utf-8") as f:
+        rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (yes|no) \|", f.read(), re.M)
+    documented = [(n, README_TYPES.get(t), nl == "yes") for n, t, nl in rows]
+    if documented != COLUMNS:
+        sys.exit(f"gen-recording: {path} lists other columns than this script; update COLUMNS")
+
+
+SCHEMA_VERSION = "3"
+SERVICES = {  # pid: (service, listen address)
+    1001: ("front", "127.0.0.1:8080"),
+    1002: ("users", "127.0.0.1:8081"),
+    1003: ("orders", "127.0.0.1:8082"),
+    1004: ("audit", "127.0.0.1:8083"),
+}
+KINDS = ["server_start", "server_end", "client_start", "client_end", "spawn", "chan_send",
+         "chan_recv", "timer_arm"]
+SS, SE, CS, CE, SP, CSND, CRCV = range(7)
+USERS = 5000   # distinct /users/<n> and /page/<n> paths
+WORKERS = 8
+TICK_EVERY = 16
+REQUEST_NS = 45_000  # a front request's duration; requests start REQUEST_NS / concurrency apart
+
+# One request's events: (t_us, pid, goroutine, kind, what). Goroutines: h (front handler), s
+# (spawned by h), w (pool worker), r (front's connection read loop), u/o/a (downstream handlers).
+# `what` names the strings and pointers the event carries; see columns_for().
+TEMPLATE = [
+    (0, 1001, "h", SP, "spawn_h"),
+    (1, 1001, "h", SS, "front_in"),
+    (3, 1001, "h", CS, "call_users"),
+    (4, 1002, "u", SP, "spawn_u"),
+    (5, 1002, "u", SS, "users_in"),
+    (12, 1002, "u", SE, "users_out"),
+    (13, 1001, "r", CSND, "resp_users"),
+    (14, 1001, "h", CRCV, "resp_users"),
+    (15, 1001, "h", CE, "ok"),
+    (16, 1001, "s", SP, "spawn_s"),
+    (17, 1001, "h", CSND, "job"),
+    (18, 1001, "w", CRCV, "job"),
+    (19, 1001, "s", CS, "call_orders"),
+    (20, 1001, "w", CS, "call_audit"),
+    (21, 1003, "o", SP, "spawn_o"),
+    (22, 1003, "o", SS, "orders_in"),
+    (23, 1004, "a", SP, "spawn_a"),
+    (24, 1004, "a", SS, "audit_in"),
+    (29, 1003, "o", SE, "orders_out"),
+    (30, 1001, "r", CSND, "resp_orders"),
+    (31, 1001, "s", CRCV, "resp_orders"),
+    (32, 1001, "s", CE, "ok"),
+    (33, 1004, "a", SE, "audit_out"),
+    (34, 1001, "r", CSND, "resp_audit"),
+    (35, 1001, "w", CRCV, "resp_audit"),
+    (36, 1001, "w", CE, "ok"),
+    (37, 1001, "w", CSND, "reply"),
+    (38, 1001, "h", CRCV, "reply"),
+    (39, 1001, "s", CSND, "done"),
+    (40, 1001, "h", CRCV, "done"),
+    (41, 1001, "h", CSND, "ack"),
+    (42, 1001, "r", CRCV, "ack"),
+    (43, 1001, "r", CSND, "close"),
+    (44, 1001, "h", CRCV, "close"),
+    (45, 1001, "h", SE, "front_out"),
+]
+TICK = [  # every TICK_EVERY requests, on front's ticker goroutine t and audit's handler b
+    (2, 1001, "t", CS, "call_health"),
+    (6, 1004, "b", SP, "spawn_b"),
+    (7, 1004, "b", SS, "health_in"),
+    (9, 1004, "b", SE, "health_out"),
+    (11, 1001, "t", CE, "ok"),
+]
+
+
+class Dict:
+    """A string column built as dictionary indices (decoded to plain utf8 when written)."""
+
+    def __init__(self):
+        self.values, self.index = [], {}
+
+    def id(self, s):
+        if s not in self.index:
+            self.index[s] = len(self.values)
+            self.values.append(s)
+        return self.index[s]
+
+
+def build_chunk(first, units, conc, dicts):
+    """Events of requests first..first+units-1 plus their ticks, as a pyarrow Table (unsorted)."""
+    u = np.arange(first, first + units, dtype=np.int64)
+    ticks = u[u % TICK_EVERY == 0]
+    period = REQUEST_NS // conc
+    cols = {name: [] for name, _, _ in COLUMNS}
+    masks = {name: [] for name, _, nullable in COLUMNS if nullable}
+
+    def goid(g, reqs):
+        return {
+            "h": 10_000 + 3 * reqs, "s": 10_001 + 3 * reqs, "r": 50 + reqs % 4,
+            "w": 100 + reqs % WORKERS, "u": 10_000 + reqs, "o": 10_000 + reqs,
+            "a": 10_000 + 2 * reqs, "b": 10_001 + 2 * reqs, "t": np.full_like(reqs, 90),
+        }[g]
+
+    heap = 0xC0_0000_0000
+
+    def ptr(reqs, slot):
+        # Distinct, 16-byte aligned Go heap addresses per request and slot, scattered over 4 GiB
+        # as a real heap's are (x -> x * odd mod 2^28 is a bijection, so no two collide).
+        x = (reqs * 64 + slot) * 0x9E3779B1 % (1 << 28)
+        return heap + x * 16
+
+    def jitter(reqs, i):
+        # Under 1 us, so a request's own events keep their order (template steps are 1 us).
+        return (reqs * 2654435761 + i * 40503) % 900
+
+    for template, reqs in ((TEMPLATE, u), (TICK, ticks)):
+        n = len(reqs)
+        if n == 0:
+            continue
+        for i, (t_us, pid, g, kind, what) in enumerate(template):
+            def put(name, values, present=True):
+                cols[name].append(np.broadcast_to(values, (n,)))
+                if name in masks:
+                    masks[name].append(np.broadcast_to(not present, (n,)))
+
+            service, listen = SERVICES[pid]
+            put("ts_ns", 1_000_000_000 + reqs * period + t_us * 1000 + jitter(reqs, i))
+            put("pid", np.int64(pid))
+            put("tid", pid + (reqs * 7 + i) % 6)
+            put("goid", goid(g, reqs))
+            put("kind", np.int64(dicts["kind"].id(KINDS[kind])))
+            put("service", np.int64(dicts["service"].id(service)))
+            put("truncated", False)
+            strings = {"method": None, "host": None, "path": None, "listen_addr": None,
+                       "route": None}
+            ints = {"status": None, "error": None, "parent_goid": None, "ctx": None,
+                    "ctx1": None, "ctx2": None, "ctx3": None, "chan": None, "value": None,
+                    "qcount": None, "dataqsiz": None, "sendx": None, "recvx": None,
+                    "in_select": None, "completed": None}
+            if kind == SS:
+                method, path = {
+                    "front_in": ("GET", None), "users_in": ("GET", None),
+                    "orders_in": ("GET", "/orders"), "audit_in": ("POST", "/audit"),
+                    "health_in": ("GET", "/health"),
+                }[what]
+                strings.update(method=method, host=listen, listen_addr=listen)
+                if what == "front_in":
+                    strings["path"] = ("page", reqs % USERS)
+                elif what == "users_in":
+                    strings["path"] = ("users", reqs % USERS)
+                else:
+                    strings["path"] = path
+                ints["ctx"] = ptr(reqs, {"front_in": 0, "users_in": 1, "orders_in": 2,
+                                         "audit_in": 3, "health_in": 4}[what])
+            elif kind == SE:
+                ints["status"] = np.int64(200)
+                strings["route"] = {"front_out": "GET /page/{id}", "users_out": "GET /users/{id}",
+                                    "orders_out": "GET /orders", "audit_out": "POST /audit",
+                                    "health_out": "GET /health"}[what]
+            elif kind == CS:
+                target = {"call_users": 1002, "call_orders": 1003, "call_audit": 1004,
+                          "call_health": 1004}[what]
+                strings["host"] = SERVICES[target][1]
+                strings["method"] = "POST" if what == "call_audit" else "GET"
+                strings["path"] = {"call_users": ("users", reqs % USERS),
+                                   "call_orders": "/orders", "call_audit": "/audit",
+                                   "call_health": "/health"}[what]
+                slot = {"call_users": 5, "call_orders": 6, "call_audit": 7, "call_health": 8}
+                ints["ctx"] = ptr(reqs, slot[what])
+                # users and orders calls carry the request's context; the pool worker and the
+                # ticker use context.Background().
+                parent = ptr(reqs, 0) if what in ("call_users", "call_orders") else np.int64(0)
+                ints.update(ctx1=parent, ctx2=np.int64(0), ctx3=np.int64(0))
+            elif kind == CE:
+                ints.update(status=np.int64(200), error=False)
+            elif kind == SP:
+                ints["parent_goid"] = goid("h", reqs) if what == "spawn_s" else np.int64(1)
+                ints["value"] = ptr(reqs, 9)
+            else:  # channel operations
+                chan_slot = {"resp_users": 10, "resp_orders": 11, "resp_audit": 12, "reply": 13,
+                             "done": 14, "ack": 15, "close": 16}
+                if what == "job":
+                    # The pool's one job channel (buffer 64), paired FIFO by analyze.
+                    ints["chan"] = np.int64(heap - 4096)
+                    ints["value"] = ptr(reqs, 20)
+                    ints["dataqsiz"] = np.int64(64)
+                    if kind == CSND:
+                        ints.update(qcount=np.int64(0), sendx=reqs % 64, recvx=reqs % 64)
+                    else:
+                        ints.update(qcount=np.int64(0), sendx=(reqs + 1) % 64,
+                                    recvx=(reqs + 1) % 64)
+                else:
+                    ints["chan"] = ptr(reqs, chan_slot[what])
+                    ints["value"] = ptr(reqs, 21) if what.startswith("resp") else np.int64(1)
+                    ints["dataqsiz"] = np.int64(1 if what.startswith("resp") else 0)
+                    ints.update(qcount=np.int64(0), sendx=np.int64(0), recvx=np.int64(0))
+                ints["in_select"] = what in ("resp_users", "resp_orders", "resp_audit", "ack")
+                if kind == CRCV:
+                    ints["completed"] = True
+            for name, v in strings.items():
+                if v is None:
+                    put(name, np.int64(0), present=False)
+                elif isinstance(v, tuple):
+                    base, k = v
+                    ids = np.array([dicts[name].id(f"/{base}/{i}") for i in range(USERS)],
+                                   dtype=np.int64)
+                    put(name, ids[k])
+                else:
+                    put(name, np.int64(dicts[name].id(v)))
+            for name, v in ints.items():
+                if v is None:
+                    put(name, np.int64(0), present=False)
+                else:
+                    put(name, v)
+
+    ts = np.concatenate(cols["ts_ns"])
+    order = np.argsort(ts, kind="stable")
+    arrays = []
+    for name, ty, nullable in COLUMNS:
+        values = np.concatenate(cols[name])[order]
+        mask = np.concatenate(masks[name])[order] if nullable else None
+        if ty == pa.string():
+            d = dicts[name] if name in dicts else None
+            idx = pa.array(values.astype(np.int32), mask=mask)
+            arr = pa.DictionaryArray.from_arrays(idx, pa.array(d.values, pa.string()))
+            arrays.append(arr.dictionary_decode())
+        elif ty == pa.bool_():
+            arrays.append(pa.array(values.astype(bool), mask=mask))
+        else:
+            dtype = np.int32 if ty == pa.int32() else np.int64
+            arrays.append(pa.array(values.astype(dtype), type=ty, mask=mask))
+    schema = pa.schema([pa.field(n, t, nullable=nl) for n, t, nl in COLUMNS])
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def metadata(events, t0, t1):
+    targets = [{
+        "service": s, "exe": f"/srv/{s}/{s}", "go_version": "go1.22.5",
+        "build_id": f"synthetic-{s}", "offsets_source": "dwarf", "pids": [pid],
+        "listeners": {str(pid): [addr]},
+    } for pid, (s, addr) in SERVICES.items()]
+    services = ",".join(s for s, _ in SERVICES.values())
+    return {
+        "quadtrace.schema_version": SCHEMA_VERSION,
+        "quadtrace.recorder_version": "gen-recording.py",
+        "quadtrace.hostname": "synthetic",
+        "quadtrace.kernel": "synthetic",
+        "quadtrace.boot_wall_ns": str(1_796_000_000_000_000_000),
+        "quadtrace.time_range_ns": f"{t0} {t1}",
+        "quadtrace.targets": json.dumps(targets),
+        "quadtrace.target_binary": ",".join(t["exe"] for t in targets),
+        "quadtrace.build_id": ",".join(t["build_id"] for t in targets),
+        "quadtrace.go_version": ",".join(t["go_version"] for t in targets),
+        "quadtrace.service": services,
+        "quadtrace.probes": "synthetic",
+        "quadtrace.offsets_source": "dwarf",
+        "quadtrace.lost_events": json.dumps({k: 0 for k in KINDS}),
+        "quadtrace.lost_total": "0",
+        "quadtrace.malformed_records": "0",
+        "quadtrace.synthetic_events": str(events),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out")
+    ap.add_argument("--events", type=int, default=50_000_000)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--chunk-requests", type=int, default=100_000)
+    args = ap.parse_args()
+    if args.events <= 0 or args.concurrency <= 0:
+        sys.exit("gen-recording: --events and --concurrency must be > 0")
+    check_schema_readme()
+
+    dicts = {name: Dict() for name, ty, _ in COLUMNS if ty == pa.string()}
+    for name in dicts:
+        dicts[name].id("")  # index 0: masked (null) entries point here
+    # The metadata goes in with the schema, before the rows: the time range is known up front
+    # (the recording "starts" 1 us before the first event and "stops" 100 us after the last
+    # request can have started).
+    period = REQUEST_NS // args.concurrency
+    t0 = 1_000_000_000 - 1000
+    t1 = 1_000_000_000 + (args.events // len(TEMPLATE) + 1) * period + 100_000
+    schema = pa.schema([pa.field(n, t, nullable=nl) for n, t, nl in COLUMNS],
+                       metadata=metadata(args.events, t0, t1))
+    tmp = args.out + ".inprogress"
+    writer = pq.ParquetWriter(
+        tmp, schema, compression="zstd", compression_level=3,
+        use_dictionary=[n for n, t, _ in COLUMNS if n != "ts_ns"],
+        column_encoding={"ts_ns": "DELTA_BINARY_PACKED"},
+        write_statistics=True,
+    )
+    written, first = 0, 0
+    started = time.monotonic()
+    while written < args.events:
+        units = min(args.chunk_requests, (args.events - written) // len(TEMPLATE) + 1)
+        table = build_chunk(first, units, args.concurrency, dicts)
+        first += units
+        table = table.slice(0, min(table.num_rows, args.events - written))
+        writer.write_table(table, row_group_size=1 << 20)
+        written += table.num_rows
+        print(f"gen-recording: {written}/{args.events} events", file=sys.stderr, end="\r")
+    writer.close()
+    os.replace(tmp, args.out)
+    size = os.path.getsize(args.out)
+    print(f"gen-recording: wrote {written} events ({first} requests) to {args.out}: "
+          f"{size} bytes, {size / written:.2f} bytes/event, "
+          f"{time.monotonic() - started:.1f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
