@@ -189,6 +189,22 @@ impl Pass {
     ) {
         let g = self.goroutines.id(e.proc, e.goid);
         let st = self.goroutines.get(g);
+        // The same request started again inside a call in flight on this goroutine is that
+        // call handed to an inner transport (net/http's Transport passing an HTTP/2 request
+        // to golang.org/x/net/http2's, set up by http2.ConfigureTransport): one call, whose
+        // inner end the stack pairs with the same entry.
+        if let Some(outer) = st.open_calls.last() {
+            let same = self
+                .calls
+                .get(outer as usize)
+                .is_some_and(|c| c.method == method && c.host == host && c.path == path);
+            if same {
+                if let Some(st) = self.goroutines.get_mut(g) {
+                    st.open_calls.push(outer);
+                }
+                return;
+            }
+        }
 
         let attribution = if let Some(r) = st.open_requests.last() {
             Attribution::to(r, Evidence::SameGoroutine, SAME_GOROUTINE)

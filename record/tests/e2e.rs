@@ -293,21 +293,25 @@ fn root_tls_and_http2_give_the_same_quadruples() {
     let (cert, key) =
         support::make_test_certificate(dir.path()).expect("openssl makes a certificate");
     let mut failures = Vec::new();
-    for bin in demo_binaries()
+    let http_demos = demo_binaries()
         .into_iter()
-        .filter(|b| b.service() == "http_demo")
-    {
-        match support::record_tls_handle_requests(&bin, &cert, &key, 20) {
-            Ok(quads) => {
-                let expected = serde_json::json!([
-                    {"caller": "http_demo", "caller_func": "/echo", "callee": null, "callee_func": null, "count": 20},
-                    {"caller": "http_demo", "caller_func": "/handle", "callee": "http_demo", "callee_func": "/echo", "count": 20},
-                ]);
-                if quads != expected {
-                    failures.push(format!("{}: {quads}", bin.label()));
+        .filter(|b| b.service() == "http_demo");
+    for bin in http_demos {
+        // Plain net/http, then with golang.org/x/net/http2's transport under net/http's.
+        for x_net in [false, true] {
+            let label = format!("{}{}", bin.label(), if x_net { " x/net" } else { "" });
+            match support::record_tls_handle_requests(&bin, &cert, &key, 20, x_net) {
+                Ok(quads) => {
+                    let expected = serde_json::json!([
+                        {"caller": "http_demo", "caller_func": "/echo", "callee": null, "callee_func": null, "count": 20},
+                        {"caller": "http_demo", "caller_func": "/handle", "callee": "http_demo", "callee_func": "/echo", "count": 20},
+                    ]);
+                    if quads != expected {
+                        failures.push(format!("{label}: {quads}"));
+                    }
                 }
+                Err(e) => failures.push(format!("{label}: {e:#}")),
             }
-            Err(e) => failures.push(format!("{}: {e:#}", bin.label())),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -156,6 +156,33 @@ mod same_goroutine_and_spawned {
         let ends: Vec<_> = calls.iter().map(|c| (c.status, c.end_ns)).collect();
         assert_eq!(ends, vec![(Some(204), Some(5_000_000)), (None, None)]);
     }
+
+    #[test]
+    fn a_call_handed_to_an_inner_transport_is_one_call() {
+        let log = LogBuilder::new()
+            .server_start(1, P, A, 7, ":80", "/a")
+            .client_start(2, P, A, 7, "b:443", "/b")
+            .client_start(3, P, A, 7, "b:443", "/b")
+            .client_end(4, P, A, 7, Some(200))
+            .client_end(5, P, A, 7, Some(200))
+            // A different call made inside one in flight stays its own call.
+            .client_start(6, P, A, 7, "b:443", "/b")
+            .client_start(7, P, A, 7, "auth:443", "/token")
+            .client_end(8, P, A, 7, Some(200))
+            .client_end(9, P, A, 7, Some(201))
+            .server_end(10, P, A, 7)
+            .build();
+        let calls = reconstruct(&log).calls;
+        let ends: Vec<_> = calls.iter().map(|c| (c.status, c.end_ns)).collect();
+        assert_eq!(
+            ends,
+            vec![
+                (Some(200), Some(5_000_000)),
+                (Some(201), Some(9_000_000)),
+                (Some(200), Some(8_000_000)),
+            ]
+        );
+    }
 }
 
 mod channels;

@@ -479,12 +479,14 @@ pub fn expect_ok(n: usize, path: &str, get: impl Fn(&str) -> Result<u16>) -> Res
 }
 
 /// Runs `bin` over TLS (its downstream call too, so both sides speak HTTP/2), records it while
-/// `n` /handle requests are served, and returns `analyze quads --format json`.
+/// `n` /handle requests are served, and returns `analyze quads --format json`. With `x_net`,
+/// the demo's client hands its HTTP/2 calls to golang.org/x/net/http2's transport.
 pub fn record_tls_handle_requests(
     bin: &DemoBinary,
     cert: &Path,
     key: &Path,
     n: usize,
+    x_net: bool,
 ) -> Result<serde_json::Value> {
     let cert_s = cert.display().to_string();
     let key_s = key.display().to_string();
@@ -493,6 +495,7 @@ pub fn record_tls_handle_requests(
         ("DEMO_TLS_KEY", key_s.as_str()),
         ("DEMO_TLS_CA", cert_s.as_str()),
         ("DEMO_DOWNSTREAM", "https://127.0.0.1:9932"),
+        ("DEMO_TLS_XNET", if x_net { "1" } else { "0" }),
     ];
     record_demo_while(
         bin,
