@@ -324,6 +324,26 @@ int server_end(struct pt_regs *ctx)
 	return 0;
 }
 
+/* golang.org/x/net/http2's func (s *Server) ServeConn(c net.Conn, opts *ServeConnOpts): an h2c
+ * handler takes the connection over for HTTP/2. When it does so for an HTTP/1 request that
+ * asked to upgrade (Upgrade: h2c), that request never finishes as HTTP/1 (its stream 1 is served
+ * again as HTTP/2): it ends here, with the status the upgrade answered, 101 Switching Protocols. */
+SEC("uprobe")
+int h2c_takeover(struct pt_regs *ctx)
+{
+	struct g_key k = g_key_of(ctx);
+	if (!bpf_map_lookup_elem(&open_requests, &k))
+		return 0;
+	bpf_map_delete_elem(&open_requests, &k);
+	struct qt_event *e = reserve(ctx, QT_SERVER_END);
+	if (!e)
+		return 0;
+	e->status = 101;
+	e->flags |= QT_F_HAS_STATUS;
+	submit(e);
+	return 0;
+}
+
 /* An HTTP/2 request ends on its stream's goroutine: the status is in w.rws.status. */
 static __always_inline int end_h2_request(struct pt_regs *ctx, __u64 rw_rws, __u64 rws_status)
 {

@@ -86,6 +86,9 @@ struct Key {
     callee_func: Option<Sym>,
 }
 
+/// The status `record` gives an HTTP/1 request an h2c server took over (see above).
+const SWITCHING_PROTOCOLS: i32 = 101;
+
 /// Counts the quadruples of a reconstruction, sorted by count (highest first), then by name
 /// with "none" first.
 pub fn count_quads(log: &EventLog, rec: &Reconstruction) -> Vec<Quad> {
@@ -137,7 +140,9 @@ pub fn count_quads_with(log: &EventLog, rec: &Reconstruction, options: QuadOptio
         tallies.entry(key).or_default().call(call);
     }
     for (request, called) in rec.requests.all().iter().zip(&called) {
-        if !called {
+        // 101: an HTTP/1 request that switched the connection to HTTP/2 (h2c), whose stream 1
+        // serves the same request again; counting both would count it twice.
+        if !called && request.status != Some(SWITCHING_PROTOCOLS) {
             let key = Key {
                 caller: request.service,
                 caller_func: funcs.caller(request),

@@ -10,7 +10,10 @@ use anyhow::{bail, Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, OpenObject, ProgramAttachType, ProgramMut, UprobeMultiOpts};
 
-use crate::gobin::{GoBinary, Offsets};
+use crate::gobin::{
+    GoBinary, Offsets, GIN_GET_VALUE, HTTP_ENTRY_POINTS, XNET_HANDLER_DONE, XNET_ROUND_TRIP_OPT,
+    XNET_RUN_HANDLER, XNET_SERVE_CONN,
+};
 use crate::raw_event::KIND_SLOTS;
 use crate::skel::{QuadtraceSkel, QuadtraceSkelBuilder};
 use crate::targets::Target;
@@ -25,10 +28,6 @@ struct Hook {
     entry: Option<ProgPick>,
     ret: Option<ProgPick>,
 }
-
-use crate::gobin::{
-    GIN_GET_VALUE, HTTP_ENTRY_POINTS, XNET_HANDLER_DONE, XNET_ROUND_TRIP_OPT, XNET_RUN_HANDLER,
-};
 
 const SERVE_HTTP: &str = HTTP_ENTRY_POINTS[0];
 const ROUND_TRIP: &str = HTTP_ENTRY_POINTS[1];
@@ -72,6 +71,7 @@ fn optional_hooks() -> Vec<Hook> {
     vec![
         hook(XNET_RUN_HANDLER, |s| &s.progs.server_start_xnet, None),
         hook(XNET_HANDLER_DONE, |s| &s.progs.server_end_xnet, None),
+        hook(XNET_SERVE_CONN, |s| &s.progs.h2c_takeover, None),
         hook(
             XNET_ROUND_TRIP_OPT,
             |s| &s.progs.client_start,

@@ -28,7 +28,7 @@ pub use symbols::Function;
 pub use xnet::XnetOffsets;
 pub use xnet::{
     HANDLER_DONE as XNET_HANDLER_DONE, ROUND_TRIP_OPT as XNET_ROUND_TRIP_OPT,
-    RUN_HANDLER as XNET_RUN_HANDLER,
+    RUN_HANDLER as XNET_RUN_HANDLER, SERVE_CONN as XNET_SERVE_CONN,
 };
 
 use image::{Image, Text};

@@ -13,6 +13,9 @@ use super::dwarf::Members;
 pub const RUN_HANDLER: &str = "golang.org/x/net/http2.(*serverConn).runHandler";
 /// Where a request's handler has returned, on the stream's goroutine.
 pub const HANDLER_DONE: &str = "golang.org/x/net/http2.(*responseWriter).handlerDone";
+/// Where an h2c handler hands a connection to the HTTP/2 server (after an upgrade, or a
+/// connection that started with HTTP/2's preface).
+pub const SERVE_CONN: &str = "golang.org/x/net/http2.(*Server).ServeConn";
 /// The client's round trip: `(t *Transport) RoundTripOpt(req, opt) (*Response, error)`, the
 /// same argument and result registers as net/http's `roundTrip`.
 pub const ROUND_TRIP_OPT: &str = "golang.org/x/net/http2.(*Transport).RoundTripOpt";

@@ -12,8 +12,9 @@ use crate::support::{
 
 const REQUESTS: usize = 20;
 
-/// `curl --http2-prior-knowledge`: HTTP/2 from the first byte, no upgrade. Returns the status.
-fn curl_h2c(path: &str) -> Result<u16> {
+/// `curl --http2-prior-knowledge` (HTTP/2 from the first byte) or, with `upgrade`, `curl
+/// --http2` (an HTTP/1 request that asks to upgrade: `Upgrade: h2c`). Returns the status.
+fn curl_h2c(path: &str, upgrade: bool) -> Result<u16> {
     let o = Command::new("curl")
         .args([
             "-s",
@@ -22,7 +23,11 @@ fn curl_h2c(path: &str) -> Result<u16> {
             "-w",
             "%{http_code}|%{http_version}",
         ])
-        .arg("--http2-prior-knowledge")
+        .arg(if upgrade {
+            "--http2"
+        } else {
+            "--http2-prior-knowledge"
+        })
         .arg(format!("http://{DEMO_ADDR}{path}"))
         .output()
         .context("running curl")?;
@@ -33,12 +38,12 @@ fn curl_h2c(path: &str) -> Result<u16> {
     }
 }
 
-fn record_h2c(bin: &DemoBinary) -> Result<serde_json::Value> {
+fn record_h2c(bin: &DemoBinary, upgrade: bool) -> Result<serde_json::Value> {
     record_demo_while(
         bin,
         &[("DEMO_H2C", "1")],
-        || curl_h2c("/echo"),
-        || expect_ok(REQUESTS, "/handle", curl_h2c),
+        || curl_h2c("/echo", upgrade),
+        || expect_ok(REQUESTS, "/handle", |p| curl_h2c(p, upgrade)),
     )
 }
 
@@ -58,10 +63,17 @@ fn root_h2c_gives_the_same_quadruples() {
             {"caller": "http_demo", "caller_func": "/echo", "callee": null, "callee_func": null, "count": REQUESTS},
             {"caller": "http_demo", "caller_func": "/handle", "callee": "http_demo", "callee_func": "/echo", "count": REQUESTS},
         ]);
-        match record_h2c(&bin) {
-            Ok(q) if q == expected => eprintln!("ok {label} over h2c"),
-            Ok(q) => failures.push(format!("{label}: got {q}")),
-            Err(e) => failures.push(format!("{label}: {e:#}")),
+        for upgrade in [false, true] {
+            let how = if upgrade {
+                "upgrade"
+            } else {
+                "prior knowledge"
+            };
+            match record_h2c(&bin, upgrade) {
+                Ok(q) if q == expected => eprintln!("ok {label} over h2c ({how})"),
+                Ok(q) => failures.push(format!("{label} ({how}): got {q}")),
+                Err(e) => failures.push(format!("{label} ({how}): {e:#}")),
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
