@@ -28,6 +28,11 @@ pub use crate::evidence::Attribution;
 /// longer than a minute are rare.
 pub const MAX_CALL_NS: i64 = 60 * 1_000_000_000;
 
+/// How soon after a call starts an inner transport takes it over (the hand-over is immediate,
+/// or after dialling): a later identical start on the goroutine is a call of its own, whose
+/// predecessor's end was lost, not the same call handed on.
+pub const INNER_TRANSPORT_NS: i64 = 1_000_000_000;
+
 /// One client call (`client_start`, with its `client_end` when seen) and its attribution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientCall {
@@ -197,7 +202,12 @@ impl Pass {
             let same = self
                 .calls
                 .get(outer as usize)
-                .is_some_and(|c| c.method == method && c.host == host && c.path == path);
+                .is_some_and(|c| {
+                    c.method == method
+                        && c.host == host
+                        && c.path == path
+                        && e.ts_ns.saturating_sub(c.ts_ns) <= INNER_TRANSPORT_NS
+                });
             if same {
                 if let Some(st) = self.goroutines.get_mut(g) {
                     st.open_calls.push(outer);

@@ -248,8 +248,10 @@ mod tests {
             let g = 100 + i;
             b.server_start(10 * i + 1, 10, "a", g, ":80", "/a")
                 .client_start(10 * i + 2, 10, "a", g, "b.example:81", "/b")
-                .client_start(10 * i + 3, 10, "a", g, "b.example:81", "/b")
-                .server_end(10 * i + 4, 10, "a", g);
+                .client_end(10 * i + 3, 10, "a", g, Some(200))
+                .client_start(10 * i + 4, 10, "a", g, "b.example:81", "/b")
+                .client_end(10 * i + 5, 10, "a", g, Some(200))
+                .server_end(10 * i + 6, 10, "a", g);
         }
         b.client_start(50, 10, "a", 999, "localhost:80", "/tick");
         b.server_start(60, 10, "a", 200, ":80", "/idle");
