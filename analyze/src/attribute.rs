@@ -81,6 +81,26 @@ pub fn reconstruct(log: &EventLog) -> Reconstruction {
     }
 }
 
+/// [`reconstruct`] fed one event at a time, in time order, for callers that never hold every
+/// event at once (reading a large recording streams its events through).
+#[derive(Default)]
+pub(crate) struct Reconstructor(Pass);
+
+impl Reconstructor {
+    /// The next event; events must come in the order [`EventLog::sort`] gives.
+    pub(crate) fn event(&mut self, e: &Event) {
+        self.0.event(e);
+    }
+
+    /// The requests and calls of every event given.
+    pub(crate) fn finish(self) -> Reconstruction {
+        Reconstruction {
+            requests: self.0.requests,
+            calls: self.0.calls,
+        }
+    }
+}
+
 /// The state of the pass.
 #[derive(Default)]
 struct Pass {
@@ -199,15 +219,12 @@ impl Pass {
         // to golang.org/x/net/http2's, set up by http2.ConfigureTransport): one call, whose
         // inner end the stack pairs with the same entry.
         if let Some(outer) = st.open_calls.last() {
-            let same = self
-                .calls
-                .get(outer as usize)
-                .is_some_and(|c| {
-                    c.method == method
-                        && c.host == host
-                        && c.path == path
-                        && e.ts_ns.saturating_sub(c.ts_ns) <= INNER_TRANSPORT_NS
-                });
+            let same = self.calls.get(outer as usize).is_some_and(|c| {
+                c.method == method
+                    && c.host == host
+                    && c.path == path
+                    && e.ts_ns.saturating_sub(c.ts_ns) <= INNER_TRANSPORT_NS
+            });
             if same {
                 if let Some(st) = self.goroutines.get_mut(g) {
                     st.open_calls.push(outer);

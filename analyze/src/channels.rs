@@ -126,21 +126,24 @@ struct Await {
     seq: u32,
 }
 
+/// One channel. Most channels of a recording (a per-request reply channel, a connection's
+/// result channel) carry one value and then nothing for ever, yet must stay known so that a
+/// later event on them is not taken for a first one; so the queues live out of line and are
+/// freed whenever they are all empty, and an idle channel costs a few words.
 #[derive(Debug, Default)]
 struct ChanState {
     /// Buffer size at the first event; `None` until one was seen.
     dataqsiz: Option<i32>,
     /// Receives still to come whose value was sent before the recording began.
     orphans: u32,
-    /// Recorded sends not yet received, oldest first.
-    pending: VecDeque<Send>,
-    /// What only some channels need, kept out of line so that the many channels that never
-    /// need it stay small.
-    rare: Option<Box<Rare>>,
+    /// What is in flight on it; `None` while nothing is.
+    queues: Option<Box<Queues>>,
 }
 
 #[derive(Debug, Default)]
-struct Rare {
+struct Queues {
+    /// Recorded sends not yet received, oldest first.
+    pending: VecDeque<Send>,
     /// Sends the queue state says are no longer buffered: matched by value only.
     stale: VecDeque<Send>,
     /// Receives that found no send, open to a late `select` send.
@@ -152,14 +155,23 @@ fn same_value(a: Option<i64>, b: Option<i64>) -> Option<bool> {
     Some(a? == b?)
 }
 
-impl ChanState {
-    /// The earliest waiting send with the received value, else one taken out of the order
-    /// with that value, else the earliest waiting send.
+/// Adds `send` to the stale list, which keeps the newest [`VALUE_SCAN_LIMIT`].
+fn push_stale(stale: &mut VecDeque<Send>, send: Send) {
+    if stale.len() >= VALUE_SCAN_LIMIT {
+        stale.pop_front();
+    }
+    stale.push_back(send);
+}
+
+impl Queues {
+    fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.stale.is_empty() && self.awaiting.is_empty()
+    }
+
+    /// See [`ChanState::take`].
     fn take(&mut self, value: Option<i64>, ts_ns: i64) -> Option<(Send, f64)> {
         let cutoff = ts_ns.saturating_sub(MAX_QUEUED_NS);
-        let mut empty = VecDeque::new();
-        let stale = self.rare.as_mut().map_or(&mut empty, |r| &mut r.stale);
-        for queue in [&mut self.pending, &mut *stale] {
+        for queue in [&mut self.pending, &mut self.stale] {
             while queue.front().is_some_and(|s| s.ts_ns < cutoff) {
                 queue.pop_front();
             }
@@ -171,11 +183,9 @@ impl ChanState {
                 self.retire_overtaken(i, matched.ts_ns);
                 return Some((matched, CHANNEL_VALUE_MATCH));
             }
-            if let Some(stale) = self.rare.as_mut().map(|r| &mut r.stale) {
-                let scan = stale.iter().take(VALUE_SCAN_LIMIT);
-                if let Some(i) = scan.into_iter().position(|s| s.value == value) {
-                    return stale.remove(i).map(|s| (s, CHANNEL_VALUE_MATCH));
-                }
+            let scan = self.stale.iter().take(VALUE_SCAN_LIMIT);
+            if let Some(i) = scan.into_iter().position(|s| s.value == value) {
+                return self.stale.remove(i).map(|s| (s, CHANNEL_VALUE_MATCH));
             }
         }
         let send = self.pending.pop_front()?;
@@ -204,30 +214,18 @@ impl ChanState {
                 continue;
             }
             self.pending.remove(kept);
-            let stale = &mut self.rare.get_or_insert_with(Box::default).stale;
-            if stale.len() >= VALUE_SCAN_LIMIT {
-                stale.pop_front();
-            }
-            stale.push_back(send);
+            push_stale(&mut self.stale, send);
         }
     }
 
-    /// Forgets receives too old for a late `select` send to claim (a ticker's channel has
-    /// only those), then adds `a`.
-    fn wait(&mut self, a: Await) {
-        let awaiting = &mut self.rare.get_or_insert_with(Box::default).awaiting;
-        expire_awaiting(awaiting, a.ts_ns);
-        awaiting.push_back(a);
-    }
-
-    /// A `select` send at `ts_ns` that may have been recorded after its receive.
+    /// See [`ChanState::claim`].
     fn claim(&mut self, value: Option<i64>, ts_ns: i64, source: Option<Carried>) -> Option<Claim> {
-        let awaiting = &mut self.rare.as_mut()?.awaiting;
-        expire_awaiting(awaiting, ts_ns);
-        let i = awaiting
+        expire_awaiting(&mut self.awaiting, ts_ns);
+        let i = self
+            .awaiting
             .iter()
             .position(|a| same_value(a.value, value) != Some(false))?;
-        let a = awaiting.remove(i)?;
+        let a = self.awaiting.remove(i)?;
         let factor = match same_value(a.value, value) {
             Some(true) => CHANNEL_VALUE_MATCH,
             _ => CHANNEL_FIFO,
@@ -239,22 +237,65 @@ impl ChanState {
         })
     }
 
+    /// See [`ChanState::drained`].
+    fn drained(&mut self, ts_ns: i64) {
+        let cutoff = ts_ns.saturating_sub(PROBE_SKEW_NS);
+        while self.pending.front().is_some_and(|s| s.ts_ns < cutoff) {
+            if let Some(send) = self.pending.pop_front() {
+                push_stale(&mut self.stale, send);
+            }
+        }
+    }
+}
+
+impl ChanState {
+    /// Runs `f` on the queues, made for it if there are none, and frees them if it leaves
+    /// them all empty.
+    fn with_queues<T>(&mut self, f: impl FnOnce(&mut Queues) -> T) -> T {
+        let queues = self.queues.get_or_insert_with(Box::default);
+        let result = f(queues);
+        if queues.is_empty() {
+            self.queues = None;
+        }
+        result
+    }
+
+    /// The earliest waiting send with the received value, else one taken out of the order
+    /// with that value, else the earliest waiting send.
+    fn take(&mut self, value: Option<i64>, ts_ns: i64) -> Option<(Send, f64)> {
+        self.queues.as_ref()?;
+        self.with_queues(|q| q.take(value, ts_ns))
+    }
+
+    /// Forgets receives too old for a late `select` send to claim (a ticker's channel has
+    /// only those), then adds `a`.
+    fn wait(&mut self, a: Await) {
+        self.with_queues(|q| {
+            expire_awaiting(&mut q.awaiting, a.ts_ns);
+            q.awaiting.push_back(a);
+        });
+    }
+
+    /// A `select` send at `ts_ns` that may have been recorded after its receive.
+    fn claim(&mut self, value: Option<i64>, ts_ns: i64, source: Option<Carried>) -> Option<Claim> {
+        self.queues.as_ref()?;
+        self.with_queues(|q| q.claim(value, ts_ns, source))
+    }
+
     /// The queue state shows an empty buffer (or a drained, closed channel): sends recorded
     /// more than [`PROBE_SKEW_NS`] ago are no longer in it, nor is anything from before the
     /// recording. Such sends leave the FIFO order for the stale list, which keeps the newest
     /// [`VALUE_SCAN_LIMIT`].
     fn drained(&mut self, ts_ns: i64) {
-        let cutoff = ts_ns.saturating_sub(PROBE_SKEW_NS);
-        while self.pending.front().is_some_and(|s| s.ts_ns < cutoff) {
-            if let Some(send) = self.pending.pop_front() {
-                let stale = &mut self.rare.get_or_insert_with(Box::default).stale;
-                if stale.len() >= VALUE_SCAN_LIMIT {
-                    stale.pop_front();
-                }
-                stale.push_back(send);
-            }
+        if self.queues.is_some() {
+            self.with_queues(|q| q.drained(ts_ns));
         }
         self.orphans = 0;
+    }
+
+    /// A send waits for its receive.
+    fn push(&mut self, send: Send) {
+        self.with_queues(|q| q.pending.push_back(send));
     }
 
     fn resync(&mut self, op: &ChanOp) -> bool {
@@ -270,12 +311,11 @@ fn expire_awaiting(awaiting: &mut VecDeque<Await>, ts_ns: i64) {
     }
 }
 
-/// The channels of every process.
+/// The channels of every process, by (process, channel address). States are kept in the map
+/// itself: one lookup per operation, no second array to miss in.
 #[derive(Debug, Default)]
 pub struct Channels {
-    /// Index into `states` by (process, channel address).
-    ids: IdMap<(ProcId, i64), u32>,
-    states: Vec<ChanState>,
+    states: IdMap<(ProcId, i64), ChanState>,
 }
 
 /// Values buffered before the recording began, from the queue state at a channel's first
@@ -299,21 +339,14 @@ impl Channels {
     /// Room for `n` channels without growing.
     pub fn with_capacity(n: usize) -> Self {
         Channels {
-            ids: IdMap::with_capacity_and_hasher(n, Default::default()),
-            states: Vec::with_capacity(n),
+            states: IdMap::with_capacity_and_hasher(n, Default::default()),
         }
     }
 
     /// The channel's state, and whether this is the first event on it (or on a new channel at
     /// a reused address, when the buffer size changed).
     fn state(&mut self, proc: ProcId, op: &ChanOp, send: bool) -> Option<(&mut ChanState, bool)> {
-        let next = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
-        let id = *self.ids.entry((proc, op.chan)).or_insert(next);
-        if id == next {
-            self.states.push(ChanState::default());
-        }
-        // Absent only past four billion channels, whose events are then ignored.
-        let st = self.states.get_mut(id as usize)?;
+        let st = self.states.entry((proc, op.chan)).or_default();
         let fresh = match (st.dataqsiz, op.dataqsiz) {
             (None, _) => true,
             (Some(known), Some(now)) => known != now,
@@ -322,12 +355,7 @@ impl Channels {
         if fresh {
             st.dataqsiz = Some(op.dataqsiz.unwrap_or(0));
             st.orphans = orphans_at_first(op, send);
-            // Keep the allocations of a reused address.
-            st.pending.clear();
-            if let Some(rare) = st.rare.as_mut() {
-                rare.stale.clear();
-                rare.awaiting.clear();
-            }
+            st.queues = None;
         }
         Some((st, fresh))
     }
@@ -354,7 +382,7 @@ impl Channels {
             st.drained(ts_ns);
         }
         if claim.is_none() {
-            st.pending.push_back(Send {
+            st.push(Send {
                 ts_ns,
                 value: op.value,
                 source,

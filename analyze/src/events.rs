@@ -233,6 +233,11 @@ impl EventLog {
         self.events.push(event);
     }
 
+    /// Appends `events`, leaving it empty.
+    pub(crate) fn append(&mut self, events: &mut Vec<Event>) {
+        self.events.append(events);
+    }
+
     /// Orders events by time. The sort is stable: events with equal timestamps keep file order,
     /// which is the order the recorder saw them in.
     pub fn sort(&mut self) {

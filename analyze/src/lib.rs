@@ -30,12 +30,14 @@ mod guard;
 pub mod lineage;
 mod load;
 pub mod output;
+mod phases;
 mod problems;
 pub mod quads;
 pub mod reader;
 pub mod requests;
 pub mod routes;
 pub mod stats;
+mod stream;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod timers;
@@ -77,12 +79,15 @@ pub fn load(paths: &[PathBuf]) -> Result<(events::EventLog, Vec<Warning>), Analy
     if paths.is_empty() {
         return Err(AnalyzeError::NoInput);
     }
+    let mut phases = phases::Phases::start();
     let mut log = events::EventLog::new();
     let mut warnings = Vec::new();
     for path in paths {
         reader::read_recording(path, &mut log, &mut warnings)?;
     }
+    phases.done("read");
     log.sort();
+    phases.done("sort");
     Ok((log, warnings))
 }
 
@@ -109,13 +114,13 @@ pub fn analyze_files_with(
     paths: &[PathBuf],
     options: QuadOptions,
 ) -> Result<Analysis, AnalyzeError> {
-    let (log, mut warnings) = load(paths)?;
-    let rec = attribute::reconstruct(&log);
+    let mut phases = phases::Phases::start();
+    let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
+    phases.done("read+rebuild");
     warn_partial(&rec, &mut warnings);
-    Ok(Analysis {
-        quads: quads::count_quads_with(&log, &rec, options),
-        warnings,
-    })
+    let quads = quads::count_quads_with(&log, &rec, options);
+    phases.done("count");
+    Ok(Analysis { quads, warnings })
 }
 
 /// The quadruples of a set of recordings, highest count first (warnings dropped; see
@@ -127,8 +132,7 @@ pub fn quads_for_files(paths: &[PathBuf]) -> Result<Vec<Quad>, AnalyzeError> {
 /// Every client call of a set of recordings, in time order, with its attribution; and the
 /// warnings.
 pub fn calls_for_files(paths: &[PathBuf]) -> Result<(Vec<CallRow>, Vec<Warning>), AnalyzeError> {
-    let (log, mut warnings) = load(paths)?;
-    let rec = attribute::reconstruct(&log);
+    let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
     warn_partial(&rec, &mut warnings);
     Ok((calls::call_rows(&log, &rec), warnings))
 }

@@ -193,14 +193,16 @@ impl Interner {
     }
 }
 
-/// Appends the rows of `df` to `log`; returns how many rows had an unknown kind.
-/// `first_row` is the file's row number of the frame's first row, for error messages.
+/// Appends the rows of `df` to `out`, interning their strings and processes in `log`; returns
+/// how many rows had an unknown kind. `first_row` is the file's row number of the frame's first
+/// row, for error messages.
 pub(crate) fn load_events(
     path: &Path,
     df: &DataFrame,
     first_row: usize,
     hostname: &str,
     log: &mut EventLog,
+    out: &mut Vec<Event>,
 ) -> Result<u64, ReadError> {
     let frame = Frame { path, df };
     let cols = Cols::new(&frame)?;
@@ -252,7 +254,7 @@ pub(crate) fn load_events(
                 }
             };
             let service = service_names.get(log, service);
-            log.push(Event {
+            out.push(Event {
                 ts_ns,
                 goid,
                 proc,

@@ -15,7 +15,7 @@ use quadtrace_schema::{columns, meta, ColumnType, MIN_READABLE_SCHEMA_VERSION, S
 
 pub use crate::problems::{ReadError, Warning};
 
-use crate::events::EventLog;
+use crate::events::{Event, EventLog};
 use crate::guard;
 use crate::load::load_events;
 
@@ -73,6 +73,25 @@ pub fn read_recording(
     log: &mut EventLog,
     warnings: &mut Vec<Warning>,
 ) -> Result<Metadata, ReadError> {
+    let mut buffer = Vec::new();
+    read_slices(path, log, warnings, &mut buffer, &mut |log, events| {
+        log.append(events);
+    })
+}
+
+/// What is done with each slice's events, appended to the buffer: `(log, buffer)`.
+pub(crate) type SliceDone<'a> = dyn FnMut(&mut EventLog, &mut Vec<Event>) + 'a;
+
+/// Reads the recording at `path` like [`read_recording`], a slice at a time: each slice's
+/// events are appended to `buffer`, then `slice_done` is called, once per [`SLICE_ROWS`] rows
+/// of the file (see [`slice_min_ts`]).
+pub(crate) fn read_slices(
+    path: &Path,
+    log: &mut EventLog,
+    warnings: &mut Vec<Warning>,
+    buffer: &mut Vec<Event>,
+    slice_done: &mut SliceDone<'_>,
+) -> Result<Metadata, ReadError> {
     let file = File::open(path).map_err(|source| ReadError::Open {
         path: path.to_owned(),
         source,
@@ -99,7 +118,7 @@ pub fn read_recording(
     }
     let rows = guarded(path, || reader.num_rows())?;
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
-    log.reserve(rows);
+    buffer.reserve(rows.min(SLICE_ROWS));
     let mut unknown = 0;
     // One thread decodes the next slice while this one turns the last into events.
     std::thread::scope(|scope| {
@@ -107,8 +126,11 @@ pub fn read_recording(
         scope.spawn(move || decode_slices(path, reader, &present, rows, &tx));
         for slice in rx {
             let (offset, df) = slice?;
-            unknown += guard::catch(|| load_events(path, &df, offset, hostname, log))
+            unknown += guard::catch(|| load_events(path, &df, offset, hostname, log, buffer))
                 .map_err(|reason| corrupt(path, reason))??;
+            // The frame's memory goes back before the events are used.
+            drop(df);
+            slice_done(log, buffer);
         }
         Ok::<(), ReadError>(())
     })?;
@@ -153,6 +175,33 @@ fn add_listeners(metadata: &Metadata, hostname: &str, log: &mut EventLog) {
             }
         }
     }
+}
+
+/// The earliest `ts_ns` of each slice [`read_slices`] reads from the file at `path` (`None`
+/// for a slice without one), decoding that column alone; `None` when the file cannot be read
+/// so, which [`read_slices`] will then say why.
+pub(crate) fn slice_min_ts(path: &Path) -> Option<Vec<Option<i64>>> {
+    let file = File::open(path).ok()?;
+    let mut first = Some(ParquetReader::new(file));
+    let mut footer = None;
+    let rows = first
+        .as_mut()
+        .and_then(|r| guarded(path, || r.num_rows()).ok())?;
+    let column = vec![columns::TS_NS.to_owned()];
+    let mut mins = Vec::with_capacity(rows.div_ceil(SLICE_ROWS));
+    for offset in (0..rows).step_by(SLICE_ROWS) {
+        let reader = slice_reader(path, &mut first, &mut footer).ok()?;
+        let min = guarded(path, || {
+            let df = reader
+                .with_columns(Some(column.clone()))
+                .with_slice(Some((offset, SLICE_ROWS)))
+                .finish()?;
+            Ok(df.column(columns::TS_NS)?.i64()?.min())
+        })
+        .ok()?;
+        mins.push(min);
+    }
+    Some(mins)
 }
 
 /// A decoded slice of a file: its first row's number, and its columns.

@@ -1,0 +1,109 @@
+//! Reading recordings straight into reconstruction, without holding every event at once.
+//!
+//! Reconstruction takes events in time order, and [`crate::load`] gets that order by sorting
+//! every event of every file, which holds them all (tens of bytes each, ten times the file's
+//! size) next to the reconstruction's own state. Recordings are nearly in order already: an
+//! event is only ever a little late. So events are read a slice at a time into a buffer, and
+//! those no later event can precede are handed on: an event may go once its time is at most
+//! the earliest time of every slice still unread, which a first pass over the `ts_ns` column
+//! alone gives. The order handed on is exactly [`EventLog::sort`]'s: by time, and in file order
+//! among equal times (the buffer is sorted stably, and what is still unread comes later in
+//! file order). A file whose times are all over the place just keeps more in the buffer.
+
+use std::path::PathBuf;
+
+use crate::attribute::{Reconstruction, Reconstructor};
+use crate::events::{Event, EventLog};
+use crate::reader::{self, Warning};
+use crate::AnalyzeError;
+
+/// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
+/// time of all the slices after it; `i64::MIN` throughout (hold everything until the end)
+/// when some file cannot be read so.
+fn later_min_ts(paths: &[PathBuf]) -> Vec<i64> {
+    let mut mins = Vec::new();
+    for path in paths {
+        match reader::slice_min_ts(path) {
+            Some(file) => mins.extend(file.into_iter().map(|m| m.unwrap_or(i64::MAX))),
+            None => return Vec::new(),
+        }
+    }
+    let mut later = vec![i64::MAX; mins.len() + 1];
+    for (i, min) in mins.iter().enumerate().rev() {
+        later[i] = later[i + 1].min(*min);
+    }
+    // later[i] is the earliest time from slice i on; after slice i, what matters is i + 1.
+    later.remove(0);
+    later
+}
+
+/// Hands events on to reconstruction as soon as their turn is certain.
+struct Merger {
+    /// After slice `i`, events at or before `bounds[i]` may go.
+    bounds: Vec<i64>,
+    slices: usize,
+    rec: Reconstructor,
+}
+
+impl Merger {
+    /// A slice's events were appended to `buffer`.
+    fn slice_done(&mut self, buffer: &mut Vec<Event>) {
+        // Past the slices counted (which never happens), nothing is certain before the end.
+        let bound = self.bounds.get(self.slices).copied().unwrap_or(i64::MIN);
+        self.slices += 1;
+        sort(buffer);
+        let ready = buffer.partition_point(|e| e.ts_ns <= bound);
+        for e in &buffer[..ready] {
+            self.rec.event(e);
+        }
+        buffer.drain(..ready);
+    }
+
+    fn finish(mut self, buffer: &mut Vec<Event>) -> Reconstruction {
+        sort(buffer);
+        for e in buffer.iter() {
+            self.rec.event(e);
+        }
+        buffer.clear();
+        self.rec.finish()
+    }
+}
+
+/// [`EventLog::sort`]'s order: stable, by time.
+fn sort(events: &mut [Event]) {
+    if !events.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns) {
+        events.sort_by_key(|e| e.ts_ns);
+    }
+}
+
+/// Reads every recording and reconstructs its requests and calls: the log (strings, processes
+/// and listeners; no events), the reconstruction and the warnings, as [`crate::load`] and
+/// [`crate::attribute::reconstruct`] would give them.
+pub(crate) fn read_and_reconstruct(
+    paths: &[PathBuf],
+) -> Result<(EventLog, Reconstruction, Vec<Warning>), AnalyzeError> {
+    if paths.is_empty() {
+        return Err(AnalyzeError::NoInput);
+    }
+    let mut merger = Merger {
+        bounds: later_min_ts(paths),
+        slices: 0,
+        rec: Reconstructor::default(),
+    };
+    let mut log = EventLog::new();
+    let mut warnings = Vec::new();
+    let mut buffer = Vec::new();
+    for path in paths {
+        reader::read_slices(
+            path,
+            &mut log,
+            &mut warnings,
+            &mut buffer,
+            &mut |_, events| {
+                merger.slice_done(events);
+            },
+        )?;
+    }
+    let rec = merger.finish(&mut buffer);
+    Ok((log, rec, warnings))
+}
