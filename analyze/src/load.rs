@@ -10,7 +10,7 @@ use std::path::Path;
 use polars::prelude::*;
 use quadtrace_schema::{columns, EventKind};
 
-use crate::events::{ChanOp, Detail, Event, EventLog, Sym};
+use crate::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId, Sym};
 use crate::reader::{type_name, ReadError};
 
 /// One column of the file as `T`, or none when the file predates it.
@@ -173,24 +173,40 @@ impl Rows<'_> {
     }
 }
 
-/// Interns strings, remembering the last one of each column: consecutive rows mostly repeat the
-/// service and often the host, and a comparison is cheaper than a hash lookup.
+/// Interns strings, remembering the last one of a column: consecutive rows mostly repeat the
+/// service and often the method and host, and a comparison is cheaper than a hash lookup. The
+/// last string is compared where the log keeps it, so that a miss allocates nothing.
 #[derive(Default)]
 struct Interner {
-    last: Option<(String, Sym)>,
+    last: Option<Sym>,
 }
 
 impl Interner {
     fn get(&mut self, log: &mut EventLog, s: &str) -> Sym {
-        if let Some((text, sym)) = &self.last {
-            if text == s {
-                return *sym;
+        if let Some(sym) = self.last {
+            if log.str(sym) == s {
+                return sym;
             }
         }
         let sym = log.intern(s);
-        self.last = Some((s.to_owned(), sym));
+        self.last = Some(sym);
         sym
     }
+
+    fn col(&mut self, log: &mut EventLog, col: &Part<'_, StringType>, i: usize) -> Option<Sym> {
+        col.get(i).map(|s| self.get(log, s))
+    }
+}
+
+/// One [`Interner`] per string column.
+#[derive(Default)]
+struct Names {
+    service: Interner,
+    method: Interner,
+    host: Interner,
+    path: Interner,
+    listen: Interner,
+    route: Interner,
 }
 
 /// Appends the rows of `df` to `out`, interning their strings and processes in `log`; returns
@@ -212,8 +228,9 @@ pub(crate) fn load_events(
     }
     frame.required(cols.pid, columns::PID)?;
     frame.required(cols.goid, columns::GOID)?;
-    let mut service_names = Interner::default();
-    let mut last_pid = None;
+    let mut names = Names::default();
+    // Processes by pid: a file comes from one host, and rows of a few processes interleave.
+    let mut procs: IdMap<i32, ProcId> = IdMap::default();
     let mut unknown = 0;
     let mut first_row = first_row;
     for (c, len) in ts.chunk_lengths().enumerate() {
@@ -244,16 +261,11 @@ pub(crate) fn load_events(
                 unknown += 1;
                 continue;
             };
-            let detail = detail(&rows, i, kind, log);
-            let proc = match last_pid {
-                Some((p, id)) if p == pid => id,
-                _ => {
-                    let id = log.process(hostname, pid);
-                    last_pid = Some((pid, id));
-                    id
-                }
-            };
-            let service = service_names.get(log, service);
+            let detail = detail(&rows, i, kind, log, &mut names);
+            let proc = *procs
+                .entry(pid)
+                .or_insert_with(|| log.process(hostname, pid));
+            let service = names.service.get(log, service);
             out.push(Event {
                 ts_ns,
                 goid,
@@ -268,24 +280,23 @@ pub(crate) fn load_events(
 }
 
 /// The columns of row `i` that an event of `kind` sets.
-fn detail(rows: &Rows<'_>, i: usize, kind: EventKind, log: &mut EventLog) -> Detail {
-    let mut sym = |col: &Part<'_, StringType>| col.get(i).map(|s| log.intern(s));
+fn detail(rows: &Rows<'_>, i: usize, kind: EventKind, log: &mut EventLog, n: &mut Names) -> Detail {
     match kind {
         EventKind::ServerStart => Detail::ServerStart {
-            method: sym(&rows.method),
-            host: sym(&rows.host),
-            path: sym(&rows.path),
-            listen_addr: sym(&rows.listen),
+            method: n.method.col(log, &rows.method, i),
+            host: n.host.col(log, &rows.host, i),
+            path: n.path.col(log, &rows.path, i),
+            listen_addr: n.listen.col(log, &rows.listen, i),
             ctx: rows.ctx0.get(i).unwrap_or(0),
         },
         EventKind::ServerEnd => Detail::ServerEnd {
             status: rows.status.get(i),
-            route: sym(&rows.route),
+            route: n.route.col(log, &rows.route, i),
         },
         EventKind::ClientStart => Detail::ClientStart {
-            method: sym(&rows.method),
-            host: sym(&rows.host),
-            path: sym(&rows.path),
+            method: n.method.col(log, &rows.method, i),
+            host: n.host.col(log, &rows.host, i),
+            path: n.path.col(log, &rows.path, i),
             ctx: rows.ctx(i),
         },
         EventKind::ClientEnd => Detail::ClientEnd {
