@@ -101,8 +101,16 @@ pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
     let kind = EventKind::from_raw(raw.kind).ok_or(DecodeError::Kind(raw.kind))?;
     // The strings are sliced out of `data` (not `raw`) so that they can borrow from it.
     let text = |field_offset: usize, cap: usize, len: u16| -> Cow<'_, str> {
-        let len = usize::from(len).min(cap);
-        String::from_utf8_lossy(&data[field_offset..field_offset + len])
+        let bytes = &data[field_offset..field_offset + usize::from(len).min(cap)];
+        // Most kinds carry no text at all; valid text (nearly always ASCII) is borrowed after one
+        // fast check; only a broken string pays for the lossy conversion and its allocation.
+        if bytes.is_empty() {
+            return Cow::Borrowed("");
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(bytes),
+        }
     };
     let path = text(offset_of!(qt_event, path), raw.path.len(), raw.path_len);
     // A server_end carries the route in the path buffer, which it has no other use for.
