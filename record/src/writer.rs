@@ -301,16 +301,19 @@ impl Batch {
 /// Encodings and compression, chosen by `examples/writer_bench.rs` (3 M synthetic events of the
 /// demo's `/handle` traffic with channel probes; share of CPU time from `perf record`):
 ///
-/// | setting                                        | bytes/event | zstd share of CPU |
-/// |------------------------------------------------|-------------|-------------------|
-/// | zstd 3, dictionary on all but `ts_ns` (before)  | 8.08        | ~14 %             |
-/// | zstd 3, the per-column choices below           | 5.52        | 23 %              |
+/// | setting                                         | bytes/event | zstd share of CPU |
+/// |-------------------------------------------------|-------------|-------------------|
+/// | zstd 3, dictionary on all but `ts_ns` (before)  | 8.08        | ~13 %             |
+/// | zstd 3, the per-column choices below            | 5.52        | 23 %              |
 /// | zstd 2, the same                                | 5.21        | 15 %              |
 /// | zstd 1, the same (chosen)                       | 5.23        | 12 %              |
-/// | zstd 6, the same                                | 5.48        | higher still      |
+/// | zstd 6, the same                                | 5.48        | not profiled; the run took ~1.4× as long |
+/// | zstd -1, the same                               | 5.46        | 9 %               |
+/// | zstd -3, the same                               | 6.22        | 8 %               |
 ///
 /// Level 1 costs half of level 3's CPU time and is no larger on these pages (level 3's longer
-/// matches buy nothing on columns of addresses and small deltas).
+/// matches buy nothing on columns of addresses and small deltas); the negative levels save
+/// little more time for a larger file.
 fn writer_properties() -> Result<WriterProperties> {
     let level = ZstdLevel::try_new(1).context("zstd level")?;
     let mut props = WriterProperties::builder()
