@@ -18,12 +18,15 @@
 //! buffer may have run after another receiver took its value but before that receiver's own
 //! probe: that receiver must still find its send.
 
-use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 
-use crate::events::{ChanOp, IdMap, ProcId};
+use crate::events::{ChanOp, IdMap, ProcId, ProcKey};
 use crate::evidence::{Carried, Evidence};
 use crate::goroutines::GoIdx;
 use crate::requests::RequestId;
+use queues::{expire_awaiting, Await, Queues, Send, Slab, NO_QUEUES};
+
+mod queues;
 
 /// Confidence factor when the received bytes equal the paired send's: FIFO order and the value
 /// agree (or the value alone, when order was upset by a lost event).
@@ -110,192 +113,96 @@ pub struct Claim {
     pub handoff: Option<Handoff>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Send {
-    ts_ns: i64,
-    value: Option<i64>,
-    source: Option<Carried>,
-}
-
-/// A receive that found no send, open to a late `select` send.
-#[derive(Debug, Clone, Copy)]
-struct Await {
-    ts_ns: i64,
-    value: Option<i64>,
-    receiver: GoIdx,
-    seq: u32,
-}
-
 /// One channel. Most channels of a recording (a per-request reply channel, a connection's
 /// result channel) carry one value and then nothing for ever, yet must stay known so that a
-/// later event on them is not taken for a first one; so the queues live out of line and are
-/// freed whenever they are all empty, and an idle channel costs a few words.
-#[derive(Debug, Default)]
+/// later event on them is not taken for a first one; so the queues live out of line, in a
+/// [`Slab`] slot given back whenever they are all empty, and an idle channel costs 12 bytes.
+#[derive(Debug, Clone, Copy)]
 struct ChanState {
-    /// Buffer size at the first event; `None` until one was seen.
-    dataqsiz: Option<i32>,
+    /// Buffer size at the first event (0 when unbuffered or not recorded).
+    dataqsiz: i32,
     /// Receives still to come whose value was sent before the recording began.
     orphans: u32,
-    /// What is in flight on it; `None` while nothing is.
-    queues: Option<Box<Queues>>,
-}
-
-#[derive(Debug, Default)]
-struct Queues {
-    /// Recorded sends not yet received, oldest first.
-    pending: VecDeque<Send>,
-    /// Sends the queue state says are no longer buffered: matched by value only.
-    stale: VecDeque<Send>,
-    /// Receives that found no send, open to a late `select` send.
-    awaiting: VecDeque<Await>,
-}
-
-/// Values compare when both are known; `None` when either is not.
-fn same_value(a: Option<i64>, b: Option<i64>) -> Option<bool> {
-    Some(a? == b?)
-}
-
-/// Adds `send` to the stale list, which keeps the newest [`VALUE_SCAN_LIMIT`].
-fn push_stale(stale: &mut VecDeque<Send>, send: Send) {
-    if stale.len() >= VALUE_SCAN_LIMIT {
-        stale.pop_front();
-    }
-    stale.push_back(send);
-}
-
-impl Queues {
-    fn is_empty(&self) -> bool {
-        self.pending.is_empty() && self.stale.is_empty() && self.awaiting.is_empty()
-    }
-
-    /// See [`ChanState::take`].
-    fn take(&mut self, value: Option<i64>, ts_ns: i64) -> Option<(Send, f64)> {
-        let cutoff = ts_ns.saturating_sub(MAX_QUEUED_NS);
-        for queue in [&mut self.pending, &mut self.stale] {
-            while queue.front().is_some_and(|s| s.ts_ns < cutoff) {
-                queue.pop_front();
-            }
-        }
-        if value.is_some() {
-            let scan = self.pending.iter().take(VALUE_SCAN_LIMIT);
-            if let Some(i) = scan.into_iter().position(|s| s.value == value) {
-                let matched = self.pending.remove(i)?;
-                self.retire_overtaken(i, matched.ts_ns);
-                return Some((matched, CHANNEL_VALUE_MATCH));
-            }
-            let scan = self.stale.iter().take(VALUE_SCAN_LIMIT);
-            if let Some(i) = scan.into_iter().position(|s| s.value == value) {
-                return self.stale.remove(i).map(|s| (s, CHANNEL_VALUE_MATCH));
-            }
-        }
-        let send = self.pending.pop_front()?;
-        let factor = match same_value(send.value, value) {
-            Some(_) => CHANNEL_VALUE_MISMATCH,
-            None => CHANNEL_FIFO,
-        };
-        Some((send, factor))
-    }
-
-    /// A receive took the send at `matched_index`, sent at `matched_ns`. Channels are FIFO, so
-    /// the sends queued before it that started well before it ([`OVERTAKEN_NS`]) were received
-    /// already, unseen (a receiver blocked before the probes were attached): they leave the
-    /// FIFO order for the stale list, where a later receive of their value still finds them.
-    /// Left in the order, a freed job's address reused by a later job would pair the later
-    /// job's receive with the old send.
-    fn retire_overtaken(&mut self, matched_index: usize, matched_ns: i64) {
-        let cutoff = matched_ns.saturating_sub(OVERTAKEN_NS);
-        let mut kept = 0;
-        for _ in 0..matched_index {
-            let Some(send) = self.pending.get(kept).copied() else {
-                break;
-            };
-            if send.ts_ns >= cutoff {
-                kept += 1;
-                continue;
-            }
-            self.pending.remove(kept);
-            push_stale(&mut self.stale, send);
-        }
-    }
-
-    /// See [`ChanState::claim`].
-    fn claim(&mut self, value: Option<i64>, ts_ns: i64, source: Option<Carried>) -> Option<Claim> {
-        expire_awaiting(&mut self.awaiting, ts_ns);
-        let i = self
-            .awaiting
-            .iter()
-            .position(|a| same_value(a.value, value) != Some(false))?;
-        let a = self.awaiting.remove(i)?;
-        let factor = match same_value(a.value, value) {
-            Some(true) => CHANNEL_VALUE_MATCH,
-            _ => CHANNEL_FIFO,
-        };
-        Some(Claim {
-            receiver: a.receiver,
-            seq: a.seq,
-            handoff: source.map(|s| Handoff::new(s, factor, a.ts_ns)),
-        })
-    }
-
-    /// See [`ChanState::drained`].
-    fn drained(&mut self, ts_ns: i64) {
-        let cutoff = ts_ns.saturating_sub(PROBE_SKEW_NS);
-        while self.pending.front().is_some_and(|s| s.ts_ns < cutoff) {
-            if let Some(send) = self.pending.pop_front() {
-                push_stale(&mut self.stale, send);
-            }
-        }
-    }
+    /// Its queues' slot in the [`Slab`]; [`NO_QUEUES`] while nothing is in flight.
+    queues: u32,
 }
 
 impl ChanState {
-    /// Runs `f` on the queues, made for it if there are none, and frees them if it leaves
-    /// them all empty.
-    fn with_queues<T>(&mut self, f: impl FnOnce(&mut Queues) -> T) -> T {
-        let queues = self.queues.get_or_insert_with(Box::default);
+    /// The state at a channel's first event `op` (a send when `send`).
+    fn first(op: &ChanOp, send: bool) -> Self {
+        ChanState {
+            dataqsiz: op.dataqsiz.unwrap_or(0),
+            orphans: orphans_at_first(op, send),
+            queues: NO_QUEUES,
+        }
+    }
+
+    /// Runs `f` on the queues, given a slot for it if there are none, and gives the slot back
+    /// if it leaves them all empty.
+    fn with_queues<T>(&mut self, slab: &mut Slab, f: impl FnOnce(&mut Queues) -> T) -> T {
+        if self.queues == NO_QUEUES {
+            self.queues = slab.alloc();
+        }
+        // The slot is always in range; an empty stand-in (allocation-free) keeps this total.
+        let mut stand_in = Queues::default();
+        let queues = slab
+            .all
+            .get_mut(self.queues as usize)
+            .unwrap_or(&mut stand_in);
         let result = f(queues);
         if queues.is_empty() {
-            self.queues = None;
+            slab.release(self.queues);
+            self.queues = NO_QUEUES;
         }
         result
     }
 
     /// The earliest waiting send with the received value, else one taken out of the order
     /// with that value, else the earliest waiting send.
-    fn take(&mut self, value: Option<i64>, ts_ns: i64) -> Option<(Send, f64)> {
-        self.queues.as_ref()?;
-        self.with_queues(|q| q.take(value, ts_ns))
+    fn take(&mut self, slab: &mut Slab, value: Option<i64>, ts_ns: i64) -> Option<(Send, f64)> {
+        if self.queues == NO_QUEUES {
+            return None;
+        }
+        self.with_queues(slab, |q| q.take(value, ts_ns))
     }
 
     /// Forgets receives too old for a late `select` send to claim (a ticker's channel has
     /// only those), then adds `a`.
-    fn wait(&mut self, a: Await) {
-        self.with_queues(|q| {
+    fn wait(&mut self, slab: &mut Slab, a: Await) {
+        self.with_queues(slab, |q| {
             expire_awaiting(&mut q.awaiting, a.ts_ns);
             q.awaiting.push_back(a);
         });
     }
 
     /// A `select` send at `ts_ns` that may have been recorded after its receive.
-    fn claim(&mut self, value: Option<i64>, ts_ns: i64, source: Option<Carried>) -> Option<Claim> {
-        self.queues.as_ref()?;
-        self.with_queues(|q| q.claim(value, ts_ns, source))
+    fn claim(
+        &mut self,
+        slab: &mut Slab,
+        value: Option<i64>,
+        ts_ns: i64,
+        source: Option<Carried>,
+    ) -> Option<Claim> {
+        if self.queues == NO_QUEUES {
+            return None;
+        }
+        self.with_queues(slab, |q| q.claim(value, ts_ns, source))
     }
 
     /// The queue state shows an empty buffer (or a drained, closed channel): sends recorded
     /// more than [`PROBE_SKEW_NS`] ago are no longer in it, nor is anything from before the
     /// recording. Such sends leave the FIFO order for the stale list, which keeps the newest
     /// [`VALUE_SCAN_LIMIT`].
-    fn drained(&mut self, ts_ns: i64) {
-        if self.queues.is_some() {
-            self.with_queues(|q| q.drained(ts_ns));
+    fn drained(&mut self, slab: &mut Slab, ts_ns: i64) {
+        if self.queues != NO_QUEUES {
+            self.with_queues(slab, |q| q.drained(ts_ns));
         }
         self.orphans = 0;
     }
 
     /// A send waits for its receive.
-    fn push(&mut self, send: Send) {
-        self.with_queues(|q| q.pending.push_back(send));
+    fn push(&mut self, slab: &mut Slab, send: Send) {
+        self.with_queues(slab, |q| q.pending.push_back(send));
     }
 
     fn resync(&mut self, op: &ChanOp) -> bool {
@@ -304,18 +211,12 @@ impl ChanState {
     }
 }
 
-fn expire_awaiting(awaiting: &mut VecDeque<Await>, ts_ns: i64) {
-    let cutoff = ts_ns.saturating_sub(PROBE_SKEW_NS);
-    while awaiting.front().is_some_and(|a| a.ts_ns < cutoff) {
-        awaiting.pop_front();
-    }
-}
-
 /// The channels of every process, by (process, channel address). States are kept in the map
 /// itself: one lookup per operation, no second array to miss in.
 #[derive(Debug, Default)]
 pub struct Channels {
-    states: IdMap<(ProcId, i64), ChanState>,
+    states: IdMap<ProcKey, ChanState>,
+    slab: Slab,
 }
 
 /// Values buffered before the recording began, from the queue state at a channel's first
@@ -340,24 +241,33 @@ impl Channels {
     pub fn with_capacity(n: usize) -> Self {
         Channels {
             states: IdMap::with_capacity_and_hasher(n, Default::default()),
+            slab: Slab::default(),
         }
     }
 
     /// The channel's state, and whether this is the first event on it (or on a new channel at
     /// a reused address, when the buffer size changed).
-    fn state(&mut self, proc: ProcId, op: &ChanOp, send: bool) -> Option<(&mut ChanState, bool)> {
-        let st = self.states.entry((proc, op.chan)).or_default();
-        let fresh = match (st.dataqsiz, op.dataqsiz) {
-            (None, _) => true,
-            (Some(known), Some(now)) => known != now,
-            (Some(_), None) => false,
-        };
-        if fresh {
-            st.dataqsiz = Some(op.dataqsiz.unwrap_or(0));
-            st.orphans = orphans_at_first(op, send);
-            st.queues = None;
+    fn state(
+        &mut self,
+        proc: ProcId,
+        op: &ChanOp,
+        send: bool,
+    ) -> (&mut ChanState, &mut Slab, bool) {
+        let slab = &mut self.slab;
+        match self.states.entry(ProcKey::new(proc, op.chan)) {
+            Entry::Vacant(v) => (v.insert(ChanState::first(op, send)), slab, true),
+            Entry::Occupied(o) => {
+                let st = o.into_mut();
+                let fresh = op.dataqsiz.is_some_and(|now| now != st.dataqsiz);
+                if fresh {
+                    if st.queues != NO_QUEUES {
+                        slab.release(st.queues);
+                    }
+                    *st = ChanState::first(op, send);
+                }
+                (st, slab, fresh)
+            }
         }
-        Some((st, fresh))
     }
 
     /// A send at `ts_ns` by a goroutine carrying `source`. A late `select` send may instead
@@ -372,21 +282,24 @@ impl Channels {
         if op.chan == 0 {
             return None;
         }
-        let (st, _) = self.state(proc, op, true)?;
+        let (st, slab, _) = self.state(proc, op, true);
         let claim = if op.in_select {
-            st.claim(op.value, ts_ns, source)
+            st.claim(slab, op.value, ts_ns, source)
         } else {
             None
         };
         if st.resync(op) {
-            st.drained(ts_ns);
+            st.drained(slab, ts_ns);
         }
         if claim.is_none() {
-            st.push(Send {
-                ts_ns,
-                value: op.value,
-                source,
-            });
+            st.push(
+                slab,
+                Send {
+                    ts_ns,
+                    value: op.value,
+                    source,
+                },
+            );
         }
         claim
     }
@@ -404,10 +317,10 @@ impl Channels {
         if op.chan == 0 {
             return None;
         }
-        let (st, fresh) = self.state(proc, op, false)?;
+        let (st, slab, fresh) = self.state(proc, op, false);
         if !op.completed {
             // Closed and drained: nothing was waiting, and nothing was received.
-            st.drained(ts_ns);
+            st.drained(slab, ts_ns);
             return None;
         }
         let paired = if fresh {
@@ -416,24 +329,27 @@ impl Channels {
             st.orphans -= 1;
             Pairing::Orphan
         } else {
-            st.take(op.value, ts_ns)
+            st.take(slab, op.value, ts_ns)
                 .map_or(Pairing::Unpaired, |(send, factor)| {
                     Pairing::Send(send, factor)
                 })
         };
         if st.resync(op) {
-            st.drained(ts_ns);
+            st.drained(slab, ts_ns);
         }
         match paired {
             Pairing::Send(send, factor) => send.source.map(|s| Handoff::new(s, factor, ts_ns)),
             Pairing::Orphan => None,
             Pairing::Unpaired => {
-                st.wait(Await {
-                    ts_ns,
-                    value: op.value,
-                    receiver,
-                    seq,
-                });
+                st.wait(
+                    slab,
+                    Await {
+                        ts_ns,
+                        value: op.value,
+                        receiver,
+                        seq,
+                    },
+                );
                 None
             }
         }

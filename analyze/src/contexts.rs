@@ -6,7 +6,7 @@
 //! freed it, the same address may name an unrelated context. The most recent request with the
 //! address is the only candidate, and only for a while after it ended.
 
-use crate::events::{IdMap, ProcId};
+use crate::events::{IdMap, ProcId, ProcKey};
 use crate::evidence::{Attribution, Evidence};
 use crate::requests::{RequestId, Requests};
 
@@ -28,7 +28,7 @@ pub const CONTEXT_ANCESTOR_STEP: f64 = 0.05;
 /// The requests of every process, by context address.
 #[derive(Debug, Default)]
 pub struct Contexts {
-    latest: IdMap<(ProcId, i64), RequestId>,
+    latest: IdMap<ProcKey, RequestId>,
 }
 
 impl Contexts {
@@ -47,7 +47,7 @@ impl Contexts {
     /// A `server_start` with context `ctx` (0: not recorded).
     pub fn request_started(&mut self, proc: ProcId, ctx: i64, request: RequestId) {
         if ctx != 0 {
-            self.latest.insert((proc, ctx), request);
+            self.latest.insert(ProcKey::new(proc, ctx), request);
         }
     }
 
@@ -66,7 +66,7 @@ impl Contexts {
             if ctx == 0 {
                 continue;
             }
-            let Some(&id) = self.latest.get(&(proc, ctx)) else {
+            let Some(&id) = self.latest.get(&ProcKey::new(proc, ctx)) else {
                 continue;
             };
             let current = requests.get(id).is_some_and(|r| {

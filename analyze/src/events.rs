@@ -267,6 +267,30 @@ fn index_u32(n: usize) -> u32 {
 /// never wrong).
 pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
+/// A (process, 64-bit word) key (a goroutine id, a channel or context address) in 12 bytes
+/// aligned to 4, where the tuple takes 16: the maps keyed by it hold millions of entries, and
+/// a smaller slot is both less memory and fewer cache misses per lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProcKey([u32; 3]);
+
+impl ProcKey {
+    #[inline]
+    pub(crate) fn new(proc: ProcId, word: i64) -> Self {
+        // Split into halves, bits kept as they are: only equality and hashing read the key.
+        let w = word as u64;
+        ProcKey([proc.0, w as u32, (w >> 32) as u32])
+    }
+}
+
+impl std::hash::Hash for ProcKey {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Two words, not the array's length and bytes: the same cost as the tuple it replaces.
+        state.write_u64(u64::from(self.0[1]) | (u64::from(self.0[2]) << 32));
+        state.write_u32(self.0[0]);
+    }
+}
+
 /// The hasher of [`IdMap`]: the multiply-rotate hash rustc uses, with the well-mixed high bits
 /// rotated down because hashbrown picks buckets with the low bits.
 #[derive(Debug, Default, Clone, Copy)]
@@ -383,5 +407,20 @@ mod tests {
         let mut h = IdHasher::default();
         h.write(&[1, 2, 3]);
         assert_ne!(h.finish(), IdHasher::default().finish());
+    }
+
+    #[test]
+    fn proc_keys_are_small_and_keep_every_bit() {
+        assert_eq!(std::mem::size_of::<ProcKey>(), 12);
+        let mut log = EventLog::new();
+        let (p, q) = (log.process("h", 1), log.process("h", 2));
+        let words = [0, 1, -1, i64::MIN, i64::MAX, 1 << 32, (1 << 32) + 1];
+        for (i, &a) in words.iter().enumerate() {
+            for &b in &words[i + 1..] {
+                assert_ne!(ProcKey::new(p, a), ProcKey::new(p, b));
+            }
+            assert_eq!(ProcKey::new(p, a), ProcKey::new(p, a));
+            assert_ne!(ProcKey::new(p, a), ProcKey::new(q, a));
+        }
     }
 }

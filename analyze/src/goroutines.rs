@@ -7,7 +7,7 @@
 //! that request while it serves others from a queue.
 
 use crate::channels::Handoff;
-use crate::events::{IdMap, ProcId};
+use crate::events::{IdMap, ProcId, ProcKey};
 use crate::evidence::Carried;
 use crate::lineage::Inherited;
 use crate::requests::RequestId;
@@ -153,7 +153,7 @@ impl Default for GoState {
 /// Every goroutine seen, by (process, goid).
 #[derive(Debug, Default)]
 pub struct Goroutines {
-    ids: IdMap<(ProcId, i64), GoIdx>,
+    ids: IdMap<ProcKey, GoIdx>,
     states: Vec<GoState>,
 }
 
@@ -174,7 +174,7 @@ impl Goroutines {
     /// The goroutine's index, creating its state on first sight.
     pub fn id(&mut self, proc: ProcId, goid: i64) -> GoIdx {
         let next = GoIdx(u32::try_from(self.states.len()).unwrap_or(u32::MAX));
-        let id = *self.ids.entry((proc, goid)).or_insert(next);
+        let id = *self.ids.entry(ProcKey::new(proc, goid)).or_insert(next);
         if id == next {
             self.states.push(GoState::default());
         }
@@ -183,7 +183,7 @@ impl Goroutines {
 
     /// The goroutine's index, if it was ever seen.
     pub fn find(&self, proc: ProcId, goid: i64) -> Option<GoIdx> {
-        self.ids.get(&(proc, goid)).copied()
+        self.ids.get(&ProcKey::new(proc, goid)).copied()
     }
 
     /// Its state. Indexes come only from [`Goroutines::id`], so they are always in range; the

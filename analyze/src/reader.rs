@@ -120,9 +120,11 @@ pub(crate) fn read_slices(
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
     buffer.reserve(rows.min(SLICE_ROWS));
     let mut unknown = 0;
-    // One thread decodes the next slice while this one turns the last into events.
+    // One thread decodes the next slice while this one turns the last into events. The
+    // hand-over is a rendezvous: a decoded slice (a few hundred MB for a million rows) waits
+    // in the decoder until taken, so at most two are held, never a third queued between.
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel(0);
         scope.spawn(move || decode_slices(path, reader, &present, rows, &tx));
         for slice in rx {
             let (offset, df) = slice?;
