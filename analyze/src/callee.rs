@@ -6,10 +6,10 @@
 //! empty host) are one host, reachable only from the same machine. A listener without a host
 //! (`:9932`) or on every interface (`0.0.0.0`, `[::]`) accepts any host name.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use crate::attribute::Reconstruction;
-use crate::events::{EventLog, ProcId, Sym};
+use crate::events::{EventLog, IdMap, ProcId, Sym};
 
 /// Callee name for a client call whose host was not recorded.
 pub const UNKNOWN_HOST: &str = "?";
@@ -56,7 +56,7 @@ enum Fit {
 /// Names callees from the listen addresses seen in a set of recordings.
 #[derive(Debug, Default)]
 pub struct CalleeNamer {
-    by_port: HashMap<String, Vec<Listener>>,
+    by_port: IdMap<String, Vec<Listener>>,
 }
 
 impl CalleeNamer {
@@ -127,8 +127,8 @@ pub struct CalleeNames<'a> {
     names: Vec<String>,
     /// Per number: whether the name is a recorded server's service.
     served: Vec<bool>,
-    ids: HashMap<(ProcId, Option<Sym>), usize>,
-    by_name: HashMap<String, usize>,
+    ids: IdMap<(ProcId, Option<Sym>), usize>,
+    by_name: IdMap<String, usize>,
 }
 
 impl<'a> CalleeNames<'a> {
@@ -150,8 +150,8 @@ impl<'a> CalleeNames<'a> {
             namer,
             names: Vec::new(),
             served: Vec::new(),
-            ids: HashMap::new(),
-            by_name: HashMap::new(),
+            ids: IdMap::default(),
+            by_name: IdMap::default(),
         }
     }
 

@@ -7,7 +7,7 @@
 //! Each event keeps only the columns its kind sets ([`Detail`]), so that an event stays small
 //! however many kinds the schema grows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::num::NonZeroU32;
 
@@ -267,6 +267,9 @@ fn index_u32(n: usize) -> u32 {
 /// never wrong).
 pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
+/// A hash set with [`IdMap`]'s hasher.
+pub(crate) type IdSet<K> = HashSet<K, BuildHasherDefault<IdHasher>>;
+
 /// A (process, 64-bit word) key (a goroutine id, a channel or context address) in 12 bytes
 /// aligned to 4, where the tuple takes 16: the maps keyed by it hold millions of entries, and
 /// a smaller slot is both less memory and fewer cache misses per lookup.
@@ -328,6 +331,12 @@ impl Hasher for IdHasher {
     #[inline]
     fn write_i64(&mut self, n: i64) {
         self.add(n as u64);
+    }
+
+    #[inline]
+    fn write_u128(&mut self, n: u128) {
+        self.add(n as u64);
+        self.add((n >> 64) as u64);
     }
 
     #[inline]

@@ -179,6 +179,8 @@ impl Rows<'_> {
 #[derive(Default)]
 struct Interner {
     last: Option<Sym>,
+    /// The symbol of each string view seen in the current chunk (see [`Interner::col`]).
+    views: IdMap<u128, Sym>,
 }
 
 impl Interner {
@@ -193,8 +195,27 @@ impl Interner {
         sym
     }
 
+    /// Row `i` of a string column. Within one array, equal views are equal strings (a short
+    /// string is inside its view; a long one is named by its buffer and offset, which the
+    /// dictionary-decoded columns share between equal values), so a view is interned once and
+    /// then looked up as 16 bytes rather than hashed and compared as a string.
     fn col(&mut self, log: &mut EventLog, col: &Part<'_, StringType>, i: usize) -> Option<Sym> {
-        col.get(i).map(|s| self.get(log, s))
+        let arr = col.0?;
+        let s = arr.get(i)?;
+        let Some(view) = arr.views().get(i).map(|v| v.as_u128()) else {
+            return Some(self.get(log, s));
+        };
+        if let Some(&sym) = self.views.get(&view) {
+            return Some(sym);
+        }
+        let sym = self.get(log, s);
+        self.views.insert(view, sym);
+        Some(sym)
+    }
+
+    /// Views name bytes of one chunk's buffers: forget them at the next chunk.
+    fn new_chunk(&mut self) {
+        self.views.clear();
     }
 }
 
@@ -207,6 +228,21 @@ struct Names {
     path: Interner,
     listen: Interner,
     route: Interner,
+}
+
+impl Names {
+    fn new_chunk(&mut self) {
+        for n in [
+            &mut self.service,
+            &mut self.method,
+            &mut self.host,
+            &mut self.path,
+            &mut self.listen,
+            &mut self.route,
+        ] {
+            n.new_chunk();
+        }
+    }
 }
 
 /// Appends the rows of `df` to `out`, interning their strings and processes in `log`; returns
@@ -235,6 +271,7 @@ pub(crate) fn load_events(
     let mut first_row = first_row;
     for (c, len) in ts.chunk_lengths().enumerate() {
         let rows = cols.chunk(&frame, c, len)?;
+        names.new_chunk();
         for i in 0..len {
             let row = first_row + i;
             let ts_ns = rows
@@ -265,7 +302,11 @@ pub(crate) fn load_events(
             let proc = *procs
                 .entry(pid)
                 .or_insert_with(|| log.process(hostname, pid));
-            let service = names.service.get(log, service);
+            // Never null here (checked above); the fallback only keeps this total.
+            let service = match names.service.col(log, &rows.service, i) {
+                Some(sym) => sym,
+                None => names.service.get(log, service),
+            };
             out.push(Event {
                 ts_ns,
                 goid,

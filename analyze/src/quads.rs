@@ -6,13 +6,11 @@
 //! Funcs are routes when known, else raw paths ([`crate::routes`]); each quadruple carries its
 //! error count and latency percentiles ([`crate::stats`]).
 
-use std::collections::HashMap;
-
 use serde::{Serialize, Serializer};
 
 use crate::attribute::Reconstruction;
 use crate::callee::CalleeNames;
-use crate::events::{EventLog, Sym};
+use crate::events::{EventLog, IdMap, Sym};
 use crate::routes::Funcs;
 use crate::stats::{Summary, Tally};
 
@@ -109,7 +107,7 @@ pub fn count_quads_above(log: &EventLog, rec: &Reconstruction, min_confidence: f
 pub fn count_quads_with(log: &EventLog, rec: &Reconstruction, options: QuadOptions) -> Vec<Quad> {
     let mut callees = CalleeNames::new(log, rec);
     let funcs = Funcs::new(log, rec, options.raw_paths);
-    let mut tallies: HashMap<Key, Tally> = HashMap::new();
+    let mut tallies: IdMap<Key, Tally> = IdMap::default();
     let mut called = vec![false; rec.requests.all().len()];
     for call in &rec.calls {
         let id = callees.id(call.proc, call.host);

@@ -13,24 +13,23 @@
 //! Only requests whose end was recorded vote, since the route is known at the end.
 
 use std::cmp::Reverse;
-use std::collections::{HashMap, HashSet};
 
 use crate::attribute::Reconstruction;
-use crate::events::{EventLog, Sym};
+use crate::events::{EventLog, IdMap, IdSet, Sym};
 use crate::requests::Request;
 
 /// How many requests were served under each route (`None`: no route) for one path.
-type Votes = HashMap<Option<Sym>, u64>;
+type Votes = IdMap<Option<Sym>, u64>;
 
 /// Names `caller_func` and `callee_func`: routes when known, else raw paths.
 #[derive(Debug, Default)]
 pub struct Funcs {
     raw_paths: bool,
-    services: HashMap<String, Sym>,
+    services: IdMap<String, Sym>,
     /// (service, path, method) → the route most of those requests were served under.
-    by_method: HashMap<(Sym, Sym, Sym), Option<Sym>>,
+    by_method: IdMap<(Sym, Sym, Sym), Option<Sym>>,
     /// (service, path) → the route most of those requests were served under, any method.
-    by_path: HashMap<(Sym, Sym), Option<Sym>>,
+    by_path: IdMap<(Sym, Sym), Option<Sym>>,
 }
 
 impl Funcs {
@@ -44,9 +43,9 @@ impl Funcs {
         if raw_paths {
             return funcs;
         }
-        let mut by_method: HashMap<(Sym, Sym, Sym), Votes> = HashMap::new();
-        let mut by_path: HashMap<(Sym, Sym), Votes> = HashMap::new();
-        let mut services = HashSet::new();
+        let mut by_method: IdMap<(Sym, Sym, Sym), Votes> = IdMap::default();
+        let mut by_path: IdMap<(Sym, Sym), Votes> = IdMap::default();
+        let mut services = IdSet::default();
         for r in rec.requests.all() {
             let Some(path) = r.path.filter(|_| r.end_ns.is_some()) else {
                 continue;
@@ -228,10 +227,12 @@ mod tests {
     fn the_most_served_route_wins() {
         let mut log = EventLog::new();
         let (a, b) = (log.intern("/a/:x"), log.intern("/b/:x"));
-        let votes: Votes = [(Some(a), 1), (Some(b), 2), (None, 2)].into();
+        let votes: Votes = [(Some(a), 1), (Some(b), 2), (None, 2)]
+            .into_iter()
+            .collect();
         assert_eq!(winner(&log, &votes), Some(b));
-        let votes: Votes = [(Some(b), 2), (Some(a), 2)].into();
+        let votes: Votes = [(Some(b), 2), (Some(a), 2)].into_iter().collect();
         assert_eq!(winner(&log, &votes), Some(a));
-        assert_eq!(winner(&log, &Votes::new()), None);
+        assert_eq!(winner(&log, &Votes::default()), None);
     }
 }
