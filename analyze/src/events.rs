@@ -235,6 +235,10 @@ impl EventLog {
 
     /// Appends `events`, leaving it empty.
     pub(crate) fn append(&mut self, events: &mut Vec<Event>) {
+        // The first file's events are taken whole rather than copied.
+        if self.events.is_empty() {
+            std::mem::swap(&mut self.events, events);
+        }
         self.events.append(events);
     }
 

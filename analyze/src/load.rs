@@ -8,10 +8,10 @@
 use std::path::Path;
 
 use polars::prelude::*;
-use quadtrace_schema::{columns, EventKind};
+use quadtrace_schema::{columns, meta, EventKind};
 
 use crate::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId, Sym};
-use crate::reader::{type_name, ReadError};
+use crate::reader::{type_name, Metadata, ReadError};
 
 /// One column of the file as `T`, or none when the file predates it.
 type Col<'a, T> = Option<&'a ChunkedArray<T>>;
@@ -355,5 +355,38 @@ fn detail(rows: &Rows<'_>, i: usize, kind: EventKind, log: &mut EventLog, n: &mu
         EventKind::TimerArm => Detail::TimerArm {
             value: rows.value.get(i),
         },
+    }
+}
+
+/// The listening addresses `record` found for each process (`listeners` in the targets
+/// metadata), so that servers whose requests carry no listen address still name callees.
+/// Missing or malformed entries are skipped: they only help naming.
+pub(crate) fn add_listeners(metadata: &Metadata, hostname: &str, log: &mut EventLog) {
+    let Some(targets) = metadata
+        .get(meta::TARGETS)
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+    else {
+        return;
+    };
+    for target in targets.as_array().into_iter().flatten() {
+        let Some(service) = target[meta::target::SERVICE].as_str() else {
+            continue;
+        };
+        let Some(by_pid) = target[meta::target::LISTENERS].as_object() else {
+            continue;
+        };
+        for (pid, addrs) in by_pid {
+            let Ok(pid) = pid.parse::<i32>() else {
+                continue;
+            };
+            for addr in addrs
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+            {
+                log.add_listener(hostname, pid, service, addr);
+            }
+        }
     }
 }

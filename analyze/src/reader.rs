@@ -17,7 +17,7 @@ pub use crate::problems::{ReadError, Warning};
 
 use crate::events::{Event, EventLog};
 use crate::guard;
-use crate::load::load_events;
+use crate::load::{add_listeners, load_events};
 
 /// The columns reconstruction reads. Columns a file's schema version predates may be absent and
 /// read as null; every other one must be there.
@@ -74,13 +74,14 @@ pub fn read_recording(
     warnings: &mut Vec<Warning>,
 ) -> Result<Metadata, ReadError> {
     let mut buffer = Vec::new();
-    read_slices(path, log, warnings, &mut buffer, &mut |log, events| {
-        log.append(events);
-    })
+    // Events stay in the buffer until the end: the log is lent to the decoder until then.
+    let metadata = read_slices(path, log, warnings, &mut buffer, &mut |_| {})?;
+    log.append(&mut buffer);
+    Ok(metadata)
 }
 
-/// What is done with each slice's events, appended to the buffer: `(log, buffer)`.
-pub(crate) type SliceDone<'a> = dyn FnMut(&mut EventLog, &mut Vec<Event>) + 'a;
+/// What is done with each slice's events, appended to the buffer.
+pub(crate) type SliceDone<'a> = dyn FnMut(&mut Vec<Event>) + 'a;
 
 /// Reads the recording at `path` like [`read_recording`], a slice at a time: each slice's
 /// events are appended to `buffer`, then `slice_done` is called, once per [`SLICE_ROWS`] rows
@@ -119,22 +120,36 @@ pub(crate) fn read_slices(
     let rows = guarded(path, || reader.num_rows())?;
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
     buffer.reserve(rows.min(SLICE_ROWS));
-    let mut unknown = 0;
-    // One thread decodes the next slice while this one turns the last into events. The
-    // hand-over is a rendezvous: a decoded slice (a few hundred MB for a million rows) waits
-    // in the decoder until taken, so at most two are held, never a third queued between.
-    std::thread::scope(|scope| {
+    // One thread decodes each slice and turns it into events (interning its strings in the
+    // log, which it holds until the end) while this one hands the last slice's events on: on
+    // two cores, conversion and reconstruction run side by side. The hand-over is a
+    // rendezvous, so one slice's events wait in the decoder until taken, never more queued
+    // between; emptied vectors go back to it to be filled again without new page faults.
+    let unknown = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(0);
-        scope.spawn(move || decode_slices(path, reader, &present, rows, &tx));
+        let (back, spare) = std::sync::mpsc::channel();
+        let job = Decode {
+            path,
+            columns: &present,
+            rows,
+            hostname,
+        };
+        let lent = &mut *log;
+        let decoder = scope.spawn(move || job.run(reader, lent, &tx, &spare));
         for slice in rx {
-            let (offset, df) = slice?;
-            unknown += guard::catch(|| load_events(path, &df, offset, hostname, log, buffer))
-                .map_err(|reason| corrupt(path, reason))??;
-            // The frame's memory goes back before the events are used.
-            drop(df);
-            slice_done(log, buffer);
+            let mut events = slice?;
+            if buffer.is_empty() {
+                std::mem::swap(buffer, &mut events);
+            } else {
+                buffer.append(&mut events);
+            }
+            // The decoder may be gone already (it stops after the last slice).
+            let _ = back.send(events);
+            slice_done(buffer);
         }
-        Ok::<(), ReadError>(())
+        decoder
+            .join()
+            .map_err(|panic| corrupt(path, guard::message(panic.as_ref())))
     })?;
     if unknown > 0 {
         warnings.push(Warning::UnknownKinds {
@@ -144,39 +159,6 @@ pub(crate) fn read_slices(
     }
     add_listeners(&metadata, hostname, log);
     Ok(metadata)
-}
-
-/// The listening addresses `record` found for each process (`listeners` in the targets
-/// metadata), so that servers whose requests carry no listen address still name callees.
-/// Missing or malformed entries are skipped: they only help naming.
-fn add_listeners(metadata: &Metadata, hostname: &str, log: &mut EventLog) {
-    let Some(targets) = metadata
-        .get(meta::TARGETS)
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-    else {
-        return;
-    };
-    for target in targets.as_array().into_iter().flatten() {
-        let Some(service) = target[meta::target::SERVICE].as_str() else {
-            continue;
-        };
-        let Some(by_pid) = target[meta::target::LISTENERS].as_object() else {
-            continue;
-        };
-        for (pid, addrs) in by_pid {
-            let Ok(pid) = pid.parse::<i32>() else {
-                continue;
-            };
-            for addr in addrs
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|a| a.as_str())
-            {
-                log.add_listener(hostname, pid, service, addr);
-            }
-        }
-    }
 }
 
 /// The earliest `ts_ns` of each slice [`read_slices`] reads from the file at `path` (`None`
@@ -206,38 +188,58 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<Vec<Option<i64>>> {
     Some(mins)
 }
 
-/// A decoded slice of a file: its first row's number, and its columns.
-type Slice = Result<(usize, DataFrame), ReadError>;
+/// A slice of a file turned into events, or why it could not be.
+type Slice = Result<Vec<Event>, ReadError>;
 
-/// Decodes `columns` of the file at `path`, [`SLICE_ROWS`] rows at a time, and sends each slice
-/// to `tx`; stops at the first error (sent too) or when the receiver is gone.
-fn decode_slices(
-    path: &Path,
-    first: ParquetReader<File>,
-    columns: &[String],
+/// What the decoder thread reads: `columns` of the file at `path`, of `rows` rows.
+struct Decode<'a> {
+    path: &'a Path,
+    columns: &'a [String],
     rows: usize,
-    tx: &std::sync::mpsc::SyncSender<Slice>,
-) {
-    let mut first = Some(first);
-    let mut footer = None;
-    for offset in (0..rows).step_by(SLICE_ROWS) {
-        let slice = slice_reader(path, &mut first, &mut footer).and_then(|reader| {
-            let df = guarded(path, || {
-                let mut df = reader
-                    .with_columns(Some(columns.to_vec()))
-                    .with_slice(Some((offset, SLICE_ROWS)))
-                    .finish()?;
-                // Row groups decode into the same chunks in every column; this copies only if
-                // not.
-                df.align_chunks();
-                Ok(df)
-            })?;
-            Ok((offset, df))
-        });
-        let failed = slice.is_err();
-        if tx.send(slice).is_err() || failed {
-            return;
+    hostname: &'a str,
+}
+
+impl Decode<'_> {
+    /// Decodes the file [`SLICE_ROWS`] rows at a time and sends each slice's events to `tx`,
+    /// in a vector from `spare` when one came back; stops at the first error (sent too) or
+    /// when the receiver is gone. Returns how many rows had an unknown kind.
+    fn run(
+        &self,
+        first: ParquetReader<File>,
+        log: &mut EventLog,
+        tx: &std::sync::mpsc::SyncSender<Slice>,
+        spare: &std::sync::mpsc::Receiver<Vec<Event>>,
+    ) -> u64 {
+        let path = self.path;
+        let mut unknown = 0;
+        let mut first = Some(first);
+        let mut footer = None;
+        for offset in (0..self.rows).step_by(SLICE_ROWS) {
+            let slice = slice_reader(path, &mut first, &mut footer).and_then(|reader| {
+                let df = guarded(path, || {
+                    let mut df = reader
+                        .with_columns(Some(self.columns.to_vec()))
+                        .with_slice(Some((offset, SLICE_ROWS)))
+                        .finish()?;
+                    // Row groups decode into the same chunks in every column; this copies
+                    // only if not.
+                    df.align_chunks();
+                    Ok(df)
+                })?;
+                let mut events = spare.try_recv().unwrap_or_default();
+                events.clear();
+                unknown += guard::catch(|| {
+                    load_events(path, &df, offset, self.hostname, log, &mut events)
+                })
+                .map_err(|reason| corrupt(path, reason))??;
+                Ok(events)
+            });
+            let failed = slice.is_err();
+            if tx.send(slice).is_err() || failed {
+                break;
+            }
         }
+        unknown
     }
 }
 

@@ -94,15 +94,9 @@ pub(crate) fn read_and_reconstruct(
     let mut warnings = Vec::new();
     let mut buffer = Vec::new();
     for path in paths {
-        reader::read_slices(
-            path,
-            &mut log,
-            &mut warnings,
-            &mut buffer,
-            &mut |_, events| {
-                merger.slice_done(events);
-            },
-        )?;
+        reader::read_slices(path, &mut log, &mut warnings, &mut buffer, &mut |events| {
+            merger.slice_done(events);
+        })?;
     }
     let rec = merger.finish(&mut buffer);
     Ok((log, rec, warnings))
