@@ -87,6 +87,11 @@ pub fn reconstruct(log: &EventLog) -> Reconstruction {
 pub(crate) struct Reconstructor(Pass);
 
 impl Reconstructor {
+    /// Ready for about `rows` events.
+    pub(crate) fn for_rows(rows: usize) -> Self {
+        Reconstructor(Pass::sized_for_rows(rows))
+    }
+
     /// The next event; events must come in the order [`EventLog::sort`] gives.
     pub(crate) fn event(&mut self, e: &Event) {
         self.0.event(e);
@@ -122,7 +127,26 @@ impl Pass {
                 *n += 1;
             }
         }
-        let count = |k: EventKind| counts.get(k as usize - 1).copied().unwrap_or(0);
+        Self::with_counts(|k| counts.get(k as usize - 1).copied().unwrap_or(0))
+    }
+
+    /// Tables sized for about `rows` events whose kinds are not yet known (a streamed
+    /// recording), from the shares of a busy service's recording: a sixth spawns, a ninth
+    /// requests, a twelfth client calls, nearly half channel operations. Growing a table of
+    /// millions mid-pass copies all of it and faults in fresh pages; room never used is only
+    /// address space.
+    fn sized_for_rows(rows: usize) -> Self {
+        Self::with_counts(|k| match k {
+            EventKind::Spawn => rows / 6,
+            EventKind::ServerStart => rows / 9,
+            EventKind::ClientStart => rows / 12,
+            EventKind::ChanSend | EventKind::ChanRecv => rows / 4,
+            _ => 0,
+        })
+    }
+
+    /// Tables sized for `count` events of each kind.
+    fn with_counts(count: impl Fn(EventKind) -> usize) -> Self {
         let channel_ops = count(EventKind::ChanSend) + count(EventKind::ChanRecv);
         // Goroutines: every spawned one, and those that served or called without a recorded
         // spawn (started before the recording). Channels: most are used more than once; too

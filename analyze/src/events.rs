@@ -280,6 +280,14 @@ pub(crate) type IdSet<K> = HashSet<K, BuildHasherDefault<IdHasher>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ProcKey([u32; 3]);
 
+impl ProcId {
+    /// Its position among the log's processes, for tables indexed by process.
+    #[inline]
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 impl ProcKey {
     #[inline]
     pub(crate) fn new(proc: ProcId, word: i64) -> Self {

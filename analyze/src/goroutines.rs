@@ -153,8 +153,27 @@ impl Default for GoState {
 /// Every goroutine seen, by (process, goid).
 #[derive(Debug, Default)]
 pub struct Goroutines {
+    /// Per process, indexed by goid: the Go runtime numbers goroutines from 1 upwards, so
+    /// a process's goids are dense, and recent ones sit next to each other. A lookup here is
+    /// one access to a slot near the last one, where a hash map misses the cache on nearly
+    /// every lookup among millions. [`NO_GO`] where none has been seen.
+    dense: Vec<Vec<GoIdx>>,
+    /// Goids too far beyond a process's dense table (or negative) to grow it for.
     ids: IdMap<ProcKey, GoIdx>,
     states: Vec<GoState>,
+}
+
+/// An empty slot of a dense table. Never a real index: that many goroutines would not fit.
+const NO_GO: GoIdx = GoIdx(u32::MAX);
+
+/// How far past a process's dense table a goid may be and still grow the table to take it
+/// (the table at least doubles): a few stray huge goids must not make it huge.
+const DENSE_SLACK: usize = 1 << 16;
+
+/// The dense slot for `goid`, when it is in range.
+#[inline]
+fn dense_slot(goid: i64) -> Option<usize> {
+    usize::try_from(goid).ok()
 }
 
 impl Goroutines {
@@ -166,24 +185,54 @@ impl Goroutines {
     /// Room for `n` goroutines without growing.
     pub fn with_capacity(n: usize) -> Self {
         Goroutines {
-            ids: IdMap::with_capacity_and_hasher(n, Default::default()),
+            dense: Vec::new(),
+            ids: IdMap::default(),
             states: Vec::with_capacity(n),
         }
     }
 
     /// The goroutine's index, creating its state on first sight.
     pub fn id(&mut self, proc: ProcId, goid: i64) -> GoIdx {
-        let next = GoIdx(u32::try_from(self.states.len()).unwrap_or(u32::MAX));
-        let id = *self.ids.entry(ProcKey::new(proc, goid)).or_insert(next);
-        if id == next {
-            self.states.push(GoState::default());
+        if let Some(id) = self.find(proc, goid) {
+            return id;
         }
-        id
+        let next = GoIdx(u32::try_from(self.states.len()).unwrap_or(u32::MAX));
+        self.states.push(GoState::default());
+        // A goid first kept in the map stays there: `find` looks there when its dense slot
+        // is empty, so it is still found after the dense table grows past it.
+        match self.dense_slot_mut(proc, goid) {
+            Some(slot) => *slot = next,
+            None => {
+                self.ids.insert(ProcKey::new(proc, goid), next);
+            }
+        }
+        next
+    }
+
+    /// The empty or filled dense slot for the goroutine, growing the process's table when the
+    /// goid is near enough its end; `None` for a goid kept in the map.
+    fn dense_slot_mut(&mut self, proc: ProcId, goid: i64) -> Option<&mut GoIdx> {
+        let i = dense_slot(goid)?;
+        if self.dense.len() <= proc.index() {
+            self.dense.resize_with(proc.index() + 1, Vec::new);
+        }
+        let table = self.dense.get_mut(proc.index())?;
+        if i >= table.len() {
+            if i >= table.len().saturating_mul(2).max(DENSE_SLACK) {
+                return None;
+            }
+            table.resize((i + 1).max(table.len() * 2), NO_GO);
+        }
+        table.get_mut(i)
     }
 
     /// The goroutine's index, if it was ever seen.
+    #[inline]
     pub fn find(&self, proc: ProcId, goid: i64) -> Option<GoIdx> {
-        self.ids.get(&ProcKey::new(proc, goid)).copied()
+        let dense = dense_slot(goid)
+            .and_then(|i| self.dense.get(proc.index())?.get(i).copied())
+            .filter(|id| *id != NO_GO);
+        dense.or_else(|| self.ids.get(&ProcKey::new(proc, goid)).copied())
     }
 
     /// Its state. Indexes come only from [`Goroutines::id`], so they are always in range; the
@@ -229,6 +278,22 @@ mod tests {
         assert_ne!(g.id(p2, 7), a);
         assert_eq!(g.find(p1, 7), Some(a));
         assert_eq!(g.find(p1, 8), None);
+    }
+
+    #[test]
+    fn far_and_negative_goids_stay_found_as_the_dense_table_grows() {
+        let mut log = EventLog::new();
+        let p = log.process("h", 1);
+        let mut g = Goroutines::new();
+        let far = 3 * DENSE_SLACK as i64;
+        let (a, b, c) = (g.id(p, far), g.id(p, -5), g.id(p, 1));
+        // Grow the dense table past `far`, which was kept in the map.
+        for goid in (2..=far + 10).step_by(1000) {
+            g.id(p, goid);
+        }
+        assert_eq!((g.id(p, far), g.id(p, -5), g.id(p, 1)), (a, b, c));
+        assert_eq!(g.find(p, far + 1), None);
+        assert_eq!(g.find(p, i64::MAX), None);
     }
 
     #[test]

@@ -161,10 +161,10 @@ pub(crate) fn read_slices(
     Ok(metadata)
 }
 
-/// The earliest `ts_ns` of each slice [`read_slices`] reads from the file at `path` (`None`
-/// for a slice without one), decoding that column alone; `None` when the file cannot be read
-/// so, which [`read_slices`] will then say why.
-pub(crate) fn slice_min_ts(path: &Path) -> Option<Vec<Option<i64>>> {
+/// The file's row count, and the earliest `ts_ns` of each slice [`read_slices`] reads from the
+/// file at `path` (`None` for a slice without one), decoding that column alone; `None` when the
+/// file cannot be read so, which [`read_slices`] will then say why.
+pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
     let file = File::open(path).ok()?;
     let mut first = Some(ParquetReader::new(file));
     let mut footer = None;
@@ -185,7 +185,7 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<Vec<Option<i64>>> {
         .ok()?;
         mins.push(min);
     }
-    Some(mins)
+    Some((rows, mins))
 }
 
 /// A slice of a file turned into events, or why it could not be.

@@ -19,13 +19,17 @@ use crate::AnalyzeError;
 
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
 /// time of all the slices after it; `i64::MIN` throughout (hold everything until the end)
-/// when some file cannot be read so.
-fn later_min_ts(paths: &[PathBuf]) -> Vec<i64> {
+/// when some file cannot be read so; and how many rows the files hold (0 then).
+fn later_min_ts(paths: &[PathBuf]) -> (Vec<i64>, usize) {
     let mut mins = Vec::new();
+    let mut rows = 0;
     for path in paths {
         match reader::slice_min_ts(path) {
-            Some(file) => mins.extend(file.into_iter().map(|m| m.unwrap_or(i64::MAX))),
-            None => return Vec::new(),
+            Some((n, file)) => {
+                rows += n;
+                mins.extend(file.into_iter().map(|m| m.unwrap_or(i64::MAX)));
+            }
+            None => return (Vec::new(), 0),
         }
     }
     let mut later = vec![i64::MAX; mins.len() + 1];
@@ -34,7 +38,7 @@ fn later_min_ts(paths: &[PathBuf]) -> Vec<i64> {
     }
     // later[i] is the earliest time from slice i on; after slice i, what matters is i + 1.
     later.remove(0);
-    later
+    (later, rows)
 }
 
 /// Hands events on to reconstruction as soon as their turn is certain.
@@ -85,10 +89,11 @@ pub(crate) fn read_and_reconstruct(
     if paths.is_empty() {
         return Err(AnalyzeError::NoInput);
     }
+    let (bounds, rows) = later_min_ts(paths);
     let mut merger = Merger {
-        bounds: later_min_ts(paths),
+        bounds,
         slices: 0,
-        rec: Reconstructor::default(),
+        rec: Reconstructor::for_rows(rows),
     };
     let mut log = EventLog::new();
     let mut warnings = Vec::new();
