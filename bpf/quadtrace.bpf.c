@@ -74,6 +74,14 @@ struct {
 	__type(value, struct spawn_args);
 } spawn_parent SEC(".maps");
 
+/* Go >= 1.17 amd64 keeps the current g in R14 and passes integer arguments in
+ * RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11. */
+#define GO_G(ctx) ((ctx)->r14)
+#define GO_ARG1(ctx) ((ctx)->ax)
+#define GO_ARG2(ctx) ((ctx)->bx)
+#define GO_ARG3(ctx) ((ctx)->cx)
+#define GO_ARG4(ctx) ((ctx)->di)
+
 /* A goroutine of one process. Go binaries are usually not position-independent, so two
  * processes of one binary can have goroutines at the same address: the pid tells them apart. */
 struct g_key {
@@ -84,7 +92,7 @@ struct g_key {
 
 static __always_inline struct g_key g_key_of(struct pt_regs *ctx)
 {
-	struct g_key k = {.g = ctx->r14, .tgid = bpf_get_current_pid_tgid() >> 32, .pad = 0};
+	struct g_key k = {.g = GO_G(ctx), .tgid = bpf_get_current_pid_tgid() >> 32, .pad = 0};
 	return k;
 }
 
@@ -119,14 +127,6 @@ struct {
 	__type(value, struct chan_args);
 } chan_pending SEC(".maps");
 
-/* Go >= 1.17 amd64 keeps the current g in R14 and passes integer arguments in
- * RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11. */
-#define GO_G(ctx) ((ctx)->r14)
-#define GO_ARG1(ctx) ((ctx)->ax)
-#define GO_ARG2(ctx) ((ctx)->bx)
-#define GO_ARG3(ctx) ((ctx)->cx)
-#define GO_ARG4(ctx) ((ctx)->di)
-
 static __always_inline __u64 read_u64(__u64 addr)
 {
 	__u64 v = 0;
@@ -140,8 +140,21 @@ static __always_inline __u64 goid_of(__u64 g)
 	return g ? read_u64(g + off_g_goid) : 0;
 }
 
-/* Copies the Go string whose header (ptr, len) is at `hdr` into dst, at most cap bytes.
- * Returns the bytes copied and sets QT_F_TRUNCATED when the string was longer. */
+/* Copies the Go string (ptr, len) into dst, at most cap bytes. Returns the bytes copied and
+ * sets QT_F_TRUNCATED when the string was longer. */
+static __always_inline __u16 copy_go_string(char *dst, __u32 cap, __u64 ptr, __u64 len, __u8 *flags)
+{
+	__u64 n = len;
+	if (n > cap) {
+		n = cap;
+		*flags |= QT_F_TRUNCATED;
+	}
+	if (!ptr || bpf_probe_read_user(dst, n & 0xffff, (const void *)ptr))
+		return 0;
+	return (__u16)n;
+}
+
+/* Copies the Go string whose header (ptr, len) is at `hdr` in user memory, as copy_go_string. */
 static __always_inline __u16 read_go_string(char *dst, __u32 cap, __u64 hdr, __u8 *flags)
 {
 	struct {
@@ -150,14 +163,7 @@ static __always_inline __u16 read_go_string(char *dst, __u32 cap, __u64 hdr, __u
 	} s = {};
 	if (!hdr || bpf_probe_read_user(&s, sizeof(s), (const void *)hdr))
 		return 0;
-	__u64 n = s.len;
-	if (n > cap) {
-		n = cap;
-		*flags |= QT_F_TRUNCATED;
-	}
-	if (!s.ptr || bpf_probe_read_user(dst, n & 0xffff, (const void *)s.ptr))
-		return 0;
-	return (__u16)n;
+	return copy_go_string(dst, cap, s.ptr, s.len, flags);
 }
 
 static __always_inline struct qt_event *reserve(struct pt_regs *ctx, __u8 kind)
@@ -290,13 +296,7 @@ static __always_inline void read_route(struct pt_regs *ctx, struct qt_event *e)
 	struct open_request open = *found;
 	bpf_map_delete_elem(&open_requests, &k);
 	if (open.route_ptr && open.route_len) {
-		__u64 n = open.route_len;
-		if (n > QT_PATH_LEN) {
-			n = QT_PATH_LEN;
-			e->flags |= QT_F_TRUNCATED;
-		}
-		if (!bpf_probe_read_user(e->path, n & 0xffff, (const void *)open.route_ptr))
-			e->path_len = (__u16)n;
+		e->path_len = copy_go_string(e->path, QT_PATH_LEN, open.route_ptr, open.route_len, &e->flags);
 		return;
 	}
 	if (!open.req)

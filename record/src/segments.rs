@@ -29,12 +29,6 @@ impl Rotation {
     }
 }
 
-/// A completed file.
-#[derive(Debug, Clone)]
-pub struct Completed {
-    pub path: PathBuf,
-}
-
 /// The file being written and the ones completed.
 pub struct Segments {
     base: PathBuf,
@@ -45,7 +39,7 @@ pub struct Segments {
     current: Option<RecordingWriter>,
     opened: Instant,
     /// Completed segments still on disk, oldest first.
-    kept: VecDeque<Completed>,
+    kept: VecDeque<PathBuf>,
     /// Every segment completed, including removed ones.
     completed: u32,
     bytes_completed: u64,
@@ -117,19 +111,18 @@ impl Segments {
 
     /// Completes the current segment with `metadata`, opens the next, and removes the oldest
     /// completed ones beyond `--max-files`.
-    pub fn rotate(&mut self, metadata: Vec<(String, String)>) -> Result<Completed> {
+    pub fn rotate(&mut self, metadata: Vec<(String, String)>) -> Result<()> {
         let next_path = Self::path_of(&self.base, self.rotation, self.number + 1);
         let next = RecordingWriter::create(&next_path)?;
         let current = self.current.replace(next);
         self.number += 1;
         self.opened = Instant::now();
-        let done = self.complete(current, metadata)?;
-        self.prune()?;
-        Ok(done)
+        self.complete(current, metadata)?;
+        self.prune()
     }
 
-    /// Completes the last segment. Returns it and every segment still on disk.
-    pub fn close(mut self, metadata: Vec<(String, String)>) -> Result<(Completed, Summary)> {
+    /// Completes the last segment. Returns its path and what the recording left on disk.
+    pub fn close(mut self, metadata: Vec<(String, String)>) -> Result<(PathBuf, Summary)> {
         let current = self.current.take();
         let done = self.complete(current, metadata)?;
         self.prune()?;
@@ -139,7 +132,7 @@ impl Segments {
     fn summary(&self) -> Summary {
         Summary {
             files: self.completed,
-            kept: self.kept.iter().map(|c| c.path.clone()).collect(),
+            kept: self.kept.iter().cloned().collect(),
             bytes: self.bytes_completed,
         }
     }
@@ -157,14 +150,13 @@ impl Segments {
         &mut self,
         writer: Option<RecordingWriter>,
         metadata: Vec<(String, String)>,
-    ) -> Result<Completed> {
+    ) -> Result<PathBuf> {
         let writer = writer.context("the recording is already closed")?;
         let (path, bytes) = writer.close(metadata)?;
-        let done = Completed { path };
-        self.kept.push_back(done.clone());
+        self.kept.push_back(path.clone());
         self.completed += 1;
         self.bytes_completed += bytes;
-        Ok(done)
+        Ok(path)
     }
 
     fn prune(&mut self) -> Result<()> {
@@ -173,8 +165,8 @@ impl Segments {
         };
         while self.kept.len() > max {
             if let Some(old) = self.kept.pop_front() {
-                std::fs::remove_file(&old.path)
-                    .with_context(|| format!("removing {} (--max-files)", old.path.display()))?;
+                std::fs::remove_file(&old)
+                    .with_context(|| format!("removing {} (--max-files)", old.display()))?;
             }
         }
         Ok(())
@@ -227,7 +219,7 @@ mod tests {
             s.rotate(Vec::new()).expect("rotate");
         }
         let (last, summary) = s.close(Vec::new()).expect("close");
-        assert_eq!(last.path, dir.path().join("rec.00005.parquet"));
+        assert_eq!(last, dir.path().join("rec.00005.parquet"));
         assert_eq!(summary.files, 5);
         assert_eq!(
             summary.kept,
@@ -254,7 +246,7 @@ mod tests {
             .expect("push");
         assert!(!s.due());
         let (last, summary) = s.close(Vec::new()).expect("close");
-        assert_eq!(last.path, base);
+        assert_eq!(last, base);
         assert_eq!(summary.kept, vec![base]);
     }
 }

@@ -250,7 +250,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let (last, files, counts) = sink.close(stop_ns)?;
     std::io::stdout().flush().ok();
     Ok(Outcome {
-        path: last.path,
+        path: last,
         files,
         counts,
         reason,

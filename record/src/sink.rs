@@ -2,6 +2,7 @@
 //! when it is due, with that segment's own metadata), and shown live when asked.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use anyhow::Result;
 
@@ -9,7 +10,7 @@ use crate::listeners::listening_addrs;
 use crate::live::LivePrinter;
 use crate::metadata::{self, SegmentMeta, TargetMeta};
 use crate::raw_event;
-use crate::segments::{Completed, Segments, Summary};
+use crate::segments::{Segments, Summary};
 use crate::stats::Counts;
 
 /// Shared by the ring-buffer callbacks of every loaded object, and by the main loop.
@@ -85,7 +86,7 @@ impl Sink {
             None => Err(anyhow::anyhow!("the recording is already closed")),
         };
         let written = match pushed {
-            Ok(true) => self.rotate().map(drop),
+            Ok(true) => self.rotate(),
             Ok(false) => Ok(()),
             Err(e) => Err(e),
         };
@@ -109,17 +110,17 @@ impl Sink {
     }
 
     /// Completes the current segment and starts the next.
-    fn rotate(&mut self) -> Result<Completed> {
+    fn rotate(&mut self) -> Result<()> {
         let now = metadata::monotonic_ns();
         let meta = self.segment_metadata(now);
         let segments = self
             .segments
             .as_mut()
             .ok_or_else(|| anyhow::anyhow!("the recording is already closed"))?;
-        let done = segments.rotate(meta)?;
+        segments.rotate(meta)?;
         self.segment_base = self.counts.clone();
         self.segment_start_ns = now;
-        Ok(done)
+        Ok(())
     }
 
     fn segment_metadata(&mut self, now_ns: u64) -> Vec<(String, String)> {
@@ -150,8 +151,8 @@ impl Sink {
         }
     }
 
-    /// Completes the last segment. Returns it and what the recording left on disk.
-    pub fn close(mut self, stop_ns: u64) -> Result<(Completed, Summary, Counts)> {
+    /// Completes the last segment. Returns its path and what the recording left on disk.
+    pub fn close(mut self, stop_ns: u64) -> Result<(PathBuf, Summary, Counts)> {
         let meta = self.segment_metadata(stop_ns);
         let segments = self
             .segments
