@@ -1,12 +1,10 @@
 //! Cleartext HTTP/2 (h2c) with golang.org/x/net/http2: the server runs handlers itself and the
 //! client has its own transport, yet the quadruples are the same as over HTTP/1.
 
-use std::process::Command;
-
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use crate::support::{
-    demo_binaries, demo_port, expect_ok, record_demo_while, require_root_or_skip, DemoBinary,
+    curl, demo_binaries, demo_port, expect_ok, record_demo_while, require_root_or_skip, DemoBinary,
     DEMO_ADDR,
 };
 
@@ -15,26 +13,14 @@ const REQUESTS: usize = 20;
 /// `curl --http2-prior-knowledge` (HTTP/2 from the first byte) or, with `upgrade`, `curl
 /// --http2` (an HTTP/1 request that asks to upgrade: `Upgrade: h2c`). Returns the status.
 fn curl_h2c(path: &str, upgrade: bool) -> Result<u16> {
-    let o = Command::new("curl")
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}|%{http_version}",
-        ])
-        .arg(if upgrade {
-            "--http2"
-        } else {
-            "--http2-prior-knowledge"
-        })
-        .arg(format!("http://{DEMO_ADDR}{path}"))
-        .output()
-        .context("running curl")?;
-    let out = String::from_utf8_lossy(&o.stdout).trim().to_string();
-    match out.split_once('|') {
-        Some((code, "2")) => code.parse().context("curl's status code"),
-        _ => bail!("not an HTTP/2 answer: {out:?}"),
+    let how = if upgrade {
+        "--http2"
+    } else {
+        "--http2-prior-knowledge"
+    };
+    match curl(&[how], &format!("http://{DEMO_ADDR}{path}"))? {
+        (code, version) if version == "2" => Ok(code),
+        (code, version) => bail!("not an HTTP/2 answer: {code} over HTTP/{version}"),
     }
 }
 

@@ -416,24 +416,31 @@ pub fn make_test_certificate(dir: &Path) -> Result<(PathBuf, PathBuf)> {
 
 /// `curl` over TLS (HTTP/2 negotiated), trusting `ca`; returns the status code.
 fn curl_tls(ca: &Path, path: &str) -> Result<u16> {
+    let ca = ca.display().to_string();
+    let url = format!("https://127.0.0.1:9932{path}");
+    curl(&["--http2", "--cacert", &ca], &url).map(|(code, _)| code)
+}
+
+/// `curl -s` of `url` with `args`: the status code and the HTTP version it answered with.
+pub fn curl(args: &[&str], url: &str) -> Result<(u16, String)> {
     let o = Command::new("curl")
         .args([
             "-s",
-            "--http2",
             "-o",
             "/dev/null",
             "-w",
-            "%{http_code}",
-            "--cacert",
+            "%{http_code}|%{http_version}",
         ])
-        .arg(ca)
-        .arg(format!("https://127.0.0.1:9932{path}"))
+        .args(args)
+        .arg(url)
         .output()
         .context("running curl")?;
-    String::from_utf8_lossy(&o.stdout)
-        .trim()
-        .parse()
-        .context("curl's status code")
+    let out = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let (code, version) = out
+        .split_once('|')
+        .with_context(|| format!("curl printed {out:?}"))?;
+    let code = code.parse().context("curl's status code")?;
+    Ok((code, version.to_string()))
 }
 
 /// Runs `bin` with `env`, waits until `ready()` answers 200, records it while `drive()` sends
