@@ -30,6 +30,7 @@ mod guard;
 pub mod lineage;
 mod load;
 pub mod output;
+mod pages;
 mod phases;
 mod problems;
 pub mod quads;

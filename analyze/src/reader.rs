@@ -18,6 +18,7 @@ pub use crate::problems::{ReadError, Warning};
 use crate::events::{Event, EventLog};
 use crate::guard;
 use crate::load::{add_listeners, load_events};
+use crate::pages;
 
 /// The columns reconstruction reads. Columns a file's schema version predates may be absent and
 /// read as null; every other one must be there.
@@ -117,6 +118,7 @@ pub(crate) fn read_slices(
             present.push(name.to_owned());
         }
     }
+    check_pages(path, &mut reader, &present)?;
     let rows = guarded(path, || reader.num_rows())?;
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
     buffer.reserve(rows.min(SLICE_ROWS));
@@ -172,6 +174,7 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
         .as_mut()
         .and_then(|r| guarded(path, || r.num_rows()).ok())?;
     let column = vec![columns::TS_NS.to_owned()];
+    check_pages(path, first.as_mut()?, &column).ok()?;
     let mut mins = Vec::with_capacity(rows.div_ceil(SLICE_ROWS));
     for offset in (0..rows).step_by(SLICE_ROWS) {
         let reader = slice_reader(path, &mut first, &mut footer).ok()?;
@@ -304,6 +307,20 @@ fn no_footer(path: &Path, reason: String) -> ReadError {
         path: path.to_owned(),
         reason,
     }
+}
+
+/// Checks the page headers of `columns` before polars trusts them (see [`pages`]).
+fn check_pages(
+    path: &Path,
+    reader: &mut ParquetReader<File>,
+    columns: &[String],
+) -> Result<(), ReadError> {
+    let footer = guarded(path, || reader.get_metadata().cloned())?;
+    let file = File::open(path).map_err(|source| ReadError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    pages::check_pages(&file, &footer, columns).map_err(|reason| corrupt(path, reason))
 }
 
 /// Runs a polars call on the file at `path`, turning its error, or its panic on damaged bytes,

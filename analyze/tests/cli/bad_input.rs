@@ -219,6 +219,28 @@ fn damaged_pages_say_the_file_is_corrupt() {
     );
 }
 
+/// A data page header whose value count one written byte bends negative: polars would size a
+/// buffer of about 2^61 bytes from it and abort the process; analyze checks page headers first
+/// and names the column and page. Byte 601 of this recording is the value count in the header
+/// of the `method` column's data page (its dictionary page is page 0); 0x41 reads as -33.
+#[test]
+fn a_page_header_with_a_negative_value_count_is_refused_before_decoding() {
+    let fx = Fixture::new();
+    let mut bytes = real_recording();
+    assert_eq!(
+        bytes.len(),
+        5789,
+        "the recording changed: find the header byte again"
+    );
+    bytes[601] = 0x41;
+    let p = file(&fx, "negative-count.parquet", &bytes);
+    let err = fails_starting(&["quads", &p], &p);
+    assert!(
+        err.contains("column method, row group 0: page 1: its value count is negative (-33)"),
+        "{err}"
+    );
+}
+
 /// Rows out of time order in a file give the answer of the same rows in order.
 #[test]
 fn rows_out_of_order_read_as_sorted() {

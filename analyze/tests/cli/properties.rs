@@ -4,10 +4,8 @@
 //! a longer search; a failure prints the smallest input proptest could shrink it to.
 //!
 //! - damaged bytes: any mutation of a real recording reads, or fails with an error that names
-//!   the file; never a panic. One kind of damage is out of analyze's reach: a data page header
-//!   whose value count is bent negative makes polars ask for an impossible allocation, which
-//!   aborts the process (about 8 of the 17,000 one-byte mutations of the recording used here,
-//!   all writing 0x41; no stable Rust API turns an allocation failure into an unwind);
+//!   the file; never a panic, nor an abort (page headers are checked before polars sizes
+//!   buffers from them: `analyze/src/pages.rs`);
 //! - any events: random sequences of every kind (unmatched ends, unknown kinds, nested and
 //!   interleaved goroutines) reconstruct without a panic, and their answer (quadruples and
 //!   calls) does not depend on the order of the rows in the file, nor on how the rows are split

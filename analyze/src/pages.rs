@@ -1,0 +1,253 @@
+//! Page headers checked before polars decodes a column.
+//!
+//! polars trusts a page header's counts: a data page whose value count a flipped bit has made
+//! negative is turned into a capacity of about 2^61 bytes, and the failed allocation aborts the
+//! process, which no panic guard can catch (see [`crate::guard`]). So before any column is
+//! decoded, every page header of the columns to be read is parsed here (with polars' own
+//! Thrift definitions) and held against the column chunk it sits in: sizes that fit the chunk,
+//! value counts that are not negative and add up to the chunk's count. Only headers are looked
+//! at, never page contents, so this costs one read of the chunks' bytes, a small part of
+//! decoding them.
+
+use std::fs::File;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+
+use polars::io::parquet::read::FileMetadata;
+use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
+use polars_parquet_format::{PageHeader, PageType};
+
+/// A column chunk's place in the file and what its footer entry says of it.
+struct Chunk {
+    bytes: Range<u64>,
+    values: i64,
+    uncompressed: i64,
+}
+
+/// Checks the page headers of `columns` in every row group of the file `footer` describes;
+/// the error says which column, row group and page, and what is wrong.
+pub(crate) fn check_pages(
+    file: &File,
+    footer: &FileMetadata,
+    columns: &[String],
+) -> Result<(), String> {
+    let file_len = file.metadata().map_err(|e| e.to_string())?.len();
+    let mut buffer = Vec::new();
+    for (group_index, group) in footer.row_groups.iter().enumerate() {
+        for name in columns {
+            let Some(chunks) = group.columns_under_root_iter(name) else {
+                continue;
+            };
+            for column in chunks {
+                let chunk = Chunk {
+                    bytes: column.byte_range(),
+                    values: column.num_values(),
+                    uncompressed: column.uncompressed_size(),
+                };
+                check_chunk(file, file_len, &chunk, &mut buffer).map_err(|problem| {
+                    format!("column {name}, row group {group_index}: {problem}")
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads the chunk's bytes into `buffer` and walks its pages, header to header.
+fn check_chunk(
+    file: &File,
+    file_len: u64,
+    chunk: &Chunk,
+    buffer: &mut Vec<u8>,
+) -> Result<(), String> {
+    let Range { start, end } = chunk.bytes;
+    if start > end || end > file_len {
+        return Err(format!(
+            "the column chunk lies outside the file (bytes {start}..{end} of {file_len})"
+        ));
+    }
+    if chunk.values < 0 || chunk.uncompressed < 0 {
+        return Err("the column chunk's footer entry has a negative count".to_owned());
+    }
+    let len = usize::try_from(end - start).map_err(|e| e.to_string())?;
+    buffer.clear();
+    buffer.resize(len, 0);
+    file.read_exact_at(buffer, start)
+        .map_err(|e| e.to_string())?;
+    walk_pages(buffer, chunk)
+}
+
+/// Parses each page header in `bytes` (one column chunk) and checks it against the chunk.
+fn walk_pages(bytes: &[u8], chunk: &Chunk) -> Result<(), String> {
+    let mut rest = bytes;
+    let mut seen: i64 = 0;
+    let mut page = 0usize;
+    while seen < chunk.values {
+        if rest.is_empty() {
+            return Err(format!(
+                "the pages hold {seen} values, the footer says {}",
+                chunk.values
+            ));
+        }
+        let before = rest.len();
+        // The header may not claim more memory (statistics, say) than the chunk has bytes.
+        let mut protocol = TCompactInputProtocol::new(&mut rest, before);
+        let header = PageHeader::read_from_in_protocol(&mut protocol)
+            .map_err(|e| format!("page {page}: unreadable header ({e})"))?;
+        let values = check_header(&header, rest.len(), chunk.uncompressed)
+            .map_err(|problem| format!("page {page}: {problem}"))?;
+        seen = seen
+            .checked_add(values)
+            .filter(|total| *total <= chunk.values)
+            .ok_or_else(|| {
+                format!(
+                    "page {page}: its {values} values pass the chunk's {} ({seen} before it)",
+                    chunk.values
+                )
+            })?;
+        // check_header made sure the page fits in what is left.
+        rest = &rest[header.compressed_page_size as usize..];
+        page += 1;
+    }
+    Ok(())
+}
+
+/// Checks one page header, `left` being the chunk's bytes after it; returns the number of
+/// values it adds to the chunk's count (none for a dictionary page).
+fn check_header(header: &PageHeader, left: usize, uncompressed_limit: i64) -> Result<i64, String> {
+    let compressed = header.compressed_page_size;
+    let uncompressed = header.uncompressed_page_size;
+    if compressed < 0 || compressed as usize > left {
+        return Err(format!(
+            "its size {compressed} does not fit the {left} bytes left in the chunk"
+        ));
+    }
+    if uncompressed < 0 || i64::from(uncompressed) > uncompressed_limit {
+        return Err(format!(
+            "its decoded size {uncompressed} does not fit the chunk's {uncompressed_limit}"
+        ));
+    }
+    let count = |what: &str, n: i32| {
+        if n < 0 {
+            Err(format!("its {what} is negative ({n})"))
+        } else {
+            Ok(i64::from(n))
+        }
+    };
+    match header.type_ {
+        PageType::DICTIONARY_PAGE => {
+            let dict = header
+                .dictionary_page_header
+                .as_ref()
+                .ok_or("a dictionary page without its header")?;
+            let entries = count("dictionary size", dict.num_values)?;
+            // Every dictionary entry takes at least four bytes (a length or a fixed-width
+            // value), so a larger count is a bent one that would size a huge buffer.
+            if entries.saturating_mul(4) > i64::from(uncompressed) {
+                return Err(format!(
+                    "its {entries} dictionary entries cannot fit in {uncompressed} bytes"
+                ));
+            }
+            Ok(0)
+        }
+        PageType::DATA_PAGE => {
+            let data = header
+                .data_page_header
+                .as_ref()
+                .ok_or("a data page without its header")?;
+            count("value count", data.num_values)
+        }
+        PageType::DATA_PAGE_V2 => {
+            let data = header
+                .data_page_header_v2
+                .as_ref()
+                .ok_or("a data page without its header")?;
+            let values = count("value count", data.num_values)?;
+            let nulls = count("null count", data.num_nulls)?;
+            let rows = count("row count", data.num_rows)?;
+            let levels = count(
+                "definition levels' size",
+                data.definition_levels_byte_length,
+            )? + count(
+                "repetition levels' size",
+                data.repetition_levels_byte_length,
+            )?;
+            if nulls > values || rows > values {
+                return Err(format!(
+                    "its {nulls} nulls or {rows} rows pass its {values} values"
+                ));
+            }
+            if levels > i64::from(compressed) {
+                return Err(format!(
+                    "its levels' {levels} bytes pass the page's {compressed}"
+                ));
+            }
+            Ok(values)
+        }
+        PageType::INDEX_PAGE => Ok(0),
+        other => Err(format!("unknown page type {}", other.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars_parquet_format::{DataPageHeader, DictionaryPageHeader, Encoding};
+
+    fn data_page(values: i32, compressed: i32) -> PageHeader {
+        let data = DataPageHeader::new(values, Encoding::PLAIN, Encoding::RLE, Encoding::RLE, None);
+        PageHeader::new(
+            PageType::DATA_PAGE,
+            64,
+            compressed,
+            None,
+            data,
+            None,
+            None,
+            None,
+        )
+    }
+
+    #[test]
+    fn a_sound_header_counts_its_values() {
+        assert_eq!(check_header(&data_page(10, 40), 40, 64), Ok(10));
+        let dict = DictionaryPageHeader::new(3, Encoding::PLAIN, None);
+        let header = PageHeader::new(
+            PageType::DICTIONARY_PAGE,
+            16,
+            16,
+            None,
+            None,
+            None,
+            dict,
+            None,
+        );
+        assert_eq!(check_header(&header, 100, 64), Ok(0));
+        let too_many = DictionaryPageHeader::new(5, Encoding::PLAIN, None);
+        let header = PageHeader::new(
+            PageType::DICTIONARY_PAGE,
+            16,
+            16,
+            None,
+            None,
+            None,
+            too_many,
+            None,
+        );
+        let err = check_header(&header, 100, 64).expect_err("5 entries in 16 bytes");
+        assert!(err.contains("5 dictionary entries cannot fit in 16 bytes"), "{err}");
+    }
+
+    #[test]
+    fn bent_counts_and_sizes_are_refused() {
+        let err = check_header(&data_page(-33, 40), 40, 64).expect_err("negative count");
+        assert!(err.contains("value count is negative (-33)"), "{err}");
+        let err = check_header(&data_page(10, 41), 40, 64).expect_err("too long");
+        assert!(err.contains("does not fit the 40 bytes left"), "{err}");
+        let err = check_header(&data_page(10, 40), 40, 63).expect_err("too big decoded");
+        assert!(err.contains("decoded size 64"), "{err}");
+        let mut unknown = data_page(1, 1);
+        unknown.type_ = PageType(9);
+        assert!(check_header(&unknown, 40, 64).is_err());
+    }
+}
