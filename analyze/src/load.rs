@@ -10,8 +10,11 @@ use std::path::Path;
 use polars::prelude::*;
 use quadtrace_schema::{columns, meta, EventKind};
 
-use crate::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId, Sym};
+use crate::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId};
 use crate::reader::{type_name, Metadata, ReadError};
+use strings::{kinds, Names};
+
+mod strings;
 
 /// One column of the file as `T`, or none when the file predates it.
 type Col<'a, T> = Option<&'a ChunkedArray<T>>;
@@ -62,6 +65,21 @@ impl<'a> Frame<'a> {
             column: name,
             row,
         }
+    }
+
+    /// A column that may have no nulls, or the error naming the first null's row.
+    fn no_nulls<T: PolarsDataType>(
+        &self,
+        col: &'a ChunkedArray<T>,
+        name: &'static str,
+        first_row: usize,
+    ) -> Result<(), ReadError> {
+        if col.null_count() == 0 {
+            return Ok(());
+        }
+        let i = col.is_null().iter().position(|null| null == Some(true));
+        let i = i.unwrap_or(0);
+        Err(self.null(name, first_row + i))
     }
 
     /// A column every schema version has must be in the file.
@@ -173,78 +191,6 @@ impl Rows<'_> {
     }
 }
 
-/// Interns strings, remembering the last one of a column: consecutive rows mostly repeat the
-/// service and often the method and host, and a comparison is cheaper than a hash lookup. The
-/// last string is compared where the log keeps it, so that a miss allocates nothing.
-#[derive(Default)]
-struct Interner {
-    last: Option<Sym>,
-    /// The symbol of each string view seen in the current chunk (see [`Interner::col`]).
-    views: IdMap<u128, Sym>,
-}
-
-impl Interner {
-    fn get(&mut self, log: &mut EventLog, s: &str) -> Sym {
-        if let Some(sym) = self.last {
-            if log.str(sym) == s {
-                return sym;
-            }
-        }
-        let sym = log.intern(s);
-        self.last = Some(sym);
-        sym
-    }
-
-    /// Row `i` of a string column. Within one array, equal views are equal strings (a short
-    /// string is inside its view; a long one is named by its buffer and offset, which the
-    /// dictionary-decoded columns share between equal values), so a view is interned once and
-    /// then looked up as 16 bytes rather than hashed and compared as a string.
-    fn col(&mut self, log: &mut EventLog, col: &Part<'_, StringType>, i: usize) -> Option<Sym> {
-        let arr = col.0?;
-        let s = arr.get(i)?;
-        let Some(view) = arr.views().get(i).map(|v| v.as_u128()) else {
-            return Some(self.get(log, s));
-        };
-        if let Some(&sym) = self.views.get(&view) {
-            return Some(sym);
-        }
-        let sym = self.get(log, s);
-        self.views.insert(view, sym);
-        Some(sym)
-    }
-
-    /// Views name bytes of one chunk's buffers: forget them at the next chunk.
-    fn new_chunk(&mut self) {
-        self.views.clear();
-    }
-}
-
-/// One [`Interner`] per string column.
-#[derive(Default)]
-struct Names {
-    service: Interner,
-    method: Interner,
-    host: Interner,
-    path: Interner,
-    listen: Interner,
-    route: Interner,
-}
-
-impl Names {
-    fn new_chunk(&mut self) {
-        for n in [
-            &mut self.service,
-            &mut self.method,
-            &mut self.host,
-            &mut self.path,
-            &mut self.listen,
-            &mut self.route,
-        ] {
-            n.new_chunk();
-        }
-    }
-}
-
 /// Appends the rows of `df` to `out`, interning their strings and processes in `log`; returns
 /// how many rows had an unknown kind. `first_row` is the file's row number of the frame's first
 /// row, for error messages.
@@ -259,9 +205,6 @@ pub(crate) fn load_events(
     let frame = Frame { path, df };
     let cols = Cols::new(&frame)?;
     let ts = frame.required(cols.ts, columns::TS_NS)?;
-    for (col, name) in [(cols.kind, columns::KIND), (cols.service, columns::SERVICE)] {
-        frame.required(col, name)?;
-    }
     frame.required(cols.pid, columns::PID)?;
     frame.required(cols.goid, columns::GOID)?;
     let mut names = Names::default();
@@ -269,10 +212,22 @@ pub(crate) fn load_events(
     let mut procs: IdMap<i32, ProcId> = IdMap::default();
     let mut unknown = 0;
     let mut first_row = first_row;
+    // Kind and service are read column by column (see `strings`), so their nulls are looked
+    // for first.
+    let kind_col = frame.required(cols.kind, columns::KIND)?;
+    let service_col = frame.required(cols.service, columns::SERVICE)?;
+    frame.no_nulls(kind_col, columns::KIND, first_row)?;
+    frame.no_nulls(service_col, columns::SERVICE, first_row)?;
+    let (mut row_kinds, mut services) = (Vec::new(), Vec::new());
     for (c, len) in ts.chunk_lengths().enumerate() {
         let rows = cols.chunk(&frame, c, len)?;
         names.new_chunk();
-        for i in 0..len {
+        let (Some(kind_chunk), Some(service_chunk)) = (rows.kind.0, rows.service.0) else {
+            break;
+        };
+        kinds(kind_chunk, &mut row_kinds);
+        names.service.all(log, service_chunk, &mut services);
+        for (i, (kind, &service)) in row_kinds.iter().zip(&services).enumerate() {
             let row = first_row + i;
             let ts_ns = rows
                 .ts
@@ -286,15 +241,7 @@ pub(crate) fn load_events(
                 .goid
                 .get(i)
                 .ok_or_else(|| frame.null(columns::GOID, row))?;
-            let kind = rows
-                .kind
-                .get(i)
-                .ok_or_else(|| frame.null(columns::KIND, row))?;
-            let service = rows
-                .service
-                .get(i)
-                .ok_or_else(|| frame.null(columns::SERVICE, row))?;
-            let Ok(kind) = kind.parse::<EventKind>() else {
+            let Some(kind) = *kind else {
                 unknown += 1;
                 continue;
             };
@@ -302,11 +249,6 @@ pub(crate) fn load_events(
             let proc = *procs
                 .entry(pid)
                 .or_insert_with(|| log.process(hostname, pid));
-            // Never null here (checked above); the fallback only keeps this total.
-            let service = match names.service.col(log, &rows.service, i) {
-                Some(sym) => sym,
-                None => names.service.get(log, service),
-            };
             out.push(Event {
                 ts_ns,
                 goid,
@@ -324,20 +266,20 @@ pub(crate) fn load_events(
 fn detail(rows: &Rows<'_>, i: usize, kind: EventKind, log: &mut EventLog, n: &mut Names) -> Detail {
     match kind {
         EventKind::ServerStart => Detail::ServerStart {
-            method: n.method.col(log, &rows.method, i),
-            host: n.host.col(log, &rows.host, i),
-            path: n.path.col(log, &rows.path, i),
-            listen_addr: n.listen.col(log, &rows.listen, i),
+            method: n.method.col(log, rows.method.0, i),
+            host: n.host.col(log, rows.host.0, i),
+            path: n.path.col(log, rows.path.0, i),
+            listen_addr: n.listen.col(log, rows.listen.0, i),
             ctx: rows.ctx0.get(i).unwrap_or(0),
         },
         EventKind::ServerEnd => Detail::ServerEnd {
             status: rows.status.get(i),
-            route: n.route.col(log, &rows.route, i),
+            route: n.route.col(log, rows.route.0, i),
         },
         EventKind::ClientStart => Detail::ClientStart {
-            method: n.method.col(log, &rows.method, i),
-            host: n.host.col(log, &rows.host, i),
-            path: n.path.col(log, &rows.path, i),
+            method: n.method.col(log, rows.method.0, i),
+            host: n.host.col(log, rows.host.0, i),
+            path: n.path.col(log, rows.path.0, i),
             ctx: rows.ctx(i),
         },
         EventKind::ClientEnd => Detail::ClientEnd {

@@ -235,7 +235,10 @@ mod tests {
             None,
         );
         let err = check_header(&header, 100, 64).expect_err("5 entries in 16 bytes");
-        assert!(err.contains("5 dictionary entries cannot fit in 16 bytes"), "{err}");
+        assert!(
+            err.contains("5 dictionary entries cannot fit in 16 bytes"),
+            "{err}"
+        );
     }
 
     #[test]
