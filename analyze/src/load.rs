@@ -10,9 +10,9 @@ use std::path::Path;
 use polars::prelude::*;
 use quadtrace_schema::{columns, meta, EventKind};
 
-use crate::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId};
+use crate::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId, Sym};
 use crate::reader::{type_name, Metadata, ReadError};
-use strings::{kinds, Names};
+use strings::{StringCols, Strings};
 
 mod strings;
 
@@ -207,27 +207,33 @@ pub(crate) fn load_events(
     let ts = frame.required(cols.ts, columns::TS_NS)?;
     frame.required(cols.pid, columns::PID)?;
     frame.required(cols.goid, columns::GOID)?;
-    let mut names = Names::default();
+    let mut strings = Strings::default();
     // Processes by pid: a file comes from one host, and rows of a few processes interleave.
     let mut procs: IdMap<i32, ProcId> = IdMap::default();
     let mut unknown = 0;
     let mut first_row = first_row;
-    // Kind and service are read column by column (see `strings`), so their nulls are looked
-    // for first.
+    // String columns are read column by column (see `strings`), so the nulls of those that
+    // may have none are looked for first.
     let kind_col = frame.required(cols.kind, columns::KIND)?;
     let service_col = frame.required(cols.service, columns::SERVICE)?;
     frame.no_nulls(kind_col, columns::KIND, first_row)?;
     frame.no_nulls(service_col, columns::SERVICE, first_row)?;
-    let (mut row_kinds, mut services) = (Vec::new(), Vec::new());
     for (c, len) in ts.chunk_lengths().enumerate() {
         let rows = cols.chunk(&frame, c, len)?;
-        names.new_chunk();
-        let (Some(kind_chunk), Some(service_chunk)) = (rows.kind.0, rows.service.0) else {
+        let (Some(kind), Some(service)) = (rows.kind.0, rows.service.0) else {
             break;
         };
-        kinds(kind_chunk, &mut row_kinds);
-        names.service.all(log, service_chunk, &mut services);
-        for (i, (kind, &service)) in row_kinds.iter().zip(&services).enumerate() {
+        let string_cols = StringCols {
+            kind,
+            service,
+            method: rows.method.0,
+            host: rows.host.0,
+            path: rows.path.0,
+            listen: rows.listen.0,
+            route: rows.route.0,
+        };
+        strings.read(log, &string_cols, len);
+        for (i, (kind, &service)) in strings.kind.iter().zip(&strings.service).enumerate() {
             let row = first_row + i;
             let ts_ns = rows
                 .ts
@@ -245,7 +251,7 @@ pub(crate) fn load_events(
                 unknown += 1;
                 continue;
             };
-            let detail = detail(&rows, i, kind, log, &mut names);
+            let detail = detail(&rows, &strings, i, kind);
             let proc = *procs
                 .entry(pid)
                 .or_insert_with(|| log.process(hostname, pid));
@@ -263,23 +269,24 @@ pub(crate) fn load_events(
 }
 
 /// The columns of row `i` that an event of `kind` sets.
-fn detail(rows: &Rows<'_>, i: usize, kind: EventKind, log: &mut EventLog, n: &mut Names) -> Detail {
+fn detail(rows: &Rows<'_>, s: &Strings, i: usize, kind: EventKind) -> Detail {
+    let at = |col: &[Option<Sym>]| col.get(i).copied().flatten();
     match kind {
         EventKind::ServerStart => Detail::ServerStart {
-            method: n.method.col(log, rows.method.0, i),
-            host: n.host.col(log, rows.host.0, i),
-            path: n.path.col(log, rows.path.0, i),
-            listen_addr: n.listen.col(log, rows.listen.0, i),
+            method: at(&s.method),
+            host: at(&s.host),
+            path: at(&s.path),
+            listen_addr: at(&s.listen),
             ctx: rows.ctx0.get(i).unwrap_or(0),
         },
         EventKind::ServerEnd => Detail::ServerEnd {
             status: rows.status.get(i),
-            route: n.route.col(log, rows.route.0, i),
+            route: at(&s.route),
         },
         EventKind::ClientStart => Detail::ClientStart {
-            method: n.method.col(log, rows.method.0, i),
-            host: n.host.col(log, rows.host.0, i),
-            path: n.path.col(log, rows.path.0, i),
+            method: at(&s.method),
+            host: at(&s.host),
+            path: at(&s.path),
             ctx: rows.ctx(i),
         },
         EventKind::ClientEnd => Detail::ClientEnd {

@@ -20,14 +20,14 @@ pub(super) type StrArray = <StringType as PolarsDataType>::Array;
 /// service and often the method and host, and a comparison is cheaper than a hash lookup. The
 /// last string is compared where the log keeps it, so that a miss allocates nothing.
 #[derive(Default)]
-pub(super) struct Interner {
+struct Interner {
     last: Option<Sym>,
     /// The symbol of each string view seen in the current chunk.
     views: IdMap<u128, Sym>,
 }
 
 impl Interner {
-    pub(super) fn get(&mut self, log: &mut EventLog, s: &str) -> Sym {
+    fn get(&mut self, log: &mut EventLog, s: &str) -> Sym {
         if let Some(sym) = self.last {
             if log.str(sym) == s {
                 return sym;
@@ -38,28 +38,50 @@ impl Interner {
         sym
     }
 
-    /// Row `i` of a string column chunk (none when null or absent).
-    pub(super) fn col(
+    /// The symbol of every row of a chunk of `len` rows of a column that may have nulls, or
+    /// be absent (a file older than the column), into `out`.
+    fn each(
         &mut self,
         log: &mut EventLog,
         arr: Option<&StrArray>,
-        i: usize,
-    ) -> Option<Sym> {
-        let arr = arr?;
-        let s = arr.get(i)?;
-        let Some(view) = arr.views().get(i).map(|v| v.as_u128()) else {
-            return Some(self.get(log, s));
+        len: usize,
+        out: &mut Vec<Option<Sym>>,
+    ) {
+        out.clear();
+        let Some(arr) = arr else {
+            out.resize(len, None);
+            return;
         };
+        out.reserve(arr.len());
+        let mut last: Option<(u128, Sym)> = None;
+        for (s, view) in arr.iter().zip(arr.views().iter()) {
+            let sym = s.map(|s| {
+                let view = view.as_u128();
+                match last {
+                    Some((seen, sym)) if seen == view => sym,
+                    _ => {
+                        let sym = self.view(log, view, s);
+                        last = Some((view, sym));
+                        sym
+                    }
+                }
+            });
+            out.push(sym);
+        }
+    }
+
+    /// The symbol of string `s`, whose view in the current chunk is `view`.
+    fn view(&mut self, log: &mut EventLog, view: u128, s: &str) -> Sym {
         if let Some(&sym) = self.views.get(&view) {
-            return Some(sym);
+            return sym;
         }
         let sym = self.get(log, s);
         self.views.insert(view, sym);
-        Some(sym)
+        sym
     }
 
     /// The symbol of every row of `arr`, which has no nulls, into `out`.
-    pub(super) fn all(&mut self, log: &mut EventLog, arr: &StrArray, out: &mut Vec<Sym>) {
+    fn all(&mut self, log: &mut EventLog, arr: &StrArray, out: &mut Vec<Sym>) {
         out.clear();
         out.reserve(arr.len());
         let mut last: Option<(u128, Sym)> = None;
@@ -68,14 +90,7 @@ impl Interner {
             let sym = match last {
                 Some((seen, sym)) if seen == view => sym,
                 _ => {
-                    let sym = match self.views.get(&view) {
-                        Some(&sym) => sym,
-                        None => {
-                            let sym = self.get(log, arr.value(i));
-                            self.views.insert(view, sym);
-                            sym
-                        }
-                    };
+                    let sym = self.view(log, view, arr.value(i));
                     last = Some((view, sym));
                     sym
                 }
@@ -85,14 +100,14 @@ impl Interner {
     }
 
     /// Views name bytes of one chunk's buffers: forget them at the next chunk.
-    pub(super) fn new_chunk(&mut self) {
+    fn new_chunk(&mut self) {
         self.views.clear();
     }
 }
 
 /// The kind of every row of `arr`, which has no nulls, into `out` (none: not a kind this build
 /// knows). A recording has a handful of distinct kind views, so a short list beats a map.
-pub(super) fn kinds(arr: &StrArray, out: &mut Vec<Option<EventKind>>) {
+fn kinds(arr: &StrArray, out: &mut Vec<Option<EventKind>>) {
     out.clear();
     out.reserve(arr.len());
     let mut known: Vec<(u128, Option<EventKind>)> = Vec::with_capacity(EventKind::ALL.len());
@@ -113,28 +128,44 @@ pub(super) fn kinds(arr: &StrArray, out: &mut Vec<Option<EventKind>>) {
     }
 }
 
-/// One [`Interner`] per string column.
-#[derive(Default)]
-pub(super) struct Names {
-    pub(super) service: Interner,
-    pub(super) method: Interner,
-    pub(super) host: Interner,
-    pub(super) path: Interner,
-    pub(super) listen: Interner,
-    pub(super) route: Interner,
+/// The string columns of one chunk.
+pub(super) struct StringCols<'a> {
+    pub(super) kind: &'a StrArray,
+    pub(super) service: &'a StrArray,
+    pub(super) method: Option<&'a StrArray>,
+    pub(super) host: Option<&'a StrArray>,
+    pub(super) path: Option<&'a StrArray>,
+    pub(super) listen: Option<&'a StrArray>,
+    pub(super) route: Option<&'a StrArray>,
 }
 
-impl Names {
-    pub(super) fn new_chunk(&mut self) {
-        for n in [
-            &mut self.service,
-            &mut self.method,
-            &mut self.host,
-            &mut self.path,
-            &mut self.listen,
-            &mut self.route,
-        ] {
-            n.new_chunk();
+/// The string columns of the current chunk as kinds and symbols, row by row, with one
+/// [`Interner`] per column.
+#[derive(Default)]
+pub(super) struct Strings {
+    pub(super) kind: Vec<Option<EventKind>>,
+    pub(super) service: Vec<Sym>,
+    pub(super) method: Vec<Option<Sym>>,
+    pub(super) host: Vec<Option<Sym>>,
+    pub(super) path: Vec<Option<Sym>>,
+    pub(super) listen: Vec<Option<Sym>>,
+    pub(super) route: Vec<Option<Sym>>,
+    interners: [Interner; 6],
+}
+
+impl Strings {
+    /// Reads the string columns of a chunk of `len` rows, replacing the last chunk's.
+    pub(super) fn read(&mut self, log: &mut EventLog, cols: &StringCols<'_>, len: usize) {
+        for interner in &mut self.interners {
+            interner.new_chunk();
         }
+        let [service, method, host, path, listen, route] = &mut self.interners;
+        kinds(cols.kind, &mut self.kind);
+        service.all(log, cols.service, &mut self.service);
+        method.each(log, cols.method, len, &mut self.method);
+        host.each(log, cols.host, len, &mut self.host);
+        path.each(log, cols.path, len, &mut self.path);
+        listen.each(log, cols.listen, len, &mut self.listen);
+        route.each(log, cols.route, len, &mut self.route);
     }
 }
