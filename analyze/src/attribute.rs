@@ -69,10 +69,19 @@ pub struct Reconstruction {
     pub calls: Vec<ClientCall>,
 }
 
+/// How many events ahead the pass readies the tables an event will touch (see
+/// [`Reconstructor::prefetch`]): far enough for memory to answer while the events in between
+/// are handled, near enough that what was fetched is still cached.
+pub(crate) const PREFETCH_AHEAD: usize = 8;
+
 /// Rebuilds requests and attributes every client call, in one pass over `log`.
 pub fn reconstruct(log: &EventLog) -> Reconstruction {
     let mut pass = Pass::sized_for(log);
-    for e in log.events() {
+    let events = log.events();
+    for (i, e) in events.iter().enumerate() {
+        if let Some(ahead) = events.get(i + PREFETCH_AHEAD) {
+            pass.prefetch(ahead);
+        }
         pass.event(e);
     }
     Reconstruction {
@@ -95,6 +104,11 @@ impl Reconstructor {
     /// The next event; events must come in the order [`EventLog::sort`] gives.
     pub(crate) fn event(&mut self, e: &Event) {
         self.0.event(e);
+    }
+
+    /// `e` will come [`PREFETCH_AHEAD`] events from now: a hint, which changes no result.
+    pub(crate) fn prefetch(&self, e: &Event) {
+        self.0.prefetch(e);
     }
 
     /// The requests and calls of every event given.
@@ -149,15 +163,26 @@ impl Pass {
     fn with_counts(count: impl Fn(EventKind) -> usize) -> Self {
         let channel_ops = count(EventKind::ChanSend) + count(EventKind::ChanRecv);
         // Goroutines: every spawned one, and those that served or called without a recorded
-        // spawn (started before the recording). Channels: most are used more than once; too
-        // few slots only costs a regrowth.
+        // spawn (started before the recording). Channels: only those with something in flight
+        // are kept; too few slots only costs a regrowth.
         Pass {
             requests: Requests::with_capacity(count(EventKind::ServerStart)),
             goroutines: Goroutines::with_capacity(count(EventKind::Spawn) + 1024),
             contexts: Contexts::with_capacity(count(EventKind::ServerStart)),
-            channels: Channels::with_capacity(channel_ops / 4),
+            channels: Channels::with_capacity(channel_ops.min(256)),
             timers: Timers::with_capacity(count(EventKind::TimerArm).min(1 << 20)),
             calls: Vec::with_capacity(count(EventKind::ClientStart)),
+        }
+    }
+
+    /// Asks for the memory an event's context lookups will touch: the context table is the
+    /// one table whose every access lands far from the last (see [`crate::contexts`]).
+    #[inline]
+    fn prefetch(&self, e: &Event) {
+        match &e.detail {
+            Detail::ServerStart { ctx, .. } => self.contexts.prefetch(e.proc, &[*ctx]),
+            Detail::ClientStart { ctx, .. } => self.contexts.prefetch(e.proc, ctx),
+            _ => {}
         }
     }
 

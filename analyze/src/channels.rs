@@ -113,10 +113,10 @@ pub struct Claim {
     pub handoff: Option<Handoff>,
 }
 
-/// One channel. Most channels of a recording (a per-request reply channel, a connection's
-/// result channel) carry one value and then nothing for ever, yet must stay known so that a
-/// later event on them is not taken for a first one; so the queues live out of line, in a
-/// [`Slab`] slot given back whenever they are all empty, and an idle channel costs 12 bytes.
+/// One channel that has something in flight, values from before the recording, or a buffer
+/// not known to be empty (others are forgotten: [`ChanState::idle_after`]). Its queues live
+/// out of line, in a [`Slab`] slot given back whenever they are all empty, so that a state is
+/// 12 bytes.
 #[derive(Debug, Clone, Copy)]
 struct ChanState {
     /// Buffer size at the first event (0 when unbuffered or not recorded).
@@ -209,6 +209,96 @@ impl ChanState {
         // Only a buffered channel's count says anything: an unbuffered one always reads 0.
         op.dataqsiz.unwrap_or(0) > 0 && op.qcount == Some(0)
     }
+
+    /// Whether the channel can be forgotten after `op`: nothing in flight on it and its
+    /// buffer empty. Most channels carry one value and are never used again; kept, they would
+    /// fill the table with millions of states, each lookup a cache miss. A later event on a
+    /// forgotten channel starts it afresh, which pairs exactly as the kept state would have:
+    /// no sends waiting, no receives awaiting a late `select`, no values from before the
+    /// recording (an unbuffered channel never has any; a buffered one's count said empty).
+    /// Only values sent unrecorded in between are taken differently: as buffered before the
+    /// recording, rather than paired with a later recorded send (which they are not).
+    fn idle_after(&self, op: &ChanOp) -> bool {
+        self.queues == NO_QUEUES
+            && self.orphans == 0
+            && (self.dataqsiz == 0 || op.qcount == Some(0))
+    }
+
+    /// See [`Channels::send`].
+    fn send(
+        &mut self,
+        slab: &mut Slab,
+        op: &ChanOp,
+        ts_ns: i64,
+        source: Option<Carried>,
+    ) -> Option<Claim> {
+        let claim = if op.in_select {
+            self.claim(slab, op.value, ts_ns, source)
+        } else {
+            None
+        };
+        if self.resync(op) {
+            self.drained(slab, ts_ns);
+        }
+        if claim.is_none() {
+            self.push(
+                slab,
+                Send {
+                    ts_ns,
+                    value: op.value,
+                    source,
+                },
+            );
+        }
+        claim
+    }
+
+    /// See [`Channels::recv`]; `fresh`: the first event on the channel.
+    fn recv(
+        &mut self,
+        slab: &mut Slab,
+        fresh: bool,
+        op: &ChanOp,
+        ts_ns: i64,
+        receiver: GoIdx,
+        seq: u32,
+    ) -> Option<Handoff> {
+        if !op.completed {
+            // Closed and drained: nothing was waiting, and nothing was received.
+            self.drained(slab, ts_ns);
+            return None;
+        }
+        let paired = if fresh {
+            Pairing::Unpaired
+        } else if self.orphans > 0 {
+            self.orphans -= 1;
+            Pairing::Orphan
+        } else {
+            self.take(slab, op.value, ts_ns)
+                .map_or(Pairing::Unpaired, |(send, factor)| {
+                    Pairing::Send(send, factor)
+                })
+        };
+        if self.resync(op) {
+            self.drained(slab, ts_ns);
+        }
+        match paired {
+            Pairing::Send(send, factor) => send.source.map(|s| Handoff::new(s, factor, ts_ns)),
+            Pairing::Orphan => None,
+            Pairing::Unpaired => {
+                self.wait(
+                    slab,
+                    Await {
+                        ts_ns,
+                        value: op.value,
+                        receiver,
+                        seq,
+                    },
+                );
+                None
+            }
+        }
+    }
 }
 
 /// The channels of every process, by (process, channel address). States are kept in the map
@@ -237,7 +327,7 @@ impl Channels {
         Self::default()
     }
 
-    /// Room for `n` channels without growing.
+    /// Room for `n` channels in flight at once without growing.
     pub fn with_capacity(n: usize) -> Self {
         Channels {
             states: IdMap::with_capacity_and_hasher(n, Default::default()),
@@ -249,12 +339,12 @@ impl Channels {
     /// a reused address, when the buffer size changed).
     fn state(
         &mut self,
-        proc: ProcId,
+        key: ProcKey,
         op: &ChanOp,
         send: bool,
     ) -> (&mut ChanState, &mut Slab, bool) {
         let slab = &mut self.slab;
-        match self.states.entry(ProcKey::new(proc, op.chan)) {
+        match self.states.entry(key) {
             Entry::Vacant(v) => (v.insert(ChanState::first(op, send)), slab, true),
             Entry::Occupied(o) => {
                 let st = o.into_mut();
@@ -282,24 +372,11 @@ impl Channels {
         if op.chan == 0 {
             return None;
         }
-        let (st, slab, _) = self.state(proc, op, true);
-        let claim = if op.in_select {
-            st.claim(slab, op.value, ts_ns, source)
-        } else {
-            None
-        };
-        if st.resync(op) {
-            st.drained(slab, ts_ns);
-        }
-        if claim.is_none() {
-            st.push(
-                slab,
-                Send {
-                    ts_ns,
-                    value: op.value,
-                    source,
-                },
-            );
+        let key = ProcKey::new(proc, op.chan);
+        let (st, slab, _) = self.state(key, op, true);
+        let claim = st.send(slab, op, ts_ns, source);
+        if st.idle_after(op) {
+            self.states.remove(&key);
         }
         claim
     }
@@ -317,42 +394,13 @@ impl Channels {
         if op.chan == 0 {
             return None;
         }
-        let (st, slab, fresh) = self.state(proc, op, false);
-        if !op.completed {
-            // Closed and drained: nothing was waiting, and nothing was received.
-            st.drained(slab, ts_ns);
-            return None;
+        let key = ProcKey::new(proc, op.chan);
+        let (st, slab, fresh) = self.state(key, op, false);
+        let handoff = st.recv(slab, fresh, op, ts_ns, receiver, seq);
+        if st.idle_after(op) {
+            self.states.remove(&key);
         }
-        let paired = if fresh {
-            Pairing::Unpaired
-        } else if st.orphans > 0 {
-            st.orphans -= 1;
-            Pairing::Orphan
-        } else {
-            st.take(slab, op.value, ts_ns)
-                .map_or(Pairing::Unpaired, |(send, factor)| {
-                    Pairing::Send(send, factor)
-                })
-        };
-        if st.resync(op) {
-            st.drained(slab, ts_ns);
-        }
-        match paired {
-            Pairing::Send(send, factor) => send.source.map(|s| Handoff::new(s, factor, ts_ns)),
-            Pairing::Orphan => None,
-            Pairing::Unpaired => {
-                st.wait(
-                    slab,
-                    Await {
-                        ts_ns,
-                        value: op.value,
-                        receiver,
-                        seq,
-                    },
-                );
-                None
-            }
-        }
+        handoff
     }
 }
 

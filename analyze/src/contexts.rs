@@ -6,9 +6,12 @@
 //! freed it, the same address may name an unrelated context. The most recent request with the
 //! address is the only candidate, and only for a while after it ended.
 
-use crate::events::{IdMap, ProcId, ProcKey};
+use crate::events::{ProcId, ProcKey};
 use crate::evidence::{Attribution, Evidence};
 use crate::requests::{RequestId, Requests};
+use table::AddrTable;
+
+mod table;
 
 /// How long after its request ended a context address still names that request. Work a handler
 /// started and did not wait for (a fire-and-forget call with the request's context) runs on
@@ -28,7 +31,7 @@ pub const CONTEXT_ANCESTOR_STEP: f64 = 0.05;
 /// The requests of every process, by context address.
 #[derive(Debug, Default)]
 pub struct Contexts {
-    latest: IdMap<ProcKey, RequestId>,
+    latest: AddrTable,
 }
 
 impl Contexts {
@@ -40,14 +43,23 @@ impl Contexts {
     /// Room for `n` request contexts without growing.
     pub fn with_capacity(n: usize) -> Self {
         Contexts {
-            latest: IdMap::with_capacity_and_hasher(n, Default::default()),
+            latest: AddrTable::with_capacity(n),
         }
     }
 
     /// A `server_start` with context `ctx` (0: not recorded).
     pub fn request_started(&mut self, proc: ProcId, ctx: i64, request: RequestId) {
         if ctx != 0 {
-            self.latest.insert(ProcKey::new(proc, ctx), request);
+            self.latest.insert(ProcKey::new(proc, ctx), request.0);
+        }
+    }
+
+    /// Readies the table for a `server_start` or a call a few events ahead (see
+    /// [`AddrTable::prefetch`]), with context `chain` (0 where not recorded).
+    #[inline]
+    pub fn prefetch(&self, proc: ProcId, chain: &[i64]) {
+        for &ctx in chain.iter().filter(|&&c| c != 0) {
+            self.latest.prefetch(&ProcKey::new(proc, ctx));
         }
     }
 
@@ -66,7 +78,7 @@ impl Contexts {
             if ctx == 0 {
                 continue;
             }
-            let Some(&id) = self.latest.get(&ProcKey::new(proc, ctx)) else {
+            let Some(id) = self.latest.get(&ProcKey::new(proc, ctx)).map(RequestId) else {
                 continue;
             };
             let current = requests.get(id).is_some_and(|r| {

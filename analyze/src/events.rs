@@ -289,6 +289,9 @@ impl ProcId {
 }
 
 impl ProcKey {
+    /// Process 0, word 0: a placeholder for tables' empty slots.
+    pub(crate) const ZERO: ProcKey = ProcKey([0; 3]);
+
     #[inline]
     pub(crate) fn new(proc: ProcId, word: i64) -> Self {
         // Split into halves, bits kept as they are: only equality and hashing read the key.

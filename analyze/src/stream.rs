@@ -12,7 +12,7 @@
 
 use std::path::PathBuf;
 
-use crate::attribute::{Reconstruction, Reconstructor};
+use crate::attribute::{Reconstruction, Reconstructor, PREFETCH_AHEAD};
 use crate::events::{Event, EventLog};
 use crate::reader::{self, Warning};
 use crate::AnalyzeError;
@@ -57,19 +57,25 @@ impl Merger {
         self.slices += 1;
         sort(buffer);
         let ready = buffer.partition_point(|e| e.ts_ns <= bound);
-        for e in &buffer[..ready] {
-            self.rec.event(e);
-        }
+        self.hand_on(&buffer[..ready]);
         buffer.drain(..ready);
     }
 
     fn finish(mut self, buffer: &mut Vec<Event>) -> Reconstruction {
         sort(buffer);
-        for e in buffer.iter() {
-            self.rec.event(e);
-        }
+        self.hand_on(buffer);
         buffer.clear();
         self.rec.finish()
+    }
+
+    /// Reconstructs from `events`, readying the tables a few events ahead.
+    fn hand_on(&mut self, events: &[Event]) {
+        for (i, e) in events.iter().enumerate() {
+            if let Some(ahead) = events.get(i + PREFETCH_AHEAD) {
+                self.rec.prefetch(ahead);
+            }
+            self.rec.event(e);
+        }
     }
 }
 

@@ -243,3 +243,27 @@ fn a_send_whose_receive_was_missed_does_not_catch_its_address_reused_later() {
         "paired with the missed job's send"
     );
 }
+
+#[test]
+fn an_idle_channel_is_forgotten_and_pairs_as_before_when_used_again() {
+    let p = proc();
+    let mut ch = Channels::new();
+    let g = GoIdx(0);
+    // An unbuffered channel and a buffered one whose count says empty: forgotten once their
+    // value is received.
+    for dataqsiz in [0, 1] {
+        ch.send(p, &op(Some(1), 0, dataqsiz), MS, from(1));
+        assert_eq!(ch.states.len(), 1, "a send in flight is kept");
+        let h = ch.recv(p, &recv_op(Some(1), 0, dataqsiz), 2 * MS, g, 1);
+        assert_eq!(got(h), Some((1, CHANNEL_VALUE_MATCH)));
+        assert_eq!(ch.states.len(), 0, "dataqsiz {dataqsiz}");
+        // Used again (the address reused, or the same channel): pairs like a kept state.
+        ch.send(p, &op(Some(2), 0, dataqsiz), 3 * MS, from(2));
+        let h = ch.recv(p, &recv_op(Some(2), 0, dataqsiz), 4 * MS, g, 2);
+        assert_eq!(got(h), Some((2, CHANNEL_VALUE_MATCH)));
+    }
+    // A buffered channel still holding values is kept: they are orphans of its first event.
+    ch.recv(p, &recv_op(Some(3), 2, 4), 5 * MS, g, 3);
+    assert_eq!(ch.states.len(), 1);
+    assert_eq!(ch.recv(p, &recv_op(Some(4), 1, 4), 6 * MS, g, 4), None);
+}
