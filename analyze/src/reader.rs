@@ -17,8 +17,11 @@ pub use crate::problems::{ReadError, Warning};
 
 use crate::events::{Event, EventLog};
 use crate::guard;
-use crate::load::{add_listeners, load_events};
+use crate::load::add_listeners;
 use crate::pages;
+use decode::{slice_reader, Decode};
+
+mod decode;
 
 /// The columns reconstruction reads. Columns a file's schema version predates may be absent and
 /// read as null; every other one must be there.
@@ -122,11 +125,11 @@ pub(crate) fn read_slices(
     let rows = guarded(path, || reader.num_rows())?;
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
     buffer.reserve(rows.min(SLICE_ROWS));
-    // One thread decodes each slice and turns it into events (interning its strings in the
-    // log, which it holds until the end) while this one hands the last slice's events on: on
-    // two cores, conversion and reconstruction run side by side. The hand-over is a
-    // rendezvous, so one slice's events wait in the decoder until taken, never more queued
-    // between; emptied vectors go back to it to be filled again without new page faults.
+    // The decoder (see `decode`) decodes slices and turns them into events (interning their
+    // strings in the log, which it holds until the end) while this thread hands the last
+    // slice's events on. The hand-over is a rendezvous, so one slice's events wait in the
+    // decoder until taken, never more queued between; emptied vectors go back to it to be
+    // filled again without new page faults.
     let unknown = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(0);
         let (back, spare) = std::sync::mpsc::channel();
@@ -189,83 +192,6 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
         mins.push(min);
     }
     Some((rows, mins))
-}
-
-/// A slice of a file turned into events, or why it could not be.
-type Slice = Result<Vec<Event>, ReadError>;
-
-/// What the decoder thread reads: `columns` of the file at `path`, of `rows` rows.
-struct Decode<'a> {
-    path: &'a Path,
-    columns: &'a [String],
-    rows: usize,
-    hostname: &'a str,
-}
-
-impl Decode<'_> {
-    /// Decodes the file [`SLICE_ROWS`] rows at a time and sends each slice's events to `tx`,
-    /// in a vector from `spare` when one came back; stops at the first error (sent too) or
-    /// when the receiver is gone. Returns how many rows had an unknown kind.
-    fn run(
-        &self,
-        first: ParquetReader<File>,
-        log: &mut EventLog,
-        tx: &std::sync::mpsc::SyncSender<Slice>,
-        spare: &std::sync::mpsc::Receiver<Vec<Event>>,
-    ) -> u64 {
-        let path = self.path;
-        let mut unknown = 0;
-        let mut first = Some(first);
-        let mut footer = None;
-        for offset in (0..self.rows).step_by(SLICE_ROWS) {
-            let slice = slice_reader(path, &mut first, &mut footer).and_then(|reader| {
-                let df = guarded(path, || {
-                    let mut df = reader
-                        .with_columns(Some(self.columns.to_vec()))
-                        .with_slice(Some((offset, SLICE_ROWS)))
-                        .finish()?;
-                    // Row groups decode into the same chunks in every column; this copies
-                    // only if not.
-                    df.align_chunks();
-                    Ok(df)
-                })?;
-                let mut events = spare.try_recv().unwrap_or_default();
-                events.clear();
-                unknown += guard::catch(|| {
-                    load_events(path, &df, offset, self.hostname, log, &mut events)
-                })
-                .map_err(|reason| corrupt(path, reason))??;
-                Ok(events)
-            });
-            let failed = slice.is_err();
-            if tx.send(slice).is_err() || failed {
-                break;
-            }
-        }
-        unknown
-    }
-}
-
-/// The reader for the next slice: the one that read the footer first, then new ones that
-/// reuse its footer.
-fn slice_reader(
-    path: &Path,
-    first: &mut Option<ParquetReader<File>>,
-    footer: &mut Option<FileMetadataRef>,
-) -> Result<ParquetReader<File>, ReadError> {
-    if let Some(mut reader) = first.take() {
-        *footer = Some(guarded(path, || reader.get_metadata().cloned())?);
-        return Ok(reader);
-    }
-    let file = File::open(path).map_err(|source| ReadError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
-    let mut reader = ParquetReader::new(file);
-    if let Some(footer) = footer {
-        reader.set_metadata(footer.clone());
-    }
-    Ok(reader)
 }
 
 fn read_metadata(path: &Path, reader: &mut ParquetReader<File>) -> Result<Metadata, ReadError> {
