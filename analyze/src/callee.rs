@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use crate::attribute::Reconstruction;
-use crate::events::{EventLog, IdMap, ProcId, Sym};
+use crate::events::{EventLog, IdMap, IdSet, ProcId, Sym};
 
 /// Callee name for a client call whose host was not recorded.
 pub const UNKNOWN_HOST: &str = "?";
@@ -135,9 +135,13 @@ impl<'a> CalleeNames<'a> {
     /// Learns every server's listen address from `rec`.
     pub fn new(log: &'a EventLog, rec: &Reconstruction) -> Self {
         let mut namer = CalleeNamer::new();
+        // Millions of requests name a handful of servers: each is parsed once.
+        let mut seen = IdSet::default();
         for r in rec.requests.all() {
             if let Some(addr) = r.listen_addr {
-                namer.add_server(machine(log, r.proc), log.str(addr), log.str(r.service));
+                if seen.insert((r.proc, addr, r.service)) {
+                    namer.add_server(machine(log, r.proc), log.str(addr), log.str(r.service));
+                }
             }
         }
         // Servers started with Serve(listener) leave the listen address empty: the sockets
