@@ -11,6 +11,7 @@
 //! file order). A file whose times are all over the place just keeps more in the buffer.
 
 use std::path::PathBuf;
+use std::thread::ScopedJoinHandle;
 
 use crate::attribute::{Reconstruction, Reconstructor, PREFETCH_AHEAD};
 use crate::events::{Event, EventLog};
@@ -41,17 +42,35 @@ fn later_min_ts(paths: &[PathBuf]) -> (Vec<i64>, usize) {
     (later, rows)
 }
 
+/// What the first pass over the files gives: the bounds of [`later_min_ts`] and the row count.
+type FirstPass = (Vec<i64>, usize);
+
 /// Hands events on to reconstruction as soon as their turn is certain.
-struct Merger {
+struct Merger<'scope> {
+    /// The first pass, while it runs beside the decoding of the first slice.
+    first_pass: Option<ScopedJoinHandle<'scope, FirstPass>>,
     /// After slice `i`, events at or before `bounds[i]` may go.
     bounds: Vec<i64>,
     slices: usize,
-    rec: Reconstructor,
+    /// Made once the first pass has counted the rows, which size its tables.
+    rec: Option<Reconstructor>,
 }
 
-impl Merger {
+impl Merger<'_> {
+    /// The reconstruction, once the first pass is done (a first pass that panicked bounds
+    /// nothing: everything is held until the end, as when a file cannot be read so).
+    fn rec(&mut self) -> &mut Reconstructor {
+        if let Some(first_pass) = self.first_pass.take() {
+            let (bounds, rows) = first_pass.join().unwrap_or_default();
+            self.bounds = bounds;
+            self.rec = Some(Reconstructor::for_rows(rows));
+        }
+        self.rec.get_or_insert_with(Reconstructor::default)
+    }
+
     /// A slice's events were appended to `buffer`.
     fn slice_done(&mut self, buffer: &mut Vec<Event>) {
+        self.rec();
         // Past the slices counted (which never happens), nothing is certain before the end.
         let bound = self.bounds.get(self.slices).copied().unwrap_or(i64::MIN);
         self.slices += 1;
@@ -65,16 +84,18 @@ impl Merger {
         sort(buffer);
         self.hand_on(buffer);
         buffer.clear();
-        self.rec.finish()
+        self.rec();
+        self.rec.take().unwrap_or_default().finish()
     }
 
     /// Reconstructs from `events`, readying the tables a few events ahead.
     fn hand_on(&mut self, events: &[Event]) {
+        let rec = self.rec();
         for (i, e) in events.iter().enumerate() {
             if let Some(ahead) = events.get(i + PREFETCH_AHEAD) {
-                self.rec.prefetch(ahead);
+                rec.prefetch(ahead);
             }
-            self.rec.event(e);
+            rec.event(e);
         }
     }
 }
@@ -95,20 +116,24 @@ pub(crate) fn read_and_reconstruct(
     if paths.is_empty() {
         return Err(AnalyzeError::NoInput);
     }
-    let (bounds, rows) = later_min_ts(paths);
-    let mut merger = Merger {
-        bounds,
-        slices: 0,
-        rec: Reconstructor::for_rows(rows),
-    };
     let mut log = EventLog::new();
     let mut warnings = Vec::new();
     let mut buffer = Vec::new();
-    for path in paths {
-        reader::read_slices(path, &mut log, &mut warnings, &mut buffer, &mut |events| {
-            merger.slice_done(events);
-        })?;
-    }
-    let rec = merger.finish(&mut buffer);
+    // The first pass (the `ts_ns` column alone) runs beside the decoding of the first slice,
+    // which needs its bounds only once it is done.
+    let rec = std::thread::scope(|scope| {
+        let mut merger = Merger {
+            first_pass: Some(scope.spawn(|| later_min_ts(paths))),
+            bounds: Vec::new(),
+            slices: 0,
+            rec: None,
+        };
+        for path in paths {
+            reader::read_slices(path, &mut log, &mut warnings, &mut buffer, &mut |events| {
+                merger.slice_done(events);
+            })?;
+        }
+        Ok::<_, AnalyzeError>(merger.finish(&mut buffer))
+    })?;
     Ok((log, rec, warnings))
 }
