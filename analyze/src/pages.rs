@@ -241,6 +241,41 @@ mod tests {
         );
     }
 
+    /// A chunk of pages whose headers are `headers`, each followed by its (zeroed) body.
+    fn chunk_of(headers: &[PageHeader]) -> Vec<u8> {
+        use polars_parquet_format::thrift::protocol::TCompactOutputProtocol;
+        let mut bytes = Vec::new();
+        for header in headers {
+            let mut protocol = TCompactOutputProtocol::new(&mut bytes);
+            header.write_to_out_protocol(&mut protocol).expect("write");
+            bytes.resize(bytes.len() + header.compressed_page_size as usize, 0);
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_chunk_s_pages_must_hold_its_values() {
+        let chunk = |values| Chunk {
+            bytes: 0..0,
+            values,
+            uncompressed: 1000,
+        };
+        let pages = chunk_of(&[data_page(10, 40), data_page(5, 20)]);
+        assert_eq!(walk_pages(&pages, &chunk(15)), Ok(()));
+        let err = walk_pages(&pages, &chunk(12)).expect_err("more values than the chunk");
+        assert!(
+            err.contains("page 1: its 5 values pass the chunk's 12"),
+            "{err}"
+        );
+        let err = walk_pages(&pages, &chunk(16)).expect_err("fewer");
+        assert!(
+            err.contains("the pages hold 15 values, the footer says 16"),
+            "{err}"
+        );
+        let err = walk_pages(&pages[..10], &chunk(15)).expect_err("cut short");
+        assert!(err.starts_with("page 0: "), "{err}");
+    }
+
     #[test]
     fn bent_counts_and_sizes_are_refused() {
         let err = check_header(&data_page(-33, 40), 40, 64).expect_err("negative count");
