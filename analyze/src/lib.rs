@@ -27,6 +27,7 @@ pub mod events;
 pub mod evidence;
 pub mod goroutines;
 mod guard;
+mod hint;
 pub mod lineage;
 mod load;
 pub mod output;

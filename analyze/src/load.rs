@@ -11,6 +11,7 @@ use polars::prelude::*;
 use quadtrace_schema::{columns, meta, EventKind};
 
 use crate::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId, Sym};
+use crate::hint::prefetch;
 use crate::reader::{type_name, Metadata, ReadError};
 use strings::{StringCols, Strings};
 
@@ -26,6 +27,16 @@ impl<'a, T: PolarsDataType> Part<'a, T> {
     #[inline]
     fn get(&self, row: usize) -> Option<<T::Array as StaticArray>::ValueT<'a>> {
         self.0.and_then(|a| a.get(row))
+    }
+}
+
+impl<T: PolarsNumericType> Part<'_, T> {
+    /// Readies the value of row `row` (see [`Rows::prefetch`]).
+    #[inline]
+    fn prefetch(&self, row: usize) {
+        if let Some(value) = self.0.and_then(|a| a.values().get(row)) {
+            prefetch(value);
+        }
     }
 }
 
@@ -169,7 +180,30 @@ columns! {
     route: StringType = columns::ROUTE, str;
 }
 
+/// How many rows ahead of the one being read [`Rows::prefetch`] readies the numeric columns.
+const PREFETCH_ROWS: usize = 64;
+
 impl Rows<'_> {
+    /// Readies the numeric columns' values of row `row`. The row loop reads a dozen columns
+    /// side by side, more streams than the processor's own prefetcher follows; asked once a
+    /// cache line (eight 64-bit values) ahead, they are in cache when their row comes.
+    #[inline]
+    fn prefetch(&self, row: usize) {
+        self.ts.prefetch(row);
+        self.pid.prefetch(row);
+        self.goid.prefetch(row);
+        self.status.prefetch(row);
+        self.parent.prefetch(row);
+        self.ctx0.prefetch(row);
+        self.ctx1.prefetch(row);
+        self.ctx2.prefetch(row);
+        self.ctx3.prefetch(row);
+        self.chan.prefetch(row);
+        self.value.prefetch(row);
+        self.qcount.prefetch(row);
+        self.dataqsiz.prefetch(row);
+    }
+
     fn chan_op(&self, row: usize, completed: bool) -> ChanOp {
         ChanOp {
             chan: self.chan.get(row).unwrap_or(0),
@@ -234,6 +268,9 @@ pub(crate) fn load_events(
         };
         strings.read(log, &string_cols, len);
         for (i, (kind, &service)) in strings.kind.iter().zip(&strings.service).enumerate() {
+            if i % 8 == 0 {
+                rows.prefetch(i + PREFETCH_ROWS);
+            }
             let row = first_row + i;
             let ts_ns = rows
                 .ts

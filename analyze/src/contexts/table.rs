@@ -10,6 +10,7 @@
 use std::hash::BuildHasher;
 
 use crate::events::{IdHasher, ProcKey};
+use crate::hint::prefetch;
 
 /// What an empty slot holds as its value.
 const EMPTY: u32 = u32::MAX;
@@ -141,19 +142,6 @@ const HUGE_PAGE: usize = 2 << 20;
 /// A power of two of at least 16 slots with `n` entries filling at most three quarters.
 fn slots_for(n: usize) -> usize {
     n.saturating_mul(4).div_ceil(3).next_power_of_two().max(16)
-}
-
-#[inline]
-fn prefetch<T>(at: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint to the cache: it reads nothing the program sees and
-    // cannot fault, and `at` is a live reference anyway.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((at as *const T).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = at;
 }
 
 #[cfg(test)]
