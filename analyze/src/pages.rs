@@ -2,12 +2,12 @@
 //!
 //! polars trusts a page header's counts: a data page whose value count a flipped bit has made
 //! negative is turned into a capacity of about 2^61 bytes, and the failed allocation aborts the
-//! process, which no panic guard can catch (see [`crate::guard`]). So before any column is
-//! decoded, every page header of the columns to be read is parsed here (with polars' own
-//! Thrift definitions) and held against the column chunk it sits in: sizes that fit the chunk,
-//! value counts that are not negative and add up to the chunk's count. Only headers are looked
-//! at, never page contents, so this costs one read of the chunks' bytes, a small part of
-//! decoding them.
+//! process, which no panic guard can catch (see [`crate::guard`]). So before the row groups of
+//! a slice are decoded, every page header of the columns to be read is parsed here (with
+//! polars' own Thrift definitions) and held against the column chunk it sits in: sizes that
+//! fit the chunk, value counts that are not negative and add up to the chunk's count. Only
+//! headers are looked at, never page contents, so this costs one read of the chunks' bytes, a
+//! small part of decoding them.
 
 use std::fs::File;
 use std::ops::Range;
@@ -24,16 +24,23 @@ struct Chunk {
     uncompressed: i64,
 }
 
-/// Checks the page headers of `columns` in every row group of the file `footer` describes;
-/// the error says which column, row group and page, and what is wrong.
+/// Checks the page headers of `columns` in the row groups of the file `footer` describes that
+/// hold any of `rows`; the error says which column, row group and page, and what is wrong.
 pub(crate) fn check_pages(
     file: &File,
     footer: &FileMetadata,
     columns: &[String],
+    rows: Range<usize>,
 ) -> Result<(), String> {
     let file_len = file.metadata().map_err(|e| e.to_string())?.len();
     let mut buffer = Vec::new();
+    let mut group_start = 0usize;
     for (group_index, group) in footer.row_groups.iter().enumerate() {
+        let group_rows = group_start..group_start.saturating_add(group.num_rows());
+        group_start = group_rows.end;
+        if group_rows.end <= rows.start || rows.end <= group_rows.start {
+            continue;
+        }
         for name in columns {
             let Some(chunks) = group.columns_under_root_iter(name) else {
                 continue;

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::ops::Range;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -121,7 +122,6 @@ pub(crate) fn read_slices(
             present.push(name.to_owned());
         }
     }
-    check_pages(path, &mut reader, &present)?;
     let rows = guarded(path, || reader.num_rows())?;
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
     buffer.reserve(rows.min(SLICE_ROWS));
@@ -177,7 +177,7 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
         .as_mut()
         .and_then(|r| guarded(path, || r.num_rows()).ok())?;
     let column = vec![columns::TS_NS.to_owned()];
-    check_pages(path, first.as_mut()?, &column).ok()?;
+    check_pages(path, first.as_mut()?, &column, 0..rows).ok()?;
     let mut mins = Vec::with_capacity(rows.div_ceil(SLICE_ROWS));
     for offset in (0..rows).step_by(SLICE_ROWS) {
         let reader = slice_reader(path, &mut first, &mut footer).ok()?;
@@ -235,18 +235,20 @@ fn no_footer(path: &Path, reason: String) -> ReadError {
     }
 }
 
-/// Checks the page headers of `columns` before polars trusts them (see [`pages`]).
+/// Checks the page headers of `columns` in the row groups holding `rows` before polars trusts
+/// them (see [`pages`]).
 fn check_pages(
     path: &Path,
     reader: &mut ParquetReader<File>,
     columns: &[String],
+    rows: Range<usize>,
 ) -> Result<(), ReadError> {
     let footer = guarded(path, || reader.get_metadata().cloned())?;
     let file = File::open(path).map_err(|source| ReadError::Open {
         path: path.to_owned(),
         source,
     })?;
-    pages::check_pages(&file, &footer, columns).map_err(|reason| corrupt(path, reason))
+    pages::check_pages(&file, &footer, columns, rows).map_err(|reason| corrupt(path, reason))
 }
 
 /// Runs a polars call on the file at `path`, turning its error, or its panic on damaged bytes,

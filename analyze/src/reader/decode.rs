@@ -8,7 +8,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use polars::prelude::*;
 
-use super::{corrupt, guarded, ReadError, SLICE_ROWS};
+use super::{check_pages, corrupt, guarded, ReadError, SLICE_ROWS};
 use crate::events::{Event, EventLog};
 use crate::guard;
 use crate::load::load_events;
@@ -72,7 +72,10 @@ impl Decode<'_> {
         let mut first = Some(first);
         let mut footer = None;
         for offset in (0..self.rows).step_by(SLICE_ROWS) {
-            let frame = slice_reader(path, &mut first, &mut footer).and_then(|reader| {
+            let frame = slice_reader(path, &mut first, &mut footer).and_then(|mut reader| {
+                // Checked here rather than up front, so that the check overlaps the work on
+                // the slices before.
+                check_pages(path, &mut reader, self.columns, offset..offset + SLICE_ROWS)?;
                 guarded(path, || {
                     let mut df = reader
                         .with_columns(Some(self.columns.to_vec()))
