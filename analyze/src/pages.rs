@@ -215,32 +215,18 @@ mod tests {
         )
     }
 
+    /// A dictionary page of `entries` in 16 bytes.
+    fn dictionary_page(entries: i32) -> PageHeader {
+        let dict = DictionaryPageHeader::new(entries, Encoding::PLAIN, None);
+        let kind = PageType::DICTIONARY_PAGE;
+        PageHeader::new(kind, 16, 16, None, None, None, dict, None)
+    }
+
     #[test]
     fn a_sound_header_counts_its_values() {
         assert_eq!(check_header(&data_page(10, 40), 40, 64), Ok(10));
-        let dict = DictionaryPageHeader::new(3, Encoding::PLAIN, None);
-        let header = PageHeader::new(
-            PageType::DICTIONARY_PAGE,
-            16,
-            16,
-            None,
-            None,
-            None,
-            dict,
-            None,
-        );
-        assert_eq!(check_header(&header, 100, 64), Ok(0));
-        let too_many = DictionaryPageHeader::new(5, Encoding::PLAIN, None);
-        let header = PageHeader::new(
-            PageType::DICTIONARY_PAGE,
-            16,
-            16,
-            None,
-            None,
-            None,
-            too_many,
-            None,
-        );
+        assert_eq!(check_header(&dictionary_page(3), 100, 64), Ok(0));
+        let header = dictionary_page(5);
         let err = check_header(&header, 100, 64).expect_err("5 entries in 16 bytes");
         assert!(
             err.contains("5 dictionary entries cannot fit in 16 bytes"),
