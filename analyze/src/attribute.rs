@@ -33,6 +33,9 @@ pub const MAX_CALL_NS: i64 = 60 * 1_000_000_000;
 /// predecessor's end was lost, not the same call handed on.
 pub const INNER_TRANSPORT_NS: i64 = 1_000_000_000;
 
+/// The most rows [`Pass::sized_for_rows`] sizes the tables for up front.
+const MAX_PRESIZED_ROWS: usize = 1 << 27;
+
 /// One client call (`client_start`, with its `client_end` when seen) and its attribution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientCall {
@@ -150,6 +153,9 @@ impl Pass {
     /// millions mid-pass copies all of it and faults in fresh pages; room never used is only
     /// address space.
     fn sized_for_rows(rows: usize) -> Self {
+        // Only a hint: a count beyond this (a crafted file can hold billions of rows in a few
+        // bytes of run-length encoding) sizes nothing larger, and the tables grow if need be.
+        let rows = rows.min(MAX_PRESIZED_ROWS);
         Self::with_counts(|k| match k {
             EventKind::Spawn => rows / 6,
             EventKind::ServerStart => rows / 9,

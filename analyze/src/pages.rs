@@ -24,6 +24,36 @@ struct Chunk {
     uncompressed: i64,
 }
 
+/// Checks the footer's counts against each other: the file's rows are its row groups' rows,
+/// and every column chunk of a row group holds one value a row (the recordings' columns are
+/// flat). [`check_pages`] then holds each chunk's count against its pages, so that a count
+/// bent huge by damage is caught before anything is sized or looped over by it.
+pub(crate) fn check_counts(footer: &FileMetadata) -> Result<(), String> {
+    let mut rows = 0usize;
+    for (group_index, group) in footer.row_groups.iter().enumerate() {
+        let group_rows = group.num_rows();
+        rows = rows
+            .checked_add(group_rows)
+            .ok_or("the row groups' rows overflow")?;
+        for column in group.parquet_columns() {
+            if usize::try_from(column.num_values()).ok() != Some(group_rows) {
+                return Err(format!(
+                    "row group {group_index} has {group_rows} rows but its column {} has {} values",
+                    column.descriptor().path_in_schema.join("."),
+                    column.num_values()
+                ));
+            }
+        }
+    }
+    if rows != footer.num_rows {
+        return Err(format!(
+            "the footer says {} rows, its row groups hold {rows}",
+            footer.num_rows
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the page headers of `columns` in the row groups of the file `footer` describes that
 /// hold any of `rows`; the error says which column, row group and page, and what is wrong.
 pub(crate) fn check_pages(

@@ -122,6 +122,7 @@ pub(crate) fn read_slices(
             present.push(name.to_owned());
         }
     }
+    check_counts(path, &mut reader)?;
     let rows = guarded(path, || reader.num_rows())?;
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
     buffer.reserve(rows.min(SLICE_ROWS));
@@ -177,6 +178,7 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
         .as_mut()
         .and_then(|r| guarded(path, || r.num_rows()).ok())?;
     let column = vec![columns::TS_NS.to_owned()];
+    check_counts(path, first.as_mut()?).ok()?;
     check_pages(path, first.as_mut()?, &column, 0..rows).ok()?;
     let mut mins = Vec::with_capacity(rows.div_ceil(SLICE_ROWS));
     for offset in (0..rows).step_by(SLICE_ROWS) {
@@ -233,6 +235,12 @@ fn no_footer(path: &Path, reason: String) -> ReadError {
         path: path.to_owned(),
         reason,
     }
+}
+
+/// Checks the footer's row and value counts against each other (see [`pages`]).
+fn check_counts(path: &Path, reader: &mut ParquetReader<File>) -> Result<(), ReadError> {
+    let footer = guarded(path, || reader.get_metadata().cloned())?;
+    pages::check_counts(&footer).map_err(|reason| corrupt(path, reason))
 }
 
 /// Checks the page headers of `columns` in the row groups holding `rows` before polars trusts

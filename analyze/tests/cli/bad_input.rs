@@ -337,3 +337,62 @@ fn a_bad_file_among_good_ones_is_named() {
     fails_starting(&["quads", &good, &bad], &format!("{bad} is truncated"));
     fails_starting(&["calls", &bad, &good], &format!("{bad} is truncated"));
 }
+
+/// The real recording with its footer rewritten by `bend` (the data pages left as they are).
+fn with_footer(bend: impl FnOnce(&mut polars_parquet_format::FileMetaData)) -> Vec<u8> {
+    use polars_parquet_format::thrift::protocol::{TCompactInputProtocol, TCompactOutputProtocol};
+    let real = real_recording();
+    let n = real.len();
+    let footer_len = u32::from_le_bytes(real[n - 8..n - 4].try_into().expect("4 bytes")) as usize;
+    let footer_start = n - 8 - footer_len;
+    let mut footer_bytes = &real[footer_start..n - 8];
+    let mut input = TCompactInputProtocol::new(&mut footer_bytes, usize::MAX);
+    let mut footer = polars_parquet_format::FileMetaData::read_from_in_protocol(&mut input)
+        .expect("the recording's footer");
+    bend(&mut footer);
+    let mut bytes = real[..footer_start].to_vec();
+    let mut written = Vec::new();
+    footer
+        .write_to_out_protocol(&mut TCompactOutputProtocol::new(&mut written))
+        .expect("write footer");
+    bytes.extend_from_slice(&written);
+    bytes.extend_from_slice(&(written.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(b"PAR1");
+    bytes
+}
+
+/// Row counts in the footer that the pages do not hold (a bent varint can make one huge) are
+/// refused before anything is sized or looped over by them.
+#[test]
+fn footer_row_counts_that_the_pages_do_not_hold_are_refused() {
+    let fx = Fixture::new();
+    // The footer as written reads back as the same recording.
+    let same = file(&fx, "same.parquet", &with_footer(|_| {}));
+    assert_eq!(analyze(&["quads", &same]).status.code(), Some(0));
+    for (name, bend) in [
+        (
+            "file-rows",
+            (|f| f.num_rows = 1 << 50) as fn(&mut polars_parquet_format::FileMetaData),
+        ),
+        ("group-rows", |f| f.row_groups[0].num_rows = 1 << 50),
+        ("chunk-values", |f| {
+            if let Some(meta) = f.row_groups[0].columns[3].meta_data.as_mut() {
+                meta.num_values = 1 << 40;
+            }
+        }),
+        // All bent alike: the footer agrees with itself, the pages do not.
+        ("all", |f| {
+            f.num_rows = 1 << 40;
+            f.row_groups[0].num_rows = 1 << 40;
+            for column in &mut f.row_groups[0].columns {
+                if let Some(meta) = column.meta_data.as_mut() {
+                    meta.num_values = 1 << 40;
+                }
+            }
+        }),
+    ] {
+        let p = file(&fx, &format!("{name}.parquet"), &with_footer(bend));
+        let err = fails_starting(&["quads", &p], &p);
+        assert!(err.contains("is corrupt"), "{name}: {err}");
+    }
+}
