@@ -1,8 +1,11 @@
-//! Page headers checked before polars decodes a column.
+//! The counts polars (and analyze) trust, checked before anything is decoded or sized by them:
+//! the footer's row and value counts, and the page headers'.
 //!
 //! polars trusts a page header's counts: a data page whose value count a flipped bit has made
 //! negative is turned into a capacity of about 2^61 bytes, and the failed allocation aborts the
-//! process, which no panic guard can catch (see [`crate::guard`]). So before the row groups of
+//! process, which no panic guard can catch (see [`crate::guard`]). A footer's row count bent
+//! huge would have analyze loop over billions of slices. So the footer's counts must agree
+//! ([`check_counts`]), and before the row groups of
 //! a slice are decoded, every page header of the columns to be read is parsed here (with
 //! polars' own Thrift definitions) and held against the column chunk it sits in: sizes that
 //! fit the chunk, value counts that are not negative and add up to the chunk's count. Only
