@@ -55,7 +55,7 @@ impl Contexts {
     }
 
     /// Readies the table for a `server_start` or a call a few events ahead (see
-    /// [`AddrTable::prefetch`]), with context `chain` (0 where not recorded).
+    /// `AddrTable::prefetch`), with context `chain` (0 where not recorded).
     #[inline]
     pub fn prefetch(&self, proc: ProcId, chain: &[i64]) {
         for &ctx in chain.iter().filter(|&&c| c != 0) {
