@@ -58,12 +58,15 @@ pub(crate) fn check_counts(footer: &FileMetadata) -> Result<(), String> {
 }
 
 /// Checks the page headers of `columns` in the row groups of the file `footer` describes that
-/// hold any of `rows`; the error says which column, row group and page, and what is wrong.
+/// hold any of `rows`, but for the first `checked` row groups, which were checked before (a row
+/// group larger than a slice is read over several); `checked` then counts those just checked
+/// too. The error says which column, row group and page, and what is wrong.
 pub(crate) fn check_pages(
     file: &File,
     footer: &FileMetadata,
     columns: &[String],
     rows: Range<usize>,
+    checked: &mut usize,
 ) -> Result<(), String> {
     let file_len = file.metadata().map_err(|e| e.to_string())?.len();
     let mut buffer = Vec::new();
@@ -71,9 +74,11 @@ pub(crate) fn check_pages(
     for (group_index, group) in footer.row_groups.iter().enumerate() {
         let group_rows = group_start..group_start.saturating_add(group.num_rows());
         group_start = group_rows.end;
-        if group_rows.end <= rows.start || rows.end <= group_rows.start {
+        let overlaps = group_rows.start < rows.end && rows.start < group_rows.end;
+        if !overlaps || group_index < *checked {
             continue;
         }
+        *checked = group_index + 1;
         for name in columns {
             let Some(chunks) = group.columns_under_root_iter(name) else {
                 continue;

@@ -179,7 +179,7 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
         .and_then(|r| guarded(path, || r.num_rows()).ok())?;
     let column = vec![columns::TS_NS.to_owned()];
     check_counts(path, first.as_mut()?).ok()?;
-    check_pages(path, first.as_mut()?, &column, 0..rows).ok()?;
+    check_pages(path, first.as_mut()?, &column, 0..rows, &mut 0).ok()?;
     let mut mins = Vec::with_capacity(rows.div_ceil(SLICE_ROWS));
     for offset in (0..rows).step_by(SLICE_ROWS) {
         let reader = slice_reader(path, &mut first, &mut footer).ok()?;
@@ -243,20 +243,22 @@ fn check_counts(path: &Path, reader: &mut ParquetReader<File>) -> Result<(), Rea
     pages::check_counts(&footer).map_err(|reason| corrupt(path, reason))
 }
 
-/// Checks the page headers of `columns` in the row groups holding `rows` before polars trusts
-/// them (see [`pages`]).
+/// Checks the page headers of `columns` in the row groups holding `rows`, but for the first
+/// `checked`, before polars trusts them (see [`pages::check_pages`]).
 fn check_pages(
     path: &Path,
     reader: &mut ParquetReader<File>,
     columns: &[String],
     rows: Range<usize>,
+    checked: &mut usize,
 ) -> Result<(), ReadError> {
     let footer = guarded(path, || reader.get_metadata().cloned())?;
     let file = File::open(path).map_err(|source| ReadError::Open {
         path: path.to_owned(),
         source,
     })?;
-    pages::check_pages(&file, &footer, columns, rows).map_err(|reason| corrupt(path, reason))
+    pages::check_pages(&file, &footer, columns, rows, checked)
+        .map_err(|reason| corrupt(path, reason))
 }
 
 /// Runs a polars call on the file at `path`, turning its error, or its panic on damaged bytes,

@@ -71,11 +71,13 @@ impl Decode<'_> {
         let path = self.path;
         let mut first = Some(first);
         let mut footer = None;
+        let mut checked = 0;
         for offset in (0..self.rows).step_by(SLICE_ROWS) {
             let frame = slice_reader(path, &mut first, &mut footer).and_then(|mut reader| {
                 // Checked here rather than up front, so that the check overlaps the work on
                 // the slices before.
-                check_pages(path, &mut reader, self.columns, offset..offset + SLICE_ROWS)?;
+                let rows = offset..offset + SLICE_ROWS;
+                check_pages(path, &mut reader, self.columns, rows, &mut checked)?;
                 guarded(path, || {
                     let mut df = reader
                         .with_columns(Some(self.columns.to_vec()))
