@@ -99,10 +99,14 @@ impl<'a> Frame<'a> {
         col: Col<'a, T>,
         name: &'static str,
     ) -> Result<&'a ChunkedArray<T>, ReadError> {
-        col.ok_or_else(|| ReadError::MissingColumn {
+        col.ok_or_else(|| self.missing(name))
+    }
+
+    fn missing(&self, name: &'static str) -> ReadError {
+        ReadError::MissingColumn {
             path: self.path.to_owned(),
             column: name,
-        })
+        }
     }
 
     /// Chunk `c` of `col`, which must hold `len` rows like the others.
@@ -254,9 +258,12 @@ pub(crate) fn load_events(
     frame.no_nulls(service_col, columns::SERVICE, first_row)?;
     for (c, len) in ts.chunk_lengths().enumerate() {
         let rows = cols.chunk(&frame, c, len)?;
-        let (Some(kind), Some(service)) = (rows.kind.0, rows.service.0) else {
-            break;
-        };
+        // Both are in the file (checked above), so in every chunk of it.
+        let kind = rows.kind.0.ok_or_else(|| frame.missing(columns::KIND))?;
+        let service = rows
+            .service
+            .0
+            .ok_or_else(|| frame.missing(columns::SERVICE))?;
         let string_cols = StringCols {
             kind,
             service,

@@ -24,6 +24,8 @@ struct Interner {
     last: Option<Sym>,
     /// The symbol of each string view seen in the current chunk.
     views: IdMap<u128, Sym>,
+    /// The last view looked up in the current chunk and its symbol: consecutive rows repeat.
+    last_view: Option<(u128, Sym)>,
 }
 
 impl Interner {
@@ -53,30 +55,29 @@ impl Interner {
             return;
         };
         out.reserve(arr.len());
-        let mut last: Option<(u128, Sym)> = None;
         for (s, view) in arr.iter().zip(arr.views().iter()) {
-            let sym = s.map(|s| {
-                let view = view.as_u128();
-                match last {
-                    Some((seen, sym)) if seen == view => sym,
-                    _ => {
-                        let sym = self.view(log, view, s);
-                        last = Some((view, sym));
-                        sym
-                    }
-                }
-            });
-            out.push(sym);
+            out.push(s.map(|s| self.view(log, view.as_u128(), || s)));
         }
     }
 
-    /// The symbol of string `s`, whose view in the current chunk is `view`.
-    fn view(&mut self, log: &mut EventLog, view: u128, s: &str) -> Sym {
-        if let Some(&sym) = self.views.get(&view) {
-            return sym;
+    /// The symbol of the string `s` gives, whose view in the current chunk is `view` (`s` is
+    /// only called when the view is new to the chunk).
+    #[inline]
+    fn view<'s>(&mut self, log: &mut EventLog, view: u128, s: impl FnOnce() -> &'s str) -> Sym {
+        if let Some((seen, sym)) = self.last_view {
+            if seen == view {
+                return sym;
+            }
         }
-        let sym = self.get(log, s);
-        self.views.insert(view, sym);
+        let sym = match self.views.get(&view) {
+            Some(&sym) => sym,
+            None => {
+                let sym = self.get(log, s());
+                self.views.insert(view, sym);
+                sym
+            }
+        };
+        self.last_view = Some((view, sym));
         sym
     }
 
@@ -84,24 +85,15 @@ impl Interner {
     fn all(&mut self, log: &mut EventLog, arr: &StrArray, out: &mut Vec<Sym>) {
         out.clear();
         out.reserve(arr.len());
-        let mut last: Option<(u128, Sym)> = None;
         for (i, view) in arr.views().iter().enumerate() {
-            let view = view.as_u128();
-            let sym = match last {
-                Some((seen, sym)) if seen == view => sym,
-                _ => {
-                    let sym = self.view(log, view, arr.value(i));
-                    last = Some((view, sym));
-                    sym
-                }
-            };
-            out.push(sym);
+            out.push(self.view(log, view.as_u128(), || arr.value(i)));
         }
     }
 
     /// Views name bytes of one chunk's buffers: forget them at the next chunk.
     fn new_chunk(&mut self) {
         self.views.clear();
+        self.last_view = None;
     }
 }
 
