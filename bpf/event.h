@@ -10,6 +10,7 @@
 #define QT_HOST_LEN 64
 #define QT_PATH_LEN 128
 #define QT_ADDR_LEN 32
+#define QT_PEER_LEN 48 /* "[v6 address]:port" */
 
 enum qt_kind {
 	QT_SERVER_START = 1,
@@ -20,7 +21,14 @@ enum qt_kind {
 	QT_CHAN_SEND = 6,
 	QT_CHAN_RECV = 7,
 	QT_TIMER_ARM = 8,
-	QT_KIND_MAX = 9, /* array bound, not a kind */
+	/* Socket kinds, from the kernel's inet_sock_set_state tracepoint (bpf/host.bpf.c). */
+	QT_CONNECT = 9,
+	QT_LISTEN = 10,
+	QT_LISTEN_END = 11,
+	QT_KIND_MAX = 12, /* array bound, not a kind */
+	/* A notice to record, never written to a recording: a program was exec'd (pid is the new
+	 * process), so record can decide whether it is one to probe. */
+	QT_NOTICE_EXEC = 100,
 };
 
 enum qt_flags {
@@ -42,6 +50,7 @@ struct qt_event {
 	__u64 ctx3;
 	__u64 chan;        /* channel ops: the *hchan */
 	__u64 value;       /* channel ops: element's first bytes; timer_arm: callback; spawn: the funcval run */
+	__u64 netns;       /* socket kinds: inode of the socket's network namespace */
 	__u32 pid;
 	__u32 tid;
 	__s32 status;
@@ -53,15 +62,22 @@ struct qt_event {
 	__u16 host_len;
 	__u16 path_len;
 	__u16 addr_len;
+	__u16 peer_len;
+	__u16 lport;       /* socket kinds: local and remote port */
+	__u16 rport;
+	__u16 family;      /* socket kinds: AF_INET or AF_INET6 */
 	__u8 kind;
 	__u8 flags;
 	__u8 pad[2];
+	__u8 laddr[16];    /* socket kinds: local and remote address (4 bytes used for AF_INET) */
+	__u8 raddr[16];
 	char method[QT_METHOD_LEN];
 	char host[QT_HOST_LEN];
 	char path[QT_PATH_LEN];
 	char addr[QT_ADDR_LEN];
+	char peer[QT_PEER_LEN]; /* server_start: Request.RemoteAddr, the client as the server sees it */
 };
 
-_Static_assert(sizeof(struct qt_event) == 352, "qt_event layout changed: update record/src/raw_event.rs");
+_Static_assert(sizeof(struct qt_event) == 448, "qt_event layout changed: update record/src/raw_event.rs");
 
 #endif

@@ -18,6 +18,8 @@ const volatile __u64 off_request_method = 0;
 const volatile __u64 off_request_url = 0;
 const volatile __u64 off_request_host = 0;
 const volatile __u64 off_request_ctx = 0;
+/* Request.RemoteAddr; 0 where unknown (a binary of a Go version whose table lacks it). */
+const volatile __u64 off_request_remote_addr = 0;
 const volatile __u64 off_url_host = 0;
 const volatile __u64 off_url_path = 0;
 const volatile __u64 off_server_addr = 0;
@@ -183,10 +185,11 @@ static __always_inline struct qt_event *reserve(struct pt_regs *ctx, __u8 kind)
 	e->goid = goid_of(GO_G(ctx));
 	e->parent_goid = 0;
 	e->ctx = e->ctx1 = e->ctx2 = e->ctx3 = 0;
-	e->chan = e->value = 0;
+	e->chan = e->value = e->netns = 0;
 	e->qcount = e->dataqsiz = e->sendx = e->recvx = 0;
 	e->status = 0;
-	e->method_len = e->host_len = e->path_len = e->addr_len = 0;
+	e->method_len = e->host_len = e->path_len = e->addr_len = e->peer_len = 0;
+	e->lport = e->rport = e->family = 0;
 	e->kind = kind;
 	e->flags = 0;
 	e->pad[0] = e->pad[1] = 0;
@@ -236,6 +239,10 @@ static __always_inline int start_request(struct pt_regs *ctx, __u64 req, __u64 s
 	}
 	if (srv)
 		e->addr_len = read_go_string(e->addr, QT_ADDR_LEN, srv + off_server_addr, &e->flags);
+	/* The client's ip:port on this connection: what links the request to the call that caused
+	 * it (that call's process owns a connection with this local address). */
+	if (req && off_request_remote_addr)
+		e->peer_len = read_go_string(e->peer, QT_PEER_LEN, req + off_request_remote_addr, &e->flags);
 	submit(e);
 	struct g_key k = g_key_of(ctx);
 	struct open_request open = {.req = req};

@@ -100,7 +100,10 @@ impl LivePrinter {
             EventKind::ClientEnd
             | EventKind::ChanSend
             | EventKind::ChanRecv
-            | EventKind::TimerArm => {}
+            | EventKind::TimerArm
+            | EventKind::Connect
+            | EventKind::Listen
+            | EventKind::ListenEnd => {}
         }
         Ok(())
     }

@@ -194,6 +194,7 @@ fn set_offsets(rodata: &mut crate::skel::types::rodata, o: &Offsets) {
     rodata.off_h2_rws_status = o.h2_rws_status;
     rodata.off_request_pattern = o.request_pattern;
     rodata.off_request_pat = o.request_pat;
+    rodata.off_request_remote_addr = o.request_remote_addr;
 }
 
 /// Loads the BPF object configured for `bin` and attaches every hook to `target`'s processes.

@@ -3,13 +3,14 @@
 
 use std::borrow::Cow;
 use std::mem::{offset_of, size_of};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use quadtrace_schema::EventKind;
 
 use crate::skel::types::qt_event;
 
 /// Must match the `_Static_assert` in `bpf/event.h`.
-const RAW_EVENT_SIZE: usize = 352;
+const RAW_EVENT_SIZE: usize = 448;
 const _: () = assert!(size_of::<qt_event>() == RAW_EVENT_SIZE);
 
 const F_TRUNCATED: u8 = 1;
@@ -20,7 +21,13 @@ const F_COMPLETED: u8 = 16;
 const F_HAS_VALUE: u8 = 32;
 
 /// Raw kind values are indexes of per-kind counters: one past the largest (`QT_KIND_MAX`).
-pub const KIND_SLOTS: usize = 9;
+pub const KIND_SLOTS: usize = 12;
+
+/// `QT_NOTICE_EXEC`: a program started (a notice from `bpf/host.bpf.c`, never written).
+const NOTICE_EXEC: u8 = 100;
+/// Address families of the socket kinds.
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
 
 /// A decoded event. Strings borrow from the ring-buffer record when they are valid UTF-8.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +43,13 @@ pub struct Event<'a> {
     /// `server_end`: the route template that served the request; empty when unknown.
     pub route: Cow<'a, str>,
     pub listen_addr: Cow<'a, str>,
+    /// `server_start`: the client's `ip:port` (`Request.RemoteAddr`); `connect`: the address
+    /// connected to.
+    pub remote_addr: Cow<'a, str>,
+    /// Socket kinds: the socket's own `ip:port`.
+    pub local_addr: Cow<'a, str>,
+    /// Socket kinds: inode of the socket's network namespace.
+    pub netns: Option<u64>,
     pub status: Option<i32>,
     pub error: bool,
     pub parent_goid: u64,
@@ -66,6 +80,9 @@ impl Event<'static> {
             path: Cow::Borrowed(path),
             route: Cow::Borrowed(""),
             listen_addr: Cow::Borrowed("0.0.0.0:9932"),
+            remote_addr: Cow::Borrowed(""),
+            local_addr: Cow::Borrowed(""),
+            netns: None,
             status: None,
             error: false,
             parent_goid: 0,
@@ -90,14 +107,60 @@ pub enum DecodeError {
     Kind(u8),
 }
 
-/// Decodes one ring-buffer record; a malformed one is an error for the caller to count and skip.
-pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
+/// A record of the host object (`bpf/host.bpf.c`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostRecord<'a> {
+    /// A socket event to write.
+    Event(Event<'a>),
+    /// Process `pid` exec'd a program; `probed`: one whose binary is already probed for every
+    /// process that runs it (BPF has added the process to the targets).
+    Exec { pid: u32, ts_ns: u64, probed: bool },
+}
+
+fn raw_of(data: &[u8]) -> Result<qt_event, DecodeError> {
     if data.len() < RAW_EVENT_SIZE {
         return Err(DecodeError::Size(data.len()));
     }
     // SAFETY: the length was checked above, `qt_event` is plain old data (integers and byte
     // arrays, every bit pattern valid) and read_unaligned makes no alignment assumption.
-    let raw: qt_event = unsafe { std::ptr::read_unaligned(data.as_ptr().cast::<qt_event>()) };
+    Ok(unsafe { std::ptr::read_unaligned(data.as_ptr().cast::<qt_event>()) })
+}
+
+/// Decodes one record of the host object.
+pub fn decode_host(data: &[u8]) -> Result<HostRecord<'_>, DecodeError> {
+    let raw = raw_of(data)?;
+    if raw.kind == NOTICE_EXEC {
+        return Ok(HostRecord::Exec {
+            pid: raw.pid,
+            ts_ns: raw.ts_ns,
+            probed: raw.value != 0,
+        });
+    }
+    decode(data).map(HostRecord::Event)
+}
+
+/// `ip:port` of a socket address as the kernel holds it (v4 in the first 4 bytes); IPv4-mapped
+/// v6 addresses are shown as v4, the way Go's `RemoteAddr` shows them.
+fn socket_addr(family: u16, addr: &[u8; 16], port: u16) -> Option<String> {
+    match family {
+        AF_INET => Some(format!(
+            "{}:{port}",
+            Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3])
+        )),
+        AF_INET6 => {
+            let ip = Ipv6Addr::from(*addr);
+            Some(match ip.to_ipv4_mapped() {
+                Some(v4) => format!("{v4}:{port}"),
+                None => format!("[{ip}]:{port}"),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Decodes one ring-buffer record; a malformed one is an error for the caller to count and skip.
+pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
+    let raw = raw_of(data)?;
     let kind = EventKind::from_raw(raw.kind).ok_or(DecodeError::Kind(raw.kind))?;
     // The strings are sliced out of `data` (not `raw`) so that they can borrow from it.
     let text = |field_offset: usize, cap: usize, len: u16| -> Cow<'_, str> {
@@ -118,6 +181,22 @@ pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
         EventKind::ServerEnd => (Cow::Borrowed(""), path),
         _ => (path, Cow::Borrowed("")),
     };
+    let socket = matches!(
+        kind,
+        EventKind::Connect | EventKind::Listen | EventKind::ListenEnd
+    );
+    let (local_addr, remote_addr, netns) = if socket {
+        let addr =
+            |a: &[u8; 16], port| Cow::Owned(socket_addr(raw.family, a, port).unwrap_or_default());
+        let remote = match kind {
+            EventKind::Connect => addr(&raw.raddr, raw.rport),
+            _ => Cow::Borrowed(""),
+        };
+        (addr(&raw.laddr, raw.lport), remote, Some(raw.netns))
+    } else {
+        let peer = text(offset_of!(qt_event, peer), raw.peer.len(), raw.peer_len);
+        (Cow::Borrowed(""), peer, None)
+    };
     Ok(Event {
         ts_ns: raw.ts_ns,
         pid: raw.pid,
@@ -133,6 +212,9 @@ pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
         path,
         route,
         listen_addr: text(offset_of!(qt_event, addr), raw.addr.len(), raw.addr_len),
+        remote_addr,
+        local_addr,
+        netns,
         status: (raw.flags & F_HAS_STATUS != 0).then_some(raw.status),
         error: raw.flags & F_ERROR != 0,
         parent_goid: raw.parent_goid,
@@ -219,6 +301,73 @@ mod tests {
         let bytes = raw_bytes(&raw);
         let ev = decode(&bytes).expect("valid record");
         assert_eq!((&*ev.route, &*ev.path), ("GET /users/{id}", ""));
+    }
+
+    #[test]
+    fn socket_kinds_carry_their_addresses() {
+        let mut raw = qt_event {
+            kind: 9,
+            pid: 77,
+            family: AF_INET,
+            lport: 45678,
+            rport: 80,
+            netns: 4026531840,
+            ..Default::default()
+        };
+        raw.laddr[..4].copy_from_slice(&[198, 19, 1, 1]);
+        raw.raddr[..4].copy_from_slice(&[198, 19, 0, 10]);
+        let bytes = raw_bytes(&raw);
+        let ev = decode(&bytes).expect("valid record");
+        assert_eq!(ev.kind, EventKind::Connect);
+        assert_eq!(
+            (&*ev.local_addr, &*ev.remote_addr, ev.netns),
+            ("198.19.1.1:45678", "198.19.0.10:80", Some(4026531840))
+        );
+        let mut raw = qt_event {
+            kind: 10,
+            family: AF_INET6,
+            lport: 8080,
+            ..Default::default()
+        };
+        raw.laddr[15] = 1;
+        let bytes = raw_bytes(&raw);
+        let ev = decode(&bytes).expect("valid record");
+        assert_eq!((&*ev.local_addr, &*ev.remote_addr), ("[::1]:8080", ""));
+        raw.laddr = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1];
+        let bytes = raw_bytes(&raw);
+        assert_eq!(
+            &*decode(&bytes).expect("valid").local_addr,
+            "127.0.0.1:8080"
+        );
+    }
+
+    #[test]
+    fn a_server_start_carries_the_client_address_and_exec_is_a_notice() {
+        let mut raw = qt_event {
+            kind: 1,
+            ..Default::default()
+        };
+        raw.peer_len = put(&mut raw.peer, "198.19.1.1:45678");
+        let bytes = raw_bytes(&raw);
+        let ev = decode(&bytes).expect("valid record");
+        assert_eq!((&*ev.remote_addr, ev.netns), ("198.19.1.1:45678", None));
+        let raw = qt_event {
+            kind: NOTICE_EXEC,
+            pid: 5,
+            ts_ns: 9,
+            value: 1,
+            ..Default::default()
+        };
+        let bytes = raw_bytes(&raw);
+        assert_eq!(
+            decode_host(&bytes),
+            Ok(HostRecord::Exec {
+                pid: 5,
+                ts_ns: 9,
+                probed: true
+            })
+        );
+        assert_eq!(decode(&bytes), Err(DecodeError::Kind(NOTICE_EXEC)));
     }
 
     #[test]

@@ -64,6 +64,9 @@ struct Batch {
     path: Strings,
     listen_addr: Strings,
     route: Strings,
+    remote_addr: Strings,
+    local_addr: Strings,
+    netns: Vec<i64>,
     status: Vec<i32>,
     parent_goid: Vec<i64>,
     ctx: Vec<i64>,
@@ -83,6 +86,8 @@ const IN_SELECT: u8 = 16;
 const COMPLETED: u8 = 32;
 /// A `server_end` with a route (an empty one is unknown: null).
 const HAS_ROUTE: u8 = 64;
+/// A `server_start` or `connect` with a remote address (an empty one is unknown: null).
+const HAS_REMOTE: u8 = 128;
 
 fn column<T>() -> Vec<T> {
     Vec::with_capacity(BATCH_ROWS)
@@ -156,6 +161,9 @@ impl Batch {
             path: Strings::new(),
             listen_addr: Strings::new(),
             route: Strings::new(),
+            remote_addr: Strings::new(),
+            local_addr: Strings::new(),
+            netns: column(),
             status: column(),
             parent_goid: column(),
             ctx: column(),
@@ -175,7 +183,9 @@ impl Batch {
         let request = matches!(ev.kind, K::ServerStart | K::ClientStart);
         let flag = |on: bool, bit: u8| if on { bit } else { 0 };
         let route = ev.kind == K::ServerEnd && !ev.route.is_empty();
+        let remote = !ev.remote_addr.is_empty();
         let flags = flag(route, HAS_ROUTE)
+            | flag(remote, HAS_REMOTE)
             | flag(ev.status.is_some(), HAS_STATUS)
             | flag(ev.value.is_some(), HAS_VALUE)
             | flag(ev.error, ERROR)
@@ -203,6 +213,9 @@ impl Batch {
         self.listen_addr
             .push(ev.kind == K::ServerStart, &ev.listen_addr);
         self.route.push(route, &ev.route);
+        self.remote_addr.push(remote, &ev.remote_addr);
+        self.local_addr.push(ev.netns.is_some(), &ev.local_addr);
+        self.netns.push(ev.netns.unwrap_or(0) as i64);
         self.status.push(ev.status.unwrap_or(0));
         self.parent_goid.push(ev.parent_goid as i64);
         self.ctx.push(ev.ctx as i64);
@@ -248,6 +261,12 @@ impl Batch {
         let request = kinds(K::ServerStart, K::ClientStart);
         let chan = kinds(K::ChanSend, K::ChanRecv);
         let client_start = of_kind(K::ClientStart);
+        let (connect, listen, listen_end) =
+            (K::Connect as u16, K::Listen as u16, K::ListenEnd as u16);
+        let socket = BooleanArray::from_unary(&tags, |t| {
+            let k = t & 0xff;
+            k == connect || k == listen || k == listen_end
+        });
         let names: Vec<&str> = (0..=u8::MAX)
             .map(|k| EventKind::from_raw(k).map_or("", EventKind::as_str))
             .collect();
@@ -287,6 +306,9 @@ impl Batch {
                 col::IN_SELECT => bools(IN_SELECT, Some(&chan)),
                 col::COMPLETED => bools(COMPLETED, Some(&of_kind(K::ChanRecv))),
                 col::ROUTE => self.route.finish(&flagged(HAS_ROUTE))?,
+                col::REMOTE_ADDR => self.remote_addr.finish(&flagged(HAS_REMOTE))?,
+                col::LOCAL_ADDR => self.local_addr.finish(&socket)?,
+                col::NETNS => int64(&mut self.netns, Some(&socket)),
                 other => anyhow::bail!("column {other} has no builder in record's writer"),
             };
             arrays.push(a);

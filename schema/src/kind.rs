@@ -25,11 +25,20 @@ pub enum EventKind {
     ChanRecv = 7,
     /// A timer callback was armed (`time.AfterFunc` entry); `value` is the callback.
     TimerArm = 8,
+    /// A recorded process's outgoing TCP connection was established (`SYN_SENT` →
+    /// `ESTABLISHED`, from the kernel's `sock:inet_sock_set_state` tracepoint), or was found
+    /// established when the process was first seen. `pid` owns the connection; `goid` is 0.
+    Connect = 9,
+    /// A recorded process began listening on a TCP address (or was found listening when first
+    /// seen).
+    Listen = 10,
+    /// A recorded process's listening socket was closed.
+    ListenEnd = 11,
 }
 
 impl EventKind {
     /// Every kind, in numeric order.
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 11] = [
         EventKind::ServerStart,
         EventKind::ServerEnd,
         EventKind::ClientStart,
@@ -38,6 +47,9 @@ impl EventKind {
         EventKind::ChanSend,
         EventKind::ChanRecv,
         EventKind::TimerArm,
+        EventKind::Connect,
+        EventKind::Listen,
+        EventKind::ListenEnd,
     ];
 
     /// The value stored in the `kind` column.
@@ -51,6 +63,9 @@ impl EventKind {
             EventKind::ChanSend => "chan_send",
             EventKind::ChanRecv => "chan_recv",
             EventKind::TimerArm => "timer_arm",
+            EventKind::Connect => "connect",
+            EventKind::Listen => "listen",
+            EventKind::ListenEnd => "listen_end",
         }
     }
 

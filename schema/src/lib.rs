@@ -17,7 +17,7 @@ pub use kind::EventKind;
 ///
 /// Bump it when a column changes meaning or type, or a required column is added; readers refuse
 /// files of a newer version rather than misreading them.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Oldest schema version readers still accept. Older versions lack the columns whose
 /// [`Column::since`] is newer than theirs; readers treat those as null.
@@ -83,6 +83,17 @@ const fn col_v3(name: &'static str, ty: ColumnType, doc: &'static str) -> Column
     }
 }
 
+/// A column added in schema version 4: always nullable, absent from older files.
+const fn col_v4(name: &'static str, ty: ColumnType, doc: &'static str) -> Column {
+    Column {
+        name,
+        ty,
+        nullable: true,
+        doc,
+        since: 4,
+    }
+}
+
 /// Column names, so that code refers to columns by constant rather than by string literal.
 pub mod columns {
     /// See [`super::COLUMNS`].
@@ -139,6 +150,12 @@ pub mod columns {
     pub const COMPLETED: &str = "completed";
     /// See [`super::COLUMNS`].
     pub const ROUTE: &str = "route";
+    /// See [`super::COLUMNS`].
+    pub const REMOTE_ADDR: &str = "remote_addr";
+    /// See [`super::COLUMNS`].
+    pub const LOCAL_ADDR: &str = "local_addr";
+    /// See [`super::COLUMNS`].
+    pub const NETNS: &str = "netns";
 }
 
 use ColumnType::{Bool, Int32, Int64, Utf8};
@@ -146,11 +163,11 @@ use ColumnType::{Bool, Int32, Int64, Utf8};
 /// Every column of a recording, in file order.
 pub const COLUMNS: &[Column] = &[
     col(columns::TS_NS, Int64, false, "monotonic clock (CLOCK_MONOTONIC) in ns; wall time = `quadtrace.boot_wall_ns` + ts_ns"),
-    col(columns::PID, Int32, false, "process id (host pid namespace)"),
+    col(columns::PID, Int32, false, "process id (host pid namespace; the in-container pid is in `quadtrace.processes`)"),
     col(columns::TID, Int32, false, "thread id"),
-    col(columns::GOID, Int64, false, "goroutine id the event happened on; for `spawn`, the new goroutine"),
-    col(columns::KIND, Utf8, false, "event kind: `server_start`, `server_end`, `client_start`, `client_end`, `spawn`, `chan_send`, `chan_recv`, `timer_arm`"),
-    col(columns::SERVICE, Utf8, false, "service name of the process (`--service`, else the executable's file name)"),
+    col(columns::GOID, Int64, false, "goroutine id the event happened on; for `spawn`, the new goroutine; 0 for the socket kinds (`connect`, `listen`, `listen_end`)"),
+    col(columns::KIND, Utf8, false, "event kind: `server_start`, `server_end`, `client_start`, `client_end`, `spawn`, `chan_send`, `chan_recv`, `timer_arm`, `connect`, `listen`, `listen_end`"),
+    col(columns::SERVICE, Utf8, false, "service name of the process (see `quadtrace.processes` for where it came from)"),
     col(columns::METHOD, Utf8, true, "HTTP method (`server_start`, `client_start`)"),
     col(columns::HOST, Utf8, true, "`server_start`: the request's Host header; `client_start`: the URL's `host[:port]` called"),
     col(columns::PATH, Utf8, true, "URL path without query string (`server_start`, `client_start`)"),
@@ -172,6 +189,9 @@ pub const COLUMNS: &[Column] = &[
     col_v2(columns::IN_SELECT, Bool, "channel events: the operation was a chosen case of a `select`"),
     col_v2(columns::COMPLETED, Bool, "`chan_recv`: a value was received (false: the channel was closed); `chan_send`: null (sends are recorded as they start)"),
     col_v3(columns::ROUTE, Utf8, "`server_end`: the route template that served the request when the service has one (`net/http.ServeMux` pattern on Go ≥ 1.22, e.g. `GET /users/{id}`; gin route, e.g. `/users/:id`); null when unknown"),
+    col_v4(columns::REMOTE_ADDR, Utf8, "`server_start`: the client's `ip:port` as the server's connection sees it (`Request.RemoteAddr`); `connect`: the `ip:port` connected to, as dialled (a virtual IP before any NAT)"),
+    col_v4(columns::LOCAL_ADDR, Utf8, "`connect`: the connection's own `ip:port` (what the server sees as `remote_addr`); `listen`, `listen_end`: the listening `ip:port`"),
+    col_v4(columns::NETNS, Int64, "`connect`, `listen`, `listen_end`: inode of the socket's network namespace (`/proc/PID/ns/net`)"),
 ];
 
 /// Looks a column up by name.

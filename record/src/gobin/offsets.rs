@@ -51,6 +51,8 @@ pub struct Offsets {
     /// `net/http.Request.pat` (Go 1.22): the matched `*pattern`, whose first field is its
     /// string; 0 when the Go version has no such field.
     pub request_pat: u64,
+    /// `net/http.Request.RemoteAddr`: the client's `ip:port` on the server's connection.
+    pub request_remote_addr: u64,
 }
 
 /// Where a binary's offsets came from (recorded in the Parquet metadata).
@@ -94,7 +96,7 @@ const fn optional(column: &'static str, structure: &'static str, member: &'stati
 }
 
 /// The fields, in the order of the TSV columns and of [`Offsets::to_array`].
-const FIELDS: [Field; 19] = [
+const FIELDS: [Field; 20] = [
     field("g_goid", "runtime.g", "goid"),
     field("request_method", "net/http.Request", "Method"),
     field("request_url", "net/http.Request", "URL"),
@@ -126,20 +128,21 @@ const FIELDS: [Field; 19] = [
     ),
     optional("request_pattern", "net/http.Request", "Pattern"),
     optional("request_pat", "net/http.Request", "pat"),
+    field("request_remote_addr", "net/http.Request", "RemoteAddr"),
 ];
 
 /// The header line of `offsets.tsv` and of `record offsets` output.
 pub const OFFSETS_TSV_HEADER: &str = "go_version_minor\tg_goid\trequest_method\trequest_url\t\
 request_host\trequest_ctx\turl_host\turl_path\tserver_addr\tresponse_status\t\
 http_response_status_code\thchan_qcount\thchan_dataqsiz\thchan_sendx\thchan_recvx\thchan_elemsize\th2_rw_rws\th2_rws_status\t\
-request_pattern\trequest_pat";
+request_pattern\trequest_pat\trequest_remote_addr";
 
 /// The generated table (see `scripts/gen-offsets.sh`); `#` lines are comments.
 const TABLE: &str = include_str!("../../offsets/offsets.tsv");
 
 impl Offsets {
     fn from_array(v: [u64; FIELDS.len()]) -> Offsets {
-        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize, h2_rw_rws, h2_rws_status, request_pattern, request_pat] =
+        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize, h2_rw_rws, h2_rws_status, request_pattern, request_pat, request_remote_addr] =
             v;
         Offsets {
             g_goid,
@@ -161,6 +164,7 @@ impl Offsets {
             h2_rws_status,
             request_pattern,
             request_pat,
+            request_remote_addr,
         }
     }
 
@@ -186,6 +190,7 @@ impl Offsets {
             self.h2_rws_status,
             self.request_pattern,
             self.request_pat,
+            self.request_remote_addr,
         ]
     }
 }
