@@ -16,6 +16,9 @@ EXAMPLES:
     # Record every process running a binary, including ones started later; stop with Ctrl-C
     sudo record --exe ./gin_demo -o gin.parquet
 
+    # Record every Go HTTP service on the host, in any container, and the ones that start later
+    sudo record -a -o node.parquet --duration 60
+
     # Watch the topology live while recording
     sudo record -p 1234 --live -o out.parquet
 
@@ -38,6 +41,11 @@ pub struct Args {
     /// Record every process running this executable, including ones started later (repeatable).
     #[arg(long = "exe", value_name = "PATH")]
     pub exes: Vec<PathBuf>,
+
+    /// Record every Go program on the host that serves or calls HTTP with net/http, in any
+    /// container, including programs started while recording (as `perf record -a`).
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
 
     /// Output Parquet file (written as FILE.inprogress until complete).
     #[arg(
@@ -89,6 +97,8 @@ pub struct Args {
 pub struct Config {
     pub pids: Vec<u32>,
     pub exes: Vec<PathBuf>,
+    /// `-a`: every Go HTTP program on the host.
+    pub all: bool,
     pub output: PathBuf,
     pub duration: Option<Duration>,
     pub service: Option<String>,
@@ -126,8 +136,8 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 impl Args {
     pub fn into_config(self) -> Result<Config> {
-        if self.pids.is_empty() && self.exes.is_empty() {
-            bail!("nothing to record: give -p PID or --exe PATH (see --help)");
+        if self.pids.is_empty() && self.exes.is_empty() && !self.all {
+            bail!("nothing to record: give -p PID, --exe PATH or -a (see --help)");
         }
         let duration = match self.duration {
             Some(s) if !(s.is_finite() && s > 0.0) => {
@@ -167,6 +177,7 @@ impl Args {
         Ok(Config {
             pids: self.pids,
             exes: self.exes,
+            all: self.all,
             output: self.output,
             duration,
             service: self.service,

@@ -1,8 +1,9 @@
 //! `record`: attach uprobes to running Go programs and write their events to Parquet.
 
 mod cli;
+mod discovery;
 mod gobin;
-mod listeners;
+mod host;
 mod live;
 mod metadata;
 mod privileges;
@@ -12,6 +13,7 @@ mod segments;
 mod session;
 mod sink;
 mod skel;
+mod sockets;
 mod stats;
 mod targets;
 mod writer;

@@ -98,6 +98,39 @@ impl Event<'static> {
     }
 }
 
+impl Event<'_> {
+    /// The event with its strings owned, to be kept past its ring-buffer record.
+    pub fn into_owned(self) -> Event<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        Event {
+            ts_ns: self.ts_ns,
+            pid: self.pid,
+            tid: self.tid,
+            goid: self.goid,
+            kind: self.kind,
+            method: own(self.method),
+            host: own(self.host),
+            path: own(self.path),
+            route: own(self.route),
+            listen_addr: own(self.listen_addr),
+            remote_addr: own(self.remote_addr),
+            local_addr: own(self.local_addr),
+            netns: self.netns,
+            status: self.status,
+            error: self.error,
+            parent_goid: self.parent_goid,
+            ctx: self.ctx,
+            ctx_ancestors: self.ctx_ancestors,
+            chan: self.chan,
+            value: self.value,
+            queue: self.queue,
+            in_select: self.in_select,
+            completed: self.completed,
+            truncated: self.truncated,
+        }
+    }
+}
+
 /// Why a ring-buffer record was skipped.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
@@ -108,6 +141,9 @@ pub enum DecodeError {
 }
 
 /// A record of the host object (`bpf/host.bpf.c`).
+// Handed straight to the caller, never stored: boxing the event would cost an allocation per
+// record for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum HostRecord<'a> {
     /// A socket event to write.
@@ -137,6 +173,46 @@ pub fn decode_host(data: &[u8]) -> Result<HostRecord<'_>, DecodeError> {
         });
     }
     decode(data).map(HostRecord::Event)
+}
+
+/// A socket event read from `/proc` rather than reported by the kernel: the state of a
+/// process's sockets when record first saw it.
+pub fn socket_event(
+    kind: EventKind,
+    pid: u32,
+    ts_ns: u64,
+    local: String,
+    remote: String,
+    netns: Option<u64>,
+) -> Event<'static> {
+    let none = || Cow::Borrowed("");
+    Event {
+        ts_ns,
+        pid,
+        tid: 0,
+        goid: 0,
+        kind,
+        method: none(),
+        host: none(),
+        path: none(),
+        route: none(),
+        listen_addr: none(),
+        remote_addr: Cow::Owned(remote),
+        local_addr: Cow::Owned(local),
+        // Unknown is the host's namespace for analyze, never a made-up number.
+        netns: Some(netns.unwrap_or(0)),
+        status: None,
+        error: false,
+        parent_goid: 0,
+        ctx: 0,
+        ctx_ancestors: [0; 3],
+        chan: 0,
+        value: None,
+        queue: [0; 4],
+        in_select: false,
+        completed: false,
+        truncated: false,
+    }
 }
 
 /// `ip:port` of a socket address as the kernel holds it (v4 in the first 4 bytes); IPv4-mapped

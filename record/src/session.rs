@@ -2,7 +2,7 @@
 //! stop condition, then detach, drain what is left and close the file.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -14,14 +14,18 @@ use anyhow::{Context, Result};
 use libbpf_rs::RingBufferBuilder;
 
 use crate::cli::Config;
+use crate::discovery::{self, Discovery, Found};
 use crate::gobin::GoBinary;
+use crate::host::HostProbes;
 use crate::metadata::{self, TargetMeta};
 use crate::probes::{self, ProbeSet};
-use crate::raw_event::KIND_SLOTS;
+use crate::raw_event::{self, HostRecord, KIND_SLOTS};
 use crate::segments::{Segments, Summary};
 use crate::sink::Sink;
+use crate::sockets;
 use crate::stats::{Counts, LiveLine};
 use crate::targets::{self, Target};
+use quadtrace_schema::EventKind;
 
 /// How long one ring-buffer poll may block; bounds the reaction time to a stop condition.
 const POLL: Duration = Duration::from_millis(100);
@@ -82,39 +86,206 @@ fn open_binary(t: &Target) -> Result<GoBinary> {
     })
 }
 
+/// Everything being recorded: the targets, their binaries and probe sets, indexed alike, and
+/// the host object.
+struct Recorded {
+    targets: Vec<Target>,
+    binaries: Vec<GoBinary>,
+    sets: Vec<ProbeSet>,
+    host: HostProbes,
+    links: Vec<libbpf_rs::Link>,
+}
+
+impl Recorded {
+    /// Loads and attaches target `t`'s probes; returns its index.
+    fn attach(&mut self, t: Target, b: GoBinary, channels: bool) -> Result<usize> {
+        let mut set = probes::load_and_attach(&t, &b, channels)?;
+        for w in &set.warnings {
+            eprintln!("record: warning: {w}");
+        }
+        if t.pids.is_none() {
+            self.host.add_binary(&t.open_path)?;
+        }
+        self.links.extend(set.take_links());
+        self.targets.push(t);
+        self.binaries.push(b);
+        self.sets.push(set);
+        Ok(self.targets.len() - 1)
+    }
+
+    fn set_recording(&mut self, on: bool) {
+        self.host.set_recording(on);
+        for set in &mut self.sets {
+            set.set_recording(on);
+        }
+    }
+
+    fn lost(&self) -> [u64; KIND_SLOTS] {
+        let mut total = total_lost(&self.sets);
+        for (t, l) in total.iter_mut().zip(self.host.lost()) {
+            *t += l;
+        }
+        total
+    }
+}
+
+/// Starts recording process `pid` of target `target`: in the kernel's socket reports, and with
+/// the sockets it already has (the tracepoint only sees them change).
+fn add_process(rec: &Recorded, sink: &RefCell<Sink>, target: usize, pid: u32) {
+    if let Err(e) = rec.host.add_process(pid) {
+        eprintln!("record: warning: {e:#}");
+    }
+    let mut sink = sink.borrow_mut();
+    sink.add_pid(target, pid);
+    let now = metadata::monotonic_ns();
+    let found = sockets::scan(pid);
+    for addr in found.listening {
+        sink.on_socket_event(raw_event::socket_event(
+            EventKind::Listen,
+            pid,
+            now,
+            addr,
+            String::new(),
+            found.netns,
+        ));
+    }
+    for (local, remote) in found.connected {
+        sink.on_socket_event(raw_event::socket_event(
+            EventKind::Connect,
+            pid,
+            now,
+            local,
+            remote,
+            found.netns,
+        ));
+    }
+}
+
+/// Handles a program that started while recording; true when a new binary was probed (the
+/// ring-buffer poller must then be built again to read its events).
+fn on_exec(
+    rec: &mut Recorded,
+    discovery: &mut Discovery,
+    sink: &RefCell<Sink>,
+    pid: u32,
+    cfg: &Config,
+) -> bool {
+    let (target, added) = match discovery.classify(pid) {
+        Found::Ignore => return false,
+        Found::Known(i) => (i, false),
+        Found::New(t, b) => {
+            let build_id = b.build_id.clone();
+            let label = format!("{} ({}, {})", t.service, t.exe.display(), b.version);
+            match rec.attach(t, b, cfg.channels) {
+                Ok(i) => {
+                    rec.sets[i].set_recording(true);
+                    discovery.note_target(i, &rec.targets[i], build_id.as_deref());
+                    let set = &rec.sets[i];
+                    sink.borrow_mut().add_target(TargetMeta::new(
+                        &rec.targets[i],
+                        &rec.binaries[i],
+                        &set.probes,
+                    ));
+                    eprintln!("record: {label}: {} probes", set.probes.len());
+                    (i, true)
+                }
+                Err(e) => {
+                    eprintln!("record: warning: not recording pid {pid}: {e:#}");
+                    return false;
+                }
+            }
+        }
+    };
+    add_process(rec, sink, target, pid);
+    eprintln!(
+        "record: pid {pid} started ({}); {} processes recorded",
+        rec.targets[target].service,
+        sink.borrow().processes()
+    );
+    added
+}
+
+/// `-a`: the Go HTTP programs running now, one target per binary.
+fn discover_running(rec: &mut Recorded, discovery: &mut Discovery, cfg: &Config) -> Result<()> {
+    for pid in discovery::all_pids() {
+        if pid == std::process::id() {
+            continue;
+        }
+        if let Found::New(t, b) = discovery.classify(pid) {
+            let build_id = b.build_id.clone();
+            let i = rec.attach(t, b, cfg.channels)?;
+            discovery.note_target(i, &rec.targets[i], build_id.as_deref());
+        }
+    }
+    Ok(())
+}
+
 /// Runs a recording to its end.
 pub fn run(cfg: &Config) -> Result<Outcome> {
     crate::privileges::check()?;
     let targets = resolve_targets(cfg)?;
     let binaries: Vec<GoBinary> = targets.iter().map(open_binary).collect::<Result<_>>()?;
+    let with_ids: Vec<(Target, Option<String>)> = targets
+        .iter()
+        .cloned()
+        .zip(binaries.iter().map(|b| b.build_id.clone()))
+        .collect();
+    let mut discovery = Discovery::new(cfg.all, cfg.service.clone(), &with_ids);
 
     let segments = Segments::create(&cfg.output, cfg.rotation)?;
-    let mut sets: Vec<ProbeSet> = Vec::new();
-    for (t, b) in targets.iter().zip(&binaries) {
-        match probes::load_and_attach(t, b, cfg.channels) {
-            Ok(set) => sets.push(set),
-            Err(e) => {
-                segments.abandon();
-                return Err(e);
-            }
+    let host = match HostProbes::load(discovery.looks_beyond_known_binaries()) {
+        Ok(h) => h,
+        Err(e) => {
+            segments.abandon();
+            return Err(e);
         }
+    };
+    let mut rec = Recorded {
+        targets: Vec::new(),
+        binaries: Vec::new(),
+        sets: Vec::new(),
+        host,
+        links: Vec::new(),
+    };
+    let attached = targets
+        .into_iter()
+        .zip(binaries)
+        .try_for_each(|(t, b)| rec.attach(t, b, cfg.channels).map(drop))
+        .and_then(|()| {
+            if cfg.all {
+                discover_running(&mut rec, &mut discovery, cfg)
+            } else {
+                Ok(())
+            }
+        });
+    if let Err(e) = attached {
+        segments.abandon();
+        return Err(e);
+    }
+    if rec.targets.is_empty() {
+        segments.abandon();
+        anyhow::bail!("-a: no Go program using net/http is running; nothing to record");
     }
     // The processes known at the start: the -p pids, or those running an --exe binary now
-    // (one /proc scan each); events add the ones that start later.
-    let pids_at_start: Vec<BTreeSet<u32>> = targets
+    // (one /proc scan each); exec notices and events add the ones that start later.
+    let pids_at_start: Vec<BTreeSet<u32>> = rec
+        .targets
         .iter()
         .map(|t| {
             t.pids
                 .clone()
-                .unwrap_or_else(|| targets::running_pids(&t.exe))
+                .unwrap_or_else(|| targets::running_pids(&t.open_path))
                 .into_iter()
                 .collect()
         })
         .collect();
-    for (((t, b), s), now) in targets.iter().zip(&binaries).zip(&sets).zip(&pids_at_start) {
-        for w in &s.warnings {
-            eprintln!("record: warning: {w}");
-        }
+    for (((t, b), s), now) in rec
+        .targets
+        .iter()
+        .zip(&rec.binaries)
+        .zip(&rec.sets)
+        .zip(&pids_at_start)
+    {
         let pids = match &t.pids {
             Some(p) => p
                 .iter()
@@ -131,36 +302,29 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
             s.probes.len()
         );
     }
-    let mut links: Vec<libbpf_rs::Link> = sets.iter_mut().flat_map(ProbeSet::take_links).collect();
-    // Every probe is in place: from now on, events count.
-    for set in &mut sets {
-        set.set_recording(true);
-    }
 
     let start_ns = metadata::monotonic_ns();
-    let metas: Vec<TargetMeta> = targets
+    let metas: Vec<TargetMeta> = rec
+        .targets
         .iter()
-        .zip(&binaries)
-        .zip(&sets)
+        .zip(&rec.binaries)
+        .zip(&rec.sets)
         .map(|((t, b), set)| TargetMeta::new(t, b, &set.probes))
         .collect();
     let sink = Rc::new(RefCell::new(Sink::new(
         segments,
         metas,
-        pids_at_start,
+        pids_at_start.clone(),
         cfg.live,
         start_ns,
     )));
-    let mut builder = RingBufferBuilder::new();
-    for (i, set) in sets.iter().enumerate() {
-        let sink = Rc::clone(&sink);
-        builder
-            .add(&set.skel.maps.events, move |data: &[u8]| {
-                sink.borrow_mut().on_record(i, data)
-            })
-            .context("adding a ring buffer")?;
+    // Every probe is in place: from now on, events count.
+    rec.set_recording(true);
+    for (target, pids) in pids_at_start.iter().enumerate() {
+        for &pid in pids {
+            add_process(&rec, &sink, target, pid);
+        }
     }
-    let ring = builder.build().context("building the ring-buffer poller")?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -178,43 +342,63 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         "record: recording to {}; Ctrl-C to stop",
         cfg.output.display()
     );
-    let reason = loop {
-        // BPF wakes us only when the buffer fills up (see submit() in the BPF code), so each turn
-        // waits up to POLL and then drains whatever arrived. EINTR from a signal is an
-        // ordinary wake-up: the flag is checked just below.
-        let _ = ring.poll(POLL);
-        let _ = ring.consume();
-        if stop.load(Ordering::Relaxed) {
-            break StopReason::Signal;
-        }
-        if cfg.duration.is_some_and(|d| begun.elapsed() >= d) {
-            break StopReason::Duration;
-        }
-        if sink.borrow().error.is_some() {
-            break StopReason::Signal;
-        }
-        if last_liveness.elapsed() >= LIVENESS_EVERY {
-            last_liveness = Instant::now();
-            let by_pid: Vec<&Vec<u32>> = targets.iter().filter_map(|t| t.pids.as_ref()).collect();
-            if by_pid.len() == targets.len()
-                && by_pid
-                    .iter()
-                    .all(|p| p.iter().all(|&pid| !targets::is_alive(pid)))
-            {
-                break StopReason::TargetsExited;
+    // Programs started while recording, from the host object's exec notices: handled between
+    // polls, since probing one may add a ring buffer to read.
+    let execs: Rc<RefCell<VecDeque<u32>>> = Rc::default();
+    let reason = 'recording: loop {
+        let ring = build_ring(&rec, &sink, &execs)?;
+        loop {
+            // BPF wakes us only when the buffer fills up (see submit() in the BPF code), so
+            // each turn waits up to POLL and then drains whatever arrived. EINTR from a signal
+            // is an ordinary wake-up: the flag is checked just below.
+            let _ = ring.poll(POLL);
+            let _ = ring.consume();
+            if stop.load(Ordering::Relaxed) {
+                break 'recording StopReason::Signal;
             }
+            if cfg.duration.is_some_and(|d| begun.elapsed() >= d) {
+                break 'recording StopReason::Duration;
+            }
+            if sink.borrow().error.is_some() {
+                break 'recording StopReason::Signal;
+            }
+            if last_liveness.elapsed() >= LIVENESS_EVERY {
+                last_liveness = Instant::now();
+                let by_pid: Vec<&Vec<u32>> =
+                    rec.targets.iter().filter_map(|t| t.pids.as_ref()).collect();
+                if !cfg.all
+                    && by_pid.len() == rec.targets.len()
+                    && by_pid
+                        .iter()
+                        .all(|p| p.iter().all(|&pid| !targets::is_alive(pid)))
+                {
+                    break 'recording StopReason::TargetsExited;
+                }
+            }
+            {
+                let mut s = sink.borrow_mut();
+                s.counts.lost_by_kind = rec.lost();
+                s.rotate_if_due();
+                line.update(&s.counts, s.processes());
+            }
+            let pending: Vec<u32> = execs.borrow_mut().drain(..).collect();
+            if pending.is_empty() {
+                continue;
+            }
+            // The poller borrows the probe sets: let it go before any is added.
+            drop(ring);
+            for pid in pending {
+                on_exec(&mut rec, &mut discovery, &sink, pid, cfg);
+            }
+            continue 'recording;
         }
-        let mut s = sink.borrow_mut();
-        s.counts.lost_by_kind = total_lost(&sets);
-        s.rotate_if_due();
-        line.update(&s.counts);
     };
     line.finish();
 
     // Stop submitting everywhere at once, detach, then drain what the kernel already holds.
-    for set in &mut sets {
-        set.set_recording(false);
-    }
+    rec.set_recording(false);
+    let mut links: Vec<libbpf_rs::Link> = std::mem::take(&mut rec.links);
+    links.extend(rec.host.take_links());
     // Each detach waits for an RCU grace period (tens of ms here); waited for side by side,
     // stopping takes one grace period instead of one per link.
     std::thread::scope(|scope| {
@@ -222,14 +406,16 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
             scope.spawn(move || drop(link));
         }
     });
-    let _ = ring.consume();
-    drop(ring);
+    {
+        let ring = build_ring(&rec, &sink, &execs)?;
+        let _ = ring.consume();
+    }
     let stop_ns = metadata::monotonic_ns();
 
     let mut sink = Rc::try_unwrap(sink)
         .map_err(|_| anyhow::anyhow!("ring-buffer callbacks still alive"))?
         .into_inner();
-    sink.counts.lost_by_kind = total_lost(&sets);
+    sink.counts.lost_by_kind = rec.lost();
     if let Some(e) = sink.error.take() {
         let left = sink.abandon();
         let kept = match left.kept.len() {
@@ -255,6 +441,43 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         counts,
         reason,
     })
+}
+
+/// A poller over every ring buffer: each target's uprobe events, and the host object's socket
+/// events and exec notices.
+fn build_ring<'a>(
+    rec: &'a Recorded,
+    sink: &Rc<RefCell<Sink>>,
+    execs: &Rc<RefCell<VecDeque<u32>>>,
+) -> Result<libbpf_rs::RingBuffer<'a>> {
+    let mut builder = RingBufferBuilder::new();
+    for (i, set) in rec.sets.iter().enumerate() {
+        let sink = Rc::clone(sink);
+        builder
+            .add(&set.skel.maps.events, move |data: &[u8]| {
+                sink.borrow_mut().on_record(i, data)
+            })
+            .context("adding a ring buffer")?;
+    }
+    let host_sink = Rc::clone(sink);
+    let execs = Rc::clone(execs);
+    builder
+        .add(
+            &rec.host.skel.maps.host_events,
+            move |data: &[u8]| match raw_event::decode_host(data) {
+                Ok(HostRecord::Event(ev)) => host_sink.borrow_mut().on_socket_event(ev),
+                Ok(HostRecord::Exec { pid, .. }) => {
+                    execs.borrow_mut().push_back(pid);
+                    0
+                }
+                Err(_) => {
+                    host_sink.borrow_mut().counts.malformed += 1;
+                    0
+                }
+            },
+        )
+        .context("adding the host ring buffer")?;
+    builder.build().context("building the ring-buffer poller")
 }
 
 fn total_lost(sets: &[ProbeSet]) -> [u64; KIND_SLOTS] {

@@ -6,12 +6,16 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::listeners::listening_addrs;
 use crate::live::LivePrinter;
 use crate::metadata::{self, SegmentMeta, TargetMeta};
-use crate::raw_event;
+use crate::raw_event::{self, Event};
 use crate::segments::{Segments, Summary};
+use crate::sockets::listening_addrs;
 use crate::stats::Counts;
+
+/// Socket events kept for processes whose exec notice is being handled; a bound, not a size
+/// that is reached (a process opens a few sockets before record adds it).
+const MAX_WAITING: usize = 4096;
 
 /// Shared by the ring-buffer callbacks of every loaded object, and by the main loop.
 pub struct Sink {
@@ -26,6 +30,8 @@ pub struct Sink {
     /// Where each process listened, as last seen.
     listeners: Vec<BTreeMap<u32, BTreeSet<String>>>,
     live: Option<LivePrinter>,
+    /// Socket events of processes not added yet.
+    waiting: Vec<Event<'static>>,
     /// The first write error; recording stops on it.
     pub error: Option<anyhow::Error>,
 }
@@ -49,13 +55,15 @@ impl Sink {
             segment_start_ns: start_ns,
             pids_seen: pids_at_start,
             live: live.then(LivePrinter::default),
+            waiting: Vec::new(),
             error: None,
         };
         sink.note_listeners();
         sink
     }
 
-    /// Handles one record; a non-zero return stops libbpf's consume loop (on a write error).
+    /// Handles one record of target `target`'s uprobes; a non-zero return stops libbpf's
+    /// consume loop (on a write error).
     pub fn on_record(&mut self, target: usize, data: &[u8]) -> i32 {
         let ev = match raw_event::decode(data) {
             Ok(ev) => ev,
@@ -64,6 +72,56 @@ impl Sink {
                 return 0;
             }
         };
+        self.write(target, &ev)
+    }
+
+    /// Handles a socket event of the host object (or one read from `/proc`): written for the
+    /// target whose process it is. One of a process not added yet (its exec notice is still
+    /// being handled) waits for [`Sink::add_pid`].
+    pub fn on_socket_event(&mut self, ev: Event<'_>) -> i32 {
+        match self.target_of(ev.pid) {
+            Some(target) => self.write(target, &ev),
+            None => {
+                if self.waiting.len() < MAX_WAITING {
+                    self.waiting.push(ev.into_owned());
+                }
+                0
+            }
+        }
+    }
+
+    fn target_of(&self, pid: u32) -> Option<usize> {
+        self.pids_seen.iter().position(|seen| seen.contains(&pid))
+    }
+
+    /// A target found while recording (its index is the next one).
+    pub fn add_target(&mut self, meta: TargetMeta) {
+        self.targets.push(meta);
+        self.pids_seen.push(BTreeSet::new());
+        self.listeners.push(BTreeMap::new());
+    }
+
+    /// Process `pid` of target `target` is recorded from now on; writes its socket events
+    /// that arrived before.
+    pub fn add_pid(&mut self, target: usize, pid: u32) {
+        if let Some(seen) = self.pids_seen.get_mut(target) {
+            seen.insert(pid);
+        }
+        let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|e| e.pid == pid);
+        self.waiting = others;
+        for ev in mine {
+            self.write(target, &ev);
+        }
+    }
+
+    /// How many processes have been recorded.
+    pub fn processes(&self) -> usize {
+        self.pids_seen.iter().map(BTreeSet::len).sum()
+    }
+
+    fn write(&mut self, target: usize, ev: &Event<'_>) -> i32 {
         self.counts.count(ev.kind);
         let Some(meta) = self.targets.get(target) else {
             self.counts.malformed += 1;
@@ -75,14 +133,14 @@ impl Sink {
         if let Some(live) = self.live.as_mut() {
             // A closed stdout (e.g. `| head`) ends the live view, not the recording.
             if live
-                .on_event(&ev, &meta.service, &mut std::io::stdout().lock())
+                .on_event(ev, &meta.service, &mut std::io::stdout().lock())
                 .is_err()
             {
                 self.live = None;
             }
         }
         let pushed = match self.segments.as_mut() {
-            Some(segments) => segments.push(&ev, &meta.service).map(|()| segments.due()),
+            Some(segments) => segments.push(ev, &meta.service).map(|()| segments.due()),
             None => Err(anyhow::anyhow!("the recording is already closed")),
         };
         let written = match pushed {

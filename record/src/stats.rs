@@ -102,8 +102,8 @@ impl LiveLine {
         }
     }
 
-    /// Refreshes the line at most once a second.
-    pub fn update(&mut self, counts: &Counts) {
+    /// Refreshes the line at most once a second; `processes`: how many are being recorded.
+    pub fn update(&mut self, counts: &Counts, processes: usize) {
         let elapsed = self.last.elapsed();
         if elapsed < Duration::from_secs(1) {
             self.bar.tick();
@@ -112,7 +112,7 @@ impl LiveLine {
         let total = counts.total();
         let rate = (total - self.last_total) as f64 / elapsed.as_secs_f64();
         self.bar.set_message(format!(
-            "{rate:>8.0} events/s  total {total}  lost {}",
+            "{processes} processes  {rate:>8.0} events/s  total {total}  lost {}",
             counts.lost()
         ));
         self.last = Instant::now();

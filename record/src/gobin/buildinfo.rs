@@ -134,7 +134,7 @@ fn uvarint(bytes: &[u8]) -> Option<(u64, usize)> {
 
 /// The Go build ID (`.note.go.buildid`, e.g. `abc/def/ghi/jkl`), which identifies the exact
 /// build even when stripped; else the GNU build ID as hex (external linking adds one).
-pub(super) fn build_id(file: &object::File<'_>) -> Option<String> {
+pub(super) fn build_id<'d, R: object::ReadRef<'d>>(file: &object::File<'d, R>) -> Option<String> {
     let go_note = file
         .section_by_name(".note.go.buildid")
         .and_then(|s| s.data().ok())

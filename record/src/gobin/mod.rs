@@ -33,6 +33,13 @@ pub use xnet::{
 
 use image::{Image, Text};
 
+/// What [`GoBinary::peek`] learns of a Go program without reading it whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peek {
+    /// As [`GoBinary::build_id`].
+    pub build_id: Option<String>,
+}
+
 /// The functions through which a program serves or sends HTTP with net/http; a binary with
 /// neither has nothing for record to observe.
 pub const HTTP_ENTRY_POINTS: [&str; 2] = [
@@ -216,6 +223,21 @@ impl GoBinary {
             xnet: xnet::offsets(members.as_ref()),
             functions,
             text: Text::copy_from(&image),
+        })
+    }
+
+    /// Whether the file at `path` is a Go program, and its build id, read from its section
+    /// headers and notes only (not the whole file): cheap enough to ask of every program that
+    /// starts on a host. `None`: not an ELF Go program (or unreadable).
+    pub fn peek(path: &Path) -> Option<Peek> {
+        let file = std::fs::File::open(path).ok()?;
+        let cache = object::ReadCache::new(file);
+        let elf = object::File::parse(&cache).ok()?;
+        if elf.format() != BinaryFormat::Elf || elf.section_by_name(".go.buildinfo").is_none() {
+            return None;
+        }
+        Some(Peek {
+            build_id: buildinfo::build_id(&elf),
         })
     }
 

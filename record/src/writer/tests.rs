@@ -70,6 +70,13 @@ fn columns_apply_to_their_kinds() {
         ev.status = matches!(kind, K::ServerEnd | K::ClientEnd).then_some(200);
         ev.value = matches!(kind, K::ChanSend | K::TimerArm).then_some(13);
         ev.route = Cow::Borrowed("GET /users/{id}");
+        if matches!(kind, K::ServerStart | K::Connect) {
+            ev.remote_addr = Cow::Borrowed("198.19.1.1:40000");
+        }
+        if matches!(kind, K::Connect | K::Listen | K::ListenEnd) {
+            ev.local_addr = Cow::Borrowed("10.0.0.1:5");
+            ev.netns = Some(42);
+        }
         events.push(ev);
     }
     let mut unrouted = event(K::ServerEnd, 8);
@@ -79,7 +86,7 @@ fn columns_apply_to_their_kinds() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("k.parquet");
     let mut w = RecordingWriter::create(&path).expect("create");
-    let services = ["a", "b", "a", "a", "c", "b", "a", "c", "a"];
+    let services = ["a", "b", "a", "a", "c", "b", "a", "c", "a", "b", "b", "c"];
     for (ev, svc) in events.iter().zip(services) {
         w.push(ev, svc).expect("push");
     }
@@ -147,6 +154,18 @@ fn columns_apply_to_their_kinds() {
             (k == K::ChanRecv).then_some(true),
             "{row}"
         );
+        let socket = matches!(k, K::Connect | K::Listen | K::ListenEnd);
+        let remote = matches!(k, K::ServerStart | K::Connect).then(|| "198.19.1.1:40000".into());
+        assert_eq!(strs(col::REMOTE_ADDR)[i], remote, "{row}");
+        assert_eq!(
+            strs(col::LOCAL_ADDR)[i],
+            socket.then(|| "10.0.0.1:5".into()),
+            "{row}"
+        );
+        assert_eq!(i64s(col::NETNS)[i], when(socket, 42), "{row}");
     }
-    assert_eq!(b.column_by_name(col::HOST).expect("host").null_count(), 7);
+    assert_eq!(
+        b.column_by_name(col::HOST).expect("host").null_count(),
+        events.len() - 2
+    );
 }

@@ -1,13 +1,73 @@
-//! The TCP addresses a process listens on, read from `/proc`: how `analyze` names the callee
-//! of a call to a server that opened its own listener (`Serve(l)`), whose `http.Server.Addr`
-//! is then empty. A socket is the process's when one of its file descriptors refers to the
-//! socket's inode.
+//! A process's TCP sockets, read from `/proc`: where it listens (how `analyze` names the callee
+//! of a call to a server that opened its own listener, `Serve(l)`, whose `http.Server.Addr` is
+//! then empty) and its established connections. The kernel tracepoint reports both as they
+//! change; this reads what already existed when record first saw the process (keep-alive
+//! connections opened before recording carry most requests). A socket is the process's when
+//! one of its file descriptors refers to the socket's inode; the tables are those of the
+//! process's own network namespace (`/proc/PID/net`).
 
 use std::collections::{BTreeSet, HashSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// TCP state of a listening socket in `/proc/net/tcp`.
+/// TCP states in `/proc/net/tcp`.
 const TCP_LISTEN: &str = "0A";
+const TCP_ESTABLISHED: &str = "01";
+
+/// What [`scan`] found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// Inode of the process's network namespace.
+    pub netns: Option<u64>,
+    /// Addresses it listens on.
+    pub listening: BTreeSet<String>,
+    /// Its established connections that it did not accept (local port not one it listens
+    /// on), as (local, remote) `ip:port`.
+    pub connected: Vec<(String, String)>,
+}
+
+/// The process's listening and connected TCP sockets; empty when it is gone or unreadable.
+pub fn scan(pid: u32) -> Scan {
+    let inodes = socket_inodes(pid);
+    let netns = netns_of(pid);
+    if inodes.is_empty() {
+        return Scan {
+            netns,
+            ..Scan::default()
+        };
+    }
+    let mut listening = BTreeSet::new();
+    let mut established = Vec::new();
+    for (file, v6) in [("tcp", false), ("tcp6", true)] {
+        let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
+            continue;
+        };
+        listening.extend(parse_listeners(&table, v6, &inodes));
+        established.extend(parse_established(&table, v6, &inodes));
+    }
+    let ports: HashSet<&str> = listening
+        .iter()
+        .filter_map(|a| a.rsplit(':').next())
+        .collect();
+    let connected = established
+        .into_iter()
+        .filter(|(local, _)| !local.rsplit(':').next().is_some_and(|p| ports.contains(p)))
+        .collect();
+    Scan {
+        netns,
+        listening,
+        connected,
+    }
+}
+
+/// Inode of `pid`'s network namespace (`/proc/PID/ns/net` reads `net:[INODE]`).
+pub fn netns_of(pid: u32) -> Option<u64> {
+    let link = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok()?;
+    link.to_str()?
+        .strip_prefix("net:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
 
 /// The addresses `pid` listens on (`127.0.0.1:9932`, `[::]:80`), sorted; empty when the
 /// process is gone or unreadable (a best effort: the recording does not depend on it).
@@ -55,6 +115,26 @@ fn parse_listeners(table: &str, v6: bool, inodes: &HashSet<u64>) -> Vec<String> 
                 return None;
             }
             parse_addr(cols[1], v6)
+        })
+        .collect()
+}
+
+/// Established sockets of a `/proc/net/tcp{,6}` table whose inode is in `inodes`, as
+/// (local, remote).
+fn parse_established(table: &str, v6: bool, inodes: &HashSet<u64>) -> Vec<(String, String)> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() < 10 || cols[3] != TCP_ESTABLISHED {
+                return None;
+            }
+            let inode: u64 = cols[9].parse().ok()?;
+            if !inodes.contains(&inode) {
+                return None;
+            }
+            Some((parse_addr(cols[1], v6)?, parse_addr(cols[2], v6)?))
         })
         .collect()
 }
@@ -111,6 +191,46 @@ mod tests {
             parse_listeners(v6, true, &inodes),
             vec!["[::]:80", "[::1]:8080", "127.0.0.1:9876"]
         );
+    }
+
+    #[test]
+    fn established_sockets_of_the_process_are_found() {
+        let v4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:4A8C 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0 100 0 0 10 0
+   1: 0101A8C0:D2F0 0A0013C6:0050 01 00000000:00000000 00:00000000 00000000     0        0 222 1 0 100 0 0 10 0
+   2: 0100007F:4A8C 0100007F:D2F1 01 00000000:00000000 00:00000000 00000000     0        0 333 1 0 100 0 0 10 0";
+        let inodes = HashSet::from([111, 222]);
+        assert_eq!(
+            parse_established(v4, false, &inodes),
+            vec![(
+                "192.168.1.1:54000".to_string(),
+                "198.19.0.10:80".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn this_process_connected_and_listening_is_found() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr");
+        let client = std::net::TcpStream::connect(addr).expect("connect");
+        let (_server, _) = l.accept().expect("accept");
+        let local = client.local_addr().expect("local").to_string();
+        let found = scan(std::process::id());
+        assert!(found.listening.contains(&addr.to_string()), "{found:?}");
+        // The client end is ours; the accepted end (local port = the listener's) is not a
+        // connection this process made.
+        assert_eq!(
+            found
+                .connected
+                .iter()
+                .filter(|(_, r)| *r == addr.to_string())
+                .collect::<Vec<_>>(),
+            vec![&(local, addr.to_string())],
+            "{found:?}"
+        );
+        assert!(found.netns.is_some());
+        assert_eq!(scan(u32::MAX), Scan::default());
     }
 
     #[test]
