@@ -170,6 +170,11 @@ fn on_exec(
     pid: u32,
     cfg: &Config,
 ) -> bool {
+    // A process execs several times on its way (sh, env, then the program): once it is
+    // recorded, the later notices say nothing new.
+    if sink.borrow().has_pid(pid) {
+        return false;
+    }
     let (target, added) = match discovery.classify(pid) {
         Found::Ignore => return false,
         Found::Known(i) => (i, false),
@@ -263,8 +268,8 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         return Err(e);
     }
     if rec.targets.is_empty() {
-        segments.abandon();
-        anyhow::bail!("-a: no Go program using net/http is running; nothing to record");
+        // -a on a host where none runs yet: the ones that start are recorded.
+        eprintln!("record: -a: no Go program using net/http is running yet; waiting for one");
     }
     // The processes known at the start: the -p pids, or those running an --exe binary now
     // (one /proc scan each); exec notices and events add the ones that start later.

@@ -116,6 +116,11 @@ impl Sink {
         }
     }
 
+    /// Whether process `pid` is recorded.
+    pub fn has_pid(&self, pid: u32) -> bool {
+        self.target_of(pid).is_some()
+    }
+
     /// How many processes have been recorded.
     pub fn processes(&self) -> usize {
         self.pids_seen.iter().map(BTreeSet::len).sum()
