@@ -10,10 +10,12 @@ SUDO=""
 
 # clang/llvm build the BPF object (libbpf-cargo); libelf, zlib and pkg-config build libbpf itself;
 # bpftool regenerates bpf/vmlinux.h; curl drives the demo; prometheus, its two exporters and
-# caddy are the third-party Go services of testdata/thirdparty (run by hand on loopback).
+# caddy are the third-party Go services of testdata/thirdparty (run by hand on loopback);
+# iproute2 and iptables make the pods' namespaces, veths and virtual IPs of record/tests/pods.
 PACKAGES=(clang llvm libelf-dev zlib1g-dev pkg-config bpftool curl openssl make gcc
           golang-go golang-github-gin-gonic-gin-dev python3-venv
-          prometheus prometheus-node-exporter prometheus-blackbox-exporter caddy wrk bpftrace)  # wrk, bpftrace: scripts/bench-overhead.sh
+          prometheus prometheus-node-exporter prometheus-blackbox-exporter caddy wrk bpftrace  # wrk, bpftrace: scripts/bench-overhead.sh
+          iproute2 iptables)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

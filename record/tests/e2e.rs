@@ -5,6 +5,7 @@
 //! they skip with a printed reason, except under `CI=true`, where a skip is a failure.
 
 mod h2c;
+mod pods;
 mod reliability;
 mod routes;
 mod support;

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+pub mod naming;
+pub mod outcome;
+
 pub const DEMO_ADDR: &str = "0.0.0.0:9932";
 
 /// The demo listens on one fixed port, so the end-to-end tests take turns.
@@ -90,21 +93,26 @@ impl DemoBinary {
     }
 }
 
-/// Every demo build to test: the Go versions in `QUADTRACE_GO_VERSIONS` (set by scripts/test.sh),
-/// else every version built. None at all is a skip, or a failure under CI.
-pub fn demo_binaries() -> Vec<DemoBinary> {
-    let bin_dir = repo().join("testdata/bin");
-    let versions: Vec<String> = match std::env::var("QUADTRACE_GO_VERSIONS") {
+/// The Go versions to test, as `go<V>` folder names of `testdata/bin`: those in
+/// `QUADTRACE_GO_VERSIONS` (set by scripts/test.sh), else every version built.
+pub fn go_versions() -> Vec<String> {
+    match std::env::var("QUADTRACE_GO_VERSIONS") {
         Ok(v) => v.split_whitespace().map(|v| format!("go{v}")).collect(),
-        Err(_) => std::fs::read_dir(&bin_dir)
+        Err(_) => std::fs::read_dir(repo().join("testdata/bin"))
             .map(|d| {
                 d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
                     .collect()
             })
             .unwrap_or_default(),
-    };
+    }
+}
+
+/// Every demo build to test, of the versions of [`go_versions`]. None at all is a skip, or a
+/// failure under CI.
+pub fn demo_binaries() -> Vec<DemoBinary> {
+    let bin_dir = repo().join("testdata/bin");
     let mut out = Vec::new();
-    for go in versions {
+    for go in go_versions() {
         for variant in ["dwarf", "stripped"] {
             for demo in ["http_demo", "gin_demo"] {
                 let path = bin_dir.join(&go).join(variant).join(demo);

@@ -8,6 +8,8 @@
 //! - caddy reverse-proxies `/node/<path>` to node_exporter's `/<path>`.
 //!
 //! The packages come from scripts/setup.sh; without them the test fails and says so.
+//! `late.rs`: node_exporter and caddy started after `record --exe` began and stopped before
+//! it ends.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,6 +19,8 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use crate::support::{self, Guard};
+
+mod late;
 
 const NODE: &str = "127.0.0.1:19100";
 const BLACKBOX: &str = "127.0.0.1:19115";
@@ -110,6 +114,39 @@ fn signal(guard: &Guard, sig: i32) {
     unsafe { libc::kill(guard.0.id() as i32, sig) };
 }
 
+/// node_exporter on [`NODE`], answering; answering once is one request it serves.
+fn start_node(dir: &Path) -> Result<Guard> {
+    let mut cmd = Command::new(debian_binary("prometheus-node-exporter"));
+    // A few cheap collectors, so that a scrape is quick and the same everywhere.
+    cmd.arg(format!("--web.listen-address={NODE}")).args([
+        "--collector.disable-defaults",
+        "--collector.loadavg",
+        "--collector.meminfo",
+        "--collector.time",
+    ]);
+    let log = dir.join("node_exporter.log");
+    let mut node = spawn(cmd, &log)?;
+    wait_ready(&mut node, NODE, "/metrics", &log)?;
+    Ok(node)
+}
+
+/// caddy on [`CADDY`], proxying to node_exporter (which must be up): answering once is one
+/// `/node/metrics` request, and so one call to node_exporter.
+fn start_caddy(dir: &Path) -> Result<Guard> {
+    let conf = support::repo().join("testdata/thirdparty");
+    let mut cmd = Command::new(debian_binary("caddy"));
+    cmd.args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(conf.join("Caddyfile"))
+        // Caddy keeps its state under these: the temporary directory, not root's home.
+        .env("HOME", dir)
+        .env("XDG_DATA_HOME", dir)
+        .env("XDG_CONFIG_HOME", dir);
+    let log = dir.join("caddy.log");
+    let mut caddy = spawn(cmd, &log)?;
+    wait_ready(&mut caddy, CADDY, "/node/metrics", &log)?;
+    Ok(caddy)
+}
+
 /// The four services, running; each is killed when this drops.
 struct Services {
     node: Guard,
@@ -121,18 +158,7 @@ struct Services {
 impl Services {
     fn start(dir: &Path) -> Result<Services> {
         let conf = support::repo().join("testdata/thirdparty");
-
-        let mut cmd = Command::new(debian_binary("prometheus-node-exporter"));
-        // A few cheap collectors, so that a scrape is quick and the same everywhere.
-        cmd.arg(format!("--web.listen-address={NODE}")).args([
-            "--collector.disable-defaults",
-            "--collector.loadavg",
-            "--collector.meminfo",
-            "--collector.time",
-        ]);
-        let log = dir.join("node_exporter.log");
-        let mut node = spawn(cmd, &log)?;
-        wait_ready(&mut node, NODE, "/metrics", &log)?;
+        let node = start_node(dir)?;
 
         let mut cmd = Command::new(debian_binary("prometheus-blackbox-exporter"));
         cmd.arg(format!(
@@ -144,16 +170,7 @@ impl Services {
         let mut blackbox = spawn(cmd, &log)?;
         wait_ready(&mut blackbox, BLACKBOX, "/", &log)?;
 
-        let mut cmd = Command::new(debian_binary("caddy"));
-        cmd.args(["run", "--adapter", "caddyfile", "--config"])
-            .arg(conf.join("Caddyfile"))
-            // Caddy keeps its state under these: the temporary directory, not root's home.
-            .env("HOME", dir)
-            .env("XDG_DATA_HOME", dir)
-            .env("XDG_CONFIG_HOME", dir);
-        let log = dir.join("caddy.log");
-        let mut caddy = spawn(cmd, &log)?;
-        wait_ready(&mut caddy, CADDY, "/node/metrics", &log)?;
+        let caddy = start_caddy(dir)?;
 
         // Last, so that its first scrapes find their targets up.
         let mut cmd = Command::new(debian_binary("prometheus"));

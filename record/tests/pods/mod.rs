@@ -1,0 +1,77 @@
+//! End-to-end tests in the shape of a Kubernetes node (issue 9): several pods run the same
+//! stripped Go binary (`testdata/tiers`, copied as `app`), each in its own network namespace,
+//! named only by how it is deployed (`OTEL_SERVICE_NAME`, `service.name` in
+//! `OTEL_RESOURCE_ATTRIBUTES`, a pod-shaped hostname), and they call each other through
+//! virtual IPs that iptables DNATs to the pod, as kube-proxy does. What they check:
+//!
+//! - every process gets its service name, though all run one executable called `app`;
+//! - a call to a VIP is named after the service that served it (`backend`, not
+//!   `198.19.0.10:80`), and `analyze calls` links it to the request it caused;
+//! - servers listening on the same port in different pods are told apart;
+//! - a server that restarts, or starts after `record` began, still names its callers' calls;
+//! - `record -a` finds the pods' programs by itself.
+//!
+//! Traffic goes only to the pods' addresses and the VIPs, all inside namespaces the test
+//! makes (node.rs), and every loop is bounded in count and time.
+
+mod leftovers;
+mod node;
+mod record_all;
+mod restart;
+mod three_tiers;
+mod two_pods;
+
+use anyhow::{bail, Result};
+
+use crate::support::{self, naming::Named};
+use node::Started;
+
+/// Requests driven per test; an even number (the restart test drives half before, half after).
+const REQUESTS: usize = 20;
+
+/// `n` GETs of `path` on `addr`, each its own connection, each answered 200.
+fn get_ok(addr: &str, path: &str, n: usize) -> Result<()> {
+    for i in 0..n {
+        let code = support::http_get_at(addr, path)?;
+        if code != 200 {
+            bail!(
+                "GET {addr}{path} (request {} of {n}) answered {code}",
+                i + 1
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The naming-table row of a started program: what names it, as the test deployed it.
+fn named(s: &Started, expected: &str, addrs: &[&str]) -> Named {
+    let mut how: Vec<String> = s
+        .env
+        .iter()
+        .filter(|(k, _)| k.starts_with("OTEL_"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if s.own_uts {
+        how.push(format!("hostname {}", s.hostname));
+    }
+    if how.is_empty() {
+        how.push("exe only".to_string());
+    }
+    Named {
+        label: s.pod.clone(),
+        pid: s.pid,
+        how: how.join("; "),
+        expected: expected.to_string(),
+        addrs: addrs.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+/// `record` arguments: `-p PID` for each pid, then `-o out`.
+fn record_pids(pids: &[u32], out: &std::path::Path) -> Vec<String> {
+    let mut args: Vec<String> = pids
+        .iter()
+        .flat_map(|p| ["-p".to_string(), p.to_string()])
+        .collect();
+    args.extend(["-o".to_string(), out.display().to_string()]);
+    args
+}

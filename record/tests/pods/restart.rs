@@ -1,0 +1,94 @@
+//! The backend pod's program is stopped half way through a `record --exe` and started again
+//! (a new pid, same pod, same hostname), as a rollout or a crash loop does: the old one's
+//! listening socket is gone before recording ends, the new one's appeared after it began.
+//! Every call, before and after, must name `backend`, linked to the process that served it.
+
+use crate::support::{
+    demo_port, naming, outcome, outcome::quad, outcome::Checks, require_root_or_skip,
+};
+
+use super::node::{app_in, Launch, Node};
+use super::{get_ok, named, REQUESTS};
+
+#[test]
+fn root_backend_restarted_mid_recording() {
+    const TEST: &str = "root_backend_restarted_mid_recording";
+    if !require_root_or_skip(TEST) {
+        return;
+    }
+    let _port = demo_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app_in(dir.path());
+    let mut node = Node::new().expect("the node is set up");
+
+    let front = node.add_pod("frontend").expect("pod frontend");
+    let back = node.add_pod("backend").expect("pod backend");
+    let back_vip = node.add_vip(10, &back, 8080).expect("backend's VIP");
+    let front_vip = node.add_vip(20, &front, 8080).expect("frontend's VIP");
+    let calls = format!("/a=http://{back_vip}/b");
+    let backend = Launch::new(&app).hostname("backend-5d9c7b8f4-x2x7q");
+    node.start(
+        &front,
+        &Launch::new(&app)
+            .env("OTEL_SERVICE_NAME", "frontend")
+            .env("TIERS_CALLS", &calls),
+    )
+    .expect("frontend starts");
+    let b1 = node.start(&back, &backend).expect("backend starts");
+
+    let out = dir.path().join("rec.parquet");
+    // --exe: both pods run this one file, and so does the restarted backend.
+    let args = [
+        "--exe".to_string(),
+        app.display().to_string(),
+        "-o".to_string(),
+        out.display().to_string(),
+    ];
+    let half = REQUESTS / 2;
+    let mut b2 = 0;
+    let outcome = outcome::record_while(&args, &out, || {
+        get_ok(&front_vip, "/a", half)?;
+        node.stop(b1)?;
+        b2 = node.start(&back, &backend)?;
+        get_ok(&front_vip, "/a", REQUESTS - half)
+    })
+    .expect("recorded across the restart");
+
+    let mut checks = Checks::new();
+    checks.quads(
+        &outcome.quads,
+        &[
+            quad(
+                Some("frontend"),
+                Some("/a"),
+                Some("backend"),
+                Some("/b"),
+                REQUESTS,
+            ),
+            quad(Some("backend"), Some("/b"), None, None, REQUESTS),
+        ],
+    );
+    // The requests are sequential: the first half of the calls went to b1, the rest to b2.
+    let mut times: Vec<u64> = outcome
+        .calls()
+        .iter()
+        .filter_map(|c| c["ts_ns"].as_u64())
+        .collect();
+    times.sort_unstable();
+    let split = times.get(half).copied().unwrap_or(u64::MAX);
+    checks.calls_linked(outcome.calls(), |call| {
+        let before = call["ts_ns"].as_u64().is_some_and(|t| t < split);
+        Some(if before { b1 } else { b2 })
+    });
+    let started = node.started();
+    let table = naming::table(
+        &[
+            named(&started[0], "frontend", &[&front_vip]),
+            named(&started[1], "backend", &[&back_vip]),
+            named(&started[2], "backend", &[&back_vip]),
+        ],
+        outcome.calls(),
+    );
+    node.close().expect("the node is removed");
+    checks.finish(TEST, &outcome, &table);
+}

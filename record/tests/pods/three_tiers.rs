@@ -1,0 +1,102 @@
+//! Three tiers, front → mid → back, where mid and back both listen on :8080 in their pods (so
+//! a listen address alone cannot tell them apart), driven by curl from a fourth pod. Each tier
+//! is named by another rule: `service.name` in `OTEL_RESOURCE_ATTRIBUTES` (over a pod
+//! hostname, which it must win against), a Deployment pod's hostname, a StatefulSet pod's.
+
+use anyhow::bail;
+
+use crate::support::{
+    demo_port, naming, outcome, outcome::quad, outcome::Checks, require_root_or_skip,
+};
+
+use super::node::{app_in, Launch, Node};
+use super::{named, record_pids, REQUESTS};
+
+#[test]
+fn root_three_tiers_with_two_backends_on_one_port() {
+    const TEST: &str = "root_three_tiers_with_two_backends_on_one_port";
+    if !require_root_or_skip(TEST) {
+        return;
+    }
+    let _port = demo_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app_in(dir.path());
+    let mut node = Node::new().expect("the node is set up");
+
+    let client = node.add_pod("client").expect("pod client");
+    let front = node.add_pod("front").expect("pod front");
+    let mid = node.add_pod("mid").expect("pod mid");
+    let back = node.add_pod("back").expect("pod back");
+    let front_vip = node.add_vip(10, &front, 8080).expect("front's VIP");
+    let mid_vip = node.add_vip(11, &mid, 8080).expect("mid's VIP");
+    let back_vip = node.add_vip(12, &back, 8080).expect("back's VIP");
+
+    let to_mid = format!("/a=http://{mid_vip}/b");
+    let to_back = format!("/b=http://{back_vip}/c");
+    let f = node
+        .start(
+            &front,
+            &Launch::new(&app)
+                .hostname("web-7d4b9c8f6-k4m2p")
+                .env(
+                    "OTEL_RESOURCE_ATTRIBUTES",
+                    "service.namespace=shop,service.name=front",
+                )
+                .env("TIERS_CALLS", &to_mid),
+        )
+        .expect("front starts");
+    let m = node
+        .start(
+            &mid,
+            &Launch::new(&app)
+                .hostname("mid-6f7b9c5d4-q8k2z")
+                .env("TIERS_CALLS", &to_back),
+        )
+        .expect("mid starts");
+    let b = node
+        .start(&back, &Launch::new(&app).hostname("back-0"))
+        .expect("back starts");
+
+    let out = dir.path().join("rec.parquet");
+    let front_url = format!("http://{front_vip}/a");
+    let outcome = outcome::record_while(&record_pids(&[f, m, b], &out), &out, || {
+        for i in 0..REQUESTS {
+            let code = node.curl(&client, &front_url)?;
+            if code != 200 {
+                bail!(
+                    "curl {front_url} from the client pod (request {}) got {code}",
+                    i + 1
+                );
+            }
+        }
+        Ok(())
+    })
+    .expect("recorded while the tiers served");
+
+    let mut checks = Checks::new();
+    checks.quads(
+        &outcome.quads,
+        &[
+            quad(Some("front"), Some("/a"), Some("mid"), Some("/b"), REQUESTS),
+            quad(Some("mid"), Some("/b"), Some("back"), Some("/c"), REQUESTS),
+            quad(Some("back"), Some("/c"), None, None, REQUESTS),
+        ],
+    );
+    // front's calls are served by mid, mid's by back.
+    checks.calls_linked(outcome.calls(), |call| match call["pid"].as_u64() {
+        Some(p) if p == u64::from(f) => Some(m),
+        Some(p) if p == u64::from(m) => Some(b),
+        _ => None,
+    });
+    let started = node.started();
+    let table = naming::table(
+        &[
+            named(&started[0], "front", &[&front_vip]),
+            named(&started[1], "mid", &[&mid_vip]),
+            named(&started[2], "back", &[&back_vip]),
+        ],
+        outcome.calls(),
+    );
+    node.close().expect("the node is removed");
+    checks.finish(TEST, &outcome, &table);
+}
