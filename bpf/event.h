@@ -38,12 +38,13 @@ enum qt_flags {
 	QT_F_IN_SELECT = 8,  /* channel op: a chosen case of a select */
 	QT_F_COMPLETED = 16, /* chan_recv: a value was received (not a closed channel) */
 	QT_F_HAS_VALUE = 32, /* value holds the element's first bytes */
+	QT_F_HAS_RECEIVER = 64, /* chan_send: parent_goid holds the receiver waiting on the channel */
 };
 
 struct qt_event {
 	__u64 ts_ns;       /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 goid;        /* current goroutine; for QT_SPAWN the new one */
-	__u64 parent_goid; /* QT_SPAWN: the goroutine that called `go` */
+	__u64 parent_goid; /* QT_SPAWN: the goroutine that called `go`; QT_CHAN_SEND: the waiting receiver */
 	__u64 ctx;         /* data word of the request's context.Context */
 	__u64 ctx1;        /* client_start: ctx's parent, grandparent, great-grandparent */
 	__u64 ctx2;

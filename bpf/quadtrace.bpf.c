@@ -20,6 +20,16 @@ const volatile __u64 off_request_host = 0;
 const volatile __u64 off_request_ctx = 0;
 /* Request.RemoteAddr; 0 where unknown (a binary of a Go version whose table lacks it). */
 const volatile __u64 off_request_remote_addr = 0;
+/* Runtime internals read at `go` statements and channel sends (see spawn_site, chan_send). */
+const volatile __u64 off_g_m = 0;
+const volatile __u64 off_m_p = 0;
+const volatile __u64 off_p_runnext = 0;
+const volatile __u64 off_g_sched = 0;
+const volatile __u64 off_gobuf_ctxt = 0;
+const volatile __u64 off_g_gopc = 0;
+const volatile __u64 off_hchan_recvq = 0;
+const volatile __u64 off_waitq_first = 0;
+const volatile __u64 off_sudog_g = 0;
 const volatile __u64 off_url_host = 0;
 const volatile __u64 off_url_path = 0;
 const volatile __u64 off_server_addr = 0;
@@ -59,22 +69,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024);
 } events SEC(".maps");
-
-/* What newproc1's entry knows and its RETs need. */
-struct spawn_args {
-	__u64 parent_goid;
-	__u64 fn; /* the funcval the new goroutine runs */
-};
-
-/* runtime.newproc1 runs on the system stack (g0), so at its RETs R14 no longer holds the parent
- * goroutine: what its entry read is kept here, per thread, until it returns (g0 code is never
- * preempted, so the thread is a sound key). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct spawn_args);
-} spawn_parent SEC(".maps");
 
 /* Go >= 1.17 amd64 keeps the current g in R14 and passes integer arguments in
  * RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11. */
@@ -417,37 +411,26 @@ int client_end(struct pt_regs *ctx)
 	return 0;
 }
 
-/* func newproc1(fn *funcval, callergp *g, callerpc uintptr, ...) *g — entry. */
+/* Right after a `CALL runtime.newproc` (a `go` statement) in code that can carry a request:
+ * newproc has put the new goroutine in this processor's runnext, where it waits until the
+ * current one yields. Its gopc, the pc of this very instruction, tells it from a goroutine that
+ * another processor stole and replaced meanwhile (then nothing is recorded). Not yet run, it
+ * still holds the funcval it will run in sched.ctxt. One hit per `go` statement. */
 SEC("uprobe")
-int spawn_enter(struct pt_regs *ctx)
+int spawn_site(struct pt_regs *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct spawn_args args = {};
-	args.parent_goid = goid_of(GO_ARG2(ctx));
-	/* fn is the *funcval the goroutine runs. For `go f()` of a func value with no arguments,
-	 * as the runtime's goFunc does for a time.AfterFunc callback, it is f itself: the value
-	 * timer_arm recorded. */
-	args.fn = GO_ARG1(ctx);
-	bpf_map_update_elem(&spawn_parent, &tid, &args, BPF_ANY);
-	return 0;
-}
-
-/* At a RET of newproc1: RAX is the new g, whose goid newproc1 has just assigned. */
-SEC("uprobe")
-int spawn_return(struct pt_regs *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct spawn_args *stashed = bpf_map_lookup_elem(&spawn_parent, &tid);
-	if (!stashed)
+	__u64 g = GO_G(ctx);
+	__u64 m = g ? read_u64(g + off_g_m) : 0;
+	__u64 p = m ? read_u64(m + off_m_p) : 0;
+	__u64 child = p ? read_u64(p + off_p_runnext) : 0;
+	if (!child || read_u64(child + off_g_gopc) != ctx->ip)
 		return 0;
-	struct spawn_args args = *stashed;
-	bpf_map_delete_elem(&spawn_parent, &tid);
 	struct qt_event *e = reserve(ctx, QT_SPAWN);
 	if (!e)
 		return 0;
-	e->goid = goid_of(GO_ARG1(ctx));
-	e->parent_goid = args.parent_goid;
-	e->value = args.fn;
+	e->parent_goid = e->goid;
+	e->goid = goid_of(child);
+	e->value = read_u64(child + off_g_sched + off_gobuf_ctxt);
 	e->flags |= QT_F_HAS_VALUE;
 	submit(e);
 	return 0;
@@ -476,14 +459,24 @@ static __always_inline void read_chan(struct qt_event *e, __u64 c, __u64 elem)
 	e->flags |= QT_F_HAS_VALUE;
 }
 
-/* func chansend1(c *hchan, elem unsafe.Pointer): recorded as it starts, with the state before. */
+/* func chansend1(c *hchan, elem unsafe.Pointer), at its CALL: recorded as it starts, with the
+ * state before. When a goroutine is blocked receiving on the channel (in a receive or a select),
+ * the first of them takes the value directly: it is named here, so a worker that blocked before
+ * recording began (whose receive was never seen to start) still gets its first job. */
 SEC("uprobe")
 int chan_send(struct pt_regs *ctx)
 {
 	struct qt_event *e = reserve(ctx, QT_CHAN_SEND);
 	if (!e)
 		return 0;
-	read_chan(e, GO_ARG1(ctx), GO_ARG2(ctx));
+	__u64 c = GO_ARG1(ctx);
+	read_chan(e, c, GO_ARG2(ctx));
+	__u64 waiter = c ? read_u64(c + off_hchan_recvq + off_waitq_first) : 0;
+	__u64 receiver = waiter ? read_u64(waiter + off_sudog_g) : 0;
+	if (receiver) {
+		e->parent_goid = goid_of(receiver);
+		e->flags |= QT_F_HAS_RECEIVER;
+	}
 	submit(e);
 	return 0;
 }

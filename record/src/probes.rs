@@ -31,7 +31,53 @@ struct Hook {
 
 const SERVE_HTTP: &str = HTTP_ENTRY_POINTS[0];
 const ROUND_TRIP: &str = HTTP_ENTRY_POINTS[1];
+/// Every Go program has it; a binary without it is not one.
 const NEWPROC1: &str = "runtime.newproc1";
+
+/// A runtime function probed where the program calls it, in code that can carry a request
+/// (see `gobin::callsites`): one program at the CALL (arguments in registers), one at the
+/// instruction after it (results).
+struct SiteHook {
+    callee: &'static str,
+    at_call: Option<ProgPick>,
+    after: Option<ProgPick>,
+}
+
+/// `go` statements: one hit each, after the CALL, where the new goroutine is known.
+fn spawn_sites() -> Vec<SiteHook> {
+    vec![SiteHook {
+        callee: "runtime.newproc",
+        at_call: None,
+        after: Some(|s| &s.progs.spawn_site),
+    }]
+}
+
+/// Channel operations (`--no-channels` leaves them out): a send is one hit, a receive or a
+/// select two (the call and its result).
+fn channel_sites() -> Vec<SiteHook> {
+    vec![
+        SiteHook {
+            callee: "runtime.chansend1",
+            at_call: Some(|s| &s.progs.chan_send),
+            after: None,
+        },
+        SiteHook {
+            callee: "runtime.chanrecv1",
+            at_call: Some(|s| &s.progs.chan_recv_enter),
+            after: Some(|s| &s.progs.chan_recv1_return),
+        },
+        SiteHook {
+            callee: "runtime.chanrecv2",
+            at_call: Some(|s| &s.progs.chan_recv_enter),
+            after: Some(|s| &s.progs.chan_recv2_return),
+        },
+        SiteHook {
+            callee: "runtime.selectgo",
+            at_call: Some(|s| &s.progs.select_enter),
+            after: Some(|s| &s.progs.select_return),
+        },
+    ]
+}
 
 const fn hook(func: &'static str, entry: ProgPick, ret: Option<ProgPick>) -> Hook {
     Hook {
@@ -41,7 +87,7 @@ const fn hook(func: &'static str, entry: ProgPick, ret: Option<ProgPick>) -> Hoo
     }
 }
 
-/// Hooks always attached: HTTP, goroutine spawns and timer callbacks (all rare per request).
+/// Hooks always attached: HTTP and timer callbacks (rare per request).
 fn core_hooks() -> Vec<Hook> {
     vec![
         hook(SERVE_HTTP, |s| &s.progs.server_start, None),
@@ -54,11 +100,6 @@ fn core_hooks() -> Vec<Hook> {
             ROUND_TRIP,
             |s| &s.progs.client_start,
             Some(|s| &s.progs.client_end),
-        ),
-        hook(
-            NEWPROC1,
-            |s| &s.progs.spawn_enter,
-            Some(|s| &s.progs.spawn_return),
         ),
         hook("time.AfterFunc", |s| &s.progs.timer_arm, None),
     ]
@@ -100,28 +141,6 @@ fn gin_hooks(bin: &GoBinary) -> Vec<Hook> {
         entry: None,
         ret: Some(|s| &s.progs.gin_route_found),
     }]
-}
-
-/// Channel hooks: frequent in any Go program, so `--no-channels` leaves them out.
-fn channel_hooks() -> Vec<Hook> {
-    vec![
-        hook("runtime.chansend1", |s| &s.progs.chan_send, None),
-        hook(
-            "runtime.chanrecv1",
-            |s| &s.progs.chan_recv_enter,
-            Some(|s| &s.progs.chan_recv1_return),
-        ),
-        hook(
-            "runtime.chanrecv2",
-            |s| &s.progs.chan_recv_enter,
-            Some(|s| &s.progs.chan_recv2_return),
-        ),
-        hook(
-            "runtime.selectgo",
-            |s| &s.progs.select_enter,
-            Some(|s| &s.progs.select_return),
-        ),
-    ]
 }
 
 /// The loaded BPF object of one binary and its attached links.
@@ -195,6 +214,15 @@ fn set_offsets(rodata: &mut crate::skel::types::rodata, o: &Offsets) {
     rodata.off_request_pattern = o.request_pattern;
     rodata.off_request_pat = o.request_pat;
     rodata.off_request_remote_addr = o.request_remote_addr;
+    rodata.off_g_m = o.g_m;
+    rodata.off_m_p = o.m_p;
+    rodata.off_p_runnext = o.p_runnext;
+    rodata.off_g_sched = o.g_sched;
+    rodata.off_gobuf_ctxt = o.gobuf_ctxt;
+    rodata.off_g_gopc = o.g_gopc;
+    rodata.off_hchan_recvq = o.hchan_recvq;
+    rodata.off_waitq_first = o.waitq_first;
+    rodata.off_sudog_g = o.sudog_g;
 }
 
 /// Loads the BPF object configured for `bin` and attaches every hook to `target`'s processes.
@@ -247,10 +275,6 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         .into_iter()
         .chain(gin_hooks(bin))
         .map(|h| (h, false));
-    let chans = channel_hooks()
-        .into_iter()
-        .filter(|_| channels)
-        .map(|h| (h, false));
     // Program name → (program, file offsets): one uprobe_multi link per program and process.
     let mut sites: BTreeMap<String, (ProgPick, Vec<usize>)> = BTreeMap::new();
     if bin.function(GIN_GET_VALUE).is_some() && bin.gin_route_register.is_none() {
@@ -259,7 +283,7 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
              its requests are named by raw path"
         ));
     }
-    for (hook, report_missing) in core.chain(optional).chain(chans) {
+    for (hook, report_missing) in core.chain(optional) {
         let Some(func) = bin.function(hook.func) else {
             if report_missing {
                 set.warnings.push(format!(
@@ -299,6 +323,32 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
                 .or_insert_with(|| (pick, Vec::new()))
                 .1
                 .push(offset as usize);
+        }
+    }
+    let site_hooks: Vec<SiteHook> = spawn_sites()
+        .into_iter()
+        .chain(channel_sites().into_iter().filter(|_| channels))
+        .collect();
+    let callees: Vec<&'static str> = site_hooks.iter().map(|h| h.callee).collect();
+    let found = bin
+        .call_sites(&callees)
+        .with_context(|| format!("{exe}: finding the call sites of {}", callees.join(", ")))?;
+    for hook in &site_hooks {
+        let mut n = 0;
+        for site in found.iter().filter(|s| s.callee == hook.callee) {
+            n += 1;
+            for (pick, offset) in [(hook.at_call, site.call), (hook.after, site.after)] {
+                let Some(pick) = pick else { continue };
+                let name = pick(&set.skel).name().to_string_lossy().into_owned();
+                sites
+                    .entry(name)
+                    .or_insert_with(|| (pick, Vec::new()))
+                    .1
+                    .push(offset as usize);
+            }
+        }
+        if n > 0 {
+            set.probes.push(format!("{}@sites({n})", hook.callee));
         }
     }
     for (name, (pick, offsets)) in sites {

@@ -19,6 +19,7 @@ const F_HAS_STATUS: u8 = 4;
 const F_IN_SELECT: u8 = 8;
 const F_COMPLETED: u8 = 16;
 const F_HAS_VALUE: u8 = 32;
+const F_HAS_RECEIVER: u8 = 64;
 
 /// Raw kind values are indexes of per-kind counters: one past the largest (`QT_KIND_MAX`).
 pub const KIND_SLOTS: usize = 12;
@@ -53,6 +54,8 @@ pub struct Event<'a> {
     pub status: Option<i32>,
     pub error: bool,
     pub parent_goid: u64,
+    /// `chan_send`: the goroutine waiting on the channel that takes the value directly.
+    pub receiver_goid: Option<u64>,
     pub ctx: u64,
     /// Parent, grandparent and great-grandparent of `ctx` (client_start).
     pub ctx_ancestors: [u64; 3],
@@ -86,6 +89,7 @@ impl Event<'static> {
             status: None,
             error: false,
             parent_goid: 0,
+            receiver_goid: None,
             ctx: 0,
             ctx_ancestors: [0; 3],
             chan: 0,
@@ -119,6 +123,7 @@ impl Event<'_> {
             status: self.status,
             error: self.error,
             parent_goid: self.parent_goid,
+            receiver_goid: self.receiver_goid,
             ctx: self.ctx,
             ctx_ancestors: self.ctx_ancestors,
             chan: self.chan,
@@ -204,6 +209,7 @@ pub fn socket_event(
         status: None,
         error: false,
         parent_goid: 0,
+        receiver_goid: None,
         ctx: 0,
         ctx_ancestors: [0; 3],
         chan: 0,
@@ -293,7 +299,12 @@ pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
         netns,
         status: (raw.flags & F_HAS_STATUS != 0).then_some(raw.status),
         error: raw.flags & F_ERROR != 0,
-        parent_goid: raw.parent_goid,
+        parent_goid: match kind {
+            EventKind::ChanSend => 0,
+            _ => raw.parent_goid,
+        },
+        receiver_goid: (kind == EventKind::ChanSend && raw.flags & F_HAS_RECEIVER != 0)
+            .then_some(raw.parent_goid),
         ctx: raw.ctx,
         ctx_ancestors: [raw.ctx1, raw.ctx2, raw.ctx3],
         chan: raw.chan,

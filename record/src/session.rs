@@ -203,7 +203,7 @@ fn on_exec(
     };
     add_process(rec, sink, target, pid);
     eprintln!(
-        "record: pid {pid} started ({}); {} processes recorded",
+        "record: attached pid {pid} ({}); {} processes attached",
         rec.targets[target].service,
         sink.borrow().processes()
     );

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use arrow_array::builder::OffsetBufferBuilder;
 use arrow_array::{
-    ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray, UInt16Array,
+    ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray, UInt32Array,
     UInt8Array,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
@@ -48,8 +48,8 @@ pub fn arrow_schema() -> SchemaRef {
 /// pushed anyway and masked as null in [`Batch::finish`], where validity follows from the kind
 /// (and `flags`); the Parquet writer skips masked slots, so they never reach the file.
 struct Batch {
-    /// Per row: the raw kind in the low byte, `flags` in the high one.
-    tag: Vec<u16>,
+    /// Per row: the raw kind in the low byte, `flags` in the bits above.
+    tag: Vec<u32>,
     ts_ns: Vec<i64>,
     pid: Vec<i32>,
     tid: Vec<i32>,
@@ -67,6 +67,7 @@ struct Batch {
     remote_addr: Strings,
     local_addr: Strings,
     netns: Vec<i64>,
+    receiver_goid: Vec<i64>,
     status: Vec<i32>,
     parent_goid: Vec<i64>,
     ctx: Vec<i64>,
@@ -77,17 +78,19 @@ struct Batch {
     queue: [Vec<i32>; 4],
 }
 
-/// Bits of a row's flags (the high byte of [`Batch::tag`]).
-const HAS_STATUS: u8 = 1;
-const HAS_VALUE: u8 = 2;
-const ERROR: u8 = 4;
-const TRUNCATED: u8 = 8;
-const IN_SELECT: u8 = 16;
-const COMPLETED: u8 = 32;
+/// Bits of a row's flags (the bits of [`Batch::tag`] above the kind).
+const HAS_STATUS: u16 = 1;
+const HAS_VALUE: u16 = 2;
+const ERROR: u16 = 4;
+const TRUNCATED: u16 = 8;
+const IN_SELECT: u16 = 16;
+const COMPLETED: u16 = 32;
 /// A `server_end` with a route (an empty one is unknown: null).
-const HAS_ROUTE: u8 = 64;
+const HAS_ROUTE: u16 = 64;
 /// A `server_start` or `connect` with a remote address (an empty one is unknown: null).
-const HAS_REMOTE: u8 = 128;
+const HAS_REMOTE: u16 = 128;
+/// A `chan_send` that names the receiver waiting for it.
+const HAS_RECEIVER: u16 = 256;
 
 fn column<T>() -> Vec<T> {
     Vec::with_capacity(BATCH_ROWS)
@@ -164,6 +167,7 @@ impl Batch {
             remote_addr: Strings::new(),
             local_addr: Strings::new(),
             netns: column(),
+            receiver_goid: column(),
             status: column(),
             parent_goid: column(),
             ctx: column(),
@@ -181,11 +185,12 @@ impl Batch {
     fn push(&mut self, ev: &Event<'_>, service: &str) {
         use EventKind as K;
         let request = matches!(ev.kind, K::ServerStart | K::ClientStart);
-        let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+        let flag = |on: bool, bit: u16| if on { bit } else { 0 };
         let route = ev.kind == K::ServerEnd && !ev.route.is_empty();
         let remote = !ev.remote_addr.is_empty();
         let flags = flag(route, HAS_ROUTE)
             | flag(remote, HAS_REMOTE)
+            | flag(ev.receiver_goid.is_some(), HAS_RECEIVER)
             | flag(ev.status.is_some(), HAS_STATUS)
             | flag(ev.value.is_some(), HAS_VALUE)
             | flag(ev.error, ERROR)
@@ -193,7 +198,7 @@ impl Batch {
             | flag(ev.in_select, IN_SELECT)
             | flag(ev.completed, COMPLETED);
         self.tag
-            .push(u16::from(ev.kind as u8) | u16::from(flags) << 8);
+            .push(u32::from(ev.kind as u8) | u32::from(flags) << 8);
         // Go ids and pointers fit in i64; wrapping keeps any odd value instead of failing.
         self.ts_ns.push(ev.ts_ns as i64);
         self.pid.push(ev.pid as i32);
@@ -216,6 +221,8 @@ impl Batch {
         self.remote_addr.push(remote, &ev.remote_addr);
         self.local_addr.push(ev.netns.is_some(), &ev.local_addr);
         self.netns.push(ev.netns.unwrap_or(0) as i64);
+        self.receiver_goid
+            .push(ev.receiver_goid.unwrap_or(0) as i64);
         self.status.push(ev.status.unwrap_or(0));
         self.parent_goid.push(ev.parent_goid as i64);
         self.ctx.push(ev.ctx as i64);
@@ -244,14 +251,14 @@ impl Batch {
 
     fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch> {
         use EventKind as K;
-        let tags = UInt16Array::from(std::mem::replace(&mut self.tag, column()));
+        let tags = UInt32Array::from(std::mem::replace(&mut self.tag, column()));
         let kinds = |a: K, b: K| {
-            let (a, b) = (a as u16, b as u16);
+            let (a, b) = (a as u32, b as u32);
             BooleanArray::from_unary(&tags, |t| t & 0xff == a || t & 0xff == b)
         };
         let of_kind = |k: K| kinds(k, k);
-        let flagged = |bit: u8| BooleanArray::from_unary(&tags, |t| (t >> 8) as u8 & bit != 0);
-        let bools = |bit: u8, valid: Option<&BooleanArray>| -> ArrayRef {
+        let flagged = |bit: u16| BooleanArray::from_unary(&tags, |t| (t >> 8) as u16 & bit != 0);
+        let bools = |bit: u16, valid: Option<&BooleanArray>| -> ArrayRef {
             let values = flagged(bit).values().clone();
             Arc::new(BooleanArray::new(
                 values,
@@ -262,7 +269,7 @@ impl Batch {
         let chan = kinds(K::ChanSend, K::ChanRecv);
         let client_start = of_kind(K::ClientStart);
         let (connect, listen, listen_end) =
-            (K::Connect as u16, K::Listen as u16, K::ListenEnd as u16);
+            (K::Connect as u32, K::Listen as u32, K::ListenEnd as u32);
         let socket = BooleanArray::from_unary(&tags, |t| {
             let k = t & 0xff;
             k == connect || k == listen || k == listen_end
@@ -309,6 +316,7 @@ impl Batch {
                 col::REMOTE_ADDR => self.remote_addr.finish(&flagged(HAS_REMOTE))?,
                 col::LOCAL_ADDR => self.local_addr.finish(&socket)?,
                 col::NETNS => int64(&mut self.netns, Some(&socket)),
+                col::RECEIVER_GOID => int64(&mut self.receiver_goid, Some(&flagged(HAS_RECEIVER))),
                 other => anyhow::bail!("column {other} has no builder in record's writer"),
             };
             arrays.push(a);

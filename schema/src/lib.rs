@@ -156,6 +156,8 @@ pub mod columns {
     pub const LOCAL_ADDR: &str = "local_addr";
     /// See [`super::COLUMNS`].
     pub const NETNS: &str = "netns";
+    /// See [`super::COLUMNS`].
+    pub const RECEIVER_GOID: &str = "receiver_goid";
 }
 
 use ColumnType::{Bool, Int32, Int64, Utf8};
@@ -192,6 +194,7 @@ pub const COLUMNS: &[Column] = &[
     col_v4(columns::REMOTE_ADDR, Utf8, "`server_start`: the client's `ip:port` as the server's connection sees it (`Request.RemoteAddr`); `connect`: the `ip:port` connected to, as dialled (a virtual IP before any NAT)"),
     col_v4(columns::LOCAL_ADDR, Utf8, "`connect`: the connection's own `ip:port` (what the server sees as `remote_addr`); `listen`, `listen_end`: the listening `ip:port`"),
     col_v4(columns::NETNS, Int64, "`connect`, `listen`, `listen_end`: inode of the socket's network namespace (`/proc/PID/ns/net`)"),
+    col_v4(columns::RECEIVER_GOID, Int64, "`chan_send` (a `chansend1`): the goroutine blocked receiving on the channel (in a receive or a `select`), which takes this value directly; null when none waited"),
 ];
 
 /// Looks a column up by name.

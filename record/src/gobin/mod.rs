@@ -4,6 +4,7 @@
 //! ABI) are supported; everything comes from the file itself, never from the machine's `go`.
 
 mod buildinfo;
+mod callsites;
 mod dwarf;
 mod gin;
 mod image;
