@@ -17,6 +17,7 @@ use crate::cli::Config;
 use crate::gobin::GoBinary;
 use crate::metadata::{self, TargetMeta};
 use crate::probes::{self, ProbeSet};
+use crate::process::Processes;
 use crate::raw_event::KIND_SLOTS;
 use crate::segments::{Segments, Summary};
 use crate::sink::Sink;
@@ -57,8 +58,21 @@ pub struct Outcome {
 }
 
 fn resolve_targets(cfg: &Config) -> Result<Vec<Target>> {
-    let mut t = targets::from_pids(&cfg.pids, cfg.service.as_deref())?;
-    t.extend(targets::from_exes(&cfg.exes, cfg.service.as_deref())?);
+    let mut t = targets::from_pids(&cfg.pids, &cfg.service)?;
+    t.extend(targets::from_exes(&cfg.exes, &cfg.service)?);
+    // A `--service PID=NAME` or `EXE=NAME` that names nothing is a typo better told now than
+    // found as a wrong name in the recording.
+    let recorded: Vec<_> = t
+        .iter()
+        .map(|t| {
+            let pids = t
+                .pids
+                .clone()
+                .unwrap_or_else(|| targets::running_pids(&t.exe));
+            (t.exe.as_path(), pids)
+        })
+        .collect();
+    cfg.service.check_used(&recorded)?;
     Ok(t)
 }
 
@@ -144,13 +158,27 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         .zip(&sets)
         .map(|((t, b), set)| TargetMeta::new(t, b, &set.probes))
         .collect();
-    let sink = Rc::new(RefCell::new(Sink::new(
+    let processes = Processes::new(
+        cfg.service.clone(),
+        targets.iter().map(|t| t.exe.clone()).collect(),
+    );
+    let sink = Sink::new(
         segments,
         metas,
         pids_at_start,
+        processes,
         cfg.live,
         start_ns,
-    )));
+    );
+    for (_, p) in sink.processes() {
+        eprintln!(
+            "record: pid {} is service {} ({})",
+            p.pid,
+            p.service,
+            p.service_source.as_str()
+        );
+    }
+    let sink = Rc::new(RefCell::new(sink));
     let mut builder = RingBufferBuilder::new();
     for (i, set) in sets.iter().enumerate() {
         let sink = Rc::clone(&sink);
