@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use clap::Parser;
 
+use crate::process::ServiceFlags;
 use crate::segments::Rotation;
 
 const EXAMPLES: &str = "\
@@ -18,6 +19,10 @@ EXAMPLES:
 
     # Record every Go HTTP service on the host, in any container, and the ones that start later
     sudo record -a -o node.parquet --duration 60
+
+    # Two pods of one binary on a node: name them apart by pid (they are otherwise named by
+    # OTEL_SERVICE_NAME, their pod's workload, or the executable's file name)
+    sudo record -p 4242 -p 4343 --service 4242=checkout --service 4343=cart -o pods.parquet
 
     # Watch the topology live while recording
     sudo record -p 1234 --live -o out.parquet
@@ -60,9 +65,14 @@ pub struct Args {
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
 
-    /// Service name for the recorded processes (default: the executable's file name).
-    #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
+    /// Service name: NAME for every recorded process, PID=NAME for one process, EXE=NAME for
+    /// the processes of one executable (its path or its file name); repeatable, the most
+    /// specific applies. Without one, a process is named by OTEL_SERVICE_NAME or service.name
+    /// in OTEL_RESOURCE_ATTRIBUTES in its environment, else by its Kubernetes workload (when
+    /// its container's hostname is a pod name such as web-7f9b5c6d48-qz2wx), else by its
+    /// executable's file name.
+    #[arg(long, value_name = "[PID=|EXE=]NAME")]
+    pub service: Vec<String>,
 
     /// Print each request's quadruples to stdout as it finishes.
     #[arg(long)]
@@ -101,7 +111,7 @@ pub struct Config {
     pub all: bool,
     pub output: PathBuf,
     pub duration: Option<Duration>,
-    pub service: Option<String>,
+    pub service: ServiceFlags,
     pub live: bool,
     /// Attach the channel probes.
     pub channels: bool,
@@ -146,11 +156,7 @@ impl Args {
             Some(s) => Some(Duration::from_secs_f64(s)),
             None => None,
         };
-        if let Some(name) = &self.service {
-            if name.trim().is_empty() {
-                bail!("--service must not be empty");
-            }
-        }
+        let service = ServiceFlags::parse(&self.service)?;
         let every = match self.rotate_secs {
             Some(s) if !(s.is_finite() && s > 0.0) => {
                 bail!("--rotate-secs must be a positive number of seconds, got {s}")
@@ -180,7 +186,7 @@ impl Args {
             all: self.all,
             output: self.output,
             duration,
-            service: self.service,
+            service,
             live: self.live,
             channels: !self.no_channels,
             rotation,
@@ -206,6 +212,49 @@ mod tests {
         assert!(parse(&["-p", "1", "--duration", "0"]).is_err());
         assert!(parse(&["-p", "x"]).is_err());
         assert!(parse(&["-p", "1", "--service", " "]).is_err());
+    }
+
+    #[test]
+    fn service_forms() {
+        let c = parse(&[
+            "-p",
+            "1",
+            "-p",
+            "2",
+            "--service",
+            "all",
+            "--service",
+            "2=two",
+            "--service",
+            "app=by-exe",
+        ])
+        .expect("valid");
+        let exe = std::path::Path::new("/srv/app");
+        assert_eq!(
+            c.service.for_process(1, exe).map(|(n, _)| n),
+            Some("by-exe")
+        );
+        assert_eq!(c.service.for_process(2, exe).map(|(n, _)| n), Some("two"));
+        assert_eq!(
+            c.service
+                .for_process(1, std::path::Path::new("/bin/x"))
+                .map(|(n, _)| n),
+            Some("all")
+        );
+        assert_eq!(
+            parse(&["-p", "1"]).expect("valid").service,
+            ServiceFlags::default()
+        );
+        for bad in [
+            &["--service", "2="][..],
+            &["--service", "2x=a"],
+            &["--service", "=a"],
+            &["--service", "a", "--service", "b"],
+            &["--service", "2=a", "--service", "2=b"],
+        ] {
+            let args: Vec<&str> = ["-p", "1"].iter().chain(bad).copied().collect();
+            assert!(parse(&args).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

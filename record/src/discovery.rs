@@ -13,7 +13,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use crate::gobin::{GoBinError, GoBinary};
-use crate::targets::{self, Target};
+use crate::process::ServiceFlags;
+use crate::targets::Target;
 
 /// What to do with a process. One per process that starts: its size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -39,8 +40,8 @@ pub struct Discovery {
     all: bool,
     /// Build ids of the `--exe` targets, with their index.
     exe_build_ids: Vec<(String, usize)>,
-    /// `--service` given for every target.
-    service: Option<String>,
+    /// `--service`, for a new binary's default name.
+    service: ServiceFlags,
     verdicts: HashMap<(u64, u64), Verdict>,
 }
 
@@ -52,7 +53,7 @@ fn binary_of(pid: u32) -> Option<(u64, u64)> {
 
 impl Discovery {
     /// Rules for `targets` as resolved at the start (each with its binary's build id).
-    pub fn new(all: bool, service: Option<String>, targets: &[(Target, Option<String>)]) -> Self {
+    pub fn new(all: bool, service: ServiceFlags, targets: &[(Target, Option<String>)]) -> Self {
         let mut d = Discovery {
             all,
             exe_build_ids: Vec::new(),
@@ -138,10 +139,7 @@ impl Discovery {
             }
         };
         let target = Target {
-            service: self
-                .service
-                .clone()
-                .unwrap_or_else(|| targets::service_name_of(&exe)),
+            service: self.service.binary_default(&exe),
             open_path,
             exe,
             pids: None,

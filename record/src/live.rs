@@ -47,7 +47,8 @@ impl LivePrinter {
             .then_some(owner)
     }
 
-    /// Feeds one event; writes finished requests to `out`.
+    /// Feeds one event of a process named `service` (its own name, not its binary's: two pods
+    /// of one binary print as two callers); writes finished requests to `out`.
     pub fn on_event(
         &mut self,
         ev: &Event<'_>,

@@ -8,6 +8,7 @@ mod live;
 mod metadata;
 mod privileges;
 mod probes;
+mod process;
 mod raw_event;
 mod segments;
 mod session;

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use quadtrace_schema::meta;
 
 use crate::gobin::{GoBinary, OffsetsSource};
+use crate::process::{uts, ProcessInfo};
 use crate::stats::Counts;
 use crate::targets::Target;
 
@@ -38,28 +39,13 @@ pub struct SegmentMeta<'a> {
     pub pids_seen: &'a [BTreeSet<u32>],
     /// Listening addresses per process.
     pub listeners: &'a [BTreeMap<u32, BTreeSet<String>>],
+    /// Every process seen, with its target's index, by pid.
+    pub processes: &'a [(usize, &'a ProcessInfo)],
     /// Events written to and lost during this file.
     pub counts: &'a Counts,
     pub time_range: (u64, u64),
     /// The segment's number when the recording rotates.
     pub segment: Option<u32>,
-}
-
-fn uname() -> (String, String) {
-    // SAFETY: utsname is plain old data; uname fills it with NUL-terminated strings.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return (String::new(), String::new());
-    }
-    let field = |f: &[libc::c_char]| {
-        let bytes: Vec<u8> = f
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    (field(&u.nodename), field(&u.release))
 }
 
 /// Nanoseconds since boot on CLOCK_MONOTONIC, the clock of `bpf_ktime_get_ns`.
@@ -91,7 +77,9 @@ fn offsets_source(s: OffsetsSource) -> &'static str {
 
 /// Builds every metadata key of a finished file.
 pub fn build(targets: &[TargetMeta], seg: &SegmentMeta<'_>) -> Vec<(String, String)> {
-    let (hostname, kernel) = uname();
+    let (hostname, kernel) = uts::uname()
+        .map(|u| (u.nodename, u.release))
+        .unwrap_or_default();
     let joined =
         |f: &dyn Fn(&TargetMeta) -> &str| targets.iter().map(f).collect::<Vec<_>>().join(",");
     let no_pids = BTreeSet::new();
@@ -110,6 +98,11 @@ pub fn build(targets: &[TargetMeta], seg: &SegmentMeta<'_>) -> Vec<(String, Stri
                 meta::target::LISTENERS: seg.listeners.get(i).unwrap_or(&no_listeners),
             })
         })
+        .collect();
+    let processes: Vec<serde_json::Value> = seg
+        .processes
+        .iter()
+        .map(|(t, p)| process_json(p, targets.get(*t)))
         .collect();
     let probes: BTreeSet<&str> = targets
         .iter()
@@ -137,6 +130,10 @@ pub fn build(targets: &[TargetMeta], seg: &SegmentMeta<'_>) -> Vec<(String, Stri
             meta::TARGETS,
             serde_json::Value::Array(targets_json).to_string(),
         ),
+        (
+            meta::PROCESSES,
+            serde_json::Value::Array(processes).to_string(),
+        ),
         (meta::TARGET_BINARY, joined(&|t| &t.exe)),
         (meta::BUILD_ID, joined(&|t| &t.build_id)),
         (meta::GO_VERSION, joined(&|t| &t.go_version)),
@@ -154,4 +151,99 @@ pub fn build(targets: &[TargetMeta], seg: &SegmentMeta<'_>) -> Vec<(String, Stri
         keys.push((meta::SEGMENT, n.to_string()));
     }
     keys.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// One object of [`meta::PROCESSES`]: the process, and the facts of its binary that analyze
+/// would otherwise have to join from the targets.
+fn process_json(p: &ProcessInfo, target: Option<&TargetMeta>) -> serde_json::Value {
+    use meta::process as f;
+    serde_json::json!({
+        f::PID: p.pid,
+        f::NS_PID: p.ns_pid,
+        f::SERVICE: p.service,
+        f::SERVICE_SOURCE: p.service_source.as_str(),
+        f::EXE: p.exe.display().to_string(),
+        f::BUILD_ID: target.map(|t| t.build_id.as_str()),
+        f::GO_VERSION: target.map(|t| t.go_version.as_str()),
+        f::POD_HOSTNAME: p.pod_hostname,
+        f::CONTAINER_ID: p.container_id,
+        f::NETNS: p.netns,
+        f::ADDRS: p.addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::ServiceSource;
+
+    #[test]
+    fn processes_key_has_one_object_per_process() {
+        let target = TargetMeta {
+            service: "app".into(),
+            exe: "/srv/app".into(),
+            go_version: "go1.22.5".into(),
+            build_id: "abc".into(),
+            offsets_source: "dwarf",
+            probes: vec!["runtime.newproc1".into()],
+        };
+        let pod = ProcessInfo {
+            pid: 4242,
+            ns_pid: Some(1),
+            service: "backend".into(),
+            service_source: ServiceSource::K8sPod,
+            exe: "/srv/app".into(),
+            pod_hostname: Some("backend-5d9c7b8f4-x2x7q".into()),
+            container_id: Some("ab".repeat(32)),
+            netns: Some(4026532100),
+            addrs: vec![
+                "10.244.1.7".parse().expect("ip"),
+                "::1".parse().expect("ip"),
+            ],
+        };
+        let host = ProcessInfo {
+            pid: 17,
+            ns_pid: None,
+            service: "app".into(),
+            service_source: ServiceSource::Exe,
+            pod_hostname: None,
+            container_id: None,
+            netns: None,
+            addrs: Vec::new(),
+            ..pod.clone()
+        };
+        let counts = Counts::default();
+        let keys = build(
+            std::slice::from_ref(&target),
+            &SegmentMeta {
+                pids_seen: &[BTreeSet::from([17, 4242])],
+                listeners: &[BTreeMap::new()],
+                processes: &[(0, &host), (0, &pod), (5, &host)],
+                counts: &counts,
+                time_range: (1, 2),
+                segment: None,
+            },
+        );
+        let value = keys
+            .iter()
+            .find(|(k, _)| k == meta::PROCESSES)
+            .map(|(_, v)| v.as_str())
+            .expect("processes key");
+        let got: serde_json::Value = serde_json::from_str(value).expect("json");
+        assert_eq!(
+            got,
+            serde_json::json!([
+                {"pid": 17, "ns_pid": null, "service": "app", "service_source": "exe",
+                 "exe": "/srv/app", "build_id": "abc", "go_version": "go1.22.5",
+                 "pod_hostname": null, "container_id": null, "netns": null, "addrs": []},
+                {"pid": 4242, "ns_pid": 1, "service": "backend", "service_source": "k8s_pod",
+                 "exe": "/srv/app", "build_id": "abc", "go_version": "go1.22.5",
+                 "pod_hostname": "backend-5d9c7b8f4-x2x7q", "container_id": "ab".repeat(32),
+                 "netns": 4026532100u64, "addrs": ["10.244.1.7", "::1"]},
+                {"pid": 17, "ns_pid": null, "service": "app", "service_source": "exe",
+                 "exe": "/srv/app", "build_id": null, "go_version": null,
+                 "pod_hostname": null, "container_id": null, "netns": null, "addrs": []},
+            ])
+        );
+    }
 }

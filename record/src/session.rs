@@ -19,6 +19,7 @@ use crate::gobin::GoBinary;
 use crate::host::HostProbes;
 use crate::metadata::{self, TargetMeta};
 use crate::probes::{self, ProbeSet};
+use crate::process::Processes;
 use crate::raw_event::{self, HostRecord, KIND_SLOTS};
 use crate::segments::{Segments, Summary};
 use crate::sink::Sink;
@@ -61,8 +62,21 @@ pub struct Outcome {
 }
 
 fn resolve_targets(cfg: &Config) -> Result<Vec<Target>> {
-    let mut t = targets::from_pids(&cfg.pids, cfg.service.as_deref())?;
-    t.extend(targets::from_exes(&cfg.exes, cfg.service.as_deref())?);
+    let mut t = targets::from_pids(&cfg.pids, &cfg.service)?;
+    t.extend(targets::from_exes(&cfg.exes, &cfg.service)?);
+    // A `--service PID=NAME` or `EXE=NAME` that names nothing is a typo better told now than
+    // found as a wrong name in the recording.
+    let recorded: Vec<_> = t
+        .iter()
+        .map(|t| {
+            let pids = t
+                .pids
+                .clone()
+                .unwrap_or_else(|| targets::running_pids(&t.exe));
+            (t.exe.as_path(), pids)
+        })
+        .collect();
+    cfg.service.check_used(&recorded)?;
     Ok(t)
 }
 
@@ -186,11 +200,10 @@ fn on_exec(
                     rec.sets[i].set_recording(true);
                     discovery.note_target(i, &rec.targets[i], build_id.as_deref());
                     let set = &rec.sets[i];
-                    sink.borrow_mut().add_target(TargetMeta::new(
-                        &rec.targets[i],
-                        &rec.binaries[i],
-                        &set.probes,
-                    ));
+                    sink.borrow_mut().add_target(
+                        TargetMeta::new(&rec.targets[i], &rec.binaries[i], &set.probes),
+                        rec.targets[i].exe.clone(),
+                    );
                     eprintln!("record: {label}: {} probes", set.probes.len());
                     (i, true)
                 }
@@ -205,7 +218,7 @@ fn on_exec(
     eprintln!(
         "record: attached pid {pid} ({}); {} processes attached",
         rec.targets[target].service,
-        sink.borrow().processes()
+        sink.borrow().process_count()
     );
     added
 }
@@ -316,13 +329,27 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         .zip(&rec.sets)
         .map(|((t, b), set)| TargetMeta::new(t, b, &set.probes))
         .collect();
-    let sink = Rc::new(RefCell::new(Sink::new(
+    let processes = Processes::new(
+        cfg.service.clone(),
+        rec.targets.iter().map(|t| t.exe.clone()).collect(),
+    );
+    let sink = Sink::new(
         segments,
         metas,
         pids_at_start.clone(),
+        processes,
         cfg.live,
         start_ns,
-    )));
+    );
+    for (_, p) in sink.processes() {
+        eprintln!(
+            "record: pid {} is service {} ({})",
+            p.pid,
+            p.service,
+            p.service_source.as_str()
+        );
+    }
+    let sink = Rc::new(RefCell::new(sink));
     // Every probe is in place: from now on, events count.
     rec.set_recording(true);
     for (target, pids) in pids_at_start.iter().enumerate() {
@@ -384,7 +411,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
                 let mut s = sink.borrow_mut();
                 s.counts.lost_by_kind = rec.lost();
                 s.rotate_if_due();
-                line.update(&s.counts, s.processes());
+                line.update(&s.counts, s.process_count());
             }
             let pending: Vec<u32> = execs.borrow_mut().drain(..).collect();
             if pending.is_empty() {

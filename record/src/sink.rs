@@ -1,5 +1,6 @@
-//! Where ring-buffer records go: decoded, counted, written to the current segment (rotating
-//! when it is due, with that segment's own metadata), and shown live when asked.
+//! Where ring-buffer records go: decoded, counted, named by their process, written to the
+//! current segment (rotating when it is due, with that segment's own metadata), and shown live
+//! when asked.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use anyhow::Result;
 
 use crate::live::LivePrinter;
 use crate::metadata::{self, SegmentMeta, TargetMeta};
+use crate::process::{ProcessInfo, Processes};
 use crate::raw_event::{self, Event};
 use crate::segments::{Segments, Summary};
 use crate::sockets::listening_addrs;
@@ -27,6 +29,8 @@ pub struct Sink {
     segment_base: Counts,
     segment_start_ns: u64,
     pids_seen: Vec<BTreeSet<u32>>,
+    /// Every process seen, read once: each event is named by its process, not its binary.
+    processes: Processes,
     /// Where each process listened, as last seen.
     listeners: Vec<BTreeMap<u32, BTreeSet<String>>>,
     live: Option<LivePrinter>,
@@ -38,14 +42,23 @@ pub struct Sink {
 
 impl Sink {
     /// A sink writing to `segments`, for targets described by `targets`, whose processes known
-    /// now are `pids_at_start` (indexed alike).
+    /// now are `pids_at_start` (indexed alike); `processes` reads and names them, and those
+    /// that start later.
     pub fn new(
         segments: Segments,
         targets: Vec<TargetMeta>,
         pids_at_start: Vec<BTreeSet<u32>>,
+        mut processes: Processes,
         live: bool,
         start_ns: u64,
     ) -> Sink {
+        // Read now, while they surely run: one that exits before its first event is still
+        // named as it was.
+        for (target, pids) in pids_at_start.iter().enumerate() {
+            for &pid in pids {
+                processes.get(pid, target);
+            }
+        }
         let mut sink = Sink {
             segments: Some(segments),
             listeners: vec![BTreeMap::new(); targets.len()],
@@ -54,6 +67,7 @@ impl Sink {
             segment_base: Counts::default(),
             segment_start_ns: start_ns,
             pids_seen: pids_at_start,
+            processes,
             live: live.then(LivePrinter::default),
             waiting: Vec::new(),
             error: None,
@@ -94,9 +108,10 @@ impl Sink {
         self.pids_seen.iter().position(|seen| seen.contains(&pid))
     }
 
-    /// A target found while recording (its index is the next one).
-    pub fn add_target(&mut self, meta: TargetMeta) {
+    /// A target found while recording (its index is the next one), running `exe`.
+    pub fn add_target(&mut self, meta: TargetMeta, exe: PathBuf) {
         self.targets.push(meta);
+        self.processes.add_target(exe);
         self.pids_seen.push(BTreeSet::new());
         self.listeners.push(BTreeMap::new());
     }
@@ -122,30 +137,34 @@ impl Sink {
     }
 
     /// How many processes have been recorded.
-    pub fn processes(&self) -> usize {
+    pub fn process_count(&self) -> usize {
         self.pids_seen.iter().map(BTreeSet::len).sum()
     }
 
     fn write(&mut self, target: usize, ev: &Event<'_>) -> i32 {
         self.counts.count(ev.kind);
-        let Some(meta) = self.targets.get(target) else {
+        if target >= self.targets.len() {
             self.counts.malformed += 1;
             return 0;
-        };
-        if let Some(seen) = self.pids_seen.get_mut(target) {
-            seen.insert(ev.pid);
         }
+        let (process, new) = self.processes.get(ev.pid, target);
+        if new {
+            if let Some(seen) = self.pids_seen.get_mut(target) {
+                seen.insert(ev.pid);
+            }
+        }
+        let service = &process.service;
         if let Some(live) = self.live.as_mut() {
             // A closed stdout (e.g. `| head`) ends the live view, not the recording.
             if live
-                .on_event(ev, &meta.service, &mut std::io::stdout().lock())
+                .on_event(ev, service, &mut std::io::stdout().lock())
                 .is_err()
             {
                 self.live = None;
             }
         }
         let pushed = match self.segments.as_mut() {
-            Some(segments) => segments.push(ev, &meta.service).map(|()| segments.due()),
+            Some(segments) => segments.push(ev, service).map(|()| segments.due()),
             None => Err(anyhow::anyhow!("the recording is already closed")),
         };
         let written = match pushed {
@@ -190,11 +209,13 @@ impl Sink {
         self.note_listeners();
         let counts = self.counts.since(&self.segment_base);
         let number = self.segments.as_ref().and_then(Segments::number);
+        let processes = self.processes.sorted();
         metadata::build(
             &self.targets,
             &SegmentMeta {
                 pids_seen: &self.pids_seen,
                 listeners: &self.listeners,
+                processes: &processes,
                 counts: &counts,
                 time_range: (self.segment_start_ns, now_ns),
                 segment: number,
@@ -212,6 +233,11 @@ impl Sink {
                 }
             }
         }
+    }
+
+    /// Every process seen so far, with its target's index, by pid.
+    pub fn processes(&self) -> Vec<(usize, &ProcessInfo)> {
+        self.processes.sorted()
     }
 
     /// Completes the last segment. Returns its path and what the recording left on disk.

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use crate::process::ServiceFlags;
+
 /// One executable to probe, and the processes of it being recorded.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -15,7 +17,8 @@ pub struct Target {
     pub open_path: PathBuf,
     /// The executable's path as the user knows it (for messages and metadata).
     pub exe: PathBuf,
-    /// Service name for its events.
+    /// The binary's default service name (`--service` for it, else its file name); each
+    /// process is named on its own (`crate::process`).
     pub service: String,
     /// `Some(pids)`: attach to exactly these processes (`-p`). `None`: every process running
     /// the binary, including ones started later (`--exe`).
@@ -45,7 +48,7 @@ pub fn is_alive(pid: u32) -> bool {
 }
 
 /// Groups `-p` pids by the binary they run, so each binary is loaded and probed once.
-pub fn from_pids(pids: &[u32], service: Option<&str>) -> Result<Vec<Target>> {
+pub fn from_pids(pids: &[u32], flags: &ServiceFlags) -> Result<Vec<Target>> {
     let mut by_binary: BTreeMap<(u64, u64), Target> = BTreeMap::new();
     for &pid in pids {
         if !is_alive(pid) {
@@ -64,9 +67,7 @@ pub fn from_pids(pids: &[u32], service: Option<&str>) -> Result<Vec<Target>> {
             .entry((meta.dev(), meta.ino()))
             .or_insert_with(|| Target {
                 open_path: open_path.clone(),
-                service: service
-                    .map(str::to_string)
-                    .unwrap_or_else(|| service_name_of(&exe)),
+                service: flags.binary_default(&exe),
                 exe,
                 pids: Some(Vec::new()),
             });
@@ -80,7 +81,7 @@ pub fn from_pids(pids: &[u32], service: Option<&str>) -> Result<Vec<Target>> {
 }
 
 /// One target per `--exe` path; every process running it is recorded.
-pub fn from_exes(exes: &[PathBuf], service: Option<&str>) -> Result<Vec<Target>> {
+pub fn from_exes(exes: &[PathBuf], flags: &ServiceFlags) -> Result<Vec<Target>> {
     let mut seen: Vec<(u64, u64)> = Vec::new();
     let mut out = Vec::new();
     for exe in exes {
@@ -98,9 +99,7 @@ pub fn from_exes(exes: &[PathBuf], service: Option<&str>) -> Result<Vec<Target>>
         seen.push(id);
         out.push(Target {
             open_path: canonical.clone(),
-            service: service
-                .map(str::to_string)
-                .unwrap_or_else(|| service_name_of(&canonical)),
+            service: flags.binary_default(&canonical),
             exe: canonical,
             pids: None,
         });
@@ -145,18 +144,23 @@ mod tests {
     fn own_process_resolves_and_a_missing_pid_is_an_error() {
         let me = std::process::id();
         assert!(is_alive(me));
-        let t = from_pids(&[me, me], Some("svc")).expect("own pid");
+        let flags = ServiceFlags::parse(&["svc".to_string()]).expect("valid");
+        let t = from_pids(&[me, me], &flags).expect("own pid");
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].pids.as_deref(), Some(&[me][..]));
         assert_eq!(t[0].service, "svc");
         assert!(running_pids(&t[0].exe).contains(&me));
-        let err = from_pids(&[u32::MAX - 1], None).expect_err("no such pid");
+        let err = from_pids(&[u32::MAX - 1], &flags).expect_err("no such pid");
         assert!(err.to_string().contains("no process with pid"), "{err}");
     }
 
     #[test]
     fn missing_exe_is_an_error() {
-        let err = from_exes(&[PathBuf::from("/nonexistent/bin")], None).expect_err("missing");
+        let err = from_exes(
+            &[PathBuf::from("/nonexistent/bin")],
+            &ServiceFlags::default(),
+        )
+        .expect_err("missing");
         assert!(format!("{err:#}").contains("/nonexistent/bin"), "{err:#}");
     }
 }

@@ -169,7 +169,7 @@ pub const COLUMNS: &[Column] = &[
     col(columns::TID, Int32, false, "thread id"),
     col(columns::GOID, Int64, false, "goroutine id the event happened on; for `spawn`, the new goroutine; 0 for the socket kinds (`connect`, `listen`, `listen_end`)"),
     col(columns::KIND, Utf8, false, "event kind: `server_start`, `server_end`, `client_start`, `client_end`, `spawn`, `chan_send`, `chan_recv`, `timer_arm`, `connect`, `listen`, `listen_end`"),
-    col(columns::SERVICE, Utf8, false, "service name of the process (see `quadtrace.processes` for where it came from)"),
+    col(columns::SERVICE, Utf8, false, "service name of the process: `--service`, else its OpenTelemetry service name, else its Kubernetes workload, else the executable's file name (`quadtrace.processes` says which)"),
     col(columns::METHOD, Utf8, true, "HTTP method (`server_start`, `client_start`)"),
     col(columns::HOST, Utf8, true, "`server_start`: the request's Host header; `client_start`: the URL's `host[:port]` called"),
     col(columns::PATH, Utf8, true, "URL path without query string (`server_start`, `client_start`)"),
