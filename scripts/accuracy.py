@@ -32,7 +32,7 @@ from collections import Counter
 
 # Thresholds of --check: (min precision %, min recall %), per pattern.
 EXACT = ("same", "go", "gowait", "nested", "fanout")  # no channel evidence needed
-HANDOFF = ("select", "pool", "poolctx", "timer")  # need the channel (or timer) evidence
+HANDOFF = ("select", "pool", "poolctx", "timer", "prepool")  # need the channel (or timer) evidence
 THRESHOLDS = {p: (100.0, 100.0) for p in EXACT}
 THRESHOLDS.update({p: (99.0, 95.0) for p in HANDOFF})
 # Modes in which each pattern's thresholds apply: with --no-channels the handoff patterns
@@ -103,7 +103,7 @@ def load_json(path):
         return json.load(f)
 
 
-PATTERNS = "same,go,gowait,nested,fanout,select,pool,poolctx,timer"
+PATTERNS = "same,go,gowait,nested,fanout,select,pool,poolctx,timer,prepool"
 
 
 def cmd_score(a):
@@ -200,7 +200,7 @@ def failures(run):
     return out
 
 
-ORDER = ["same", "go", "gowait", "nested", "fanout", "select", "pool", "poolctx", "timer", "ticker"]
+ORDER = ["same", "go", "gowait", "nested", "fanout", "select", "pool", "poolctx", "timer", "prepool", "ticker"]
 
 
 def cmd_report(a):

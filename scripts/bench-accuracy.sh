@@ -56,7 +56,7 @@ export PATTERNS_ADDR=${PATTERNS_ADDR:-127.0.0.1:9940}
 export PATTERNS_DOWNSTREAM=${PATTERNS_DOWNSTREAM:-127.0.0.1:9941}
 N=${ACCURACY_N:-200}
 SETTLE=${ACCURACY_SETTLE:-1}
-PATTERN_LIST=same,go,gowait,nested,fanout,select,pool,poolctx,timer
+PATTERN_LIST=same,go,gowait,nested,fanout,select,pool,poolctx,timer,prepool
 MODES=(channels)
 [[ ${ACCURACY_NO_CHANNELS:-1} == 0 ]] || MODES+=(no-channels)
 [[ $(id -u) == 0 ]] || die "needs root (uprobes, bpf_stats)"

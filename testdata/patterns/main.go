@@ -24,6 +24,9 @@
 //	poolctx  like pool, but the job carries the request's context, the worker calls with
 //	         req.WithContext(job.ctx), and the 8 workers are started in main; answers at once
 //	timer    time.AfterFunc(10ms, func() { call }); answers at once
+//	prepool  like pool, but the 8 workers are started in main, and so are already blocked in
+//	         their receive when a recorder attaches: their first jobs are handed to them
+//	         directly by the runtime; answers at once
 //
 // Independently of any request, a background goroutine started in main calls
 // /down/ticker/<n> every 50 ms (PATTERNS_TICKER, a Go duration; 0 turns it off): those calls
@@ -277,6 +280,21 @@ func patternPoolctx(w http.ResponseWriter, r *http.Request, id string) {
 	ok(w)
 }
 
+// prepool: job values on a buffered queue drained by workers started in main.
+
+var prepoolQueue = make(chan poolJob, queueLen)
+
+func prepoolWorker() {
+	for j := range prepoolQueue {
+		call(nil, "prepool", j.id)
+	}
+}
+
+func patternPrepool(w http.ResponseWriter, r *http.Request, id string) {
+	prepoolQueue <- poolJob{id: id, n: len(id)}
+	ok(w)
+}
+
 func patternTimer(w http.ResponseWriter, r *http.Request, id string) {
 	time.AfterFunc(10*time.Millisecond, func() {
 		call(nil, "timer", id)
@@ -308,6 +326,7 @@ var handlers = map[string]func(http.ResponseWriter, *http.Request, string){
 	"pool":    patternPool,
 	"poolctx": patternPoolctx,
 	"timer":   patternTimer,
+	"prepool": patternPrepool,
 }
 
 // splitPath takes "/<prefix>/<pattern>/<id>" apart.
@@ -386,6 +405,9 @@ func main() {
 	go selectLoop()
 	for i := 0; i < poolctxWorkers; i++ {
 		go poolctxWorker()
+	}
+	for i := 0; i < poolWorkers; i++ {
+		go prepoolWorker()
 	}
 	if tick > 0 {
 		go tickerLoop(tick)
