@@ -567,7 +567,8 @@ int select_return(struct pt_regs *ctx)
 	return 0;
 }
 
-/* func AfterFunc(d Duration, f func()) *Timer: RBX is f's funcval. */
+/* At a CALL of func AfterFunc(d Duration, f func()) *Timer in code that can carry a request
+ * (the registers are the callee's arguments there): RBX is f's funcval. */
 SEC("uprobe")
 int timer_arm(struct pt_regs *ctx)
 {

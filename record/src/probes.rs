@@ -43,13 +43,22 @@ struct SiteHook {
     after: Option<ProgPick>,
 }
 
-/// `go` statements: one hit each, after the CALL, where the new goroutine is known.
+/// `go` statements (one hit each, after the CALL, where the new goroutine is known) and
+/// timer callbacks armed with `time.AfterFunc` (one hit at the CALL; net/http's own timers are
+/// not the program's).
 fn spawn_sites() -> Vec<SiteHook> {
-    vec![SiteHook {
-        callee: "runtime.newproc",
-        at_call: None,
-        after: Some(|s| &s.progs.spawn_site),
-    }]
+    vec![
+        SiteHook {
+            callee: "runtime.newproc",
+            at_call: None,
+            after: Some(|s| &s.progs.spawn_site),
+        },
+        SiteHook {
+            callee: "time.AfterFunc",
+            at_call: Some(|s| &s.progs.timer_arm),
+            after: None,
+        },
+    ]
 }
 
 /// Channel operations (`--no-channels` leaves them out): a send is one hit, a receive or a
@@ -87,7 +96,7 @@ const fn hook(func: &'static str, entry: ProgPick, ret: Option<ProgPick>) -> Hoo
     }
 }
 
-/// Hooks always attached: HTTP and timer callbacks (rare per request).
+/// Hooks always attached: HTTP.
 fn core_hooks() -> Vec<Hook> {
     vec![
         hook(SERVE_HTTP, |s| &s.progs.server_start, None),
@@ -101,7 +110,6 @@ fn core_hooks() -> Vec<Hook> {
             |s| &s.progs.client_start,
             Some(|s| &s.progs.client_end),
         ),
-        hook("time.AfterFunc", |s| &s.progs.timer_arm, None),
     ]
 }
 
