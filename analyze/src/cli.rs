@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use quadtrace_analyze::{
-    analyze_files_with, calls_for_files, render, render_calls, Format, QuadOptions, Warning,
+    analyze_calls, analyze_files_with, render, render_calls, Format, LinkSummary, QuadOptions,
+    Warning,
 };
 
 const EXAMPLES: &str = "\
@@ -135,22 +136,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 raw_paths: args.raw_paths,
             };
             let analysis = analyze_files_with(&args.files, options)?;
-            warn(&analysis.warnings);
+            warn(&analysis.warnings, analysis.links);
             print(&render(&analysis.quads, args.format))
         }
         Command::Calls(args) => {
-            let (calls, warnings) = calls_for_files(&args.files)?;
-            warn(&warnings);
-            print(&render_calls(&calls, args.format))
+            let analysis = analyze_calls(&args.files)?;
+            warn(&analysis.warnings, analysis.links);
+            print(&render_calls(&analysis.calls, args.format))
         }
     }
 }
 
-fn warn(warnings: &[Warning]) {
+/// The warnings, then how many calls were linked (when the recordings could say), on stderr:
+/// stdout stays the result alone.
+fn warn(warnings: &[Warning], links: Option<LinkSummary>) {
     let mut err = std::io::stderr().lock();
     for w in warnings {
         // Failing to warn is no reason to withhold the result.
         let _ = writeln!(err, "warning: {w}");
+    }
+    if let Some(links) = links {
+        let _ = writeln!(err, "analyze: {links}");
     }
 }
 

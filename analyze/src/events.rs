@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 use quadtrace_schema::EventKind;
@@ -21,13 +22,35 @@ pub struct Sym(NonZeroU32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProcId(u32);
 
+/// A recording host, by its `quadtrace.hostname`; [`EventLog::machine_name`] names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Machine(u32);
+
 /// A process as the recordings name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Process {
     /// `quadtrace.hostname` of the recording that saw it (empty when the metadata lacks it).
     pub hostname: String,
+    /// The same host, numbered.
+    pub machine: Machine,
     /// Process id on that host.
     pub pid: i32,
+    /// The service name its events carry (the first seen): names are per process, so two
+    /// processes of one binary may have different ones.
+    pub service: Option<Sym>,
+    /// What `quadtrace.processes` says of it, when the recording has that key.
+    pub listed: Option<Listed>,
+}
+
+/// A process as the `quadtrace.processes` metadata describes it (the fields analyze uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    /// Its service name.
+    pub service: Option<String>,
+    /// Inode of its network namespace.
+    pub netns: Option<i64>,
+    /// The IP addresses of that network namespace.
+    pub addrs: Vec<IpAddr>,
 }
 
 /// One recorded event, reduced to what reconstruction reads.
@@ -59,6 +82,8 @@ pub enum Detail {
         path: Option<Sym>,
         /// The serving `http.Server`'s `Addr`.
         listen_addr: Option<Sym>,
+        /// The client's `ip:port` as the server's connection saw it (since schema 4).
+        remote: Option<Sym>,
         /// The request's context (0: not recorded).
         ctx: i64,
     },
@@ -104,6 +129,38 @@ pub enum Detail {
         /// The callback's funcval.
         value: Option<i64>,
     },
+    /// `connect`: the process owns an outgoing connection (since schema 4).
+    Connect(Socket),
+    /// `listen`: the process began listening (since schema 4).
+    Listen(Socket),
+    /// `listen_end`: the process stopped listening (since schema 4).
+    ListenEnd(Socket),
+}
+
+/// What reconstruction must know of a recording before its events come, while the log is
+/// lent to the reader: which host the processes it creates are on, and their network
+/// namespaces as its metadata lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingStart {
+    /// Processes this recording adds to the log are numbered from here on.
+    pub first_proc: usize,
+    /// Its host.
+    pub machine: Machine,
+    /// Network namespaces from `quadtrace.processes`.
+    pub netns: Vec<(ProcId, i64)>,
+}
+
+/// The columns of a socket event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Socket {
+    /// The socket's own `ip:port`: a connection's local address, a listening address.
+    pub local: Option<Sym>,
+    /// `connect`: the `ip:port` dialled.
+    pub remote: Option<Sym>,
+    /// Inode of the socket's network namespace.
+    pub netns: Option<i64>,
+    /// `local` is a loopback address (known when the event is read, where its text is).
+    pub loopback: bool,
 }
 
 /// The columns of a channel operation.
@@ -135,6 +192,9 @@ impl Detail {
             Detail::ChanSend(_) => EventKind::ChanSend,
             Detail::ChanRecv(_) => EventKind::ChanRecv,
             Detail::TimerArm { .. } => EventKind::TimerArm,
+            Detail::Connect(_) => EventKind::Connect,
+            Detail::Listen(_) => EventKind::Listen,
+            Detail::ListenEnd(_) => EventKind::ListenEnd,
         }
     }
 }
@@ -147,6 +207,9 @@ pub struct EventLog {
     string_ids: IdMap<String, Sym>,
     processes: Vec<Process>,
     process_ids: HashMap<(String, i32), ProcId>,
+    machines: Vec<String>,
+    /// When each recording began, by host (`quadtrace.time_range_ns`).
+    starts: Vec<(Machine, i64)>,
     listeners: Vec<Listening>,
 }
 
@@ -195,12 +258,72 @@ impl EventLog {
             return id;
         }
         let id = ProcId(index_u32(self.processes.len()));
+        let machine = self.machine(hostname);
         self.processes.push(Process {
             hostname: key.0.clone(),
+            machine,
             pid,
+            service: None,
+            listed: None,
         });
         self.process_ids.insert(key, id);
         id
+    }
+
+    /// How many processes there are; the next one created gets this index.
+    pub fn process_count(&self) -> usize {
+        self.processes.len()
+    }
+
+    /// The number of the host named `hostname`, numbering it on first sight.
+    pub fn machine(&mut self, hostname: &str) -> Machine {
+        // A handful of hosts: a search beats a map.
+        if let Some(i) = self.machines.iter().position(|m| m == hostname) {
+            return Machine(index_u32(i));
+        }
+        self.machines.push(hostname.to_owned());
+        Machine(index_u32(self.machines.len() - 1))
+    }
+
+    /// The host name behind `machine`.
+    pub fn machine_name(&self, machine: Machine) -> &str {
+        self.machines
+            .get(machine.0 as usize)
+            .map_or("", String::as_str)
+    }
+
+    /// Notes that a recording on `machine` began at `ts_ns`.
+    pub fn note_start(&mut self, machine: Machine, ts_ns: i64) {
+        self.starts.push((machine, ts_ns));
+    }
+
+    /// The latest time at or before `ts_ns` when a recording on `machine` began.
+    pub fn started_before(&self, machine: Machine, ts_ns: i64) -> Option<i64> {
+        let starts = self
+            .starts
+            .iter()
+            .filter(|(m, t)| *m == machine && *t <= ts_ns);
+        starts.map(|(_, t)| *t).max()
+    }
+
+    /// Notes the service name `proc`'s events carry, unless one is noted already.
+    pub fn note_service(&mut self, proc: ProcId, service: Sym) {
+        if let Some(p) = self.processes.get_mut(proc.index()) {
+            p.service.get_or_insert(service);
+        }
+    }
+
+    /// Notes what `quadtrace.processes` says of process `pid` on `hostname`.
+    pub fn list_process(&mut self, hostname: &str, pid: i32, listed: Listed) {
+        let id = self.process(hostname, pid);
+        if let Some(p) = self.processes.get_mut(id.index()) {
+            p.listed = Some(listed);
+        }
+    }
+
+    /// Every process, by [`ProcId`] index.
+    pub fn processes(&self) -> &[Process] {
+        &self.processes
     }
 
     /// Notes that process `pid` on `hostname`, of `service`, listened on `addr`.
@@ -386,6 +509,14 @@ mod tests {
             "same pid on another host is another process"
         );
         assert_eq!(log.process_info(p).map(|p| p.pid), Some(7));
+        let (h1, h2) = (log.machine("h1"), log.machine("h2"));
+        assert_ne!(h1, h2);
+        assert_eq!(log.process_info(p).map(|p| p.machine), Some(h1));
+        assert_eq!(log.machine_name(h2), "h2");
+        let (s, t) = (log.intern("s"), log.intern("t"));
+        log.note_service(p, s);
+        log.note_service(p, t);
+        assert_eq!(log.process_info(p).and_then(|p| p.service), Some(s));
     }
 
     #[test]
