@@ -59,10 +59,12 @@ pub enum Command {
     ///
     /// Each server request yields one quadruple per client call made for it, or
     /// [service, func, none, none] when it called nothing downstream; a call made outside any
-    /// request yields [service, none, callee, func]. The callee is the service that served the
-    /// called address when one of the recordings saw it, else the address as written. A func
-    /// is the route template that served the request (e.g. `GET /users/{id}`, `/users/:id`)
-    /// when the recording has it, else the raw path.
+    /// request yields [service, none, callee, func]. The callee is the service of the request
+    /// the call caused when both ends were recorded (linked by the connection's address pair),
+    /// else the service listening on the called address when the call started, else the
+    /// address as written. A func is the route template that served the request (e.g.
+    /// `GET /users/{id}`, `/users/:id`) when the recording has it, else the raw path. When the
+    /// recordings have socket events, how many calls were linked is said on stderr.
     ///
     /// Columns: caller, caller_func, callee, callee_func, count, errors (calls that got a 5xx
     /// or a transport error; for a [service, func, none, none] quadruple, requests that
@@ -78,9 +80,11 @@ pub enum Command {
     /// context (the call's context is the request's, or derived from it), channel (the calling
     /// goroutine last received a value sent for the request), none. Columns: ts_ns, pid, goid,
     /// caller, caller_path, caller_func, method, callee, callee_addr, callee_path, callee_func,
-    /// status, duration_ns, attribution, confidence, request_goid, request_ts_ns. The paths are
-    /// raw; the funcs are route templates when known (see `quads`). Missing names are `none`
-    /// (null in JSON); missing numbers are `-` in tables, empty in CSV.
+    /// status, duration_ns, attribution, confidence, request_goid, request_ts_ns, link,
+    /// linked_pid, linked_goid, linked_ts_ns. The paths are raw; the funcs are route templates
+    /// when known (see `quads`). link is `connection` when the call is linked to the server
+    /// request it caused (whose pid, goroutine and start follow). Missing names are `none`
+    /// (null in JSON); missing numbers and links are `-` in tables, empty in CSV.
     #[command(after_help = CALLS_EXAMPLES)]
     Calls(CallsArgs),
 }

@@ -4,10 +4,11 @@
 //!
 //! The pipeline is one-way: [`reader`] loads files into an [`events::EventLog`],
 //! [`attribute::reconstruct`] pairs requests and attributes calls in one time-ordered pass
-//! (evidence from [`lineage`], [`contexts`], [`channels`] and [`timers`]),
-//! [`quads::count_quads`] names callees and funcs ([`routes`]) and counts, with error counts
-//! and latency percentiles ([`stats`]), or [`calls::call_rows`] lists the calls, and
-//! [`output`] formats.
+//! (evidence from [`lineage`], [`contexts`], [`channels`] and [`timers`]), in which calls are
+//! also linked to the server requests they caused ([`links`]) and listeners gathered
+//! ([`sockets`]); [`quads::count_quads`] names callees ([`callee`]) and funcs ([`routes`]) and
+//! counts, with error counts and latency percentiles ([`stats`]), or [`calls::call_rows`] lists
+//! the calls, and [`output`] formats.
 //!
 //! ```no_run
 //! use std::path::PathBuf;
@@ -31,7 +32,7 @@ pub mod goroutines;
 mod guard;
 mod hint;
 pub mod lineage;
-mod links;
+pub mod links;
 mod load;
 pub mod output;
 mod pages;
