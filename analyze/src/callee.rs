@@ -86,6 +86,9 @@ pub struct CalleeNames<'a> {
     served: Vec<bool>,
     /// (process, host) → (number, the times between which it holds).
     ids: IdMap<(ProcId, Option<Sym>), (usize, i64, i64)>,
+    /// The number of each linked request's service: most calls are linked, and a symbol is
+    /// looked up for less than a name.
+    by_service: IdMap<Sym, usize>,
     by_name: IdMap<String, usize>,
     summary: LinkSummary,
 }
@@ -100,6 +103,7 @@ impl<'a> CalleeNames<'a> {
             names: Vec::new(),
             served: Vec::new(),
             ids: IdMap::default(),
+            by_service: IdMap::default(),
             by_name: IdMap::default(),
             summary: LinkSummary::default(),
         }
@@ -111,7 +115,14 @@ impl<'a> CalleeNames<'a> {
         let (log, rec) = (self.log, self.rec);
         if let Some(request) = call.link.and_then(|r| rec.requests.get(r)) {
             self.summary.linked += 1;
-            let id = self.number(log.str(request.service), true);
+            let id = match self.by_service.get(&request.service) {
+                Some(&id) => id,
+                None => {
+                    let id = self.number(log.str(request.service), true);
+                    self.by_service.insert(request.service, id);
+                    id
+                }
+            };
             return Callee {
                 id,
                 func: funcs.caller(request),
