@@ -6,6 +6,10 @@
 //! moment it happens, from the strongest evidence to the weakest (DESIGN.md): same goroutine,
 //! spawned, context, channel, none. Everything is a hash lookup per event, so the pass is
 //! linear in the events.
+//!
+//! The same pass gathers what the socket events say ([`crate::sockets`]) and links each call
+//! to the server request it caused, when that request's client address is a connection the
+//! calling process owns ([`crate::links`]): a request comes while its call is in flight.
 
 use quadtrace_schema::EventKind;
 
