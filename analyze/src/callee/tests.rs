@@ -98,3 +98,30 @@ fn the_summary_counts_links_and_unrecorded_callees() {
         "1234 of 1300 calls linked to the requests they caused (66 to unrecorded callees)"
     );
 }
+
+#[test]
+fn pods_on_one_port_are_named_by_their_namespaces_addresses() {
+    let mut b = LogBuilder::new();
+    b.listed(2, 21, &["10.1.0.2/24"])
+        .listed(3, 31, &["10.1.0.3/24"])
+        .listen(0, 2, "users", "[::]:8080", Some(21))
+        .listen(0, 3, "orders", "[::]:8080", Some(31))
+        .client_start(1, 1, "front", 11, "10.1.0.3:8080", "/o")
+        .client_start(2, 1, "front", 12, "10.1.0.2:8080", "/u")
+        .client_start(3, 1, "front", 13, "backend.svc:8080", "/u");
+    let (names, _) = names(&b.build());
+    assert_eq!(names, ["orders", "users", "backend.svc:8080"]);
+}
+
+#[test]
+fn a_callers_namespace_comes_from_its_socket_events() {
+    let mut b = LogBuilder::new();
+    b.listen(0, 2, "a-svc", "127.0.0.1:7000", Some(21))
+        .listen(0, 3, "b-svc", "127.0.0.1:7000", Some(31))
+        .client_start(1, 1, "a-client", 11, "localhost:7000", "/q")
+        .connect(2, 1, "a-client", "10.1.0.2:40000", "10.9.9.9:443", Some(21))
+        .client_start(3, 1, "a-client", 12, "localhost:7000", "/q");
+    let (names, _) = names(&b.build());
+    // Named after the pass: what the connect said holds for the earlier call too.
+    assert_eq!(names, ["a-svc", "a-svc"]);
+}
