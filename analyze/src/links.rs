@@ -7,7 +7,8 @@
 //! the connection a request came over, and its owner is the process whose call caused it.
 //!
 //! Which call: one of the owner's calls in flight when the request started (started at or
-//! before it, returned at or after it, or not yet) and not linked already. A connection
+//! before it, at most [`LINK_WINDOW_NS`] before; returned at or after it, or not yet) and not
+//! linked already. A connection
 //! carries one request at a time (HTTP/1) or several (HTTP/2), and a process may have dozens
 //! of calls in flight on as many connections; among the candidates, a call to the same method
 //! and path as the request's comes first, then one whose URL was the very address the
@@ -18,11 +19,9 @@
 //!
 //! It all happens inside the one time-ordered pass: a request starts after the call that
 //! caused it, so that call is in flight in the owner's table when the request comes. The
-//! table holds only calls in flight; those that returned, were linked or ran past
-//! [`MAX_CALL_NS`] without an end are dropped as it is swept, which it is each time it has
-//! doubled, so its size follows the calls in flight, not the calls made.
-//!
-//! [`MAX_CALL_NS`]: crate::client::MAX_CALL_NS
+//! table holds only calls that may still be linked; those that returned, were linked or
+//! started more than [`LINK_WINDOW_NS`] ago are dropped as it is swept, which it is each time
+//! it has doubled, so its size follows the calls in flight, not the calls made.
 
 use std::cmp::Reverse;
 
@@ -65,6 +64,13 @@ struct Flight {
 
 /// The list is swept no more often than every this many calls.
 const MIN_SWEEP: usize = 16;
+
+/// How long after a call starts the request it causes may reach the server: the request is
+/// sent as soon as the call has a connection, which takes at most a dial or a wait for one
+/// in the pool. A call still unlinked after that sent its request to a server nobody recorded
+/// (or whose start was lost), and must not take a later request of the same path that another
+/// call caused.
+pub(crate) const LINK_WINDOW_NS: i64 = 10_000_000_000;
 
 /// What a `server_start` tells the linker.
 #[derive(Debug, Clone, Copy)]
@@ -153,7 +159,7 @@ impl Links {
 
 /// Whether a call may still be linked to a request starting at `ts_ns`.
 fn may_link(c: &ClientCall, ts_ns: i64) -> bool {
-    c.link.is_none() && c.in_flight_at(ts_ns)
+    c.link.is_none() && c.in_flight_at(ts_ns) && ts_ns.saturating_sub(c.ts_ns) <= LINK_WINDOW_NS
 }
 
 /// The connection among `owners` (of one address, on several hosts or namespaces) that a

@@ -213,6 +213,30 @@ fn a_call_that_returned_or_was_linked_is_not_linked_again() {
 }
 
 #[test]
+fn a_call_whose_request_never_came_does_not_take_a_later_one() {
+    let s = 1_000; // ms
+    let mut b = LogBuilder::new();
+    // A long call to a server nobody recorded, then one to the recorded one, same path.
+    b.client_start(0, 1, "frontend", 11, "backend:8080", "/b")
+        .client_start(20 * s, 1, "frontend", 12, "backend:8080", "/b")
+        .connect(
+            20 * s + 1,
+            1,
+            "frontend",
+            "10.0.0.1:40000",
+            "10.0.0.2:8080",
+            None,
+        )
+        .server_start_from(20 * s + 2, 2, "backend", 52, "/b", "10.0.0.1:40000")
+        .client_end(30 * s, 1, "frontend", 11, Some(200));
+    let log = b.build();
+    assert_eq!(
+        links(&log, &reconstruct(&log)),
+        [(11, None), (12, Some(52))]
+    );
+}
+
+#[test]
 fn a_call_to_the_address_the_connection_dialled_comes_before_other_calls() {
     let mut b = LogBuilder::new();
     // The first call goes to a replica nobody recorded, with the same path.
