@@ -70,7 +70,7 @@ const MIN_SWEEP: usize = 16;
 /// in the pool. A call still unlinked after that sent its request to a server nobody recorded
 /// (or whose start was lost), and must not take a later request of the same path that another
 /// call caused.
-pub(crate) const LINK_WINDOW_NS: i64 = 10_000_000_000;
+pub const LINK_WINDOW_NS: i64 = 10_000_000_000;
 
 /// What a `server_start` tells the linker.
 #[derive(Debug, Clone, Copy)]
