@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark: `analyze quads` on a synthetic recording of EVENTS events (scripts/gen-recording.py:
-# four services, same-goroutine, spawned, channel-handed and background calls), timed, with its
-# peak memory (maximum resident set size, /usr/bin/time -v). Targets: >= 5 M events/s, peak
-# memory under 10 x the file's size on disk. Prints figures; never fails on them.
+# four services, same-goroutine, spawned, channel-handed and background calls; in schema 4 also
+# the socket events and client addresses that link every call to the request it caused), timed,
+# with its peak memory (maximum resident set size, /usr/bin/time -v). Targets: >= 5 M events/s,
+# peak memory under 10 x the file's size on disk. Prints figures; never fails on them.
 #
-# The recording is cached as $QUADTRACE_CACHE/bench/synthetic-EVENTS.parquet (out of git), made
-# again when the generator changes. analyze runs in a memory cgroup capped at BENCH_MEM_LIMIT, so
+# The recording is cached as $QUADTRACE_CACHE/bench/synthetic-EVENTS.parquet (schema 4) or
+# synthetic-EVENTS-s3.parquet (out of git), made again when the generator changes. analyze runs in a memory cgroup capped at BENCH_MEM_LIMIT, so
 # a blow-up is reported instead of pushing the machine out of memory. No root needed, except for
 # the cap (skipped with a warning without it).
 #
@@ -13,6 +14,8 @@
 # Environment:
 #   BENCH_ANALYZE    analyze binary (default: the release build if there is one, else debug)
 #   BENCH_MEM_LIMIT  memory cap for analyze, bytes with an optional K/M/G suffix (default 16G)
+#   BENCH_SCHEMA     schema version of the recording, 3 or 4 (default 4; 3 for an analyze that
+#                    predates schema 4)
 #   BENCH_TSV        append "section<TAB>metric<TAB>value<TAB>target" rows here (scripts/bench.sh)
 set -euo pipefail
 
@@ -26,6 +29,8 @@ log() { printf 'bench-analyze: %s\n' "$*" >&2; }
 EVENTS=${1:-50000000}
 [[ $EVENTS =~ ^[0-9]+$ ]] && ((EVENTS > 0)) || die "not an event count: $EVENTS"
 LIMIT=${BENCH_MEM_LIMIT:-16G}
+SCHEMA=${BENCH_SCHEMA:-4}
+[[ $SCHEMA == 3 || $SCHEMA == 4 ]] || die "BENCH_SCHEMA must be 3 or 4, not $SCHEMA"
 ANALYZE=${BENCH_ANALYZE:-}
 if [[ -z $ANALYZE ]]; then
     ANALYZE=$CARGO_TARGET_DIR/release/analyze
@@ -51,9 +56,10 @@ fi
 DIR=$QUADTRACE_CACHE/bench
 mkdir -p "$DIR"
 FILE=$DIR/synthetic-$EVENTS.parquet
+[[ $SCHEMA == 4 ]] || FILE=$DIR/synthetic-$EVENTS-s$SCHEMA.parquet
 if [[ ! -s $FILE || scripts/gen-recording.py -nt $FILE ]]; then
     log "generating $FILE"
-    $PY scripts/gen-recording.py --events "$EVENTS" "$FILE"
+    $PY scripts/gen-recording.py --events "$EVENTS" --schema "$SCHEMA" "$FILE"
 fi
 SIZE=$(stat -c %s "$FILE")
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Writes a synthetic quadtrace recording (schema 3) of N events, for benchmarking `analyze`.
+"""Writes a synthetic quadtrace recording (schema 4, or 3) of N events, for benchmarking `analyze`.
 
-Usage: scripts/gen-recording.py [--events N] [--concurrency C] OUT.parquet
-       (default 50,000,000 events; needs pyarrow and numpy)
+Usage: scripts/gen-recording.py [--events N] [--concurrency C] [--schema 3|4] OUT.parquet
+       (default 50,000,000 events, schema 4; needs pyarrow and numpy)
 
 The file has the columns, types, nullability and metadata of `record`'s recordings
 (schema/README.md; the column table is read from there and checked against the one below), and
@@ -19,7 +19,12 @@ reads like four recorded services on one host:
 
 That is 35 events per request (4 spawns, 14 channel operations; 35.3 with the ticker), each
 request 45 us long and C in flight (default 8), with goroutine ids, context and channel addresses
-unique per request. Rows are
+unique per request. With schema 4, the recording begins with the socket events `record` writes
+when it first sees the processes (each service listening, and front's keep-alive connections:
+C to each downstream service, one for the ticker; request n uses the n mod C-th), and each
+downstream request carries the address of the front connection it came over (front's own
+requests come from an unrecorded client), so that analyze links every call to the request it
+caused and the quadruples are those of schema 3. Rows are
 written in ts_ns order within each chunk of requests (chunks overlap by less than one request,
 as a real recording's CPUs do). Deterministic: the same N gives the same file.
 """
@@ -51,8 +56,13 @@ COLUMNS = [
     ("ctx3", pa.int64(), True), ("chan", pa.int64(), True), ("value", pa.int64(), True),
     ("qcount", pa.int32(), True), ("dataqsiz", pa.int32(), True), ("sendx", pa.int32(), True),
     ("recvx", pa.int32(), True), ("in_select", pa.bool_(), True), ("completed", pa.bool_(), True),
-    ("route", pa.string(), True),
+    ("route", pa.string(), True), ("remote_addr", pa.string(), True),
+    ("local_addr", pa.string(), True), ("netns", pa.int64(), True),
 ]
+# The schema version that added each column, when later than 1 (schema/src/lib.rs `since`).
+SINCE = {"ctx1": 2, "ctx2": 2, "ctx3": 2, "chan": 2, "value": 2, "qcount": 2, "dataqsiz": 2,
+         "sendx": 2, "recvx": 2, "in_select": 2, "completed": 2, "route": 3, "remote_addr": 4,
+         "local_addr": 4, "netns": 4}
 README_TYPES = {"int64": pa.int64(), "int32": pa.int32(), "string": pa.string(), "bool": pa.bool_()}
 
 
@@ -66,7 +76,11 @@ def check_schema_readme():
         sys.exit(f"gen-recording: {path} lists other columns than this script; update COLUMNS")
 
 
-SCHEMA_VERSION = "3"
+def columns(schema):
+    """The columns a `record` of that schema version wrote."""
+    return [c for c in COLUMNS if SINCE.get(c[0], 1) <= schema]
+
+
 SERVICES = {  # pid: (service, listen address)
     1001: ("front", "127.0.0.1:8080"),
     1002: ("users", "127.0.0.1:8081"),
@@ -74,7 +88,11 @@ SERVICES = {  # pid: (service, listen address)
     1004: ("audit", "127.0.0.1:8083"),
 }
 KINDS = ["server_start", "server_end", "client_start", "client_end", "spawn", "chan_send",
-         "chan_recv", "timer_arm"]
+         "chan_recv", "timer_arm", "connect", "listen", "listen_end"]
+NETNS = 4026531840  # every process in the host's network namespace
+# Where front's connections come from: to users, orders and audit C each (base + n mod C), and
+# the ticker's own to audit (base + 3 C).
+CONN_BASE = 40_000
 SS, SE, CS, CE, SP, CSND, CRCV = range(7)
 USERS = 5000   # distinct /users/<n> and /page/<n> paths
 WORKERS = 8
@@ -143,13 +161,17 @@ class Dict:
         return self.index[s]
 
 
-def build_chunk(first, units, conc, dicts):
+def conn_addr(k):
+    return f"127.0.0.1:{CONN_BASE + k}"
+
+
+def build_chunk(first, units, conc, dicts, schema):
     """Events of requests first..first+units-1 plus their ticks, as a pyarrow Table (unsorted)."""
     u = np.arange(first, first + units, dtype=np.int64)
     ticks = u[u % TICK_EVERY == 0]
     period = REQUEST_NS // conc
-    cols = {name: [] for name, _, _ in COLUMNS}
-    masks = {name: [] for name, _, nullable in COLUMNS if nullable}
+    cols = {name: [] for name, _, _ in columns(schema)}
+    masks = {name: [] for name, _, nullable in columns(schema) if nullable}
 
     def goid(g, reqs):
         return {
@@ -176,6 +198,8 @@ def build_chunk(first, units, conc, dicts):
             continue
         for i, (t_us, pid, g, kind, what) in enumerate(template):
             def put(name, values, present=True):
+                if name not in cols:  # a column this schema version predates
+                    return
                 cols[name].append(np.broadcast_to(values, (n,)))
                 if name in masks:
                     masks[name].append(np.broadcast_to(not present, (n,)))
@@ -189,11 +213,11 @@ def build_chunk(first, units, conc, dicts):
             put("service", np.int64(dicts["service"].id(service)))
             put("truncated", False)
             strings = {"method": None, "host": None, "path": None, "listen_addr": None,
-                       "route": None}
+                       "route": None, "remote_addr": None, "local_addr": None}
             ints = {"status": None, "error": None, "parent_goid": None, "ctx": None,
                     "ctx1": None, "ctx2": None, "ctx3": None, "chan": None, "value": None,
                     "qcount": None, "dataqsiz": None, "sendx": None, "recvx": None,
-                    "in_select": None, "completed": None}
+                    "in_select": None, "completed": None, "netns": None}
             if kind == SS:
                 method, path = {
                     "front_in": ("GET", None), "users_in": ("GET", None),
@@ -209,6 +233,16 @@ def build_chunk(first, units, conc, dicts):
                     strings["path"] = path
                 ints["ctx"] = ptr(reqs, {"front_in": 0, "users_in": 1, "orders_in": 2,
                                          "audit_in": 3, "health_in": 4}[what])
+                # The client's address: the front connection the request came over.
+                if what == "front_in":
+                    strings["remote_addr"] = ("ids", [f"10.9.0.1:{50_000 + k}"
+                                                      for k in range(conc)], reqs % conc)
+                elif what == "health_in":
+                    strings["remote_addr"] = conn_addr(3 * conc)
+                else:
+                    base = {"users_in": 0, "orders_in": conc, "audit_in": 2 * conc}[what]
+                    strings["remote_addr"] = ("ids", [conn_addr(base + k) for k in range(conc)],
+                                              reqs % conc)
             elif kind == SE:
                 ints["status"] = np.int64(200)
                 strings["route"] = {"front_out": "GET /page/{id}", "users_out": "GET /users/{id}",
@@ -257,6 +291,10 @@ def build_chunk(first, units, conc, dicts):
             for name, v in strings.items():
                 if v is None:
                     put(name, np.int64(0), present=False)
+                elif isinstance(v, tuple) and v[0] == "ids":
+                    _, values, index = v
+                    ids = np.array([dicts[name].id(x) for x in values], dtype=np.int64)
+                    put(name, ids[index])
                 elif isinstance(v, tuple):
                     base, k = v
                     ids = np.array([dicts[name].id(f"/{base}/{i}") for i in range(USERS)],
@@ -272,10 +310,16 @@ def build_chunk(first, units, conc, dicts):
 
     ts = np.concatenate(cols["ts_ns"])
     order = np.argsort(ts, kind="stable")
+    return table(schema, dicts, {n: np.concatenate(c)[order] for n, c in cols.items()},
+                 {n: np.concatenate(m)[order] for n, m in masks.items()})
+
+
+def table(schema, dicts, values_of, masks):
+    """Columns of dictionary indices, numbers and null masks as a pyarrow Table."""
     arrays = []
-    for name, ty, nullable in COLUMNS:
-        values = np.concatenate(cols[name])[order]
-        mask = np.concatenate(masks[name])[order] if nullable else None
+    for name, ty, nullable in columns(schema):
+        values = values_of[name]
+        mask = masks[name] if nullable else None
         if ty == pa.string():
             d = dicts[name] if name in dicts else None
             idx = pa.array(values.astype(np.int32), mask=mask)
@@ -286,11 +330,36 @@ def build_chunk(first, units, conc, dicts):
         else:
             dtype = np.int32 if ty == pa.int32() else np.int64
             arrays.append(pa.array(values.astype(dtype), type=ty, mask=mask))
-    schema = pa.schema([pa.field(n, t, nullable=nl) for n, t, nl in COLUMNS])
-    return pa.Table.from_arrays(arrays, schema=schema)
+    fields = pa.schema([pa.field(n, t, nullable=nl) for n, t, nl in columns(schema)])
+    return pa.Table.from_arrays(arrays, schema=fields)
 
 
-def metadata(events, t0, t1):
+def socket_events(t0, conc, dicts):
+    """What `record` writes when it first sees the four processes: their listening sockets and
+    front's established connections, one row each, as a pyarrow Table (schema 4)."""
+    rows = [(pid, "listen", addr, None) for pid, (_, addr) in SERVICES.items()]
+    for i, target in enumerate((1002, 1003, 1004)):
+        rows += [(1001, "connect", conn_addr(i * conc + k), SERVICES[target][1])
+                 for k in range(conc)]
+    rows.append((1001, "connect", conn_addr(3 * conc), SERVICES[1004][1]))
+    n = len(rows)
+    values = {name: np.zeros(n, dtype=np.int64) for name, _, _ in COLUMNS}
+    masks = {name: np.ones(n, dtype=bool) for name, _, nullable in COLUMNS if nullable}
+    for i, (pid, kind, local, remote) in enumerate(rows):
+        values["ts_ns"][i] = t0 + 100 + i
+        values["pid"][i] = values["tid"][i] = pid
+        values["kind"][i] = dicts["kind"].id(kind)
+        values["service"][i] = dicts["service"].id(SERVICES[pid][0])
+        values["local_addr"][i] = dicts["local_addr"].id(local)
+        values["netns"][i] = NETNS
+        masks["local_addr"][i] = masks["netns"][i] = False
+        if remote is not None:
+            values["remote_addr"][i] = dicts["remote_addr"].id(remote)
+            masks["remote_addr"][i] = False
+    return table(4, dicts, values, masks)
+
+
+def metadata(events, t0, t1, schema):
     targets = [{
         "service": s, "exe": f"/srv/{s}/{s}", "go_version": "go1.22.5",
         "build_id": f"synthetic-{s}", "offsets_source": "dwarf", "pids": [pid],
@@ -298,7 +367,7 @@ def metadata(events, t0, t1):
     } for pid, (s, addr) in SERVICES.items()]
     services = ",".join(s for s, _ in SERVICES.values())
     return {
-        "quadtrace.schema_version": SCHEMA_VERSION,
+        "quadtrace.schema_version": str(schema),
         "quadtrace.recorder_version": "gen-recording.py",
         "quadtrace.hostname": "synthetic",
         "quadtrace.kernel": "synthetic",
@@ -315,7 +384,12 @@ def metadata(events, t0, t1):
         "quadtrace.lost_total": "0",
         "quadtrace.malformed_records": "0",
         "quadtrace.synthetic_events": str(events),
-    }
+    } | ({"quadtrace.processes": json.dumps([{
+        "pid": pid, "ns_pid": pid, "service": s, "service_source": "exe",
+        "exe": f"/srv/{s}/{s}", "build_id": f"synthetic-{s}", "go_version": "go1.22.5",
+        "pod_hostname": None, "container_id": None, "netns": NETNS,
+        "addrs": ["127.0.0.1/8", "10.0.0.1/24"],
+    } for pid, (s, _) in SERVICES.items()])} if schema >= 4 else {})
 
 
 def main():
@@ -324,10 +398,12 @@ def main():
     ap.add_argument("--events", type=int, default=50_000_000)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--chunk-requests", type=int, default=100_000)
+    ap.add_argument("--schema", type=int, default=4, choices=(3, 4))
     args = ap.parse_args()
     if args.events <= 0 or args.concurrency <= 0:
         sys.exit("gen-recording: --events and --concurrency must be > 0")
     check_schema_readme()
+    cols = columns(args.schema)
 
     dicts = {name: Dict() for name, ty, _ in COLUMNS if ty == pa.string()}
     for name in dicts:
@@ -338,24 +414,29 @@ def main():
     period = REQUEST_NS // args.concurrency
     t0 = 1_000_000_000 - 1000
     t1 = 1_000_000_000 + (args.events // len(TEMPLATE) + 1) * period + 100_000
-    schema = pa.schema([pa.field(n, t, nullable=nl) for n, t, nl in COLUMNS],
-                       metadata=metadata(args.events, t0, t1))
+    schema = pa.schema([pa.field(n, t, nullable=nl) for n, t, nl in cols],
+                       metadata=metadata(args.events, t0, t1, args.schema))
     tmp = args.out + ".inprogress"
     writer = pq.ParquetWriter(
         tmp, schema, compression="zstd", compression_level=3,
-        use_dictionary=[n for n, t, _ in COLUMNS if n != "ts_ns"],
+        use_dictionary=[n for n, t, _ in cols if n != "ts_ns"],
         column_encoding={"ts_ns": "DELTA_BINARY_PACKED"},
         write_statistics=True,
     )
     written, first = 0, 0
     started = time.monotonic()
+    if args.schema >= 4:
+        sockets = socket_events(t0, args.concurrency, dicts)
+        sockets = sockets.slice(0, min(sockets.num_rows, args.events))
+        writer.write_table(sockets)
+        written += sockets.num_rows
     while written < args.events:
         units = min(args.chunk_requests, (args.events - written) // len(TEMPLATE) + 1)
-        table = build_chunk(first, units, args.concurrency, dicts)
+        chunk = build_chunk(first, units, args.concurrency, dicts, args.schema)
         first += units
-        table = table.slice(0, min(table.num_rows, args.events - written))
-        writer.write_table(table, row_group_size=1 << 20)
-        written += table.num_rows
+        chunk = chunk.slice(0, min(chunk.num_rows, args.events - written))
+        writer.write_table(chunk, row_group_size=1 << 20)
+        written += chunk.num_rows
         print(f"gen-recording: {written}/{args.events} events", file=sys.stderr, end="\r")
     writer.close()
     os.replace(tmp, args.out)

@@ -6,27 +6,26 @@
 //! moment it happens, from the strongest evidence to the weakest (DESIGN.md): same goroutine,
 //! spawned, context, channel, none. Everything is a hash lookup per event, so the pass is
 //! linear in the events.
+//!
+//! The same pass gathers what the socket events say ([`crate::sockets`]) and links each call
+//! to the server request it caused, when that request's client address is a connection the
+//! calling process owns ([`crate::links`]): a request comes while its call is in flight.
 
 use quadtrace_schema::EventKind;
 
 use crate::channels::Channels;
 use crate::contexts::Contexts;
-use crate::events::{ChanOp, Detail, Event, EventLog, ProcId, Sym};
+use crate::events::{ChanOp, Detail, Event, EventLog, ProcId, RecordingStart, Sym};
 use crate::evidence::{Carried, Evidence, SAME_GOROUTINE};
 use crate::goroutines::{GoState, Goroutines, Source, NO_CLAIM};
 use crate::lineage::Inherited;
+use crate::links::{Arrival, Links};
 use crate::requests::{End, Request, Requests};
+use crate::sockets::Sockets;
 use crate::timers::Timers;
 
+pub use crate::client::{ClientCall, MAX_CALL_NS};
 pub use crate::evidence::Attribution;
-
-/// How long a client call without a recorded end still counts as in flight. While a call is in
-/// flight, its goroutine's channel operations are the HTTP transport's own (handing the request
-/// to the connection's goroutines and taking the response back) and say nothing about whom the
-/// goroutine works for. An end lost to a full ring buffer, or a `roundTrip` whose returns the
-/// recorder could not probe, must not leave a goroutine deaf to its jobs for ever; calls
-/// longer than a minute are rare.
-pub const MAX_CALL_NS: i64 = 60 * 1_000_000_000;
 
 /// How soon after a call starts an inner transport takes it over (the hand-over is immediate,
 /// or after dialling): a later identical start on the goroutine is a call of its own, whose
@@ -36,33 +35,6 @@ pub const INNER_TRANSPORT_NS: i64 = 1_000_000_000;
 /// The most rows [`Pass::sized_for_rows`] sizes the tables for up front.
 const MAX_PRESIZED_ROWS: usize = 1 << 27;
 
-/// One client call (`client_start`, with its `client_end` when seen) and its attribution.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClientCall {
-    /// The calling process.
-    pub proc: ProcId,
-    /// Its service name.
-    pub service: Sym,
-    /// The calling goroutine.
-    pub goid: i64,
-    /// When the call started, ns.
-    pub ts_ns: i64,
-    /// HTTP method.
-    pub method: Option<Sym>,
-    /// The URL's `host[:port]`.
-    pub host: Option<Sym>,
-    /// The URL's path.
-    pub path: Option<Sym>,
-    /// When the round trip returned, ns; `None` when the recording stopped first.
-    pub end_ns: Option<i64>,
-    /// Status received; `None` on a transport error or without an end.
-    pub status: Option<i32>,
-    /// The round trip returned an error (a transport error: no response).
-    pub error: bool,
-    /// The request it was made for.
-    pub attribution: Attribution,
-}
-
 /// The requests and calls rebuilt from an event log.
 #[derive(Debug, Default)]
 pub struct Reconstruction {
@@ -70,6 +42,8 @@ pub struct Reconstruction {
     pub requests: Requests,
     /// Every client call, in time order.
     pub calls: Vec<ClientCall>,
+    /// What the socket events said: who listened where and when, network namespaces.
+    pub sockets: Sockets,
 }
 
 /// How many events ahead the pass readies the tables an event will touch (see
@@ -77,9 +51,11 @@ pub struct Reconstruction {
 /// are handled, near enough that what was fetched is still cached.
 pub(crate) const PREFETCH_AHEAD: usize = 8;
 
-/// Rebuilds requests and attributes every client call, in one pass over `log`.
+/// Rebuilds requests, attributes every client call and links calls to the requests they
+/// caused, in one pass over `log`.
 pub fn reconstruct(log: &EventLog) -> Reconstruction {
     let mut pass = Pass::sized_for(log);
+    pass.sockets = Sockets::of_log(log);
     let events = log.events();
     for (i, e) in events.iter().enumerate() {
         if let Some(ahead) = events.get(i + PREFETCH_AHEAD) {
@@ -87,10 +63,7 @@ pub fn reconstruct(log: &EventLog) -> Reconstruction {
         }
         pass.event(e);
     }
-    Reconstruction {
-        requests: pass.requests,
-        calls: pass.calls,
-    }
+    pass.finish()
 }
 
 /// [`reconstruct`] fed one event at a time, in time order, for callers that never hold every
@@ -114,12 +87,14 @@ impl Reconstructor {
         self.0.prefetch(e);
     }
 
+    /// A recording's events will follow (see [`RecordingStart`]).
+    pub(crate) fn recording(&mut self, start: &RecordingStart) {
+        self.0.sockets.started(start);
+    }
+
     /// The requests and calls of every event given.
     pub(crate) fn finish(self) -> Reconstruction {
-        Reconstruction {
-            requests: self.0.requests,
-            calls: self.0.calls,
-        }
+        self.0.finish()
     }
 }
 
@@ -132,9 +107,19 @@ struct Pass {
     channels: Channels,
     timers: Timers,
     calls: Vec<ClientCall>,
+    sockets: Sockets,
+    links: Links,
 }
 
 impl Pass {
+    fn finish(self) -> Reconstruction {
+        Reconstruction {
+            requests: self.requests,
+            calls: self.calls,
+            sockets: self.sockets,
+        }
+    }
+
     /// Tables sized from the events' kinds, so that none of them grows (and copies itself)
     /// while millions of events go by.
     fn sized_for(log: &EventLog) -> Self {
@@ -178,6 +163,8 @@ impl Pass {
             channels: Channels::with_capacity(channel_ops.min(256)),
             timers: Timers::with_capacity(count(EventKind::TimerArm).min(1 << 20)),
             calls: Vec::with_capacity(count(EventKind::ClientStart)),
+            sockets: Sockets::default(),
+            links: Links::default(),
         }
     }
 
@@ -198,6 +185,7 @@ impl Pass {
                 method,
                 path,
                 listen_addr,
+                remote,
                 ctx,
                 ..
             } => {
@@ -221,6 +209,17 @@ impl Pass {
                     },
                 );
                 self.contexts.request_started(e.proc, ctx, id);
+                if let Some(remote) = remote {
+                    let arrival = Arrival {
+                        proc: e.proc,
+                        ts_ns: e.ts_ns,
+                        remote,
+                        method,
+                        path,
+                    };
+                    let (calls, sockets) = (&mut self.calls, &self.sockets);
+                    self.links.request_started(&arrival, id, calls, sockets);
+                }
             }
             Detail::ServerEnd { status, route } => {
                 let g = self.goroutines.find(e.proc, e.goid);
@@ -250,6 +249,12 @@ impl Pass {
                     self.timers.arm(e.proc, funcval, e.ts_ns, source);
                 }
             }
+            Detail::Connect(s) => {
+                self.sockets.socket(e, &s);
+                self.links.connect(e, &s, &self.sockets);
+            }
+            Detail::Listen(s) => self.sockets.listen(e, &s),
+            Detail::ListenEnd(s) => self.sockets.listen_end(e, &s),
         }
     }
 
@@ -313,10 +318,12 @@ impl Pass {
             status: None,
             error: false,
             attribution,
+            link: None,
         });
         if let Some(st) = self.goroutines.get_mut(g) {
             st.open_calls.push(index);
         }
+        self.links.call_started(e.proc, index, &self.calls);
     }
 
     /// The end pairs with the latest call in flight on its goroutine; an end whose start came

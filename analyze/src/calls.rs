@@ -4,9 +4,12 @@
 use serde::Serialize;
 
 use crate::attribute::Reconstruction;
-use crate::callee::CalleeNames;
+use crate::callee::{CalleeNames, LinkSummary};
 use crate::events::EventLog;
 use crate::routes::Funcs;
+
+/// What the `link` column says of a call linked by its connection's address pair.
+pub const LINK_CONNECTION: &str = "connection";
 
 /// One client call, with every name resolved. Field order is the output's column order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,10 +48,19 @@ pub struct CallRow {
     pub request_goid: Option<i64>,
     /// When the request started.
     pub request_ts_ns: Option<i64>,
+    /// How the call is tied to the server request it caused: `connection` (by the address
+    /// pair of the connection it went over); none when it is not.
+    pub link: Option<&'static str>,
+    /// The process that served the request it caused.
+    pub linked_pid: Option<i32>,
+    /// The goroutine that served it.
+    pub linked_goid: Option<i64>,
+    /// When that request started.
+    pub linked_ts_ns: Option<i64>,
 }
 
 /// The column names, in order (the keys of [`CallRow`] in JSON).
-pub const CALL_COLUMNS: [&str; 17] = [
+pub const CALL_COLUMNS: [&str; 21] = [
     "ts_ns",
     "pid",
     "goid",
@@ -66,22 +78,38 @@ pub const CALL_COLUMNS: [&str; 17] = [
     "confidence",
     "request_goid",
     "request_ts_ns",
+    "link",
+    "linked_pid",
+    "linked_goid",
+    "linked_ts_ns",
 ];
 
 /// Every call of `rec`, in time order.
 pub fn call_rows(log: &EventLog, rec: &Reconstruction) -> Vec<CallRow> {
+    call_rows_linked(log, rec).0
+}
+
+/// Like [`call_rows`], with how the calls' callees were named when the recordings had socket
+/// events.
+pub fn call_rows_linked(
+    log: &EventLog,
+    rec: &Reconstruction,
+) -> (Vec<CallRow>, Option<LinkSummary>) {
     let mut callees = CalleeNames::new(log, rec);
     let funcs = Funcs::new(log, rec, false);
     let string = |s| log.str(s).to_owned();
-    rec.calls
+    let pid = |proc| log.process_info(proc).map_or(0, |p| p.pid);
+    let rows = rec
+        .calls
         .iter()
         .map(|call| {
             let request = call.attribution.request().and_then(|r| rec.requests.get(r));
-            let callee = callees.id(call.proc, call.host);
-            let callee_func = funcs.callee(callees.service(callee), call.method, call.path);
+            let resolved = callees.resolve(call, &funcs);
+            let (callee, callee_func) = (resolved.id, resolved.func);
+            let linked = resolved.link.and_then(|r| rec.requests.get(r));
             CallRow {
                 ts_ns: call.ts_ns,
-                pid: log.process_info(call.proc).map_or(0, |p| p.pid),
+                pid: pid(call.proc),
                 goid: call.goid,
                 caller: string(call.service),
                 caller_path: request.and_then(|r| r.path).map(string),
@@ -97,9 +125,14 @@ pub fn call_rows(log: &EventLog, rec: &Reconstruction) -> Vec<CallRow> {
                 confidence: call.attribution.confidence,
                 request_goid: request.map(|r| r.goid),
                 request_ts_ns: request.map(|r| r.start_ns),
+                link: linked.map(|_| LINK_CONNECTION),
+                linked_pid: linked.map(|r| pid(r.proc)),
+                linked_goid: linked.map(|r| r.goid),
+                linked_ts_ns: linked.map(|r| r.start_ns),
             }
         })
-        .collect()
+        .collect();
+    (rows, callees.summary())
 }
 
 #[cfg(test)]
@@ -139,6 +172,10 @@ mod tests {
                 confidence: 1.0,
                 request_goid: Some(7),
                 request_ts_ns: Some(ms),
+                link: None,
+                linked_pid: None,
+                linked_goid: None,
+                linked_ts_ns: None,
             }
         );
         assert_eq!(rows[1].callee, "db.example:5432");

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use quadtrace_analyze::{
-    analyze_files_with, calls_for_files, render, render_calls, Format, QuadOptions, Warning,
+    analyze_calls, analyze_files_with, render, render_calls, Format, LinkSummary, QuadOptions,
+    Warning,
 };
 
 const EXAMPLES: &str = "\
@@ -58,10 +59,12 @@ pub enum Command {
     ///
     /// Each server request yields one quadruple per client call made for it, or
     /// [service, func, none, none] when it called nothing downstream; a call made outside any
-    /// request yields [service, none, callee, func]. The callee is the service that served the
-    /// called address when one of the recordings saw it, else the address as written. A func
-    /// is the route template that served the request (e.g. `GET /users/{id}`, `/users/:id`)
-    /// when the recording has it, else the raw path.
+    /// request yields [service, none, callee, func]. The callee is the service of the request
+    /// the call caused when both ends were recorded (linked by the connection's address pair),
+    /// else the service listening on the called address when the call started, else the
+    /// address as written. A func is the route template that served the request (e.g.
+    /// `GET /users/{id}`, `/users/:id`) when the recording has it, else the raw path. When the
+    /// recordings have socket events, how many calls were linked is said on stderr.
     ///
     /// Columns: caller, caller_func, callee, callee_func, count, errors (calls that got a 5xx
     /// or a transport error; for a [service, func, none, none] quadruple, requests that
@@ -77,9 +80,11 @@ pub enum Command {
     /// context (the call's context is the request's, or derived from it), channel (the calling
     /// goroutine last received a value sent for the request), none. Columns: ts_ns, pid, goid,
     /// caller, caller_path, caller_func, method, callee, callee_addr, callee_path, callee_func,
-    /// status, duration_ns, attribution, confidence, request_goid, request_ts_ns. The paths are
-    /// raw; the funcs are route templates when known (see `quads`). Missing names are `none`
-    /// (null in JSON); missing numbers are `-` in tables, empty in CSV.
+    /// status, duration_ns, attribution, confidence, request_goid, request_ts_ns, link,
+    /// linked_pid, linked_goid, linked_ts_ns. The paths are raw; the funcs are route templates
+    /// when known (see `quads`). link is `connection` when the call is linked to the server
+    /// request it caused (whose pid, goroutine and start follow). Missing names are `none`
+    /// (null in JSON); missing numbers and links are `-` in tables, empty in CSV.
     #[command(after_help = CALLS_EXAMPLES)]
     Calls(CallsArgs),
 }
@@ -135,22 +140,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 raw_paths: args.raw_paths,
             };
             let analysis = analyze_files_with(&args.files, options)?;
-            warn(&analysis.warnings);
+            warn(&analysis.warnings, analysis.links);
             print(&render(&analysis.quads, args.format))
         }
         Command::Calls(args) => {
-            let (calls, warnings) = calls_for_files(&args.files)?;
-            warn(&warnings);
-            print(&render_calls(&calls, args.format))
+            let analysis = analyze_calls(&args.files)?;
+            warn(&analysis.warnings, analysis.links);
+            print(&render_calls(&analysis.calls, args.format))
         }
     }
 }
 
-fn warn(warnings: &[Warning]) {
+/// The warnings, then how many calls were linked (when the recordings could say), on stderr:
+/// stdout stays the result alone.
+fn warn(warnings: &[Warning], links: Option<LinkSummary>) {
     let mut err = std::io::stderr().lock();
     for w in warnings {
         // Failing to warn is no reason to withhold the result.
         let _ = writeln!(err, "warning: {w}");
+    }
+    if let Some(links) = links {
+        let _ = writeln!(err, "analyze: {links}");
     }
 }
 

@@ -13,6 +13,10 @@ use std::num::NonZeroU32;
 
 use quadtrace_schema::EventKind;
 
+mod processes;
+
+pub use processes::{Listed, Listening, Machine, Process, RecordingStart};
+
 /// An interned string; [`EventLog::str`] gives it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sym(NonZeroU32);
@@ -20,15 +24,6 @@ pub struct Sym(NonZeroU32);
 /// A process; [`EventLog::process_info`] describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProcId(u32);
-
-/// A process as the recordings name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Process {
-    /// `quadtrace.hostname` of the recording that saw it (empty when the metadata lacks it).
-    pub hostname: String,
-    /// Process id on that host.
-    pub pid: i32,
-}
 
 /// One recorded event, reduced to what reconstruction reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +54,8 @@ pub enum Detail {
         path: Option<Sym>,
         /// The serving `http.Server`'s `Addr`.
         listen_addr: Option<Sym>,
+        /// The client's `ip:port` as the server's connection saw it (since schema 4).
+        remote: Option<Sym>,
         /// The request's context (0: not recorded).
         ctx: i64,
     },
@@ -104,6 +101,25 @@ pub enum Detail {
         /// The callback's funcval.
         value: Option<i64>,
     },
+    /// `connect`: the process owns an outgoing connection (since schema 4).
+    Connect(Socket),
+    /// `listen`: the process began listening (since schema 4).
+    Listen(Socket),
+    /// `listen_end`: the process stopped listening (since schema 4).
+    ListenEnd(Socket),
+}
+
+/// The columns of a socket event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Socket {
+    /// The socket's own `ip:port`: a connection's local address, a listening address.
+    pub local: Option<Sym>,
+    /// `connect`: the `ip:port` dialled.
+    pub remote: Option<Sym>,
+    /// Inode of the socket's network namespace.
+    pub netns: Option<i64>,
+    /// `local` is a loopback address (known when the event is read, where its text is).
+    pub loopback: bool,
 }
 
 /// The columns of a channel operation.
@@ -135,6 +151,9 @@ impl Detail {
             Detail::ChanSend(_) => EventKind::ChanSend,
             Detail::ChanRecv(_) => EventKind::ChanRecv,
             Detail::TimerArm { .. } => EventKind::TimerArm,
+            Detail::Connect(_) => EventKind::Connect,
+            Detail::Listen(_) => EventKind::Listen,
+            Detail::ListenEnd(_) => EventKind::ListenEnd,
         }
     }
 }
@@ -147,18 +166,10 @@ pub struct EventLog {
     string_ids: IdMap<String, Sym>,
     processes: Vec<Process>,
     process_ids: HashMap<(String, i32), ProcId>,
+    machines: Vec<String>,
+    /// When each recording began, by host (`quadtrace.time_range_ns`).
+    starts: Vec<(Machine, i64)>,
     listeners: Vec<Listening>,
-}
-
-/// A process listening on an address, as `record` read it from `/proc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Listening {
-    /// The process.
-    pub proc: ProcId,
-    /// Its service name.
-    pub service: Sym,
-    /// `host:port` it listened on.
-    pub addr: Sym,
 }
 
 impl EventLog {
@@ -186,41 +197,6 @@ impl EventLog {
             .get(sym.0.get() as usize - 1)
             .map(String::as_str)
             .unwrap_or_default()
-    }
-
-    /// The process id for `pid` on `hostname`, creating it on first sight.
-    pub fn process(&mut self, hostname: &str, pid: i32) -> ProcId {
-        let key = (hostname.to_owned(), pid);
-        if let Some(&id) = self.process_ids.get(&key) {
-            return id;
-        }
-        let id = ProcId(index_u32(self.processes.len()));
-        self.processes.push(Process {
-            hostname: key.0.clone(),
-            pid,
-        });
-        self.process_ids.insert(key, id);
-        id
-    }
-
-    /// Notes that process `pid` on `hostname`, of `service`, listened on `addr`.
-    pub fn add_listener(&mut self, hostname: &str, pid: i32, service: &str, addr: &str) {
-        let listening = Listening {
-            proc: self.process(hostname, pid),
-            service: self.intern(service),
-            addr: self.intern(addr),
-        };
-        self.listeners.push(listening);
-    }
-
-    /// Every listening address noted by [`EventLog::add_listener`].
-    pub fn listeners(&self) -> &[Listening] {
-        &self.listeners
-    }
-
-    /// The process behind `id`.
-    pub fn process_info(&self, id: ProcId) -> Option<&Process> {
-        self.processes.get(id.0 as usize)
     }
 
     /// Makes room for `n` more events.
@@ -386,6 +362,14 @@ mod tests {
             "same pid on another host is another process"
         );
         assert_eq!(log.process_info(p).map(|p| p.pid), Some(7));
+        let (h1, h2) = (log.machine("h1"), log.machine("h2"));
+        assert_ne!(h1, h2);
+        assert_eq!(log.process_info(p).map(|p| p.machine), Some(h1));
+        assert_eq!(log.machine_name(h2), "h2");
+        let (s, t) = (log.intern("s"), log.intern("t"));
+        log.note_service(p, s);
+        log.note_service(p, t);
+        assert_eq!(log.process_info(p).and_then(|p| p.service), Some(s));
     }
 
     #[test]

@@ -4,10 +4,11 @@
 //!
 //! The pipeline is one-way: [`reader`] loads files into an [`events::EventLog`],
 //! [`attribute::reconstruct`] pairs requests and attributes calls in one time-ordered pass
-//! (evidence from [`lineage`], [`contexts`], [`channels`] and [`timers`]),
-//! [`quads::count_quads`] names callees and funcs ([`routes`]) and counts, with error counts
-//! and latency percentiles ([`stats`]), or [`calls::call_rows`] lists the calls, and
-//! [`output`] formats.
+//! (evidence from [`lineage`], [`contexts`], [`channels`] and [`timers`]), in which calls are
+//! also linked to the server requests they caused ([`links`]) and listeners gathered
+//! ([`sockets`]); [`quads::count_quads`] names callees ([`callee`]) and funcs ([`routes`]) and
+//! counts, with error counts and latency percentiles ([`stats`]), or [`calls::call_rows`] lists
+//! the calls, and [`output`] formats.
 //!
 //! ```no_run
 //! use std::path::PathBuf;
@@ -18,10 +19,12 @@
 //! # Ok::<(), quadtrace_analyze::AnalyzeError>(())
 //! ```
 
+mod addr;
 pub mod attribute;
 pub mod callee;
 pub mod calls;
 pub mod channels;
+pub mod client;
 pub mod contexts;
 pub mod events;
 pub mod evidence;
@@ -29,6 +32,7 @@ pub mod goroutines;
 mod guard;
 mod hint;
 pub mod lineage;
+pub mod links;
 mod load;
 pub mod output;
 mod pages;
@@ -38,6 +42,7 @@ pub mod quads;
 pub mod reader;
 pub mod requests;
 pub mod routes;
+pub mod sockets;
 pub mod stats;
 mod stream;
 #[cfg(test)]
@@ -47,6 +52,7 @@ pub mod timers;
 use std::path::PathBuf;
 
 pub use attribute::{Attribution, ClientCall, Reconstruction};
+pub use callee::LinkSummary;
 pub use calls::CallRow;
 pub use evidence::Evidence;
 pub use output::{render, render_calls, Format};
@@ -71,6 +77,20 @@ pub struct Analysis {
     pub quads: Vec<Quad>,
     /// Things the user should know (lost events, skipped rows), in input order.
     pub warnings: Vec<Warning>,
+    /// How many calls were linked to the requests they caused, when the recordings have
+    /// socket events.
+    pub links: Option<LinkSummary>,
+}
+
+/// The client calls of a set of recordings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallsAnalysis {
+    /// Every client call, in time order, with its attribution and link.
+    pub calls: Vec<CallRow>,
+    /// As in [`Analysis`].
+    pub warnings: Vec<Warning>,
+    /// As in [`Analysis`].
+    pub links: Option<LinkSummary>,
 }
 
 /// Loads every recording into one time-ordered event log.
@@ -120,9 +140,13 @@ pub fn analyze_files_with(
     let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
     phases.done("read+rebuild");
     warn_partial(&rec, &mut warnings);
-    let quads = quads::count_quads_with(&log, &rec, options);
+    let (quads, links) = quads::count_quads_linked(&log, &rec, options);
     phases.done("count");
-    Ok(Analysis { quads, warnings })
+    Ok(Analysis {
+        quads,
+        warnings,
+        links,
+    })
 }
 
 /// The quadruples of a set of recordings, highest count first (warnings dropped; see
@@ -134,9 +158,19 @@ pub fn quads_for_files(paths: &[PathBuf]) -> Result<Vec<Quad>, AnalyzeError> {
 /// Every client call of a set of recordings, in time order, with its attribution; and the
 /// warnings.
 pub fn calls_for_files(paths: &[PathBuf]) -> Result<(Vec<CallRow>, Vec<Warning>), AnalyzeError> {
+    analyze_calls(paths).map(|a| (a.calls, a.warnings))
+}
+
+/// Every client call of a set of recordings, with the warnings and how many calls were linked.
+pub fn analyze_calls(paths: &[PathBuf]) -> Result<CallsAnalysis, AnalyzeError> {
     let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
     warn_partial(&rec, &mut warnings);
-    Ok((calls::call_rows(&log, &rec), warnings))
+    let (calls, links) = calls::call_rows_linked(&log, &rec);
+    Ok(CallsAnalysis {
+        calls,
+        warnings,
+        links,
+    })
 }
 
 /// Adds a warning when the reconstruction saw only part of some requests.

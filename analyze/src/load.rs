@@ -10,7 +10,8 @@ use std::path::Path;
 use polars::prelude::*;
 use quadtrace_schema::{columns, meta, EventKind};
 
-use crate::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId, Sym};
+use crate::addr::is_loopback_addr;
+use crate::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId, Socket, Sym};
 use crate::hint::prefetch;
 use crate::reader::{type_name, Metadata, ReadError};
 use strings::{StringCols, Strings};
@@ -182,6 +183,9 @@ columns! {
     in_select: BooleanType = columns::IN_SELECT, bool;
     completed: BooleanType = columns::COMPLETED, bool;
     route: StringType = columns::ROUTE, str;
+    remote: StringType = columns::REMOTE_ADDR, str;
+    local: StringType = columns::LOCAL_ADDR, str;
+    netns: Int64Type = columns::NETNS, i64;
 }
 
 /// How many rows ahead of the one being read [`Rows::prefetch`] readies the numeric columns.
@@ -272,6 +276,8 @@ pub(crate) fn load_events(
             path: rows.path.0,
             listen: rows.listen.0,
             route: rows.route.0,
+            remote: rows.remote.0,
+            local: rows.local.0,
         };
         strings.read(log, &string_cols, len);
         for (i, (kind, &service)) in strings.kind.iter().zip(&strings.service).enumerate() {
@@ -295,10 +301,12 @@ pub(crate) fn load_events(
                 unknown += 1;
                 continue;
             };
-            let detail = detail(&rows, &strings, i, kind);
-            let proc = *procs
-                .entry(pid)
-                .or_insert_with(|| log.process(hostname, pid));
+            let detail = detail(&rows, &strings, i, kind, log);
+            let proc = *procs.entry(pid).or_insert_with(|| {
+                let proc = log.process(hostname, pid);
+                log.note_service(proc, service);
+                proc
+            });
             out.push(Event {
                 ts_ns,
                 goid,
@@ -313,14 +321,26 @@ pub(crate) fn load_events(
 }
 
 /// The columns of row `i` that an event of `kind` sets.
-fn detail(rows: &Rows<'_>, s: &Strings, i: usize, kind: EventKind) -> Detail {
+fn detail(rows: &Rows<'_>, s: &Strings, i: usize, kind: EventKind, log: &EventLog) -> Detail {
     let at = |col: &[Option<Sym>]| col.get(i).copied().flatten();
+    // Socket events are rare (one per connection or listener): the text of the address is
+    // looked at here, once, so that reconstruction compares symbols only.
+    let socket = || {
+        let local = at(&s.local);
+        Socket {
+            local,
+            remote: at(&s.remote),
+            netns: rows.netns.get(i),
+            loopback: local.is_some_and(|a| is_loopback_addr(log.str(a))),
+        }
+    };
     match kind {
         EventKind::ServerStart => Detail::ServerStart {
             method: at(&s.method),
             host: at(&s.host),
             path: at(&s.path),
             listen_addr: at(&s.listen),
+            remote: at(&s.remote),
             ctx: rows.ctx0.get(i).unwrap_or(0),
         },
         EventKind::ServerEnd => Detail::ServerEnd {
@@ -348,6 +368,9 @@ fn detail(rows: &Rows<'_>, s: &Strings, i: usize, kind: EventKind) -> Detail {
         EventKind::TimerArm => Detail::TimerArm {
             value: rows.value.get(i),
         },
+        EventKind::Connect => Detail::Connect(socket()),
+        EventKind::Listen => Detail::Listen(socket()),
+        EventKind::ListenEnd => Detail::ListenEnd(socket()),
     }
 }
 

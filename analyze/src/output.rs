@@ -65,7 +65,7 @@ pub fn render_calls(calls: &[CallRow], format: Format) -> String {
 }
 
 /// Columns of [`CALL_COLUMNS`] that hold numbers, aligned right in tables.
-const NUMERIC_CALL_COLUMNS: [usize; 8] = [0, 1, 2, 11, 12, 14, 15, 16];
+const NUMERIC_CALL_COLUMNS: [usize; 11] = [0, 1, 2, 11, 12, 14, 15, 16, 18, 19, 20];
 
 /// How milliseconds are written.
 #[derive(Clone, Copy)]
@@ -118,6 +118,11 @@ fn call_cells(c: &CallRow, no_number: &str) -> Vec<String> {
         format!("{:.2}", c.confidence),
         number(c.request_goid),
         number(c.request_ts_ns),
+        // Not a name: a missing link is written like a missing number.
+        c.link.unwrap_or(no_number).to_owned(),
+        number(c.linked_pid.map(i64::from)),
+        number(c.linked_goid),
+        number(c.linked_ts_ns),
     ]
 }
 
@@ -305,6 +310,10 @@ http_demo,\"/a,\"\"b\"\"\",none,none,3,0,,
             confidence: 1.0,
             request_goid: Some(7),
             request_ts_ns: Some(1000),
+            link: Some("connection"),
+            linked_pid: Some(43),
+            linked_goid: Some(9),
+            linked_ts_ns: Some(1100),
         }
     }
 
@@ -325,6 +334,10 @@ http_demo,\"/a,\"\"b\"\"\",none,none,3,0,,
             confidence: 0.0,
             request_goid: None,
             request_ts_ns: None,
+            link: None,
+            linked_pid: None,
+            linked_goid: None,
+            linked_ts_ns: None,
             ..call()
         }
     }
@@ -335,17 +348,17 @@ http_demo,\"/a,\"\"b\"\"\",none,none,3,0,,
         assert_eq!(
             render_calls(&calls, Format::Table),
             "\
-TS_NS  PID  GOID  CALLER  CALLER_PATH  CALLER_FUNC  METHOD  CALLEE  CALLEE_ADDR  CALLEE_PATH  CALLEE_FUNC  STATUS  DURATION_NS  ATTRIBUTION     CONFIDENCE  REQUEST_GOID  REQUEST_TS_NS
- 1500   42     7  front   /page        /page        GET     back    back:8080    /data        /data           200          250  same_goroutine        1.00             7           1000
-20000   42    31  front   none         none         none    ?       none         /tick        /tick             -            -  none                  0.00             -              -
+TS_NS  PID  GOID  CALLER  CALLER_PATH  CALLER_FUNC  METHOD  CALLEE  CALLEE_ADDR  CALLEE_PATH  CALLEE_FUNC  STATUS  DURATION_NS  ATTRIBUTION     CONFIDENCE  REQUEST_GOID  REQUEST_TS_NS  LINK        LINKED_PID  LINKED_GOID  LINKED_TS_NS
+ 1500   42     7  front   /page        /page        GET     back    back:8080    /data        /data           200          250  same_goroutine        1.00             7           1000  connection          43            9          1100
+20000   42    31  front   none         none         none    ?       none         /tick        /tick             -            -  none                  0.00             -              -  -                    -            -             -
 "
         );
         assert_eq!(
             render_calls(&calls, Format::Csv),
             "\
-ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_path,callee_func,status,duration_ns,attribution,confidence,request_goid,request_ts_ns
-1500,42,7,front,/page,/page,GET,back,back:8080,/data,/data,200,250,same_goroutine,1.00,7,1000
-20000,42,31,front,none,none,none,?,none,/tick,/tick,,,none,0.00,,
+ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_path,callee_func,status,duration_ns,attribution,confidence,request_goid,request_ts_ns,link,linked_pid,linked_goid,linked_ts_ns
+1500,42,7,front,/page,/page,GET,back,back:8080,/data,/data,200,250,same_goroutine,1.00,7,1000,connection,43,9,1100
+20000,42,31,front,none,none,none,?,none,/tick,/tick,,,none,0.00,,,,,,
 "
         );
         let v: serde_json::Value =
@@ -353,6 +366,9 @@ ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_p
         assert_eq!(v[0]["confidence"], 1.0);
         assert_eq!(v[1]["caller_path"], serde_json::Value::Null);
         assert_eq!(v[1]["status"], serde_json::Value::Null);
+        assert_eq!(v[0]["link"], "connection");
+        assert_eq!(v[0]["linked_ts_ns"], 1100);
+        assert_eq!(v[1]["link"], serde_json::Value::Null);
         assert_eq!(render_calls(&[], Format::Json), "[]\n");
     }
 

@@ -9,7 +9,7 @@
 use serde::{Serialize, Serializer};
 
 use crate::attribute::Reconstruction;
-use crate::callee::CalleeNames;
+use crate::callee::{CalleeNames, LinkSummary};
 use crate::events::{EventLog, IdMap, Sym};
 use crate::routes::Funcs;
 use crate::stats::{Summary, Tally};
@@ -105,13 +105,23 @@ pub fn count_quads_above(log: &EventLog, rec: &Reconstruction, min_confidence: f
 
 /// Counts the quadruples of a reconstruction as `options` say.
 pub fn count_quads_with(log: &EventLog, rec: &Reconstruction, options: QuadOptions) -> Vec<Quad> {
+    count_quads_linked(log, rec, options).0
+}
+
+/// Like [`count_quads_with`], with how the calls' callees were named when the recordings had
+/// socket events.
+pub fn count_quads_linked(
+    log: &EventLog,
+    rec: &Reconstruction,
+    options: QuadOptions,
+) -> (Vec<Quad>, Option<LinkSummary>) {
     let mut callees = CalleeNames::new(log, rec);
     let funcs = Funcs::new(log, rec, options.raw_paths);
     let mut tallies: IdMap<Key, Tally> = IdMap::default();
     let mut called = vec![false; rec.requests.all().len()];
     for call in &rec.calls {
-        let id = callees.id(call.proc, call.host);
-        let callee_func = funcs.callee(callees.service(id), call.method, call.path);
+        let callee = callees.resolve(call, &funcs);
+        let (id, callee_func) = (callee.id, callee.func);
         let sure = call.attribution.confidence >= options.min_confidence;
         let key = match call.attribution.request().filter(|_| sure) {
             Some(r) => {
@@ -173,7 +183,7 @@ pub fn count_quads_with(log: &EventLog, rec: &Reconstruction, options: QuadOptio
         })
         .collect();
     sort_quads(&mut quads);
-    quads
+    (quads, callees.summary())
 }
 
 /// Count descending, then the four names ascending ("none" before any name).

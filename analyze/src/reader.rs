@@ -16,17 +16,19 @@ use quadtrace_schema::{columns, meta, ColumnType, MIN_READABLE_SCHEMA_VERSION, S
 
 pub use crate::problems::{ReadError, Warning};
 
-use crate::events::{Event, EventLog};
+use crate::events::{Event, EventLog, RecordingStart};
 use crate::guard;
 use crate::load::add_listeners;
 use crate::pages;
 use decode::{slice_reader, Decode};
+use processes::listed_processes;
 
 mod decode;
+mod processes;
 
 /// The columns reconstruction reads. Columns a file's schema version predates may be absent and
 /// read as null; every other one must be there.
-pub(crate) const READ: [&str; 23] = [
+pub(crate) const READ: [&str; 26] = [
     columns::TS_NS,
     columns::PID,
     columns::GOID,
@@ -50,6 +52,9 @@ pub(crate) const READ: [&str; 23] = [
     columns::IN_SELECT,
     columns::COMPLETED,
     columns::ROUTE,
+    columns::REMOTE_ADDR,
+    columns::LOCAL_ADDR,
+    columns::NETNS,
 ];
 
 /// Rows decoded at a time. Decoding a whole file at once holds every column of it in memory
@@ -80,23 +85,36 @@ pub fn read_recording(
 ) -> Result<Metadata, ReadError> {
     let mut buffer = Vec::new();
     // Events stay in the buffer until the end: the log is lent to the decoder until then.
-    let metadata = read_slices(path, log, warnings, &mut buffer, &mut |_| {})?;
+    let metadata = read_slices(path, log, warnings, &mut buffer, &mut Keep)?;
     log.append(&mut buffer);
     Ok(metadata)
 }
 
-/// What is done with each slice's events, appended to the buffer.
-pub(crate) type SliceDone<'a> = dyn FnMut(&mut Vec<Event>) + 'a;
+/// What [`read_slices`] hands on as it reads.
+pub(crate) trait Slices {
+    /// What a recording says of itself, once its metadata is read, before its first slice.
+    fn started(&mut self, start: RecordingStart);
+    /// A slice's events were appended to `buffer`.
+    fn slice_done(&mut self, buffer: &mut Vec<Event>);
+}
 
-/// Reads the recording at `path` like [`read_recording`], a slice at a time: each slice's
-/// events are appended to `buffer`, then `slice_done` is called, once per [`SLICE_ROWS`] rows
-/// of the file (see [`slice_min_ts`]).
+/// Keeps every event in the buffer.
+struct Keep;
+
+impl Slices for Keep {
+    fn started(&mut self, _: RecordingStart) {}
+    fn slice_done(&mut self, _: &mut Vec<Event>) {}
+}
+
+/// Reads the recording at `path` like [`read_recording`], a slice at a time: `to` is told of
+/// the recording once its metadata is read, then each slice's events are appended to `buffer`
+/// and handed on, once per [`SLICE_ROWS`] rows of the file (see [`slice_min_ts`]).
 pub(crate) fn read_slices(
     path: &Path,
     log: &mut EventLog,
     warnings: &mut Vec<Warning>,
     buffer: &mut Vec<Event>,
-    slice_done: &mut SliceDone<'_>,
+    to: &mut dyn Slices,
 ) -> Result<Metadata, ReadError> {
     let file = File::open(path).map_err(|source| ReadError::Open {
         path: path.to_owned(),
@@ -125,6 +143,7 @@ pub(crate) fn read_slices(
     check_counts(path, &mut reader)?;
     let rows = guarded(path, || reader.num_rows())?;
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
+    to.started(recording_start(&metadata, hostname, log));
     buffer.reserve(rows.min(SLICE_ROWS));
     // The decoder (see `decode`) decodes slices and turns them into events (interning their
     // strings in the log, which it holds until the end) while this thread hands the last
@@ -151,7 +170,7 @@ pub(crate) fn read_slices(
             }
             // The decoder may be gone already (it stops after the last slice).
             let _ = back.send(events);
-            slice_done(buffer);
+            to.slice_done(buffer);
         }
         decoder
             .join()
@@ -165,6 +184,33 @@ pub(crate) fn read_slices(
     }
     add_listeners(&metadata, hostname, log);
     Ok(metadata)
+}
+
+/// What the recording's metadata tells reconstruction (see [`RecordingStart`]); its start and
+/// its processes from `quadtrace.processes` are noted in `log` (before any of its events, so
+/// that they number from [`RecordingStart::first_proc`] like the rest of the file's).
+fn recording_start(metadata: &Metadata, hostname: &str, log: &mut EventLog) -> RecordingStart {
+    let first_proc = log.process_count();
+    let machine = log.machine(hostname);
+    let start_ns = metadata
+        .get(meta::TIME_RANGE_NS)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|s| s.parse().ok());
+    if let Some(start_ns) = start_ns {
+        log.note_start(machine, start_ns);
+    }
+    let mut netns = Vec::new();
+    for (pid, listed) in listed_processes(metadata) {
+        if let Some(n) = listed.netns {
+            netns.push((log.process(hostname, pid), n));
+        }
+        log.list_process(hostname, pid, listed);
+    }
+    RecordingStart {
+        first_proc,
+        machine,
+        netns,
+    }
 }
 
 /// The file's row count, and the earliest `ts_ns` of each slice [`read_slices`] reads from the

@@ -143,8 +143,7 @@ mod tests {
             .iter()
             .map(|c| {
                 let request = c.attribution.request().and_then(|r| rec.requests.get(r));
-                let id = callees.id(c.proc, c.host);
-                let callee = funcs.callee(callees.service(id), c.method, c.path);
+                let callee = callees.resolve(c, &funcs).func;
                 (name(request.and_then(|r| funcs.caller(r))), name(callee))
             })
             .collect();

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use std::thread::ScopedJoinHandle;
 
 use crate::attribute::{Reconstruction, Reconstructor, PREFETCH_AHEAD};
-use crate::events::{Event, EventLog};
-use crate::reader::{self, Warning};
+use crate::events::{Event, EventLog, RecordingStart};
+use crate::reader::{self, Slices, Warning};
 use crate::AnalyzeError;
 
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
@@ -54,6 +54,8 @@ struct Merger<'scope> {
     slices: usize,
     /// Made once the first pass has counted the rows, which size its tables.
     rec: Option<Reconstructor>,
+    /// Recordings begun before it was made.
+    started: Vec<RecordingStart>,
 }
 
 impl Merger<'_> {
@@ -65,19 +67,11 @@ impl Merger<'_> {
             self.bounds = bounds;
             self.rec = Some(Reconstructor::for_rows(rows));
         }
-        self.rec.get_or_insert_with(Reconstructor::default)
-    }
-
-    /// A slice's events were appended to `buffer`.
-    fn slice_done(&mut self, buffer: &mut Vec<Event>) {
-        self.rec();
-        // Past the slices counted (which never happens), nothing is certain before the end.
-        let bound = self.bounds.get(self.slices).copied().unwrap_or(i64::MIN);
-        self.slices += 1;
-        sort(buffer);
-        let ready = buffer.partition_point(|e| e.ts_ns <= bound);
-        self.hand_on(&buffer[..ready]);
-        buffer.drain(..ready);
+        let rec = self.rec.get_or_insert_with(Reconstructor::default);
+        for start in self.started.drain(..) {
+            rec.recording(&start);
+        }
+        rec
     }
 
     fn finish(mut self, buffer: &mut Vec<Event>) -> Reconstruction {
@@ -97,6 +91,28 @@ impl Merger<'_> {
             }
             rec.event(e);
         }
+    }
+}
+
+impl Slices for Merger<'_> {
+    /// Told before any of the recording's events, and kept until the reconstruction is made:
+    /// making it waits for the first pass, which runs beside the first slice's decoding.
+    fn started(&mut self, start: RecordingStart) {
+        match &mut self.rec {
+            Some(rec) => rec.recording(&start),
+            None => self.started.push(start),
+        }
+    }
+
+    fn slice_done(&mut self, buffer: &mut Vec<Event>) {
+        self.rec();
+        // Past the slices counted (which never happens), nothing is certain before the end.
+        let bound = self.bounds.get(self.slices).copied().unwrap_or(i64::MIN);
+        self.slices += 1;
+        sort(buffer);
+        let ready = buffer.partition_point(|e| e.ts_ns <= bound);
+        self.hand_on(&buffer[..ready]);
+        buffer.drain(..ready);
     }
 }
 
@@ -127,11 +143,10 @@ pub(crate) fn read_and_reconstruct(
             bounds: Vec::new(),
             slices: 0,
             rec: None,
+            started: Vec::new(),
         };
         for path in paths {
-            reader::read_slices(path, &mut log, &mut warnings, &mut buffer, &mut |events| {
-                merger.slice_done(events);
-            })?;
+            reader::read_slices(path, &mut log, &mut warnings, &mut buffer, &mut merger)?;
         }
         Ok::<_, AnalyzeError>(merger.finish(&mut buffer))
     })?;

@@ -1,17 +1,19 @@
 //! A compact way to write event sequences in unit tests.
 //!
 //! Times are in ms for readability ([`LogBuilder::new`]) or in ns where a bound is finer
-//! ([`LogBuilder::in_ns`]). Every event is on host "host"; the process is its pid. Requests and
-//! calls use method GET unless [`LogBuilder::method`] says otherwise; ends answer 200 unless
-//! told.
+//! ([`LogBuilder::in_ns`]). Events are on host "host" unless [`LogBuilder::on_host`] says
+//! otherwise; the process is its pid there. Requests and calls use method GET unless
+//! [`LogBuilder::method`] says otherwise; ends answer 200 unless told.
 
-use crate::events::{ChanOp, Detail, Event, EventLog};
+use crate::addr::{interface_ip, is_loopback_addr};
+use crate::events::{ChanOp, Detail, Event, EventLog, Listed, Socket};
 
 /// Builds an [`EventLog`].
 pub struct LogBuilder {
     pub log: EventLog,
     unit_ns: i64,
     method: &'static str,
+    host: &'static str,
 }
 
 impl ChanOp {
@@ -47,16 +49,22 @@ impl LogBuilder {
             log: EventLog::new(),
             unit_ns: 1_000_000,
             method: "GET",
+            host: "host",
         }
     }
 
     /// Times in ns.
     pub fn in_ns() -> Self {
         Self {
-            log: EventLog::new(),
             unit_ns: 1,
-            method: "GET",
+            ..Self::new()
         }
+    }
+
+    /// The host of the events added from now on.
+    pub fn on_host(&mut self, host: &'static str) -> &mut Self {
+        self.host = host;
+        self
     }
 
     /// The method of the requests and calls started from now on.
@@ -66,11 +74,14 @@ impl LogBuilder {
     }
 
     fn push(&mut self, t: i64, pid: i32, service: &str, goid: i64, detail: Detail) -> &mut Self {
+        let proc = self.log.process(self.host, pid);
+        let service = self.log.intern(service);
+        self.log.note_service(proc, service);
         let e = Event {
             ts_ns: t * self.unit_ns,
             goid,
-            proc: self.log.process("host", pid),
-            service: self.log.intern(service),
+            proc,
+            service,
             detail,
         };
         self.log.push(e);
@@ -105,9 +116,93 @@ impl LogBuilder {
             host: None,
             path: Some(self.log.intern(path)),
             listen_addr: Some(self.log.intern(listen)),
+            remote: None,
             ctx,
         };
         self.push(t, pid, service, goid, detail)
+    }
+
+    /// A request that came over a connection from `remote` (its `remote_addr`); its server's
+    /// `Addr` is empty, so that only the socket events say where it listens.
+    pub fn server_start_from(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        path: &str,
+        remote: &str,
+    ) -> &mut Self {
+        let detail = Detail::ServerStart {
+            method: Some(self.log.intern(self.method)),
+            host: None,
+            path: Some(self.log.intern(path)),
+            listen_addr: Some(self.log.intern("")),
+            remote: Some(self.log.intern(remote)),
+            ctx: 0,
+        };
+        self.push(t, pid, service, goid, detail)
+    }
+
+    fn socket(&mut self, local: &str, remote: Option<&str>, netns: Option<i64>) -> Socket {
+        Socket {
+            local: Some(self.log.intern(local)),
+            remote: remote.map(|r| self.log.intern(r)),
+            netns,
+            loopback: is_loopback_addr(local),
+        }
+    }
+
+    /// Process `pid` owns a connection from `local` to `remote`, in network namespace `netns`.
+    pub fn connect(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        local: &str,
+        remote: &str,
+        netns: Option<i64>,
+    ) -> &mut Self {
+        let s = self.socket(local, Some(remote), netns);
+        self.push(t, pid, service, 0, Detail::Connect(s))
+    }
+
+    /// Process `pid` began listening on `addr`.
+    pub fn listen(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        addr: &str,
+        netns: Option<i64>,
+    ) -> &mut Self {
+        let s = self.socket(addr, None, netns);
+        self.push(t, pid, service, 0, Detail::Listen(s))
+    }
+
+    /// Process `pid` stopped listening on `addr`.
+    pub fn listen_end(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        addr: &str,
+        netns: Option<i64>,
+    ) -> &mut Self {
+        let s = self.socket(addr, None, netns);
+        self.push(t, pid, service, 0, Detail::ListenEnd(s))
+    }
+
+    /// What `quadtrace.processes` would say of process `pid`: its network namespace and that
+    /// namespace's addresses.
+    pub fn listed(&mut self, pid: i32, netns: i64, addrs: &[&str]) -> &mut Self {
+        let listed = Listed {
+            service: None,
+            netns: Some(netns),
+            addrs: addrs.iter().filter_map(|a| interface_ip(a)).collect(),
+        };
+        self.log.list_process(self.host, pid, listed);
+        self
     }
 
     pub fn server_end(&mut self, t: i64, pid: i32, service: &str, goid: i64) -> &mut Self {

@@ -387,6 +387,9 @@ mod calls;
 #[path = "cli/routes.rs"]
 mod routes;
 
+#[path = "cli/links.rs"]
+mod links;
+
 #[path = "cli/bad_input.rs"]
 mod bad_input;
 

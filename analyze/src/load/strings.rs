@@ -129,6 +129,8 @@ pub(super) struct StringCols<'a> {
     pub(super) path: Option<&'a StrArray>,
     pub(super) listen: Option<&'a StrArray>,
     pub(super) route: Option<&'a StrArray>,
+    pub(super) remote: Option<&'a StrArray>,
+    pub(super) local: Option<&'a StrArray>,
 }
 
 /// The string columns of the current chunk as kinds and symbols, row by row, with one
@@ -142,7 +144,9 @@ pub(super) struct Strings {
     pub(super) path: Vec<Option<Sym>>,
     pub(super) listen: Vec<Option<Sym>>,
     pub(super) route: Vec<Option<Sym>>,
-    interners: [Interner; 6],
+    pub(super) remote: Vec<Option<Sym>>,
+    pub(super) local: Vec<Option<Sym>>,
+    interners: [Interner; 8],
 }
 
 impl Strings {
@@ -151,7 +155,7 @@ impl Strings {
         for interner in &mut self.interners {
             interner.new_chunk();
         }
-        let [service, method, host, path, listen, route] = &mut self.interners;
+        let [service, method, host, path, listen, route, remote, local] = &mut self.interners;
         kinds(cols.kind, &mut self.kind);
         service.all(log, cols.service, &mut self.service);
         method.each(log, cols.method, len, &mut self.method);
@@ -159,5 +163,7 @@ impl Strings {
         path.each(log, cols.path, len, &mut self.path);
         listen.each(log, cols.listen, len, &mut self.listen);
         route.each(log, cols.route, len, &mut self.route);
+        remote.each(log, cols.remote, len, &mut self.remote);
+        local.each(log, cols.local, len, &mut self.local);
     }
 }

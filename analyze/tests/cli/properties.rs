@@ -7,9 +7,9 @@
 //!   the file; never a panic, nor an abort (page headers are checked before polars sizes
 //!   buffers from them: `analyze/src/pages.rs`);
 //! - any events: random sequences of every kind (unmatched ends, unknown kinds, nested and
-//!   interleaved goroutines) reconstruct without a panic, and their answer (quadruples and
-//!   calls) does not depend on the order of the rows in the file, nor on how the rows are split
-//!   over several files.
+//!   interleaved goroutines, connections and listeners that links and naming read)
+//!   reconstruct without a panic, and their answer (quadruples and calls) does not depend on
+//!   the order of the rows in the file, nor on how the rows are split over several files.
 
 use std::path::PathBuf;
 
@@ -71,7 +71,7 @@ fn apply(real: &[u8], d: &Damage) -> Vec<u8> {
 /// One random event; `i` makes its time unique (ties would keep file order, which a shuffle
 /// changes on purpose).
 fn event(i: usize) -> impl Strategy<Value = Row> {
-    const KINDS: [&str; 9] = [
+    const KINDS: [&str; 12] = [
         "server_start",
         "server_end",
         "client_start",
@@ -80,8 +80,13 @@ fn event(i: usize) -> impl Strategy<Value = Row> {
         "chan_send",
         "chan_recv",
         "timer_arm",
+        "connect",
+        "listen",
+        "listen_end",
         "not_a_kind",
     ];
+    // Few enough that connections, requests and listeners meet.
+    let sockets = || prop::sample::select(vec!["10.0.0.1:4000", "127.0.0.1:4001", "0.0.0.0:80"]);
     (
         0..KINDS.len(),
         1..3i32,
@@ -93,12 +98,29 @@ fn event(i: usize) -> impl Strategy<Value = Row> {
         prop::array::uniform4(prop::option::of(1..4i64)),
         (1..3i64, 1..4i64, 1..6i64),
         prop::option::of(prop::sample::select(vec!["/p", "/q/{id}"])),
+        (sockets(), prop::option::of(sockets()), 1..3i64),
     )
         .prop_map(
-            move |(k, pid, goid, svc, host, path, status, ctx, (ch, value, parent), route)| {
+            move |(
+                k,
+                pid,
+                goid,
+                svc,
+                host,
+                path,
+                status,
+                ctx,
+                (ch, value, parent),
+                route,
+                sock,
+            )| {
                 let ts = i as i64 * 10;
+                let (local, remote, netns) = sock;
                 let row = match KINDS[k] {
-                    "server_start" => server_start(ts, pid, svc, goid, host, path),
+                    "server_start" => Row {
+                        remote_addr: remote,
+                        ..server_start(ts, pid, svc, goid, host, path)
+                    },
                     "server_end" => Row {
                         status,
                         route,
@@ -114,6 +136,9 @@ fn event(i: usize) -> impl Strategy<Value = Row> {
                         ..spawn(ts, pid, svc, parent, goid)
                     },
                     kind @ ("chan_send" | "chan_recv") => chan(ts, pid, svc, goid, kind, ch, value),
+                    kind @ ("connect" | "listen" | "listen_end") => {
+                        socket(ts, pid, svc, kind, local, Some(host), netns)
+                    }
                     kind => Row {
                         ts_ns: ts,
                         pid,

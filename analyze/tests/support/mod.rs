@@ -39,6 +39,12 @@ pub struct Row {
     pub error: bool,
     /// `server_end`: the route template (schema 3).
     pub route: Option<&'static str>,
+    /// `server_start`: the client's address; `connect`: the address dialled (schema 4).
+    pub remote_addr: Option<&'static str>,
+    /// Socket kinds: the socket's own address (schema 4).
+    pub local_addr: Option<&'static str>,
+    /// Socket kinds: the network namespace (schema 4).
+    pub netns: Option<i64>,
 }
 
 pub fn server_start(
@@ -144,6 +150,29 @@ pub fn chan(
     }
 }
 
+/// A socket event (`connect`, `listen` or `listen_end`) of process `pid`: its own address,
+/// and for `connect` the address dialled.
+pub fn socket(
+    ts_ns: i64,
+    pid: i32,
+    svc: &'static str,
+    kind: &'static str,
+    local: &'static str,
+    remote: Option<&'static str>,
+    netns: i64,
+) -> Row {
+    Row {
+        ts_ns,
+        pid,
+        kind,
+        service: svc,
+        local_addr: Some(local),
+        remote_addr: remote,
+        netns: Some(netns),
+        ..Row::default()
+    }
+}
+
 /// A `client_end` of a round trip that failed without a response.
 pub fn client_error(ts_ns: i64, pid: i32, svc: &'static str, goid: i64) -> Row {
     Row {
@@ -173,6 +202,12 @@ impl Row {
     /// The same end with another status.
     pub fn with_status(mut self, status: i32) -> Self {
         self.status = Some(status);
+        self
+    }
+
+    /// The same `server_start`, over a connection from `remote`.
+    pub fn from(mut self, remote: &'static str) -> Self {
+        self.remote_addr = Some(remote);
         self
     }
 }
@@ -225,6 +260,9 @@ pub fn frame(rows: &[Row], version: u32) -> DataFrame {
                 "in_select" => bool_col(&|r| r.in_select),
                 "completed" => bool_col(&|r| r.completed),
                 "route" => str_col(&|r| r.route),
+                "remote_addr" => str_col(&|r| r.remote_addr),
+                "local_addr" => str_col(&|r| r.local_addr),
+                "netns" => i64_col(&|r| r.netns),
                 other => panic!("fixture writer does not know column {other}; add it"),
             };
             let want = match c.ty {
