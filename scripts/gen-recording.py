@@ -58,11 +58,12 @@ COLUMNS = [
     ("recvx", pa.int32(), True), ("in_select", pa.bool_(), True), ("completed", pa.bool_(), True),
     ("route", pa.string(), True), ("remote_addr", pa.string(), True),
     ("local_addr", pa.string(), True), ("netns", pa.int64(), True),
+    ("receiver_goid", pa.int64(), True),
 ]
 # The schema version that added each column, when later than 1 (schema/src/lib.rs `since`).
 SINCE = {"ctx1": 2, "ctx2": 2, "ctx3": 2, "chan": 2, "value": 2, "qcount": 2, "dataqsiz": 2,
          "sendx": 2, "recvx": 2, "in_select": 2, "completed": 2, "route": 3, "remote_addr": 4,
-         "local_addr": 4, "netns": 4}
+         "local_addr": 4, "netns": 4, "receiver_goid": 4}
 README_TYPES = {"int64": pa.int64(), "int32": pa.int32(), "string": pa.string(), "bool": pa.bool_()}
 
 
@@ -217,7 +218,7 @@ def build_chunk(first, units, conc, dicts, schema):
             ints = {"status": None, "error": None, "parent_goid": None, "ctx": None,
                     "ctx1": None, "ctx2": None, "ctx3": None, "chan": None, "value": None,
                     "qcount": None, "dataqsiz": None, "sendx": None, "recvx": None,
-                    "in_select": None, "completed": None, "netns": None}
+                    "in_select": None, "completed": None, "netns": None, "receiver_goid": None}
             if kind == SS:
                 method, path = {
                     "front_in": ("GET", None), "users_in": ("GET", None),

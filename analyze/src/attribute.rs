@@ -11,9 +11,11 @@
 //! to the server request it caused, when that request's client address is a connection the
 //! calling process owns ([`crate::links`]): a request comes while its call is in flight.
 
+use std::collections::HashSet;
+
 use quadtrace_schema::EventKind;
 
-use crate::channels::Channels;
+use crate::channels::{Channels, Handoff, CHANNEL_DIRECT};
 use crate::contexts::Contexts;
 use crate::events::{ChanOp, Detail, Event, EventLog, ProcId, RecordingStart, Sym};
 use crate::evidence::{Carried, Evidence, SAME_GOROUTINE};
@@ -109,6 +111,9 @@ struct Pass {
     calls: Vec<ClientCall>,
     sockets: Sockets,
     links: Links,
+    /// Sends the runtime handed straight to a named receiver, by (process, receiver, channel):
+    /// that receiver's next receive on the channel, when recorded, is this one.
+    direct: HashSet<(ProcId, i64, i64)>,
 }
 
 impl Pass {
@@ -165,6 +170,7 @@ impl Pass {
             calls: Vec::with_capacity(count(EventKind::ClientStart)),
             sockets: Sockets::default(),
             links: Links::default(),
+            direct: HashSet::new(),
         }
     }
 
@@ -242,6 +248,7 @@ impl Pass {
             Detail::ClientEnd { status, error } => self.client_end(e, status, error),
             Detail::Spawn { parent, value } => self.spawn(e, parent, value),
             Detail::ChanSend(op) => self.send(e, &op),
+            Detail::ChanHandoff { chan, receiver } => self.direct_handoff(e, chan, receiver),
             Detail::ChanRecv(op) => self.recv(e, &op),
             Detail::TimerArm { value } => {
                 if let Some(funcval) = value.filter(|v| *v != 0) {
@@ -386,6 +393,24 @@ impl Pass {
         }
     }
 
+    /// The runtime named the goroutine blocked on the channel, which takes this very value:
+    /// it works for the sender's request from now on, whether or not its receive is recorded
+    /// (one that blocked before the recording began was never seen to start). Its receive, when
+    /// recorded, is this hand-off again and is skipped (see [`Pass::recv`]).
+    /// The value never queues: the send and its receive are out of the channel's FIFO order.
+    fn direct_handoff(&mut self, e: &Event, chan: i64, receiver: i64) {
+        self.direct.insert((e.proc, receiver, chan));
+        let source = self.carried(e.proc, e.goid, e.ts_ns);
+        let g = self.goroutines.id(e.proc, receiver);
+        if self.in_call(self.goroutines.get(g), e.ts_ns) {
+            return;
+        }
+        let handoff = source.map(|s| Handoff::new(s, CHANNEL_DIRECT, e.ts_ns));
+        if let Some(st) = self.goroutines.get_mut(g) {
+            st.received(true, handoff);
+        }
+    }
+
     /// Whether `st` has a client call in flight at `ts_ns` (see [`MAX_CALL_NS`]).
     fn in_call(&self, st: &GoState, ts_ns: i64) -> bool {
         let call = st
@@ -399,6 +424,9 @@ impl Pass {
     /// right; but one made inside a client call leaves the goroutine's state alone (see
     /// [`MAX_CALL_NS`]): a worker keeps its job, a spawned goroutine its lineage.
     fn recv(&mut self, e: &Event, op: &ChanOp) {
+        if self.direct.remove(&(e.proc, e.goid, op.chan)) {
+            return;
+        }
         let g = self.goroutines.id(e.proc, e.goid);
         let st = self.goroutines.get(g);
         let in_call = self.in_call(st, e.ts_ns);

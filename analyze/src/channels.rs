@@ -31,6 +31,9 @@ mod queues;
 /// Confidence factor when the received bytes equal the paired send's: FIFO order and the value
 /// agree (or the value alone, when order was upset by a lost event).
 pub const CHANNEL_VALUE_MATCH: f64 = 0.9;
+/// Confidence factor when the runtime itself named the receiver: a send that found a goroutine
+/// blocked on the channel hands it the value directly (its `recvq`), so no pairing is needed.
+pub const CHANNEL_DIRECT: f64 = 0.95;
 /// Confidence factor when order alone pairs them (`chan struct{}`, a discarded receive): right
 /// as long as no operation on the channel went unrecorded.
 pub const CHANNEL_FIFO: f64 = 0.7;
@@ -79,7 +82,9 @@ pub struct Handoff {
 }
 
 impl Handoff {
-    fn new(source: Carried, factor: f64, received_ns: i64) -> Self {
+    /// What a receive at `received_ns` of a value from `source` hands its goroutine, with the
+    /// pairing's confidence `factor`.
+    pub(crate) fn new(source: Carried, factor: f64, received_ns: i64) -> Self {
         Handoff {
             request: source.request,
             confidence: source.confidence() * factor,

@@ -94,6 +94,14 @@ pub enum Detail {
     },
     /// `chan_send`.
     ChanSend(ChanOp),
+    /// `chan_send` that found a goroutine blocked receiving on the channel, which the runtime
+    /// hands the value to directly (since schema 4: `receiver_goid`).
+    ChanHandoff {
+        /// The channel's address.
+        chan: i64,
+        /// The receiving goroutine.
+        receiver: i64,
+    },
     /// `chan_recv`.
     ChanRecv(ChanOp),
     /// `timer_arm`.
@@ -148,7 +156,7 @@ impl Detail {
             Detail::ClientStart { .. } => EventKind::ClientStart,
             Detail::ClientEnd { .. } => EventKind::ClientEnd,
             Detail::Spawn { .. } => EventKind::Spawn,
-            Detail::ChanSend(_) => EventKind::ChanSend,
+            Detail::ChanSend(_) | Detail::ChanHandoff { .. } => EventKind::ChanSend,
             Detail::ChanRecv(_) => EventKind::ChanRecv,
             Detail::TimerArm { .. } => EventKind::TimerArm,
             Detail::Connect(_) => EventKind::Connect,

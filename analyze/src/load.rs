@@ -186,6 +186,7 @@ columns! {
     remote: StringType = columns::REMOTE_ADDR, str;
     local: StringType = columns::LOCAL_ADDR, str;
     netns: Int64Type = columns::NETNS, i64;
+    receiver: Int64Type = columns::RECEIVER_GOID, i64;
 }
 
 /// How many rows ahead of the one being read [`Rows::prefetch`] readies the numeric columns.
@@ -361,7 +362,13 @@ fn detail(rows: &Rows<'_>, s: &Strings, i: usize, kind: EventKind, log: &EventLo
             parent: rows.parent.get(i),
             value: rows.value.get(i),
         },
-        EventKind::ChanSend => Detail::ChanSend(rows.chan_op(i, false)),
+        EventKind::ChanSend => match rows.receiver.get(i).filter(|g| *g != 0) {
+            Some(receiver) => Detail::ChanHandoff {
+                chan: rows.chan.get(i).unwrap_or(0),
+                receiver,
+            },
+            None => Detail::ChanSend(rows.chan_op(i, false)),
+        },
         EventKind::ChanRecv => {
             Detail::ChanRecv(rows.chan_op(i, rows.completed.get(i).unwrap_or(false)))
         }

@@ -73,7 +73,14 @@ impl LogBuilder {
         self
     }
 
-    fn push(&mut self, t: i64, pid: i32, service: &str, goid: i64, detail: Detail) -> &mut Self {
+    pub fn push(
+        &mut self,
+        t: i64,
+        pid: i32,
+        service: &str,
+        goid: i64,
+        detail: Detail,
+    ) -> &mut Self {
         let proc = self.log.process(self.host, pid);
         let service = self.log.intern(service);
         self.log.note_service(proc, service);

@@ -1,7 +1,7 @@
 //! Scenarios for the whole pass: each evidence kind, its bounds, and how they combine.
 
 use super::*;
-use crate::channels::{CHANNEL_FIFO, CHANNEL_VALUE_MATCH, MAX_HANDOFF_AGE_NS};
+use crate::channels::{CHANNEL_DIRECT, CHANNEL_FIFO, CHANNEL_VALUE_MATCH, MAX_HANDOFF_AGE_NS};
 use crate::contexts::CONTEXT_AFTER_END_NS;
 use crate::events::ChanOp;
 use crate::lineage::{MAX_SPAWN_AGE_NS, SPAWN_FIRST_LINK};

@@ -263,6 +263,7 @@ pub fn frame(rows: &[Row], version: u32) -> DataFrame {
                 "remote_addr" => str_col(&|r| r.remote_addr),
                 "local_addr" => str_col(&|r| r.local_addr),
                 "netns" => i64_col(&|r| r.netns),
+                "receiver_goid" => i64_col(&|_| None),
                 other => panic!("fixture writer does not know column {other}; add it"),
             };
             let want = match c.ty {

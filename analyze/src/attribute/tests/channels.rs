@@ -268,3 +268,37 @@ fn a_reused_channel_address_forgets_stale_sends() {
         .build();
     assert_eq!(paths(&log), vec![s("/b", "channel")]);
 }
+
+/// Workers blocked in their receive before the recording began: their receives are never seen
+/// to start, so only the sends, which name the receiver the runtime hands the value to, say
+/// who works for whom. Each worker's first job is its sender's; a recorded receive later
+/// agrees.
+#[test]
+fn a_worker_blocked_before_recording_gets_its_first_job_from_the_send() {
+    let to = |_value: i64, worker: i64| Detail::ChanHandoff {
+        chan: JOBS,
+        receiver: worker,
+    };
+    let log = LogBuilder::new()
+        .server_start(1, P, A, 7, ":80", "/one")
+        .push(2, P, A, 7, to(0xa1, 20))
+        .server_start(3, P, A, 8, ":80", "/two")
+        .push(4, P, A, 8, to(0xa2, 21))
+        .call(5, P, A, 21, "db:5432", "/for-two")
+        .call(6, P, A, 20, "db:5432", "/for-one")
+        .server_end(7, P, A, 7)
+        .server_end(8, P, A, 8)
+        .server_start(9, P, A, 9, ":80", "/three")
+        .push(10, P, A, 9, to(0xa3, 20))
+        .recv(11, P, A, 20, job(0xa3))
+        .call(12, P, A, 20, "db:5432", "/for-three")
+        .server_end(13, P, A, 9)
+        .build();
+    let got = summary(&log);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0], c("/two", "channel", CHANNEL_DIRECT));
+    assert_eq!(got[1], c("/one", "channel", CHANNEL_DIRECT));
+    // The third job's receive was recorded: it pairs with the same send.
+    assert_eq!(got[2].0, "/three");
+    assert_eq!(got[2].1, "channel");
+}
