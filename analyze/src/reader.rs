@@ -28,7 +28,7 @@ mod processes;
 
 /// The columns reconstruction reads. Columns a file's schema version predates may be absent and
 /// read as null; every other one must be there.
-pub(crate) const READ: [&str; 26] = [
+pub(crate) const READ: [&str; 27] = [
     columns::TS_NS,
     columns::PID,
     columns::GOID,
@@ -55,6 +55,7 @@ pub(crate) const READ: [&str; 26] = [
     columns::REMOTE_ADDR,
     columns::LOCAL_ADDR,
     columns::NETNS,
+    columns::RECEIVER_GOID,
 ];
 
 /// Rows decoded at a time. Decoding a whole file at once holds every column of it in memory
