@@ -204,3 +204,25 @@ http_demo,/handle,http_demo,/echo,1,0,0.00003,0.00003
         );
     }
 }
+
+/// A worker blocked in its receive before the recording began: its receive was never seen to
+/// start, so only the send, which names it (`receiver_goid`), says whose job it runs.
+#[test]
+fn a_send_names_the_worker_that_takes_it() {
+    let fx = Fixture::new();
+    let file = fx.recording_v(
+        "handoff.parquet",
+        &[
+            server_start(100, 1, "svc", 7, ":80", "/job/1"),
+            chan(200, 1, "svc", 7, "chan_send", 0xc000, 0xa1).to_receiver(20),
+            server_end(300, 1, "svc", 7),
+            client_start(400, 1, "svc", 20, "db:5432", "/q"),
+            client_end(500, 1, "svc", 20, 200),
+        ],
+        4,
+    );
+    let out = analyze(&["calls", &file, "--format", "json"]);
+    let calls: serde_json::Value = serde_json::from_str(stdout(&out)).expect("json");
+    assert_eq!(calls[0]["caller_path"], "/job/1", "{calls}");
+    assert_eq!(calls[0]["attribution"], "channel", "{calls}");
+}

@@ -45,6 +45,8 @@ pub struct Row {
     pub local_addr: Option<&'static str>,
     /// Socket kinds: the network namespace (schema 4).
     pub netns: Option<i64>,
+    /// `chan_send`: the receiver blocked on the channel (schema 4).
+    pub receiver_goid: Option<i64>,
 }
 
 pub fn server_start(
@@ -205,6 +207,12 @@ impl Row {
         self
     }
 
+    /// The same `chan_send`, handed directly to goroutine `receiver` blocked on the channel.
+    pub fn to_receiver(mut self, receiver: i64) -> Self {
+        self.receiver_goid = Some(receiver);
+        self
+    }
+
     /// The same `server_start`, over a connection from `remote`.
     pub fn from(mut self, remote: &'static str) -> Self {
         self.remote_addr = Some(remote);
@@ -263,7 +271,7 @@ pub fn frame(rows: &[Row], version: u32) -> DataFrame {
                 "remote_addr" => str_col(&|r| r.remote_addr),
                 "local_addr" => str_col(&|r| r.local_addr),
                 "netns" => i64_col(&|r| r.netns),
-                "receiver_goid" => i64_col(&|_| None),
+                "receiver_goid" => i64_col(&|r| r.receiver_goid),
                 other => panic!("fixture writer does not know column {other}; add it"),
             };
             let want = match c.ty {
