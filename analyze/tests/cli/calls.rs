@@ -214,7 +214,7 @@ fn a_send_names_the_worker_that_takes_it() {
         "handoff.parquet",
         &[
             server_start(100, 1, "svc", 7, ":80", "/job/1"),
-            chan(200, 1, "svc", 7, "chan_send", 0xc000, 0xa1).to_receiver(20),
+            chan(200, 1, "svc", 7, "chan_send", 0xc000, 0xa1).handed_to(20),
             server_end(300, 1, "svc", 7),
             client_start(400, 1, "svc", 20, "db:5432", "/q"),
             client_end(500, 1, "svc", 20, 200),

@@ -208,7 +208,7 @@ impl Row {
     }
 
     /// The same `chan_send`, handed directly to goroutine `receiver` blocked on the channel.
-    pub fn to_receiver(mut self, receiver: i64) -> Self {
+    pub fn handed_to(mut self, receiver: i64) -> Self {
         self.receiver_goid = Some(receiver);
         self
     }
