@@ -54,6 +54,18 @@ impl Interner {
             out.resize(len, None);
             return;
         };
+        // Most of these columns are set on a few kinds of row only (the socket columns on one
+        // row in thousands): mostly null, they are filled from the validity's set bits alone.
+        if let Some(set) = sparse_rows(arr) {
+            out.resize(arr.len(), None);
+            let views = arr.views();
+            for i in set {
+                if let (Some(slot), Some(view)) = (out.get_mut(i), views.get(i)) {
+                    *slot = Some(self.view(log, view.as_u128(), || arr.value(i)));
+                }
+            }
+            return;
+        }
         out.reserve(arr.len());
         for (s, view) in arr.iter().zip(arr.views().iter()) {
             out.push(s.map(|s| self.view(log, view.as_u128(), || s)));
@@ -95,6 +107,13 @@ impl Interner {
         self.views.clear();
         self.last_view = None;
     }
+}
+
+/// The rows of `arr` that are not null, when fewer than half are (the trait that says is
+/// reached through the bound, as polars does not re-export it).
+fn sparse_rows<A: StaticArray>(arr: &A) -> Option<impl Iterator<Item = usize> + '_> {
+    let validity = arr.validity()?;
+    (validity.unset_bits() > validity.len() / 2).then(|| validity.true_idx_iter())
 }
 
 /// The kind of every row of `arr`, which has no nulls, into `out` (none: not a kind this build
