@@ -84,6 +84,23 @@ def score_calls(calls, caller="patterns", pid=None):
     return per, dict(skipped)
 
 
+def score_links(calls, caller="patterns", pid=None):
+    """How many of the service's calls to the downstream are linked to the request they caused
+    (`link`), and how many of those links name the right one: the downstream request's raw path
+    is the path called (each call's path holds a unique id)."""
+    out = {"calls": 0, "linked": 0, "correct": 0}
+    for c in calls:
+        if c.get("caller") != caller or (pid is not None and c.get("pid") != pid):
+            continue
+        if parse_down(c.get("callee_path")) is None:
+            continue
+        out["calls"] += 1
+        if c.get("link"):
+            out["linked"] += 1
+            out["correct"] += c.get("linked_path") == c.get("callee_path")
+    return out
+
+
 def stats_delta(before, after):
     """Calls finished per pattern between two /stats snapshots of the patterns service."""
     b, a = before.get("calls", {}), after.get("calls", {})
@@ -129,6 +146,7 @@ def cmd_score(a):
         "requests": requests,
         "patterns": per,
         "skipped": skipped,
+        "links": score_links(calls, a.caller, a.pid),
     }
 
     def expect(pattern, n):
@@ -238,6 +256,16 @@ def cmd_report(a):
               f"{run.get('loadgen_rps', '-'):>13}  {progs}")
     print("(hits and events cover both recorded processes, the service and its downstream, "
           "and the ticker; divided by inbound requests)")
+    print()
+    print(f"{'mode':<11} {'conc':>4} {'calls':>6} {'linked':>7} {'share':>7} {'correct':>7} "
+          f"{'precision':>9}  (calls to the downstream linked to the request they caused)")
+    for run in runs:
+        links = run.get("links") or {}
+        n, linked, correct = links.get("calls", 0), links.get("linked", 0), links.get("correct", 0)
+        share = pct(100.0 * linked / n if n else None)
+        prec = pct(100.0 * correct / linked if linked else None)
+        print(f"{run['mode']:<11} {run['concurrency']:>4} {n:>6} {linked:>7} {share:>7} "
+              f"{correct:>7} {prec:>9}")
     if a.check:
         fails = [f for run in runs for f in failures(run)]
         print()

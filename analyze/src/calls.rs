@@ -57,10 +57,12 @@ pub struct CallRow {
     pub linked_goid: Option<i64>,
     /// When that request started.
     pub linked_ts_ns: Option<i64>,
+    /// That request's raw path, as its server saw it.
+    pub linked_path: Option<String>,
 }
 
 /// The column names, in order (the keys of [`CallRow`] in JSON).
-pub const CALL_COLUMNS: [&str; 21] = [
+pub const CALL_COLUMNS: [&str; 22] = [
     "ts_ns",
     "pid",
     "goid",
@@ -82,6 +84,7 @@ pub const CALL_COLUMNS: [&str; 21] = [
     "linked_pid",
     "linked_goid",
     "linked_ts_ns",
+    "linked_path",
 ];
 
 /// Every call of `rec`, in time order.
@@ -129,6 +132,7 @@ pub fn call_rows_linked(
                 linked_pid: linked.map(|r| pid(r.proc)),
                 linked_goid: linked.map(|r| r.goid),
                 linked_ts_ns: linked.map(|r| r.start_ns),
+                linked_path: linked.and_then(|r| r.path).map(string),
             }
         })
         .collect();
@@ -176,6 +180,7 @@ mod tests {
                 linked_pid: None,
                 linked_goid: None,
                 linked_ts_ns: None,
+                linked_path: None,
             }
         );
         assert_eq!(rows[1].callee, "db.example:5432");

@@ -81,7 +81,7 @@ pub enum Command {
     /// goroutine last received a value sent for the request), none. Columns: ts_ns, pid, goid,
     /// caller, caller_path, caller_func, method, callee, callee_addr, callee_path, callee_func,
     /// status, duration_ns, attribution, confidence, request_goid, request_ts_ns, link,
-    /// linked_pid, linked_goid, linked_ts_ns. The paths are raw; the funcs are route templates
+    /// linked_pid, linked_goid, linked_ts_ns, linked_path. The paths are raw; the funcs are route templates
     /// when known (see `quads`). link is `connection` when the call is linked to the server
     /// request it caused (whose pid, goroutine and start follow). Missing names are `none`
     /// (null in JSON); missing numbers and links are `-` in tables, empty in CSV.

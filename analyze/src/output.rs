@@ -123,6 +123,7 @@ fn call_cells(c: &CallRow, no_number: &str) -> Vec<String> {
         number(c.linked_pid.map(i64::from)),
         number(c.linked_goid),
         number(c.linked_ts_ns),
+        c.linked_path.clone().unwrap_or_else(|| no_number.to_owned()),
     ]
 }
 
@@ -314,6 +315,7 @@ http_demo,\"/a,\"\"b\"\"\",none,none,3,0,,
             linked_pid: Some(43),
             linked_goid: Some(9),
             linked_ts_ns: Some(1100),
+            linked_path: Some("/data".into()),
         }
     }
 
@@ -338,6 +340,7 @@ http_demo,\"/a,\"\"b\"\"\",none,none,3,0,,
             linked_pid: None,
             linked_goid: None,
             linked_ts_ns: None,
+            linked_path: None,
             ..call()
         }
     }
@@ -348,17 +351,17 @@ http_demo,\"/a,\"\"b\"\"\",none,none,3,0,,
         assert_eq!(
             render_calls(&calls, Format::Table),
             "\
-TS_NS  PID  GOID  CALLER  CALLER_PATH  CALLER_FUNC  METHOD  CALLEE  CALLEE_ADDR  CALLEE_PATH  CALLEE_FUNC  STATUS  DURATION_NS  ATTRIBUTION     CONFIDENCE  REQUEST_GOID  REQUEST_TS_NS  LINK        LINKED_PID  LINKED_GOID  LINKED_TS_NS
- 1500   42     7  front   /page        /page        GET     back    back:8080    /data        /data           200          250  same_goroutine        1.00             7           1000  connection          43            9          1100
-20000   42    31  front   none         none         none    ?       none         /tick        /tick             -            -  none                  0.00             -              -  -                    -            -             -
+TS_NS  PID  GOID  CALLER  CALLER_PATH  CALLER_FUNC  METHOD  CALLEE  CALLEE_ADDR  CALLEE_PATH  CALLEE_FUNC  STATUS  DURATION_NS  ATTRIBUTION     CONFIDENCE  REQUEST_GOID  REQUEST_TS_NS  LINK        LINKED_PID  LINKED_GOID  LINKED_TS_NS  LINKED_PATH
+ 1500   42     7  front   /page        /page        GET     back    back:8080    /data        /data           200          250  same_goroutine        1.00             7           1000  connection          43            9          1100  /data
+20000   42    31  front   none         none         none    ?       none         /tick        /tick             -            -  none                  0.00             -              -  -                    -            -             -  -
 "
         );
         assert_eq!(
             render_calls(&calls, Format::Csv),
             "\
-ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_path,callee_func,status,duration_ns,attribution,confidence,request_goid,request_ts_ns,link,linked_pid,linked_goid,linked_ts_ns
-1500,42,7,front,/page,/page,GET,back,back:8080,/data,/data,200,250,same_goroutine,1.00,7,1000,connection,43,9,1100
-20000,42,31,front,none,none,none,?,none,/tick,/tick,,,none,0.00,,,,,,
+ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_path,callee_func,status,duration_ns,attribution,confidence,request_goid,request_ts_ns,link,linked_pid,linked_goid,linked_ts_ns,linked_path
+1500,42,7,front,/page,/page,GET,back,back:8080,/data,/data,200,250,same_goroutine,1.00,7,1000,connection,43,9,1100,/data
+20000,42,31,front,none,none,none,?,none,/tick,/tick,,,none,0.00,,,,,,,
 "
         );
         let v: serde_json::Value =

@@ -41,10 +41,10 @@ mod formats {
         assert_eq!(
             run("table"),
             "\
-TS_NS  PID  GOID  CALLER     CALLER_PATH  CALLER_FUNC  METHOD  CALLEE               CALLEE_ADDR          CALLEE_PATH  CALLEE_FUNC  STATUS  DURATION_NS  ATTRIBUTION     CONFIDENCE  REQUEST_GOID  REQUEST_TS_NS  LINK  LINKED_PID  LINKED_GOID  LINKED_TS_NS
-  110   42     7  http_demo  /handle      /handle      GET     http_demo            0.0.0.0:9932         /echo        /echo           200           30  same_goroutine        1.00             7            100  -              -            -             -
-  180   42    12  http_demo  /handle      /handle      GET     api.example.com:443  api.example.com:443  /v1/x        /v1/x           503           10  channel               0.90             7            100  -              -            -             -
-  200   42     3  http_demo  none         none         GET     http_demo            localhost:9932       /healthz     /healthz          -            -  none                  0.00             -              -  -              -            -             -
+TS_NS  PID  GOID  CALLER     CALLER_PATH  CALLER_FUNC  METHOD  CALLEE               CALLEE_ADDR          CALLEE_PATH  CALLEE_FUNC  STATUS  DURATION_NS  ATTRIBUTION     CONFIDENCE  REQUEST_GOID  REQUEST_TS_NS  LINK  LINKED_PID  LINKED_GOID  LINKED_TS_NS  LINKED_PATH
+  110   42     7  http_demo  /handle      /handle      GET     http_demo            0.0.0.0:9932         /echo        /echo           200           30  same_goroutine        1.00             7            100  -              -            -             -  -
+  180   42    12  http_demo  /handle      /handle      GET     api.example.com:443  api.example.com:443  /v1/x        /v1/x           503           10  channel               0.90             7            100  -              -            -             -  -
+  200   42     3  http_demo  none         none         GET     http_demo            localhost:9932       /healthz     /healthz          -            -  none                  0.00             -              -  -              -            -             -  -
 "
         );
     }
@@ -54,10 +54,10 @@ TS_NS  PID  GOID  CALLER     CALLER_PATH  CALLER_FUNC  METHOD  CALLEE           
         assert_eq!(
             run("csv"),
             "\
-ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_path,callee_func,status,duration_ns,attribution,confidence,request_goid,request_ts_ns,link,linked_pid,linked_goid,linked_ts_ns
-110,42,7,http_demo,/handle,/handle,GET,http_demo,0.0.0.0:9932,/echo,/echo,200,30,same_goroutine,1.00,7,100,,,,
-180,42,12,http_demo,/handle,/handle,GET,api.example.com:443,api.example.com:443,/v1/x,/v1/x,503,10,channel,0.90,7,100,,,,
-200,42,3,http_demo,none,none,GET,http_demo,localhost:9932,/healthz,/healthz,,,none,0.00,,,,,,
+ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_path,callee_func,status,duration_ns,attribution,confidence,request_goid,request_ts_ns,link,linked_pid,linked_goid,linked_ts_ns,linked_path
+110,42,7,http_demo,/handle,/handle,GET,http_demo,0.0.0.0:9932,/echo,/echo,200,30,same_goroutine,1.00,7,100,,,,,
+180,42,12,http_demo,/handle,/handle,GET,api.example.com:443,api.example.com:443,/v1/x,/v1/x,503,10,channel,0.90,7,100,,,,,
+200,42,3,http_demo,none,none,GET,http_demo,localhost:9932,/healthz,/healthz,,,none,0.00,,,,,,,
 "
         );
     }
@@ -88,7 +88,8 @@ ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_p
     "link": null,
     "linked_pid": null,
     "linked_goid": null,
-    "linked_ts_ns": null
+    "linked_ts_ns": null,
+    "linked_path": null
   },
   {
     "ts_ns": 180,
@@ -111,7 +112,8 @@ ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_p
     "link": null,
     "linked_pid": null,
     "linked_goid": null,
-    "linked_ts_ns": null
+    "linked_ts_ns": null,
+    "linked_path": null
   },
   {
     "ts_ns": 200,
@@ -134,7 +136,8 @@ ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_p
     "link": null,
     "linked_pid": null,
     "linked_goid": null,
-    "linked_ts_ns": null
+    "linked_ts_ns": null,
+    "linked_path": null
   }
 ]
 "#
