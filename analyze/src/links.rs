@@ -8,14 +8,13 @@
 //!
 //! Which call: one of the owner's calls in flight when the request started (started at or
 //! before it, at most [`LINK_WINDOW_NS`] before; returned at or after it, or not yet) and not
-//! linked already. A connection
-//! carries one request at a time (HTTP/1) or several (HTTP/2), and a process may have dozens
-//! of calls in flight on as many connections; among the candidates, a call to the same method
-//! and path as the request's comes first, then one whose URL was the very address the
-//! connection dialled, then the call that started first: Go's transport sends requests, and
-//! hands connections to calls waiting for one, in the order the calls asked, so requests
-//! reach the server in about that order (taking the latest call instead would pair two
-//! concurrent identical calls crosswise).
+//! linked already. A connection carries one request at a time (HTTP/1) or several (HTTP/2),
+//! and a process may have dozens of calls in flight on as many connections; among the
+//! candidates, a call to the same method and path as the request's comes first, then one whose
+//! URL was the very address the connection dialled, then the call that started first: Go's
+//! transport sends requests, and hands connections to calls waiting for one, in the order the
+//! calls asked, so requests reach the server in about that order (taking the latest call
+//! instead would pair two concurrent identical calls crosswise).
 //!
 //! It all happens inside the one time-ordered pass: a request starts after the call that
 //! caused it, so that call is in flight in the owner's table when the request comes. The
@@ -125,17 +124,23 @@ impl Links {
     }
 
     /// A request started: links it to the call that caused it, when one can be told (see the
-    /// module's doc), and returns that call's index.
+    /// module's doc).
     pub(crate) fn request_started(
         &mut self,
         r: &Arrival,
         id: RequestId,
         calls: &mut [ClientCall],
         sockets: &Sockets,
-    ) -> Option<u32> {
-        let owners = self.conns.get(&r.remote)?;
-        let conn = owner(owners, sockets.machine(r.proc), sockets.netns(r.proc))?;
-        let flight = self.flight.get_mut(conn.owner.index())?;
+    ) {
+        let Some(owners) = self.conns.get(&r.remote) else {
+            return;
+        };
+        let Some(conn) = owner(owners, sockets.machine(r.proc), sockets.netns(r.proc)) else {
+            return;
+        };
+        let Some(flight) = self.flight.get_mut(conn.owner.index()) else {
+            return;
+        };
         let call = |i: u32| calls.get(i as usize);
         let best = flight
             .calls
@@ -151,9 +156,9 @@ impl Links {
         flight
             .calls
             .retain(|&i| Some(i) != best && call(i).is_some_and(|c| may_link(c, r.ts_ns)));
-        let linked = calls.get_mut(best? as usize)?;
-        linked.link = Some(id);
-        best
+        if let Some(linked) = best.and_then(|i| calls.get_mut(i as usize)) {
+            linked.link = Some(id);
+        }
     }
 }
 

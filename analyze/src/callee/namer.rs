@@ -116,8 +116,8 @@ enum Fit {
 #[derive(Debug, Default)]
 pub struct CalleeNamer {
     by_port: IdMap<String, Vec<(ListenHost, Listener)>>,
-    /// The addresses of each network namespace: (host, inode) → IPs.
-    addrs: HashMap<(String, i64), BTreeSet<IpAddr>>,
+    /// The addresses of each network namespace: host → inode → IPs.
+    addrs: HashMap<String, IdMap<i64, BTreeSet<IpAddr>>>,
     /// Every time a listener began or stopped, ascending (see [`CalleeNamer::steady`]).
     changes: Vec<i64>,
 }
@@ -164,8 +164,11 @@ impl CalleeNamer {
 
     /// Records the IP addresses of network namespace `netns` on host `machine`.
     pub fn add_addrs(&mut self, machine: &str, netns: i64, addrs: &[IpAddr]) {
-        let known = self.addrs.entry((machine.to_owned(), netns)).or_default();
-        known.extend(addrs.iter().copied());
+        let known = self.addrs.entry(machine.to_owned()).or_default();
+        known
+            .entry(netns)
+            .or_default()
+            .extend(addrs.iter().copied());
     }
 
     /// The service that a call to `host` (the URL's `host[:port]`), made by `caller` at
@@ -224,7 +227,7 @@ impl CalleeNamer {
             (Dial::Named(_, ip), ListenHost::Any) => {
                 let addrs = l
                     .netns
-                    .and_then(|n| self.addrs.get(&(l.machine.clone(), n)))
+                    .and_then(|n| self.addrs.get(l.machine.as_str())?.get(&n))
                     .filter(|a| !a.is_empty());
                 match (ip, addrs) {
                     (Some(ip), Some(addrs)) => addrs.contains(ip).then_some(Fit::Exact),
