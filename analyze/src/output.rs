@@ -123,7 +123,9 @@ fn call_cells(c: &CallRow, no_number: &str) -> Vec<String> {
         number(c.linked_pid.map(i64::from)),
         number(c.linked_goid),
         number(c.linked_ts_ns),
-        c.linked_path.clone().unwrap_or_else(|| no_number.to_owned()),
+        c.linked_path
+            .clone()
+            .unwrap_or_else(|| no_number.to_owned()),
     ]
 }
 

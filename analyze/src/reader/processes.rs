@@ -4,20 +4,17 @@
 //! helps naming, so a missing key, a malformed document or a malformed entry is skipped, never
 //! an error.
 
+use quadtrace_schema::meta::{self, process};
 use serde_json::Value;
 
 use crate::addr::interface_ip;
 use crate::events::Listed;
 use crate::reader::Metadata;
 
-/// The key, spelled out until the schema crate defines it (`quadtrace_schema::meta::PROCESSES`,
-/// with its fields in `meta::process`); only this function reads it.
-const PROCESSES: &str = "quadtrace.processes";
-
 /// Every well-formed entry of `quadtrace.processes`, by pid; none when the key is absent.
 pub(crate) fn listed_processes(metadata: &Metadata) -> Vec<(i32, Listed)> {
     let Some(doc) = metadata
-        .get(PROCESSES)
+        .get(meta::PROCESSES)
         .and_then(|v| serde_json::from_str::<Value>(v).ok())
     else {
         return Vec::new();
@@ -26,11 +23,11 @@ pub(crate) fn listed_processes(metadata: &Metadata) -> Vec<(i32, Listed)> {
         .into_iter()
         .flatten()
         .filter_map(|p| {
-            let pid = integer(&p["pid"]).and_then(|n| i32::try_from(n).ok())?;
+            let pid = integer(&p[process::PID]).and_then(|n| i32::try_from(n).ok())?;
             let listed = Listed {
-                service: p["service"].as_str().map(str::to_owned),
-                netns: integer(&p["netns"]),
-                addrs: p["addrs"]
+                service: p[process::SERVICE].as_str().map(str::to_owned),
+                netns: integer(&p[process::NETNS]),
+                addrs: p[process::ADDRS]
                     .as_array()
                     .into_iter()
                     .flatten()
