@@ -30,6 +30,7 @@ const volatile __u64 off_g_gopc = 0;
 const volatile __u64 off_hchan_recvq = 0;
 const volatile __u64 off_waitq_first = 0;
 const volatile __u64 off_sudog_g = 0;
+const volatile __u64 off_p_goidcache = 0;
 const volatile __u64 off_url_host = 0;
 const volatile __u64 off_url_path = 0;
 const volatile __u64 off_server_addr = 0;
@@ -411,27 +412,31 @@ int client_end(struct pt_regs *ctx)
 	return 0;
 }
 
-/* Right after a `CALL runtime.newproc` (a `go` statement) in code that can carry a request:
- * newproc has put the new goroutine in this processor's runnext, where it waits until the
- * current one yields. Its gopc, the pc of this very instruction, tells it from a goroutine that
- * another processor stole and replaced meanwhile (then nothing is recorded). Not yet run, it
- * still holds the funcval it will run in sched.ctxt. One hit per `go` statement. */
+/* Right after a `CALL runtime.newproc` (a `go` statement) in code that can carry a request.
+ * newproc1 took the new goroutine's id from this processor's goidcache, which now holds the
+ * next one: the child is goidcache - 1, however soon another processor steals it. The child
+ * itself waits in this processor's runnext until the current goroutine yields, unless stolen;
+ * when it is still there (its gopc, the pc of this very instruction, says so) its sched.ctxt
+ * holds the funcval it will run, which names a time.AfterFunc callback. One hit per `go`. */
 SEC("uprobe")
 int spawn_site(struct pt_regs *ctx)
 {
 	__u64 g = GO_G(ctx);
 	__u64 m = g ? read_u64(g + off_g_m) : 0;
 	__u64 p = m ? read_u64(m + off_m_p) : 0;
-	__u64 child = p ? read_u64(p + off_p_runnext) : 0;
-	if (!child || read_u64(child + off_g_gopc) != ctx->ip)
+	if (!p)
 		return 0;
+	__u64 child_goid = read_u64(p + off_p_goidcache) - 1;
 	struct qt_event *e = reserve(ctx, QT_SPAWN);
 	if (!e)
 		return 0;
 	e->parent_goid = e->goid;
-	e->goid = goid_of(child);
-	e->value = read_u64(child + off_g_sched + off_gobuf_ctxt);
-	e->flags |= QT_F_HAS_VALUE;
+	e->goid = child_goid;
+	__u64 child = read_u64(p + off_p_runnext);
+	if (child && read_u64(child + off_g_gopc) == ctx->ip && goid_of(child) == child_goid) {
+		e->value = read_u64(child + off_g_sched + off_gobuf_ctxt);
+		e->flags |= QT_F_HAS_VALUE;
+	}
 	submit(e);
 	return 0;
 }

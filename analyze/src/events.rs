@@ -178,12 +178,37 @@ pub struct EventLog {
     /// When each recording began, by host (`quadtrace.time_range_ns`).
     starts: Vec<(Machine, i64)>,
     listeners: Vec<Listening>,
+    /// Goroutines seen receiving, by (process, goroutine, channel): see
+    /// [`EventLog::note_receiving`].
+    receiving: HashSet<(ProcId, i64, i64)>,
 }
+
+/// How many (goroutine, channel) pairs [`EventLog::note_receiving`] remembers before it starts
+/// again: forgetting one only makes a later send to it count as a direct hand-off once more.
+const MAX_RECEIVING: usize = 1 << 20;
 
 impl EventLog {
     /// An empty log.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Remembers that goroutine `goid` of `proc` was seen receiving from `chan`.
+    pub fn note_receiving(&mut self, proc: ProcId, goid: i64, chan: i64) {
+        if self.receiving.len() >= MAX_RECEIVING {
+            self.receiving.clear();
+        }
+        self.receiving.insert((proc, goid, chan));
+    }
+
+    /// Whether goroutine `goid` of `proc` was seen receiving from `chan` before. A send that
+    /// names such a goroutine as the receiver blocked on the channel is paired in the
+    /// channel's order like any other: the name is read before the send takes the channel's
+    /// lock, and under contention another send may have woken that receiver first. Only a
+    /// receiver never seen (blocked since before the recording, its receive never seen to
+    /// start) needs the name.
+    pub fn has_received(&self, proc: ProcId, goid: i64, chan: i64) -> bool {
+        self.receiving.contains(&(proc, goid, chan))
     }
 
     /// The id of `s`, storing it on first sight.

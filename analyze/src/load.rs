@@ -302,12 +302,23 @@ pub(crate) fn load_events(
                 unknown += 1;
                 continue;
             };
-            let detail = detail(&rows, &strings, i, kind, log);
             let proc = *procs.entry(pid).or_insert_with(|| {
                 let proc = log.process(hostname, pid);
                 log.note_service(proc, service);
                 proc
             });
+            let detail = match detail(&rows, &strings, i, kind, log) {
+                Detail::ChanRecv(op) => {
+                    log.note_receiving(proc, goid, op.chan);
+                    Detail::ChanRecv(op)
+                }
+                Detail::ChanHandoff { chan, receiver }
+                    if log.has_received(proc, receiver, chan) =>
+                {
+                    Detail::ChanSend(rows.chan_op(i, false))
+                }
+                d => d,
+            };
             out.push(Event {
                 ts_ns,
                 goid,

@@ -231,6 +231,7 @@ fn set_offsets(rodata: &mut crate::skel::types::rodata, o: &Offsets) {
     rodata.off_hchan_recvq = o.hchan_recvq;
     rodata.off_waitq_first = o.waitq_first;
     rodata.off_sudog_g = o.sudog_g;
+    rodata.off_p_goidcache = o.p_goidcache;
 }
 
 /// Loads the BPF object configured for `bin` and attaches every hook to `target`'s processes.

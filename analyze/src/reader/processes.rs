@@ -57,7 +57,7 @@ mod tests {
     use crate::addr::ip;
 
     fn metadata(doc: &str) -> Metadata {
-        Metadata([(PROCESSES.to_owned(), doc.to_owned())].into())
+        Metadata([(meta::PROCESSES.to_owned(), doc.to_owned())].into())
     }
 
     #[test]

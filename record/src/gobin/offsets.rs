@@ -71,6 +71,8 @@ pub struct Offsets {
     pub waitq_first: u64,
     /// `runtime.sudog.g`: The waiting goroutine.
     pub sudog_g: u64,
+    /// `runtime.p.goidcache`: the next goroutine id the processor hands out.
+    pub p_goidcache: u64,
 }
 
 /// Where a binary's offsets came from (recorded in the Parquet metadata).
@@ -114,7 +116,7 @@ const fn optional(column: &'static str, structure: &'static str, member: &'stati
 }
 
 /// The fields, in the order of the TSV columns and of [`Offsets::to_array`].
-const FIELDS: [Field; 29] = [
+const FIELDS: [Field; 30] = [
     field("g_goid", "runtime.g", "goid"),
     field("request_method", "net/http.Request", "Method"),
     field("request_url", "net/http.Request", "URL"),
@@ -156,6 +158,7 @@ const FIELDS: [Field; 29] = [
     field("hchan_recvq", "runtime.hchan", "recvq"),
     field("waitq_first", "runtime.waitq", "first"),
     field("sudog_g", "runtime.sudog", "g"),
+    field("p_goidcache", "runtime.p", "goidcache"),
 ];
 
 /// The header line of `offsets.tsv` and of `record offsets` output.
@@ -163,14 +166,14 @@ pub const OFFSETS_TSV_HEADER: &str = "go_version_minor\tg_goid\trequest_method\t
 request_host\trequest_ctx\turl_host\turl_path\tserver_addr\tresponse_status\t\
 http_response_status_code\thchan_qcount\thchan_dataqsiz\thchan_sendx\thchan_recvx\thchan_elemsize\th2_rw_rws\th2_rws_status\t\
 request_pattern\trequest_pat\trequest_remote_addr\tg_m\tm_p\tp_runnext\tg_sched\tgobuf_ctxt\t\
-g_gopc\thchan_recvq\twaitq_first\tsudog_g";
+g_gopc\thchan_recvq\twaitq_first\tsudog_g\tp_goidcache";
 
 /// The generated table (see `scripts/gen-offsets.sh`); `#` lines are comments.
 const TABLE: &str = include_str!("../../offsets/offsets.tsv");
 
 impl Offsets {
     fn from_array(v: [u64; FIELDS.len()]) -> Offsets {
-        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize, h2_rw_rws, h2_rws_status, request_pattern, request_pat, request_remote_addr, g_m, m_p, p_runnext, g_sched, gobuf_ctxt, g_gopc, hchan_recvq, waitq_first, sudog_g] =
+        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize, h2_rw_rws, h2_rws_status, request_pattern, request_pat, request_remote_addr, g_m, m_p, p_runnext, g_sched, gobuf_ctxt, g_gopc, hchan_recvq, waitq_first, sudog_g, p_goidcache] =
             v;
         Offsets {
             g_goid,
@@ -202,6 +205,7 @@ impl Offsets {
             hchan_recvq,
             waitq_first,
             sudog_g,
+            p_goidcache,
         }
     }
 
@@ -237,6 +241,7 @@ impl Offsets {
             self.hchan_recvq,
             self.waitq_first,
             self.sudog_g,
+            self.p_goidcache,
         ]
     }
 }
