@@ -10,6 +10,7 @@ mod privileges;
 mod probes;
 mod process;
 mod raw_event;
+mod recorded;
 mod segments;
 mod session;
 mod sink;

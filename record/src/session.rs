@@ -14,19 +14,17 @@ use anyhow::{Context, Result};
 use libbpf_rs::RingBufferBuilder;
 
 use crate::cli::Config;
-use crate::discovery::{self, Discovery, Found};
+use crate::discovery::Discovery;
 use crate::gobin::GoBinary;
 use crate::host::HostProbes;
 use crate::metadata::{self, TargetMeta};
-use crate::probes::{self, ProbeSet};
 use crate::process::Processes;
-use crate::raw_event::{self, HostRecord, KIND_SLOTS};
+use crate::raw_event::{self, HostRecord};
+use crate::recorded::{self, Recorded};
 use crate::segments::{Segments, Summary};
 use crate::sink::Sink;
-use crate::sockets;
 use crate::stats::{Counts, LiveLine};
 use crate::targets::{self, Target};
-use quadtrace_schema::EventKind;
 
 /// How long one ring-buffer poll may block; bounds the reaction time to a stop condition.
 const POLL: Duration = Duration::from_millis(100);
@@ -100,144 +98,6 @@ fn open_binary(t: &Target) -> Result<GoBinary> {
     })
 }
 
-/// Everything being recorded: the targets, their binaries and probe sets, indexed alike, and
-/// the host object.
-struct Recorded {
-    targets: Vec<Target>,
-    binaries: Vec<GoBinary>,
-    sets: Vec<ProbeSet>,
-    host: HostProbes,
-    links: Vec<libbpf_rs::Link>,
-}
-
-impl Recorded {
-    /// Loads and attaches target `t`'s probes; returns its index.
-    fn attach(&mut self, t: Target, b: GoBinary, channels: bool) -> Result<usize> {
-        let mut set = probes::load_and_attach(&t, &b, channels)?;
-        for w in &set.warnings {
-            eprintln!("record: warning: {w}");
-        }
-        if t.pids.is_none() {
-            self.host.add_binary(&t.open_path)?;
-        }
-        self.links.extend(set.take_links());
-        self.targets.push(t);
-        self.binaries.push(b);
-        self.sets.push(set);
-        Ok(self.targets.len() - 1)
-    }
-
-    fn set_recording(&mut self, on: bool) {
-        self.host.set_recording(on);
-        for set in &mut self.sets {
-            set.set_recording(on);
-        }
-    }
-
-    fn lost(&self) -> [u64; KIND_SLOTS] {
-        let mut total = total_lost(&self.sets);
-        for (t, l) in total.iter_mut().zip(self.host.lost()) {
-            *t += l;
-        }
-        total
-    }
-}
-
-/// Starts recording process `pid` of target `target`: in the kernel's socket reports, and with
-/// the sockets it already has (the tracepoint only sees them change).
-fn add_process(rec: &Recorded, sink: &RefCell<Sink>, target: usize, pid: u32) {
-    if let Err(e) = rec.host.add_process(pid) {
-        eprintln!("record: warning: {e:#}");
-    }
-    let mut sink = sink.borrow_mut();
-    sink.add_pid(target, pid);
-    let now = metadata::monotonic_ns();
-    let found = sockets::scan(pid);
-    for addr in found.listening {
-        sink.on_socket_event(raw_event::socket_event(
-            EventKind::Listen,
-            pid,
-            now,
-            addr,
-            String::new(),
-            found.netns,
-        ));
-    }
-    for (local, remote) in found.connected {
-        sink.on_socket_event(raw_event::socket_event(
-            EventKind::Connect,
-            pid,
-            now,
-            local,
-            remote,
-            found.netns,
-        ));
-    }
-}
-
-/// Handles a program that started while recording; true when a new binary was probed (the
-/// ring-buffer poller must then be built again to read its events).
-fn on_exec(
-    rec: &mut Recorded,
-    discovery: &mut Discovery,
-    sink: &RefCell<Sink>,
-    pid: u32,
-    cfg: &Config,
-) -> bool {
-    // A process execs several times on its way (sh, env, then the program): once it is
-    // recorded, the later notices say nothing new.
-    if sink.borrow().has_pid(pid) {
-        return false;
-    }
-    let (target, added) = match discovery.classify(pid) {
-        Found::Ignore => return false,
-        Found::Known(i) => (i, false),
-        Found::New(t, b) => {
-            let build_id = b.build_id.clone();
-            let label = format!("{} ({}, {})", t.service, t.exe.display(), b.version);
-            match rec.attach(t, b, cfg.channels) {
-                Ok(i) => {
-                    rec.sets[i].set_recording(true);
-                    discovery.note_target(i, &rec.targets[i], build_id.as_deref());
-                    let set = &rec.sets[i];
-                    sink.borrow_mut().add_target(
-                        TargetMeta::new(&rec.targets[i], &rec.binaries[i], &set.probes),
-                        rec.targets[i].exe.clone(),
-                    );
-                    eprintln!("record: {label}: {} probes", set.probes.len());
-                    (i, true)
-                }
-                Err(e) => {
-                    eprintln!("record: warning: not recording pid {pid}: {e:#}");
-                    return false;
-                }
-            }
-        }
-    };
-    add_process(rec, sink, target, pid);
-    eprintln!(
-        "record: attached pid {pid} ({}); {} processes attached",
-        rec.targets[target].service,
-        sink.borrow().process_count()
-    );
-    added
-}
-
-/// `-a`: the Go HTTP programs running now, one target per binary.
-fn discover_running(rec: &mut Recorded, discovery: &mut Discovery, cfg: &Config) -> Result<()> {
-    for pid in discovery::all_pids() {
-        if pid == std::process::id() {
-            continue;
-        }
-        if let Found::New(t, b) = discovery.classify(pid) {
-            let build_id = b.build_id.clone();
-            let i = rec.attach(t, b, cfg.channels)?;
-            discovery.note_target(i, &rec.targets[i], build_id.as_deref());
-        }
-    }
-    Ok(())
-}
-
 /// Runs a recording to its end.
 pub fn run(cfg: &Config) -> Result<Outcome> {
     crate::privileges::check()?;
@@ -271,7 +131,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         .try_for_each(|(t, b)| rec.attach(t, b, cfg.channels).map(drop))
         .and_then(|()| {
             if cfg.all {
-                discover_running(&mut rec, &mut discovery, cfg)
+                recorded::discover_running(&mut rec, &mut discovery, cfg)
             } else {
                 Ok(())
             }
@@ -354,7 +214,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     rec.set_recording(true);
     for (target, pids) in pids_at_start.iter().enumerate() {
         for &pid in pids {
-            add_process(&rec, &sink, target, pid);
+            recorded::add_process(&rec, &sink, target, pid);
         }
     }
 
@@ -420,7 +280,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
             // The poller borrows the probe sets: let it go before any is added.
             drop(ring);
             for pid in pending {
-                on_exec(&mut rec, &mut discovery, &sink, pid, cfg);
+                recorded::on_exec(&mut rec, &mut discovery, &sink, pid, cfg);
             }
             continue 'recording;
         }
@@ -510,14 +370,4 @@ fn build_ring<'a>(
         )
         .context("adding the host ring buffer")?;
     builder.build().context("building the ring-buffer poller")
-}
-
-fn total_lost(sets: &[ProbeSet]) -> [u64; KIND_SLOTS] {
-    let mut total = [0u64; KIND_SLOTS];
-    for s in sets {
-        for (t, l) in total.iter_mut().zip(s.lost()) {
-            *t += l;
-        }
-    }
-    total
 }
