@@ -2,18 +2,21 @@
 # Runs every quadtrace benchmark and prints one table of figures at the end (figures, not
 # pass/fail: targets are printed beside them, nothing fails on a miss). Needs root.
 #
-#   probes    probe hits per /handle request and BPF run time per hit, per program and in total,
+#   probes    uprobe hits per /handle request (and kernel tracepoint runs) and BPF run time per
+#             hit, per program, by class (HTTP, spawn, channel, timer, tracepoint) and in total,
 #             with and without --no-channels, and the demo recording's bytes/event
 #             (scripts/bench-hits.sh)
 #   overhead  requests/s of the demo under wrk with no tracing, bpftrace running the origin's
 #             three-probe http.bt, record, record --no-channels; side by side, rounds rotated
 #             (scripts/bench-overhead.sh)
+#   attach    how long record takes to attach to Debian's prometheus, the largest Go binary
+#             here (scripts/bench-attach.sh)
 #   writer    events/s through decode -> Arrow -> Parquet on one CPU (taskset) from a synthetic
 #             event source, and bytes/event (record/examples/writer_bench.rs)
 #   analyze   analyze quads events/s and peak RSS on a synthetic recording
 #             (scripts/gen-recording.py, scripts/bench-analyze.sh)
 #
-# Usage: sudo scripts/bench.sh [--quick] [SECTION...]     (default: all four sections)
+# Usage: sudo scripts/bench.sh [--quick] [SECTION...]     (default: all five sections)
 #   --quick   a short run: 200 requests, 3 s x 1 round of wrk, 1 M writer events, 5 M analyze
 #             events (each can still be set below)
 # Environment (defaults of a full run):
@@ -39,12 +42,12 @@ SECTIONS=()
 for arg in "$@"; do
     case $arg in
         --quick) QUICK=1 ;;
-        probes | overhead | writer | analyze) SECTIONS+=("$arg") ;;
+        probes | attach | overhead | writer | analyze) SECTIONS+=("$arg") ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown argument $arg (usage: $0 [--quick] [probes|overhead|writer|analyze]...)" ;;
+        *) die "unknown argument $arg (usage: $0 [--quick] [probes|attach|overhead|writer|analyze]...)" ;;
     esac
 done
-((${#SECTIONS[@]})) || SECTIONS=(probes overhead writer analyze)
+((${#SECTIONS[@]})) || SECTIONS=(probes attach overhead writer analyze)
 has() { [[ " ${SECTIONS[*]} " == *" $1 "* ]]; }
 if ((QUICK)); then
     : "${BENCH_REQUESTS:=200}" "${BENCH_DURATION:=3}" "${BENCH_ROUNDS:=1}"
@@ -80,6 +83,10 @@ started=$(date +%s)
 if has probes; then
     log "probes: $REQUESTS /handle requests"
     scripts/bench-hits.sh "$REQUESTS" 8
+fi
+if has attach; then
+    log "attach: record on prometheus"
+    scripts/bench-attach.sh 5
 fi
 if has overhead; then
     log "overhead: ${DURATION}s x $ROUNDS rounds per mode"
