@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, OpenObject};
 
+use crate::bss;
 use crate::raw_event::KIND_SLOTS;
 use crate::skel::host::{HostSkel, HostSkelBuilder};
 
@@ -85,19 +86,17 @@ impl HostProbes {
     /// As [`crate::probes::ProbeSet::set_recording`].
     pub fn set_recording(&mut self, on: bool) {
         if let Some(bss) = self.skel.maps.bss_data.as_deref_mut() {
-            // SAFETY: `recording` lives in the object's mmapped .bss, read concurrently by the
-            // programs; a volatile write of the aligned u32 is what they observe.
-            unsafe { std::ptr::write_volatile(&mut bss.recording, u32::from(on)) };
+            bss::set_flag(&mut bss.recording, on);
         }
     }
 
     /// Ring-buffer reserve failures, indexed by raw event kind.
     pub fn lost(&self) -> [u64; KIND_SLOTS] {
-        match self.skel.maps.bss_data.as_deref() {
-            // SAFETY: as in `set_recording`; a volatile read of the aligned u64 array.
-            Some(bss) => unsafe { std::ptr::read_volatile(&bss.lost) },
-            None => [0; KIND_SLOTS],
-        }
+        self.skel
+            .maps
+            .bss_data
+            .as_deref()
+            .map_or([0; KIND_SLOTS], |bss| bss::read_counters(&bss.lost))
     }
 }
 

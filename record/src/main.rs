@@ -1,5 +1,6 @@
 //! `record`: attach uprobes to running Go programs and write their events to Parquet.
 
+mod bss;
 mod cli;
 mod discovery;
 mod gobin;

@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, OpenObject, ProgramAttachType, ProgramMut, UprobeMultiOpts};
 
+use crate::bss;
 use crate::gobin::{
     GoBinary, Offsets, GIN_GET_VALUE, HTTP_ENTRY_POINTS, XNET_HANDLER_DONE, XNET_ROUND_TRIP_OPT,
     XNET_RUN_HANDLER, XNET_SERVE_CONN,
@@ -173,20 +174,17 @@ impl ProbeSet {
     /// the BPF code): on once all targets are attached, off before any is detached.
     pub fn set_recording(&mut self, on: bool) {
         if let Some(bss) = self.skel.maps.bss_data.as_deref_mut() {
-            // SAFETY: `recording` lives in the BPF object's mmapped .bss, which the programs
-            // read concurrently; a volatile write of the aligned u32 is what they observe.
-            unsafe { std::ptr::write_volatile(&mut bss.recording, u32::from(on)) };
+            bss::set_flag(&mut bss.recording, on);
         }
     }
 
     /// Ring-buffer reserve failures counted in BPF, indexed by raw event kind.
     pub fn lost(&self) -> [u64; KIND_SLOTS] {
-        match self.skel.maps.bss_data.as_deref() {
-            // SAFETY: `lost` lives in the BPF object's mmapped .bss, which BPF programs update
-            // concurrently; a volatile read of the aligned u64 array observes their writes.
-            Some(bss) => unsafe { std::ptr::read_volatile(&bss.lost) },
-            None => [0; KIND_SLOTS],
-        }
+        self.skel
+            .maps
+            .bss_data
+            .as_deref()
+            .map_or([0; KIND_SLOTS], |bss| bss::read_counters(&bss.lost))
     }
 }
 

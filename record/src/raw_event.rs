@@ -68,23 +68,23 @@ pub struct Event<'a> {
     pub truncated: bool,
 }
 
-#[cfg(test)]
 impl Event<'static> {
-    /// A demo-like event for tests: pid 1, GET 0.0.0.0:9932/echo, everything else empty.
-    pub fn sample(kind: EventKind, ts_ns: u64, goid: u64, path: &'static str) -> Self {
+    /// An event of `kind` with every column empty, to be filled in.
+    fn empty(kind: EventKind, ts_ns: u64, pid: u32) -> Self {
+        let none = || Cow::Borrowed("");
         Event {
             ts_ns,
-            pid: 1,
-            tid: 1,
-            goid,
+            pid,
+            tid: 0,
+            goid: 0,
             kind,
-            method: Cow::Borrowed("GET"),
-            host: Cow::Borrowed("0.0.0.0:9932"),
-            path: Cow::Borrowed(path),
-            route: Cow::Borrowed(""),
-            listen_addr: Cow::Borrowed("0.0.0.0:9932"),
-            remote_addr: Cow::Borrowed(""),
-            local_addr: Cow::Borrowed(""),
+            method: none(),
+            host: none(),
+            path: none(),
+            route: none(),
+            listen_addr: none(),
+            remote_addr: none(),
+            local_addr: none(),
             netns: None,
             status: None,
             error: false,
@@ -98,6 +98,20 @@ impl Event<'static> {
             in_select: false,
             completed: false,
             truncated: false,
+        }
+    }
+
+    /// A demo-like event for tests: pid 1, GET 0.0.0.0:9932/echo, everything else empty.
+    #[cfg(test)]
+    pub fn sample(kind: EventKind, ts_ns: u64, goid: u64, path: &'static str) -> Self {
+        Event {
+            tid: 1,
+            goid,
+            method: Cow::Borrowed("GET"),
+            host: Cow::Borrowed("0.0.0.0:9932"),
+            path: Cow::Borrowed(path),
+            listen_addr: Cow::Borrowed("0.0.0.0:9932"),
+            ..Event::empty(kind, ts_ns, 1)
         }
     }
 }
@@ -190,34 +204,12 @@ pub fn socket_event(
     remote: String,
     netns: Option<u64>,
 ) -> Event<'static> {
-    let none = || Cow::Borrowed("");
     Event {
-        ts_ns,
-        pid,
-        tid: 0,
-        goid: 0,
-        kind,
-        method: none(),
-        host: none(),
-        path: none(),
-        route: none(),
-        listen_addr: none(),
         remote_addr: Cow::Owned(remote),
         local_addr: Cow::Owned(local),
         // Unknown is the host's namespace for analyze, never a made-up number.
         netns: Some(netns.unwrap_or(0)),
-        status: None,
-        error: false,
-        parent_goid: 0,
-        receiver_goid: None,
-        ctx: 0,
-        ctx_ancestors: [0; 3],
-        chan: 0,
-        value: None,
-        queue: [0; 4],
-        in_select: false,
-        completed: false,
-        truncated: false,
+        ..Event::empty(kind, ts_ns, pid)
     }
 }
 

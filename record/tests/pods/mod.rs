@@ -21,10 +21,12 @@ mod restart;
 mod three_tiers;
 mod two_pods;
 
+use std::path::Path;
+
 use anyhow::{bail, Result};
 
-use crate::support::{self, naming::Named};
-use node::Started;
+use crate::support::{self, naming::Named, outcome::quad};
+use node::{Launch, Node, Pod, Started};
 
 /// Requests driven per test; an even number (the restart test drives half before, half after).
 const REQUESTS: usize = 20;
@@ -74,4 +76,51 @@ fn record_pids(pids: &[u32], out: &std::path::Path) -> Vec<String> {
         .collect();
     args.extend(["-o".to_string(), out.display().to_string()]);
     args
+}
+
+/// The two-pod shape of most tests: pod `frontend`, named by `OTEL_SERVICE_NAME`, serves /a by
+/// calling /b of pod `backend`, named by its Deployment-shaped hostname, through backend's VIP.
+struct FrontBack {
+    front: Pod,
+    back: Pod,
+    front_vip: String,
+    back_vip: String,
+    /// `TIERS_CALLS` of the frontend.
+    calls: String,
+}
+
+impl FrontBack {
+    /// The pods and their VIPs; no program started yet.
+    fn new(node: &mut Node) -> Result<FrontBack> {
+        let front = node.add_pod("frontend")?;
+        let back = node.add_pod("backend")?;
+        let back_vip = node.add_vip(10, &back, 8080)?;
+        let front_vip = node.add_vip(20, &front, 8080)?;
+        let calls = format!("/a=http://{back_vip}/b");
+        Ok(FrontBack {
+            front,
+            back,
+            front_vip,
+            back_vip,
+            calls,
+        })
+    }
+
+    fn frontend<'a>(&'a self, app: &'a Path) -> Launch<'a> {
+        Launch::new(app)
+            .env("OTEL_SERVICE_NAME", "frontend")
+            .env("TIERS_CALLS", &self.calls)
+    }
+
+    fn backend<'a>(&self, app: &'a Path) -> Launch<'a> {
+        Launch::new(app).hostname("backend-5d9c7b8f4-x2x7q")
+    }
+
+    /// The quadruples of `n` requests to /a.
+    fn quads(n: usize) -> [serde_json::Value; 2] {
+        [
+            quad(Some("frontend"), Some("/a"), Some("backend"), Some("/b"), n),
+            quad(Some("backend"), Some("/b"), None, None, n),
+        ]
+    }
 }

@@ -5,12 +5,10 @@
 
 use serde_json::Value;
 
-use crate::support::{
-    demo_port, naming, outcome, outcome::quad, outcome::Checks, require_root_or_skip,
-};
+use crate::support::{demo_port, naming, outcome, outcome::Checks, require_root_or_skip};
 
-use super::node::{app_in, Launch, Node};
-use super::{get_ok, named, REQUESTS};
+use super::node::{app_in, Node};
+use super::{get_ok, named, FrontBack, REQUESTS};
 
 /// The number `k` of a stderr line saying `... k processes attached ...` (or `k process`), the
 /// largest of them: the live line's count of attached processes.
@@ -40,11 +38,7 @@ fn root_record_all_picks_up_a_pod_started_later() {
     let app = app_in(dir.path());
     let mut node = Node::new().expect("the node is set up");
 
-    let front = node.add_pod("frontend").expect("pod frontend");
-    let back = node.add_pod("backend").expect("pod backend");
-    let back_vip = node.add_vip(10, &back, 8080).expect("backend's VIP");
-    let front_vip = node.add_vip(20, &front, 8080).expect("frontend's VIP");
-    let calls = format!("/a=http://{back_vip}/b");
+    let pods = FrontBack::new(&mut node).expect("pods frontend and backend");
 
     let out = dir.path().join("rec.parquet");
     let args = [
@@ -54,19 +48,9 @@ fn root_record_all_picks_up_a_pod_started_later() {
     ];
     let mut pids = Vec::new();
     let mut outcome = outcome::record_while(&args, &out, || {
-        pids.push(
-            node.start(
-                &front,
-                &Launch::new(&app)
-                    .env("OTEL_SERVICE_NAME", "frontend")
-                    .env("TIERS_CALLS", &calls),
-            )?,
-        );
-        pids.push(node.start(
-            &back,
-            &Launch::new(&app).hostname("backend-5d9c7b8f4-x2x7q"),
-        )?);
-        get_ok(&front_vip, "/a", REQUESTS)?;
+        pids.push(node.start(&pods.front, &pods.frontend(&app))?);
+        pids.push(node.start(&pods.back, &pods.backend(&app))?);
+        get_ok(&pods.front_vip, "/a", REQUESTS)?;
         // The live line is refreshed once a second: let it show both pods.
         std::thread::sleep(std::time::Duration::from_millis(1500));
         Ok(())
@@ -86,19 +70,7 @@ fn root_record_all_picks_up_a_pod_started_later() {
     outcome.keep_only(ours, &pids);
 
     let mut checks = Checks::new();
-    checks.quads(
-        &outcome.quads,
-        &[
-            quad(
-                Some("frontend"),
-                Some("/a"),
-                Some("backend"),
-                Some("/b"),
-                REQUESTS,
-            ),
-            quad(Some("backend"), Some("/b"), None, None, REQUESTS),
-        ],
-    );
+    checks.quads(&outcome.quads, &FrontBack::quads(REQUESTS));
     checks.calls_linked(outcome.calls(), |_| Some(pids[1]));
     let attached = attached_processes(&outcome.stderr);
     checks.that(attached.is_some_and(|k| k >= 2), || {
@@ -110,8 +82,8 @@ fn root_record_all_picks_up_a_pod_started_later() {
     let started = node.started();
     let table = naming::table(
         &[
-            named(&started[0], "frontend", &[&front_vip]),
-            named(&started[1], "backend", &[&back_vip]),
+            named(&started[0], "frontend", &[&pods.front_vip]),
+            named(&started[1], "backend", &[&pods.back_vip]),
         ],
         outcome.calls(),
     );

@@ -3,12 +3,10 @@
 //! listening socket is gone before recording ends, the new one's appeared after it began.
 //! Every call, before and after, must name `backend`, linked to the process that served it.
 
-use crate::support::{
-    demo_port, naming, outcome, outcome::quad, outcome::Checks, require_root_or_skip,
-};
+use crate::support::{demo_port, naming, outcome, outcome::Checks, require_root_or_skip};
 
-use super::node::{app_in, Launch, Node};
-use super::{get_ok, named, REQUESTS};
+use super::node::{app_in, Node};
+use super::{get_ok, named, FrontBack, REQUESTS};
 
 #[test]
 fn root_backend_restarted_mid_recording() {
@@ -21,20 +19,11 @@ fn root_backend_restarted_mid_recording() {
     let app = app_in(dir.path());
     let mut node = Node::new().expect("the node is set up");
 
-    let front = node.add_pod("frontend").expect("pod frontend");
-    let back = node.add_pod("backend").expect("pod backend");
-    let back_vip = node.add_vip(10, &back, 8080).expect("backend's VIP");
-    let front_vip = node.add_vip(20, &front, 8080).expect("frontend's VIP");
-    let calls = format!("/a=http://{back_vip}/b");
-    let backend = Launch::new(&app).hostname("backend-5d9c7b8f4-x2x7q");
-    node.start(
-        &front,
-        &Launch::new(&app)
-            .env("OTEL_SERVICE_NAME", "frontend")
-            .env("TIERS_CALLS", &calls),
-    )
-    .expect("frontend starts");
-    let b1 = node.start(&back, &backend).expect("backend starts");
+    let pods = FrontBack::new(&mut node).expect("pods frontend and backend");
+    let backend = pods.backend(&app);
+    node.start(&pods.front, &pods.frontend(&app))
+        .expect("frontend starts");
+    let b1 = node.start(&pods.back, &backend).expect("backend starts");
 
     let out = dir.path().join("rec.parquet");
     // --exe: both pods run this one file, and so does the restarted backend.
@@ -47,27 +36,15 @@ fn root_backend_restarted_mid_recording() {
     let half = REQUESTS / 2;
     let mut b2 = 0;
     let outcome = outcome::record_while(&args, &out, || {
-        get_ok(&front_vip, "/a", half)?;
+        get_ok(&pods.front_vip, "/a", half)?;
         node.stop(b1)?;
-        b2 = node.start(&back, &backend)?;
-        get_ok(&front_vip, "/a", REQUESTS - half)
+        b2 = node.start(&pods.back, &backend)?;
+        get_ok(&pods.front_vip, "/a", REQUESTS - half)
     })
     .expect("recorded across the restart");
 
     let mut checks = Checks::new();
-    checks.quads(
-        &outcome.quads,
-        &[
-            quad(
-                Some("frontend"),
-                Some("/a"),
-                Some("backend"),
-                Some("/b"),
-                REQUESTS,
-            ),
-            quad(Some("backend"), Some("/b"), None, None, REQUESTS),
-        ],
-    );
+    checks.quads(&outcome.quads, &FrontBack::quads(REQUESTS));
     // The requests are sequential: the first half of the calls went to b1, the rest to b2.
     let mut times: Vec<u64> = outcome
         .calls()
@@ -83,9 +60,9 @@ fn root_backend_restarted_mid_recording() {
     let started = node.started();
     let table = naming::table(
         &[
-            named(&started[0], "frontend", &[&front_vip]),
-            named(&started[1], "backend", &[&back_vip]),
-            named(&started[2], "backend", &[&back_vip]),
+            named(&started[0], "frontend", &[&pods.front_vip]),
+            named(&started[1], "backend", &[&pods.back_vip]),
+            named(&started[2], "backend", &[&pods.back_vip]),
         ],
         outcome.calls(),
     );
