@@ -10,7 +10,7 @@
 use std::hash::BuildHasher;
 
 use crate::events::{IdHasher, ProcKey};
-use crate::hint::prefetch;
+use crate::hint::{huge_pages, prefetch};
 
 /// What an empty slot holds as its value.
 const EMPTY: u32 = u32::MAX;
@@ -127,11 +127,8 @@ fn free_slots(n: usize) -> Vec<Slot> {
         let start = slots.as_ptr() as usize;
         let aligned = start.next_multiple_of(HUGE_PAGE);
         let len = (start + bytes).saturating_sub(aligned) / HUGE_PAGE * HUGE_PAGE;
-        // SAFETY: the range lies inside the vector's own allocation, not yet touched; the
-        // advice only changes how the kernel backs it (a failure leaves small pages).
-        unsafe {
-            libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
-        }
+        // The range lies inside the vector's own allocation, not yet touched.
+        huge_pages(aligned, len);
     }
     slots.resize(n, FREE);
     slots
