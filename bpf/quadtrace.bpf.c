@@ -55,6 +55,13 @@ const volatile __u64 off_xnet_sc_hs = 0;
 const volatile __u64 off_xnet_rw_rws = 0;
 const volatile __u64 off_xnet_rws_status = 0;
 
+/* grpc-go's structs, from DWARF only (see record's gobin/grpc.rs); its probes are attached
+ * only when all are known. */
+const volatile __u64 off_grpc_stream_method = 0;
+const volatile __u64 off_grpc_stream_ctx = 0;
+const volatile __u64 off_grpc_cc_target = 0;
+const volatile __u64 off_grpc_status_code = 0;
+
 /* Ring-buffer reserve failures per kind, read by record at exit and on its live line. */
 __u64 lost[QT_KIND_MAX] = {};
 
@@ -582,6 +589,104 @@ int timer_arm(struct pt_regs *ctx)
 		return 0;
 	e->value = GO_ARG2(ctx);
 	e->flags |= QT_F_HAS_VALUE;
+	submit(e);
+	return 0;
+}
+
+/* gRPC requests and calls are recorded as HTTP ones with the method "GRPC" and the full
+ * method (/pkg.Service/Method) as the path; their status is the gRPC code, and a code other
+ * than OK sets QT_F_ERROR. */
+static __always_inline void set_grpc_method(struct qt_event *e)
+{
+	e->method[0] = 'G';
+	e->method[1] = 'R';
+	e->method[2] = 'P';
+	e->method[3] = 'C';
+	e->method_len = 4;
+}
+
+/* The code of a *status.Status or a *status.Error: both hold the protobuf message first. A
+ * value outside gRPC's codes is Unknown (2): an error of another type than a status one. */
+static __always_inline __s32 grpc_code(__u64 status_holder)
+{
+	__u64 proto = read_u64(status_holder);
+	if (!proto)
+		return 0;
+	__u32 code = 0;
+	bpf_probe_read_user(&code, sizeof(code), (const void *)(proto + off_grpc_status_code));
+	return code > 16 ? 2 : (__s32)code;
+}
+
+/* func (s *Server) handleStream(t ServerTransport, stream *Stream, trInfo *traceInfo): t is an
+ * interface (RBX, RCX), the stream in RDI. The RPC runs on this goroutine. */
+SEC("uprobe")
+int grpc_server_start(struct pt_regs *ctx)
+{
+	struct qt_event *e = reserve(ctx, QT_SERVER_START);
+	if (!e)
+		return 0;
+	__u64 stream = GO_ARG4(ctx);
+	set_grpc_method(e);
+	if (stream) {
+		e->path_len = read_go_string(e->path, QT_PATH_LEN, stream + off_grpc_stream_method, &e->flags);
+		e->ctx = read_u64(stream + off_grpc_stream_ctx + 8);
+	}
+	submit(e);
+	return 0;
+}
+
+/* func (t *http2Server) WriteStatus(s *Stream, st *status.Status) error (and the ServeHTTP
+ * transport's): the RPC ends with this status, on its handler's goroutine. */
+SEC("uprobe")
+int grpc_server_end(struct pt_regs *ctx)
+{
+	struct qt_event *e = reserve(ctx, QT_SERVER_END);
+	if (!e)
+		return 0;
+	__u64 st = GO_ARG3(ctx);
+	e->status = st ? grpc_code(st) : 0;
+	e->flags |= QT_F_HAS_STATUS;
+	if (e->status)
+		e->flags |= QT_F_ERROR;
+	submit(e);
+	return 0;
+}
+
+/* func (cc *ClientConn) Invoke(ctx context.Context, method string, args, reply interface{},
+ * opts ...CallOption) error: cc in RAX, ctx in RBX:RCX, method in RDI:RSI. */
+SEC("uprobe")
+int grpc_client_start(struct pt_regs *ctx)
+{
+	struct qt_event *e = reserve(ctx, QT_CLIENT_START);
+	if (!e)
+		return 0;
+	set_grpc_method(e);
+	__u64 cc = GO_ARG1(ctx);
+	if (cc)
+		e->host_len = read_go_string(e->host, QT_HOST_LEN, cc + off_grpc_cc_target, &e->flags);
+	e->path_len = copy_go_string(e->path, QT_PATH_LEN, GO_ARG4(ctx), ctx->si, &e->flags);
+	e->ctx = GO_ARG3(ctx);
+	e->ctx1 = e->ctx ? read_u64(e->ctx + 8) : 0;
+	e->ctx2 = e->ctx1 ? read_u64(e->ctx1 + 8) : 0;
+	e->ctx3 = e->ctx2 ? read_u64(e->ctx2 + 8) : 0;
+	submit(e);
+	return 0;
+}
+
+/* At a RET of Invoke: the error interface in RAX:RBX (nil: OK). */
+SEC("uprobe")
+int grpc_client_end(struct pt_regs *ctx)
+{
+	struct qt_event *e = reserve(ctx, QT_CLIENT_END);
+	if (!e)
+		return 0;
+	__u64 data = GO_ARG2(ctx);
+	e->status = GO_ARG1(ctx) && data ? grpc_code(data) : 0;
+	if (GO_ARG1(ctx) && !e->status)
+		e->status = 2; /* a non-nil error is never OK */
+	e->flags |= QT_F_HAS_STATUS;
+	if (e->status)
+		e->flags |= QT_F_ERROR;
 	submit(e);
 	return 0;
 }

@@ -212,6 +212,7 @@ impl Pass {
                         end_ns: None,
                         status: None,
                         route: None,
+                        failed: false,
                     },
                 );
                 self.contexts.request_started(e.proc, ctx, id);
@@ -227,7 +228,11 @@ impl Pass {
                     self.links.request_started(&arrival, id, calls, sockets);
                 }
             }
-            Detail::ServerEnd { status, route } => {
+            Detail::ServerEnd {
+                status,
+                route,
+                failed,
+            } => {
                 let g = self.goroutines.find(e.proc, e.goid);
                 let open = g
                     .and_then(|g| self.goroutines.get_mut(g))
@@ -236,6 +241,7 @@ impl Pass {
                     ts_ns: e.ts_ns,
                     status,
                     route,
+                    failed,
                 };
                 self.requests.end(open, end);
             }

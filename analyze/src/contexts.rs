@@ -123,6 +123,7 @@ mod tests {
                 end_ns: None,
                 status: None,
                 route: None,
+                failed: false,
             },
         )
     }

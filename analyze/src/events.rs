@@ -65,6 +65,8 @@ pub enum Detail {
         status: Option<i32>,
         /// The route template that served the request (since schema 3).
         route: Option<Sym>,
+        /// A gRPC request ended with a status other than OK (since schema 4).
+        failed: bool,
     },
     /// `client_start`.
     ClientStart {
@@ -430,6 +432,7 @@ mod tests {
                 detail: Detail::ServerEnd {
                     status: None,
                     route: None,
+                    failed: false,
                 },
             });
         }

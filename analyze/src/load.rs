@@ -358,6 +358,7 @@ fn detail(rows: &Rows<'_>, s: &Strings, i: usize, kind: EventKind, log: &EventLo
         EventKind::ServerEnd => Detail::ServerEnd {
             status: rows.status.get(i),
             route: at(&s.route),
+            failed: rows.error.get(i).unwrap_or(false),
         },
         EventKind::ClientStart => Detail::ClientStart {
             method: at(&s.method),

@@ -37,6 +37,8 @@ pub struct Request {
     /// The route template that served it, known at the end (schema 3 recordings of services
     /// that have routes).
     pub route: Option<Sym>,
+    /// It ended with a gRPC status other than OK (an HTTP request fails by its 5xx).
+    pub failed: bool,
 }
 
 /// What a `server_end` says about its request.
@@ -48,6 +50,8 @@ pub struct End {
     pub status: Option<i32>,
     /// The route template that served the request.
     pub route: Option<Sym>,
+    /// A gRPC request ended with a status other than OK.
+    pub failed: bool,
 }
 
 impl End {
@@ -57,6 +61,7 @@ impl End {
             ts_ns,
             status: None,
             route: None,
+            failed: false,
         }
     }
 }
@@ -102,6 +107,7 @@ impl Requests {
             r.end_ns = Some(end.ts_ns);
             r.status = end.status;
             r.route = end.route;
+            r.failed = end.failed;
         }
         Some(id)
     }
@@ -139,6 +145,7 @@ mod tests {
             end_ns: None,
             status: None,
             route: None,
+            failed: false,
         }
     }
 
@@ -172,6 +179,7 @@ mod tests {
             ts_ns: 2,
             status: Some(503),
             route: Some(route),
+            failed: false,
         };
         assert_eq!(reqs.end(Some(&mut g), end), Some(r));
         let got = reqs.get(r);

@@ -69,9 +69,9 @@ pub fn call_failed(call: &ClientCall) -> bool {
     call.error || call.status.is_some_and(is_5xx) || (ended && call.status.is_none())
 }
 
-/// Whether a request answered 5xx.
+/// Whether a request answered 5xx, or a gRPC request ended with a status other than OK.
 pub fn request_failed(r: &Request) -> bool {
-    r.status.is_some_and(is_5xx)
+    r.failed || r.status.is_some_and(is_5xx)
 }
 
 fn is_5xx(status: i32) -> bool {

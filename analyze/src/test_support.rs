@@ -227,7 +227,17 @@ impl LogBuilder {
         route: Option<&str>,
     ) -> &mut Self {
         let route = route.map(|r| self.log.intern(r));
-        self.push(t, pid, service, goid, Detail::ServerEnd { status, route })
+        self.push(
+            t,
+            pid,
+            service,
+            goid,
+            Detail::ServerEnd {
+                status,
+                route,
+                failed: false,
+            },
+        )
     }
 
     pub fn client_start(

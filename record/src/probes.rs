@@ -12,8 +12,8 @@ use libbpf_rs::{Link, OpenObject, ProgramAttachType, ProgramMut, UprobeMultiOpts
 
 use crate::bss;
 use crate::gobin::{
-    GoBinary, Offsets, GIN_GET_VALUE, HTTP_ENTRY_POINTS, XNET_HANDLER_DONE, XNET_ROUND_TRIP_OPT,
-    XNET_RUN_HANDLER, XNET_SERVE_CONN,
+    GoBinary, Offsets, GIN_GET_VALUE, GRPC_HANDLE_STREAM, GRPC_INVOKE, GRPC_WRITE_STATUS,
+    HTTP_ENTRY_POINTS, XNET_HANDLER_DONE, XNET_ROUND_TRIP_OPT, XNET_RUN_HANDLER, XNET_SERVE_CONN,
 };
 use crate::raw_event::KIND_SLOTS;
 use crate::skel::{QuadtraceSkel, QuadtraceSkelBuilder};
@@ -60,6 +60,27 @@ fn spawn_sites() -> Vec<SiteHook> {
             after: None,
         },
     ]
+}
+
+/// grpc-go's server and unary client, where the binary's DWARF gives their structs.
+fn grpc_hooks(bin: &GoBinary) -> Vec<Hook> {
+    if bin.grpc.is_none() {
+        return Vec::new();
+    }
+    let mut hooks = vec![
+        hook(GRPC_HANDLE_STREAM, |s| &s.progs.grpc_server_start, None),
+        hook(
+            GRPC_INVOKE,
+            |s| &s.progs.grpc_client_start,
+            Some(|s| &s.progs.grpc_client_end),
+        ),
+    ];
+    hooks.extend(
+        GRPC_WRITE_STATUS
+            .iter()
+            .map(|f| hook(f, |s| &s.progs.grpc_server_end, None)),
+    );
+    hooks
 }
 
 /// Channel operations (`--no-channels` leaves them out): a send is one hit, a receive or a
@@ -254,6 +275,12 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
     rodata.off_xnet_sc_hs = bin.xnet.sc_hs;
     rodata.off_xnet_rw_rws = bin.xnet.rw_rws;
     rodata.off_xnet_rws_status = bin.xnet.rws_status;
+    if let Some(g) = bin.grpc {
+        rodata.off_grpc_stream_method = g.stream_method;
+        rodata.off_grpc_stream_ctx = g.stream_ctx;
+        rodata.off_grpc_cc_target = g.cc_target;
+        rodata.off_grpc_status_code = g.status_code;
+    }
     // uprobe_multi (Linux ≥ 6.6) attaches all of a program's places in one link, and detaches
     // them with one RCU grace period instead of one per place: stopping takes milliseconds
     // instead of seconds.
@@ -281,9 +308,17 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
     let optional = optional_hooks()
         .into_iter()
         .chain(gin_hooks(bin))
+        .chain(grpc_hooks(bin))
         .map(|h| (h, false));
     // Program name → (program, file offsets): one uprobe_multi link per program and process.
     let mut sites: BTreeMap<String, (ProgPick, Vec<usize>)> = BTreeMap::new();
+    if bin.function(GRPC_HANDLE_STREAM).is_some() && bin.grpc.is_none() {
+        set.warnings.push(format!(
+            "{exe} uses grpc-go, but its struct layout is not known without DWARF \
+             (transport.Stream, ClientConn, status.Status); its gRPC requests and calls are \
+             not recorded, its HTTP is"
+        ));
+    }
     if bin.function(GIN_GET_VALUE).is_some() && bin.gin_route_register.is_none() {
         set.warnings.push(format!(
             "{exe} uses a gin whose router returns routes in memory, not registers; \

@@ -297,7 +297,7 @@ impl Batch {
                 col::PATH => self.path.finish(&request)?,
                 col::LISTEN_ADDR => self.listen_addr.finish(&of_kind(K::ServerStart))?,
                 col::STATUS => int32(&mut self.status, Some(&flagged(HAS_STATUS))),
-                col::ERROR => bools(ERROR, Some(&of_kind(K::ClientEnd))),
+                col::ERROR => bools(ERROR, Some(&kinds(K::ClientEnd, K::ServerEnd))),
                 col::PARENT_GOID => int64(&mut self.parent_goid, Some(&of_kind(K::Spawn))),
                 col::CTX => int64(&mut self.ctx, Some(&request)),
                 col::TRUNCATED => bools(TRUNCATED, None),

@@ -34,10 +34,11 @@ pub struct CallSite {
 /// `time.AfterFunc` callback.
 const KEPT_STD_FUNCTIONS: &[&str] = &["net/http.(*timeoutHandler).ServeHTTP", "time.goFunc"];
 
-/// Third-party packages that only move bytes between connections and the goroutines that
-/// serve them: their channel operations and goroutines carry frames, never a request into
-/// user code (that happens on the handler goroutine, which the server probes see).
-const BYTE_MOVING_PACKAGES: &[&str] = &["golang.org/x/net/http2", "golang.org/x/net/http2/hpack"];
+/// Third-party packages (and their subpackages) that only move bytes between connections and
+/// the goroutines that serve them: their channel operations and goroutines carry frames and
+/// messages, never a request into user code (that happens on the handler goroutine, which the
+/// server probes see). grpc-go's transport passes every message through channels.
+const BYTE_MOVING_PACKAGES: &[&str] = &["golang.org/x/net/http2", "google.golang.org/grpc"];
 
 /// The package of a Go symbol: the import path up to the first `.` after its last `/`
 /// (`github.com/gin-gonic/gin.(*Context).Next` → `github.com/gin-gonic/gin`).
@@ -61,7 +62,13 @@ pub fn carries_requests(function: &str) -> bool {
     // `main` and other dotless first elements are the standard library, except `main` and
     // packages of GOPATH builds without a domain (`myapp/handlers`), told apart below.
     let std = !first.contains('.') && is_std_root(first);
-    !std && !BYTE_MOVING_PACKAGES.contains(&package)
+    let byte_moving = BYTE_MOVING_PACKAGES.iter().any(|p| {
+        package == *p
+            || package
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with('/'))
+    });
+    !std && !byte_moving
 }
 
 /// Top-level directories of the Go standard library (and its `vendor` and `internal` trees):
@@ -209,7 +216,7 @@ mod tests {
             "myapp/handlers.Serve",
             "net/http.(*timeoutHandler).ServeHTTP",
             "time.goFunc",
-            "google.golang.org/grpc.(*Server).serveStreams.func1",
+            "google.golang.org/grpcx.Handler",
         ] {
             assert!(carries_requests(yes), "{yes}");
         }
@@ -222,6 +229,9 @@ mod tests {
             "vendor/golang.org/x/net/http2/hpack.(*Decoder).Write",
             "internal/poll.(*FD).Read",
             "golang.org/x/net/http2.(*serverConn).serve",
+            "golang.org/x/net/http2/hpack.(*Decoder).Write",
+            "google.golang.org/grpc/internal/transport.(*loopyWriter).run",
+            "google.golang.org/grpc.(*Server).serveStreams.func1",
             "time.Sleep",
         ] {
             assert!(!carries_requests(no), "{no}");

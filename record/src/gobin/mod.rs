@@ -7,6 +7,7 @@ mod buildinfo;
 mod callsites;
 mod dwarf;
 mod gin;
+mod grpc;
 mod image;
 mod offsets;
 mod pclntab;
@@ -24,6 +25,10 @@ use object::{Architecture, BinaryFormat, Object, ObjectSection};
 
 pub use buildinfo::GoVersion;
 pub use gin::GET_VALUE as GIN_GET_VALUE;
+pub use grpc::{
+    GrpcOffsets, HANDLE_STREAM as GRPC_HANDLE_STREAM, INVOKE as GRPC_INVOKE,
+    WRITE_STATUS as GRPC_WRITE_STATUS,
+};
 pub use offsets::{offsets_tsv_row, Offsets, OffsetsSource, OFFSETS_TSV_HEADER};
 pub use symbols::Function;
 pub use xnet::XnetOffsets;
@@ -52,6 +57,7 @@ pub const HTTP_ENTRY_POINTS: [&str; 2] = [
 fn extra_structs() -> Vec<&'static str> {
     let mut v = vec![gin::NODE_VALUE];
     v.extend(xnet::STRUCTS);
+    v.extend(grpc::STRUCTS);
     v
 }
 
@@ -148,6 +154,8 @@ pub struct GoBinary {
     pub gin_route_register: Option<u64>,
     /// golang.org/x/net/http2's server structs (DWARF only; zeros when unknown).
     pub xnet: XnetOffsets,
+    /// grpc-go's structs (DWARF only); `None` when the binary's DWARF lacks them.
+    pub grpc: Option<GrpcOffsets>,
     functions: HashMap<String, Function>,
     text: Text,
 }
@@ -222,6 +230,7 @@ impl GoBinary {
             offsets_source,
             gin_route_register: gin::route_register(members.as_ref()),
             xnet: xnet::offsets(members.as_ref()),
+            grpc: grpc::offsets(members.as_ref()),
             functions,
             text: Text::copy_from(&image),
         })

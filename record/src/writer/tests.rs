@@ -138,7 +138,7 @@ fn columns_apply_to_their_kinds() {
         assert_eq!(i32s(col::STATUS)[i], ev.status, "{row}");
         assert_eq!(
             bools(col::ERROR)[i],
-            (k == K::ClientEnd).then_some(true),
+            matches!(k, K::ClientEnd | K::ServerEnd).then_some(ev.error),
             "{row}"
         );
         assert_eq!(i64s(col::PARENT_GOID)[i], when(k == K::Spawn, 7), "{row}");

@@ -1,0 +1,92 @@
+//! grpc-go: its server and client, where gRPC requests and calls start and end.
+//!
+//! A server runs each RPC's handler on a goroutine of its own, entering
+//! `(*Server).handleStream` with the stream (whose `method` is `/pkg.Service/Method`), and
+//! ends it by writing the status (`WriteStatus` of its HTTP/2 transport, or of the
+//! `ServeHTTP` one). A unary client call is `(*ClientConn).Invoke`, from its entry to its
+//! returns, the error it returns holding the status. Messages of a stream cost nothing.
+//!
+//! The structs read follow grpc-go's version, which binaries built without modules (GOPATH,
+//! Debian's packages) do not record, so their layout comes from DWARF; a binary without it has
+//! its gRPC probes left off, with one warning naming what is missing, never a guess.
+
+use super::dwarf::Members;
+
+/// A server RPC starts: `(s *Server) handleStream(t ServerTransport, stream *Stream, trInfo)`.
+pub const HANDLE_STREAM: &str = "google.golang.org/grpc.(*Server).handleStream";
+/// A server RPC ends when its status is written, on the handler's goroutine.
+pub const WRITE_STATUS: [&str; 2] = [
+    "google.golang.org/grpc/internal/transport.(*http2Server).WriteStatus",
+    "google.golang.org/grpc/internal/transport.(*serverHandlerTransport).WriteStatus",
+];
+/// A unary client call: `(cc *ClientConn) Invoke(ctx, method string, args, reply, opts...)
+/// error`.
+pub const INVOKE: &str = "google.golang.org/grpc.(*ClientConn).Invoke";
+
+const STREAM: &str = "google.golang.org/grpc/internal/transport.Stream";
+const CLIENT_CONN: &str = "google.golang.org/grpc.ClientConn";
+/// The status a server writes and a client's error holds (behind one pointer each:
+/// `status.Status{s}` and `status.Error{e}` have it as their only field).
+const STATUS_PROTO: &str = "google.golang.org/genproto/googleapis/rpc/status.Status";
+
+/// The DWARF structs read.
+pub(super) const STRUCTS: [&str; 3] = [STREAM, CLIENT_CONN, STATUS_PROTO];
+
+/// Offsets of grpc-go's structs; `None` when the binary's DWARF lacks any of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GrpcOffsets {
+    /// `transport.Stream.method`.
+    pub stream_method: u64,
+    /// `transport.Stream.ctx`: the RPC's context (an interface).
+    pub stream_ctx: u64,
+    /// `ClientConn.target`: what the client dialled.
+    pub cc_target: u64,
+    /// `status.Status.Code` (the protobuf message).
+    pub status_code: u64,
+}
+
+/// The offsets found in `members` (DWARF): all of them, or none.
+pub(super) fn offsets(members: Option<&Members>) -> Option<GrpcOffsets> {
+    let get = |s: &str, m: &str| members?.get(s)?.get(m).copied();
+    Some(GrpcOffsets {
+        stream_method: get(STREAM, "method")?,
+        stream_ctx: get(STREAM, "ctx")?,
+        cc_target: get(CLIENT_CONN, "target")?,
+        status_code: get(STATUS_PROTO, "Code")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn every_struct_is_needed() {
+        assert_eq!(offsets(None), None);
+        let mut members = Members::new();
+        members.insert(
+            STREAM.to_string(),
+            HashMap::from([("method".to_string(), 88), ("ctx".to_string(), 24)]),
+        );
+        members.insert(
+            CLIENT_CONN.to_string(),
+            HashMap::from([("target".to_string(), 16)]),
+        );
+        assert_eq!(offsets(Some(&members)), None);
+        members.insert(
+            STATUS_PROTO.to_string(),
+            HashMap::from([("Code".to_string(), 40)]),
+        );
+        assert_eq!(
+            offsets(Some(&members)),
+            Some(GrpcOffsets {
+                stream_method: 88,
+                stream_ctx: 24,
+                cc_target: 16,
+                status_code: 40
+            })
+        );
+    }
+}
