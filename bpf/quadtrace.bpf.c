@@ -652,19 +652,18 @@ int grpc_server_end(struct pt_regs *ctx)
 	return 0;
 }
 
-/* func (cc *ClientConn) Invoke(ctx context.Context, method string, args, reply interface{},
- * opts ...CallOption) error: cc in RAX, ctx in RBX:RCX, method in RDI:RSI. */
-SEC("uprobe")
-int grpc_client_start(struct pt_regs *ctx)
+/* A client call starts: cc is the *ClientConn, the context's data word and the method are in
+ * registers that depend on the function (see its callers). */
+static __always_inline int grpc_call_start(struct pt_regs *ctx, __u64 cc, __u64 method,
+					   __u64 method_len)
 {
 	struct qt_event *e = reserve(ctx, QT_CLIENT_START);
 	if (!e)
 		return 0;
 	set_grpc_method(e);
-	__u64 cc = GO_ARG1(ctx);
 	if (cc)
 		e->host_len = read_go_string(e->host, QT_HOST_LEN, cc + off_grpc_cc_target, &e->flags);
-	e->path_len = copy_go_string(e->path, QT_PATH_LEN, GO_ARG4(ctx), ctx->si, &e->flags);
+	e->path_len = copy_go_string(e->path, QT_PATH_LEN, method, method_len, &e->flags);
 	e->ctx = GO_ARG3(ctx);
 	e->ctx1 = e->ctx ? read_u64(e->ctx + 8) : 0;
 	e->ctx2 = e->ctx1 ? read_u64(e->ctx1 + 8) : 0;
@@ -673,20 +672,84 @@ int grpc_client_start(struct pt_regs *ctx)
 	return 0;
 }
 
-/* At a RET of Invoke: the error interface in RAX:RBX (nil: OK). */
-SEC("uprobe")
-int grpc_client_end(struct pt_regs *ctx)
+/* Client calls open on a goroutine, by goroutine: a unary call (Invoke) runs on a stream of
+ * its own, and every call, unary or streaming, ends at its stream's (*clientStream).finish,
+ * recorded only on a goroutine that opened one (a context watcher's finish on its own
+ * goroutine is left out; finish may also run twice for one stream). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct g_key);
+	__type(value, __u32);
+} grpc_calls SEC(".maps");
+
+static __always_inline int grpc_call_opened(struct pt_regs *ctx, __u64 method, __u64 method_len)
 {
+	struct g_key k = g_key_of(ctx);
+	__u32 one = 1;
+	__u32 *open = bpf_map_lookup_elem(&grpc_calls, &k);
+	if (open)
+		__sync_fetch_and_add(open, 1);
+	else
+		bpf_map_update_elem(&grpc_calls, &k, &one, BPF_ANY);
+	return grpc_call_start(ctx, GO_ARG1(ctx), method, method_len);
+}
+
+/* func (cc *ClientConn) Invoke(ctx context.Context, method string, args, reply interface{},
+ * opts ...CallOption) error: cc in RAX, ctx in RBX:RCX, method in RDI:RSI. */
+SEC("uprobe")
+int grpc_client_start(struct pt_regs *ctx)
+{
+	return grpc_call_opened(ctx, GO_ARG4(ctx), ctx->si);
+}
+
+/* func (cc *ClientConn) NewStream(ctx context.Context, desc *StreamDesc, method string,
+ * opts ...CallOption) (ClientStream, error): cc in RAX, ctx in RBX:RCX, desc in RDI, method in
+ * RSI:R8. A streaming call lasts until the stream finishes; its messages cost nothing. */
+SEC("uprobe")
+int grpc_stream_start(struct pt_regs *ctx)
+{
+	return grpc_call_opened(ctx, ctx->si, ctx->r8);
+}
+
+/* Whether the error interface's data word is io.EOF's *errors.errorString ("EOF"), with which
+ * a stream ends well. */
+static __always_inline int is_eof(__u64 data)
+{
+	struct {
+		__u64 ptr;
+		__u64 len;
+	} s = {};
+	char text[3] = {};
+	if (bpf_probe_read_user(&s, sizeof(s), (const void *)data) || s.len != 3 ||
+	    bpf_probe_read_user(text, sizeof(text), (const void *)s.ptr))
+		return 0;
+	return text[0] == 'E' && text[1] == 'O' && text[2] == 'F';
+}
+
+/* func (cs *clientStream) finish(err error): the error in RBX:RCX (nil or io.EOF: OK). */
+SEC("uprobe")
+int grpc_call_end(struct pt_regs *ctx)
+{
+	struct g_key k = g_key_of(ctx);
+	__u32 *open = bpf_map_lookup_elem(&grpc_calls, &k);
+	if (!open || !*open)
+		return 0;
+	if (*open == 1)
+		bpf_map_delete_elem(&grpc_calls, &k);
+	else
+		__sync_fetch_and_add(open, -1);
 	struct qt_event *e = reserve(ctx, QT_CLIENT_END);
 	if (!e)
 		return 0;
-	__u64 data = GO_ARG2(ctx);
-	e->status = GO_ARG1(ctx) && data ? grpc_code(data) : 0;
-	if (GO_ARG1(ctx) && !e->status)
-		e->status = 2; /* a non-nil error is never OK */
+	__u64 itab = GO_ARG2(ctx), data = GO_ARG3(ctx);
+	e->status = itab && data && !is_eof(data) ? grpc_code(data) : 0;
+	if (itab && data && !is_eof(data) && !e->status)
+		e->status = 2;
 	e->flags |= QT_F_HAS_STATUS;
 	if (e->status)
 		e->flags |= QT_F_ERROR;
 	submit(e);
 	return 0;
 }
+

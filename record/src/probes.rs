@@ -12,8 +12,9 @@ use libbpf_rs::{Link, OpenObject, ProgramAttachType, ProgramMut, UprobeMultiOpts
 
 use crate::bss;
 use crate::gobin::{
-    GoBinary, Offsets, GIN_GET_VALUE, GRPC_HANDLE_STREAM, GRPC_INVOKE, GRPC_WRITE_STATUS,
-    HTTP_ENTRY_POINTS, XNET_HANDLER_DONE, XNET_ROUND_TRIP_OPT, XNET_RUN_HANDLER, XNET_SERVE_CONN,
+    GoBinary, Offsets, GIN_GET_VALUE, GRPC_HANDLE_STREAM, GRPC_INVOKE, GRPC_NEW_STREAM,
+    GRPC_STREAM_FINISH, GRPC_WRITE_STATUS, HTTP_ENTRY_POINTS, XNET_HANDLER_DONE,
+    XNET_ROUND_TRIP_OPT, XNET_RUN_HANDLER, XNET_SERVE_CONN,
 };
 use crate::raw_event::KIND_SLOTS;
 use crate::skel::{QuadtraceSkel, QuadtraceSkelBuilder};
@@ -69,11 +70,9 @@ fn grpc_hooks(bin: &GoBinary) -> Vec<Hook> {
     }
     let mut hooks = vec![
         hook(GRPC_HANDLE_STREAM, |s| &s.progs.grpc_server_start, None),
-        hook(
-            GRPC_INVOKE,
-            |s| &s.progs.grpc_client_start,
-            Some(|s| &s.progs.grpc_client_end),
-        ),
+        hook(GRPC_INVOKE, |s| &s.progs.grpc_client_start, None),
+        hook(GRPC_NEW_STREAM, |s| &s.progs.grpc_stream_start, None),
+        hook(GRPC_STREAM_FINISH, |s| &s.progs.grpc_call_end, None),
     ];
     hooks.extend(
         GRPC_WRITE_STATUS

@@ -3,8 +3,9 @@
 //! A server runs each RPC's handler on a goroutine of its own, entering
 //! `(*Server).handleStream` with the stream (whose `method` is `/pkg.Service/Method`), and
 //! ends it by writing the status (`WriteStatus` of its HTTP/2 transport, or of the
-//! `ServeHTTP` one). A unary client call is `(*ClientConn).Invoke`, from its entry to its
-//! returns, the error it returns holding the status. Messages of a stream cost nothing.
+//! `ServeHTTP` one). A client call starts at `(*ClientConn).Invoke` (unary) or `NewStream`, and
+//! ends when its stream finishes (a unary call runs on a stream too), with the error that holds
+//! its status. Messages of a stream cost nothing: a unary RPC is 4 probe hits, two each side.
 //!
 //! The structs read follow grpc-go's version, which binaries built without modules (GOPATH,
 //! Debian's packages) do not record, so their layout comes from DWARF; a binary without it has
@@ -22,6 +23,10 @@ pub const WRITE_STATUS: [&str; 2] = [
 /// A unary client call: `(cc *ClientConn) Invoke(ctx, method string, args, reply, opts...)
 /// error`.
 pub const INVOKE: &str = "google.golang.org/grpc.(*ClientConn).Invoke";
+/// A streaming client call starts: `(cc *ClientConn) NewStream(ctx, desc, method, opts...)`.
+pub const NEW_STREAM: &str = "google.golang.org/grpc.(*ClientConn).NewStream";
+/// A client call ends: `(cs *clientStream) finish(err error)` (nil or io.EOF: OK).
+pub const STREAM_FINISH: &str = "google.golang.org/grpc.(*clientStream).finish";
 
 const STREAM: &str = "google.golang.org/grpc/internal/transport.Stream";
 const CLIENT_CONN: &str = "google.golang.org/grpc.ClientConn";

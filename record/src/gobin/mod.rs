@@ -27,6 +27,7 @@ pub use buildinfo::GoVersion;
 pub use gin::GET_VALUE as GIN_GET_VALUE;
 pub use grpc::{
     GrpcOffsets, HANDLE_STREAM as GRPC_HANDLE_STREAM, INVOKE as GRPC_INVOKE,
+    NEW_STREAM as GRPC_NEW_STREAM, STREAM_FINISH as GRPC_STREAM_FINISH,
     WRITE_STATUS as GRPC_WRITE_STATUS,
 };
 pub use offsets::{offsets_tsv_row, Offsets, OffsetsSource, OFFSETS_TSV_HEADER};
