@@ -4,6 +4,7 @@
 //! They need root (BPF) and the demo binaries built by `scripts/build-demos.sh`. Without either
 //! they skip with a printed reason, except under `CI=true`, where a skip is a failure.
 
+mod grpc;
 mod h2c;
 mod pods;
 mod reliability;

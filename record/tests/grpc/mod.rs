@@ -1,0 +1,239 @@
+//! gRPC (issue 11): `testdata/grpc_demo` as two services, `web` (HTTP) calling `cart` (gRPC,
+//! grpc-go 1.33 from Debian, built in GOPATH mode): unary calls with OK and error statuses,
+//! server-, client- and bidi-streaming calls of many messages, each one request and one call;
+//! and a stripped binary, whose gRPC layout is unknown, warned about with its HTTP still
+//! recorded. Traffic goes to loopback only; every loop is bounded.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::support::{
+    analyze_cmd, demo_port, go_versions, http_get_at, outcome, outcome::quad, outcome::Checks,
+    record_cmd, repo, require_root_or_skip, Guard,
+};
+
+const CART: &str = "127.0.0.1:19960";
+const WEB: &str = "127.0.0.1:19961";
+
+/// The demo built by `go` (`go1.19`, …) in `variant`, copied as `cart` and `web` into `dir`
+/// (service names are the file names).
+fn binaries(dir: &Path, go: &str, variant: &str) -> Result<(PathBuf, PathBuf)> {
+    let src = repo().join(format!("testdata/bin/{go}/{variant}/grpc_demo"));
+    let (cart, web) = (dir.join("cart"), dir.join("web"));
+    std::fs::copy(&src, &cart)
+        .with_context(|| format!("{} (scripts/build-demos.sh)", src.display()))?;
+    std::fs::copy(&src, &web)?;
+    Ok((cart, web))
+}
+
+/// Starts `bin -mode MODE` with `env`, and waits until `addr` accepts connections.
+fn start(bin: &Path, mode: &str, env: &[(&str, &str)], addr: &str) -> Result<Guard> {
+    let child = Command::new(bin)
+        .args(["-mode", mode])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    let guard = Guard(child);
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok(guard);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("{} -mode {mode} did not listen on {addr}", bin.display())
+}
+
+/// The traffic: web's handlers each make one gRPC call of their kind: 7 unary (2 failing), 2
+/// server-streaming of 100 messages, 1 client-streaming of 50, 1 bidi of 20.
+fn drive() -> Result<()> {
+    let expect = |path: &str, want: u16| -> Result<()> {
+        let got = http_get_at(WEB, path)?;
+        if got != want {
+            bail!("GET {path} answered {got}, expected {want}");
+        }
+        Ok(())
+    };
+    for _ in 0..5 {
+        expect("/checkout?item=book", 200)?;
+    }
+    expect("/checkout?item=missing", 502)?; // NotFound
+    expect("/checkout?item=boom", 502)?; // Internal
+    for _ in 0..2 {
+        expect("/watch?n=100", 200)?;
+    }
+    expect("/upload?n=50", 200)?;
+    expect("/chat?n=20", 200)?;
+    Ok(())
+}
+
+/// `analyze quads --format json`, every field.
+fn full_quads(file: &Path) -> Result<Value> {
+    let o = analyze_cmd()
+        .args(["quads", "--format", "json"])
+        .arg(file)
+        .output()?;
+    serde_json::from_slice(&o.stdout).context("analyze's JSON")
+}
+
+fn errors_of(quads: &Value, caller: &str, func: &str) -> Option<u64> {
+    quads.as_array()?.iter().find_map(|q| {
+        (q["caller"] == caller && q["caller_func"] == func).then(|| q["errors"].as_u64())?
+    })
+}
+
+#[test]
+fn root_grpc_unary_and_streaming_calls_are_quadruples() {
+    const TEST: &str = "root_grpc_unary_and_streaming_calls_are_quadruples";
+    if !require_root_or_skip(TEST) {
+        return;
+    }
+    let _port = demo_port();
+    let versions = go_versions();
+    // The oldest and the newest toolchain of the matrix.
+    let picked: Vec<&String> = versions
+        .first()
+        .into_iter()
+        .chain(versions.last())
+        .collect();
+    assert!(
+        !picked.is_empty(),
+        "no Go version built (scripts/build-demos.sh)"
+    );
+    for go in picked {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (cart_bin, web_bin) = binaries(dir.path(), go, "dwarf").expect("grpc_demo built");
+        let cart = start(&cart_bin, "cart", &[("GRPC_ADDR", CART)], CART).expect("cart");
+        let web = start(
+            &web_bin,
+            "web",
+            &[("WEB_ADDR", WEB), ("CART_TARGET", CART)],
+            WEB,
+        )
+        .expect("web");
+        let out = dir.path().join("rec.parquet");
+        let args: Vec<String> = vec![
+            "-p".into(),
+            cart.0.id().to_string(),
+            "-p".into(),
+            web.0.id().to_string(),
+            "-o".into(),
+            out.display().to_string(),
+        ];
+        let outcome = outcome::record_while(&args, &out, drive).expect("recorded");
+        let svc = |s: &'static str| Some(s);
+        let mut checks = Checks::new();
+        checks.quads(
+            &outcome.quads,
+            &[
+                quad(
+                    svc("web"),
+                    svc("/checkout"),
+                    svc("cart"),
+                    svc("/cart.v1.Cart/AddItem"),
+                    7,
+                ),
+                quad(svc("cart"), svc("/cart.v1.Cart/AddItem"), None, None, 7),
+                quad(
+                    svc("web"),
+                    svc("/watch"),
+                    svc("cart"),
+                    svc("/cart.v1.Cart/Watch"),
+                    2,
+                ),
+                quad(svc("cart"), svc("/cart.v1.Cart/Watch"), None, None, 2),
+                quad(
+                    svc("web"),
+                    svc("/upload"),
+                    svc("cart"),
+                    svc("/cart.v1.Cart/Upload"),
+                    1,
+                ),
+                quad(svc("cart"), svc("/cart.v1.Cart/Upload"), None, None, 1),
+                quad(
+                    svc("web"),
+                    svc("/chat"),
+                    svc("cart"),
+                    svc("/cart.v1.Cart/Chat"),
+                    1,
+                ),
+                quad(svc("cart"), svc("/cart.v1.Cart/Chat"), None, None, 1),
+            ],
+        );
+        let full = full_quads(&out).expect("analyze");
+        for (caller, func) in [("web", "/checkout"), ("cart", "/cart.v1.Cart/AddItem")] {
+            let errors = errors_of(&full, caller, func);
+            checks.that(errors == Some(2), || {
+                format!("{caller} {func}: {errors:?} errors, expected 2 (NotFound and Internal)")
+            });
+        }
+        let codes: Vec<i64> = outcome
+            .calls()
+            .iter()
+            .filter(|c| c["callee_path"] == "/cart.v1.Cart/AddItem")
+            .filter_map(|c| c["status"].as_i64())
+            .collect();
+        checks.that(codes.contains(&5) && codes.contains(&13), || {
+            format!("the calls' gRPC codes {codes:?} lack NotFound (5) and Internal (13)")
+        });
+        checks.finish(&format!("{TEST} ({go})"), &outcome, "");
+    }
+}
+
+#[test]
+fn root_grpc_without_dwarf_is_warned_about_and_its_http_recorded() {
+    const TEST: &str = "root_grpc_without_dwarf_is_warned_about_and_its_http_recorded";
+    if !require_root_or_skip(TEST) {
+        return;
+    }
+    let _port = demo_port();
+    let go = go_versions().pop().expect("a Go version built");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cart_bin, web_bin) = binaries(dir.path(), &go, "stripped").expect("grpc_demo built");
+    let cart = start(&cart_bin, "cart", &[("GRPC_ADDR", CART)], CART).expect("cart");
+    let web = start(
+        &web_bin,
+        "web",
+        &[("WEB_ADDR", WEB), ("CART_TARGET", CART)],
+        WEB,
+    )
+    .expect("web");
+    let out = dir.path().join("rec.parquet");
+    let args: Vec<String> = vec![
+        "-p".into(),
+        cart.0.id().to_string(),
+        "-p".into(),
+        web.0.id().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+    ];
+    let outcome = outcome::record_while(&args, &out, || {
+        for _ in 0..3 {
+            http_get_at(WEB, "/checkout?item=book")?;
+        }
+        Ok(())
+    })
+    .expect("recorded");
+    // The warning is said while attaching, before what record_while keeps of stderr.
+    let brief = record_cmd()
+        .args(["-p", &web.0.id().to_string(), "--duration", "0.5", "-o"])
+        .arg(dir.path().join("brief.parquet"))
+        .output()
+        .expect("record runs");
+    let said = String::from_utf8_lossy(&brief.stderr).into_owned();
+    let mut checks = Checks::new();
+    checks.that(
+        said.contains("uses grpc-go, but its struct layout is not known"),
+        || format!("record did not warn that the gRPC layout is unknown; it said:\n{said}"),
+    );
+    checks.quads(
+        &outcome.quads,
+        &[quad(Some("web"), Some("/checkout"), None, None, 3)],
+    );
+    checks.finish(&format!("{TEST} ({go})"), &outcome, "");
+}
