@@ -61,6 +61,13 @@ const volatile __u64 off_grpc_stream_method = 0;
 const volatile __u64 off_grpc_stream_ctx = 0;
 const volatile __u64 off_grpc_cc_target = 0;
 const volatile __u64 off_grpc_status_code = 0;
+/* The client of a server request on grpc's HTTP/2 transport: the address of
+ * (*http2Server).Close (the first method of a ServerTransport method table holding one; 0:
+ * unknown), http2Server.remoteAddr, and net.TCPAddr's IP and Port. */
+const volatile __u64 grpc_http2_server_close = 0;
+const volatile __u64 off_grpc_remote_addr = 0;
+const volatile __u64 off_tcpaddr_ip = 0;
+const volatile __u64 off_tcpaddr_port = 0;
 
 /* Ring-buffer reserve failures per kind, read by record at exit and on its live line. */
 __u64 lost[QT_KIND_MAX] = {};
@@ -617,6 +624,32 @@ static __always_inline __s32 grpc_code(__u64 status_holder)
 	return code > 16 ? 2 : (__s32)code;
 }
 
+/* The client's ip:port of a request on grpc's HTTP/2 transport (t's method table starts with
+ * (*http2Server).Close), as the socket kinds carry addresses: what links the request to the
+ * call that caused it. A net.IP is 4 or 16 bytes (v4 often in its v6-mapped form). */
+static __always_inline void read_grpc_peer(struct qt_event *e, __u64 itab, __u64 t)
+{
+	if (!grpc_http2_server_close || !itab || !t || read_u64(itab + 24) != grpc_http2_server_close)
+		return;
+	__u64 addr = read_u64(t + off_grpc_remote_addr + 8); /* the interface's data word */
+	if (!addr)
+		return;
+	struct {
+		__u64 ptr;
+		__u64 len;
+	} ip = {};
+	if (bpf_probe_read_user(&ip, sizeof(ip), (const void *)(addr + off_tcpaddr_ip)))
+		return;
+	__u64 port = read_u64(addr + off_tcpaddr_port);
+	if (ip.len == 4 && !bpf_probe_read_user(e->raddr, 4, (const void *)ip.ptr))
+		e->family = 2; /* AF_INET */
+	else if (ip.len == 16 && !bpf_probe_read_user(e->raddr, 16, (const void *)ip.ptr))
+		e->family = 10; /* AF_INET6 */
+	else
+		return;
+	e->rport = (__u16)port;
+}
+
 /* func (s *Server) handleStream(t ServerTransport, stream *Stream, trInfo *traceInfo): t is an
  * interface (RBX, RCX), the stream in RDI. The RPC runs on this goroutine. */
 SEC("uprobe")
@@ -627,6 +660,7 @@ int grpc_server_start(struct pt_regs *ctx)
 		return 0;
 	__u64 stream = GO_ARG4(ctx);
 	set_grpc_method(e);
+	read_grpc_peer(e, GO_ARG2(ctx), GO_ARG3(ctx));
 	if (stream) {
 		e->path_len = read_go_string(e->path, QT_PATH_LEN, stream + off_grpc_stream_method, &e->flags);
 		e->ctx = read_u64(stream + off_grpc_stream_ctx + 8);

@@ -12,8 +12,8 @@ use libbpf_rs::{Link, OpenObject, ProgramAttachType, ProgramMut, UprobeMultiOpts
 
 use crate::bss;
 use crate::gobin::{
-    GoBinary, Offsets, GIN_GET_VALUE, GRPC_HANDLE_STREAM, GRPC_INVOKE, GRPC_NEW_STREAM,
-    GRPC_STREAM_FINISH, GRPC_WRITE_STATUS, HTTP_ENTRY_POINTS, XNET_HANDLER_DONE,
+    GoBinary, Offsets, GIN_GET_VALUE, GRPC_HANDLE_STREAM, GRPC_HTTP2_SERVER_CLOSE, GRPC_INVOKE,
+    GRPC_NEW_STREAM, GRPC_STREAM_FINISH, GRPC_WRITE_STATUS, HTTP_ENTRY_POINTS, XNET_HANDLER_DONE,
     XNET_ROUND_TRIP_OPT, XNET_RUN_HANDLER, XNET_SERVE_CONN,
 };
 use crate::raw_event::KIND_SLOTS;
@@ -279,6 +279,12 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         rodata.off_grpc_stream_ctx = g.stream_ctx;
         rodata.off_grpc_cc_target = g.cc_target;
         rodata.off_grpc_status_code = g.status_code;
+        if let (Some(p), Some(close)) = (g.peer, bin.function(GRPC_HTTP2_SERVER_CLOSE)) {
+            rodata.grpc_http2_server_close = close.addr;
+            rodata.off_grpc_remote_addr = p.remote_addr;
+            rodata.off_tcpaddr_ip = p.ip;
+            rodata.off_tcpaddr_port = p.port;
+        }
     }
     // uprobe_multi (Linux ≥ 6.6) attaches all of a program's places in one link, and detaches
     // them with one RCU grace period instead of one per place: stopping takes milliseconds

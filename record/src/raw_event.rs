@@ -267,6 +267,10 @@ pub fn decode(data: &[u8]) -> Result<Event<'_>, DecodeError> {
             _ => Cow::Borrowed(""),
         };
         (addr(&raw.laddr, raw.lport), remote, Some(raw.netns))
+    } else if raw.peer_len == 0 && raw.family != 0 {
+        // A gRPC request's client, read as an address rather than as Go's string.
+        let peer = socket_addr(raw.family, &raw.raddr, raw.rport).unwrap_or_default();
+        (Cow::Borrowed(""), Cow::Owned(peer), None)
     } else {
         let peer = text(offset_of!(qt_event, peer), raw.peer.len(), raw.peer_len);
         (Cow::Borrowed(""), peer, None)

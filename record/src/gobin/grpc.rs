@@ -29,13 +29,20 @@ pub const NEW_STREAM: &str = "google.golang.org/grpc.(*ClientConn).NewStream";
 pub const STREAM_FINISH: &str = "google.golang.org/grpc.(*clientStream).finish";
 
 const STREAM: &str = "google.golang.org/grpc/internal/transport.Stream";
+const HTTP2_SERVER: &str = "google.golang.org/grpc/internal/transport.http2Server";
+const TCP_ADDR: &str = "net.TCPAddr";
+/// The first method of the `ServerTransport` interface, by name, of the HTTP/2 transport: what
+/// an interface value's method table starts with when its transport is one (its peer's address
+/// is then at hand; through `ServeHTTP` the enclosing HTTP request has it).
+pub const HTTP2_SERVER_CLOSE: &str =
+    "google.golang.org/grpc/internal/transport.(*http2Server).Close";
 const CLIENT_CONN: &str = "google.golang.org/grpc.ClientConn";
 /// The status a server writes and a client's error holds (behind one pointer each:
 /// `status.Status{s}` and `status.Error{e}` have it as their only field).
 const STATUS_PROTO: &str = "google.golang.org/genproto/googleapis/rpc/status.Status";
 
 /// The DWARF structs read.
-pub(super) const STRUCTS: [&str; 3] = [STREAM, CLIENT_CONN, STATUS_PROTO];
+pub(super) const STRUCTS: [&str; 5] = [STREAM, CLIENT_CONN, STATUS_PROTO, HTTP2_SERVER, TCP_ADDR];
 
 /// Offsets of grpc-go's structs; `None` when the binary's DWARF lacks any of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,6 +55,20 @@ pub struct GrpcOffsets {
     pub cc_target: u64,
     /// `status.Status.Code` (the protobuf message).
     pub status_code: u64,
+    /// Where a request's client is, when known (see [`PeerOffsets`]).
+    pub peer: Option<PeerOffsets>,
+}
+
+/// How to find a server request's client: `http2Server.remoteAddr` (a `net.Addr`, a
+/// `*net.TCPAddr` on TCP) and that struct's `IP` and `Port`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeerOffsets {
+    /// `http2Server.remoteAddr`.
+    pub remote_addr: u64,
+    /// `net.TCPAddr.IP` (a byte slice; the first field).
+    pub ip: u64,
+    /// `net.TCPAddr.Port`.
+    pub port: u64,
 }
 
 /// The offsets found in `members` (DWARF): all of them, or none.
@@ -58,6 +79,13 @@ pub(super) fn offsets(members: Option<&Members>) -> Option<GrpcOffsets> {
         stream_ctx: get(STREAM, "ctx")?,
         cc_target: get(CLIENT_CONN, "target")?,
         status_code: get(STATUS_PROTO, "Code")?,
+        peer: (|| {
+            Some(PeerOffsets {
+                remote_addr: get(HTTP2_SERVER, "remoteAddr")?,
+                ip: get(TCP_ADDR, "IP")?,
+                port: get(TCP_ADDR, "Port")?,
+            })
+        })(),
     })
 }
 
@@ -90,7 +118,8 @@ mod tests {
                 stream_method: 88,
                 stream_ctx: 24,
                 cc_target: 16,
-                status_code: 40
+                status_code: 40,
+                peer: None,
             })
         );
     }

@@ -26,7 +26,8 @@ use object::{Architecture, BinaryFormat, Object, ObjectSection};
 pub use buildinfo::GoVersion;
 pub use gin::GET_VALUE as GIN_GET_VALUE;
 pub use grpc::{
-    GrpcOffsets, HANDLE_STREAM as GRPC_HANDLE_STREAM, INVOKE as GRPC_INVOKE,
+    GrpcOffsets, HANDLE_STREAM as GRPC_HANDLE_STREAM,
+    HTTP2_SERVER_CLOSE as GRPC_HTTP2_SERVER_CLOSE, INVOKE as GRPC_INVOKE,
     NEW_STREAM as GRPC_NEW_STREAM, STREAM_FINISH as GRPC_STREAM_FINISH,
     WRITE_STATUS as GRPC_WRITE_STATUS,
 };

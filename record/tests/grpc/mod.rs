@@ -1,6 +1,7 @@
 //! gRPC (issue 11): `testdata/grpc_demo` as two services, `web` (HTTP) calling `cart` (gRPC,
 //! grpc-go 1.33 from Debian, built in GOPATH mode): unary calls with OK and error statuses,
-//! server-, client- and bidi-streaming calls of many messages, each one request and one call;
+//! server-, client- and bidi-streaming calls of many messages, each one request and one call,
+//! linked to the request it caused;
 //! and a stripped binary, whose gRPC layout is unknown, warned about with its HTTP still
 //! recorded. Traffic goes to loopback only; every loop is bounded.
 
@@ -180,6 +181,19 @@ fn root_grpc_unary_and_streaming_calls_are_quadruples() {
             .collect();
         checks.that(codes.contains(&5) && codes.contains(&13), || {
             format!("the calls' gRPC codes {codes:?} lack NotFound (5) and Internal (13)")
+        });
+        // Both ends recorded: each call is linked to the request it caused, over its
+        // connection (the client's address is the HTTP/2 transport's remoteAddr).
+        let unlinked: Vec<&Value> = outcome
+            .calls()
+            .iter()
+            .filter(|c| c["link"] != "connection" || c["linked_path"] != c["callee_path"])
+            .collect();
+        checks.that(unlinked.is_empty(), || {
+            format!(
+                "{} calls not linked to their request: {unlinked:?}",
+                unlinked.len()
+            )
         });
         checks.finish(&format!("{TEST} ({go})"), &outcome, "");
     }
