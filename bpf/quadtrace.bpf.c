@@ -23,10 +23,6 @@ const volatile __u64 off_request_remote_addr = 0;
 /* Runtime internals read at `go` statements and channel sends (see spawn_site, chan_send). */
 const volatile __u64 off_g_m = 0;
 const volatile __u64 off_m_p = 0;
-const volatile __u64 off_p_runnext = 0;
-const volatile __u64 off_g_sched = 0;
-const volatile __u64 off_gobuf_ctxt = 0;
-const volatile __u64 off_g_gopc = 0;
 const volatile __u64 off_hchan_recvq = 0;
 const volatile __u64 off_waitq_first = 0;
 const volatile __u64 off_sudog_g = 0;
@@ -391,6 +387,16 @@ int server_end_xnet(struct pt_regs *ctx)
 	return end_h2_request(ctx, off_xnet_rw_rws, off_xnet_rws_status);
 }
 
+/* A client call's context's parent, grandparent and great-grandparent: cancelCtx, timerCtx,
+ * valueCtx and withoutCancelCtx embed their parent Context first, its data word at +8. Other
+ * context types give unrelated words, which match nothing. */
+static __always_inline void read_ctx_ancestors(struct qt_event *e)
+{
+	e->ctx1 = e->ctx ? read_u64(e->ctx + 8) : 0;
+	e->ctx2 = e->ctx1 ? read_u64(e->ctx1 + 8) : 0;
+	e->ctx3 = e->ctx2 ? read_u64(e->ctx2 + 8) : 0;
+}
+
 /* func (t *Transport) roundTrip(req *Request) (*Response, error) */
 SEC("uprobe")
 int client_start(struct pt_regs *ctx)
@@ -399,11 +405,7 @@ int client_start(struct pt_regs *ctx)
 	if (!e)
 		return 0;
 	read_request(e, GO_ARG2(ctx), 1);
-	/* cancelCtx, timerCtx, valueCtx and withoutCancelCtx embed their parent Context first: its
-	 * data word is at +8. Other context types give unrelated words, which match nothing. */
-	e->ctx1 = e->ctx ? read_u64(e->ctx + 8) : 0;
-	e->ctx2 = e->ctx1 ? read_u64(e->ctx1 + 8) : 0;
-	e->ctx3 = e->ctx2 ? read_u64(e->ctx2 + 8) : 0;
+	read_ctx_ancestors(e);
 	submit(e);
 	return 0;
 }
@@ -426,31 +428,56 @@ int client_end(struct pt_regs *ctx)
 	return 0;
 }
 
-/* Right after a `CALL runtime.newproc` (a `go` statement) in code that can carry a request.
- * newproc1 took the new goroutine's id from this processor's goidcache, which now holds the
- * next one: the child is goidcache - 1, however soon another processor steals it. The child
- * itself waits in this processor's runnext until the current goroutine yields, unless stolen;
- * when it is still there (its gopc, the pc of this very instruction, says so) its sched.ctxt
- * holds the funcval it will run, which names a time.AfterFunc callback. One hit per `go`. */
+/* A `go` statement in code that can carry a request, from its `CALL runtime.newproc` to the
+ * instruction after it: two hits. At the CALL the funcval is in RAX and the child does not
+ * exist yet, so the time read there comes before anything the child does (once created, a
+ * child another processor steals may run before the instruction after the CALL is reached). */
+struct spawn_call {
+	__u64 ts_ns;
+	__u64 fn;
+};
+
+/* Keyed by the goroutine: a stack check in newproc's prologue may move it to another thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct g_key);
+	__type(value, struct spawn_call);
+} spawn_calls SEC(".maps");
+
 SEC("uprobe")
-int spawn_site(struct pt_regs *ctx)
+int spawn_call(struct pt_regs *ctx)
 {
+	struct g_key k = g_key_of(ctx);
+	struct spawn_call call = {.ts_ns = bpf_ktime_get_ns(), .fn = GO_ARG1(ctx)};
+	bpf_map_update_elem(&spawn_calls, &k, &call, BPF_ANY);
+	return 0;
+}
+
+/* After the CALL: newproc1 took the child's id from this processor's goidcache, which now holds
+ * the next one, so the child is goidcache - 1. The event carries the CALL's time. */
+SEC("uprobe")
+int spawn_done(struct pt_regs *ctx)
+{
+	struct g_key k = g_key_of(ctx);
+	struct spawn_call *found = bpf_map_lookup_elem(&spawn_calls, &k);
+	if (!found)
+		return 0;
+	struct spawn_call call = *found;
+	bpf_map_delete_elem(&spawn_calls, &k);
 	__u64 g = GO_G(ctx);
 	__u64 m = g ? read_u64(g + off_g_m) : 0;
 	__u64 p = m ? read_u64(m + off_m_p) : 0;
 	if (!p)
 		return 0;
-	__u64 child_goid = read_u64(p + off_p_goidcache) - 1;
 	struct qt_event *e = reserve(ctx, QT_SPAWN);
 	if (!e)
 		return 0;
+	e->ts_ns = call.ts_ns;
 	e->parent_goid = e->goid;
-	e->goid = child_goid;
-	__u64 child = read_u64(p + off_p_runnext);
-	if (child && read_u64(child + off_g_gopc) == ctx->ip && goid_of(child) == child_goid) {
-		e->value = read_u64(child + off_g_sched + off_gobuf_ctxt);
-		e->flags |= QT_F_HAS_VALUE;
-	}
+	e->goid = read_u64(p + off_p_goidcache) - 1;
+	e->value = call.fn;
+	e->flags |= QT_F_HAS_VALUE;
 	submit(e);
 	return 0;
 }
@@ -699,9 +726,7 @@ static __always_inline int grpc_call_start(struct pt_regs *ctx, __u64 cc, __u64 
 		e->host_len = read_go_string(e->host, QT_HOST_LEN, cc + off_grpc_cc_target, &e->flags);
 	e->path_len = copy_go_string(e->path, QT_PATH_LEN, method, method_len, &e->flags);
 	e->ctx = GO_ARG3(ctx);
-	e->ctx1 = e->ctx ? read_u64(e->ctx + 8) : 0;
-	e->ctx2 = e->ctx1 ? read_u64(e->ctx1 + 8) : 0;
-	e->ctx3 = e->ctx2 ? read_u64(e->ctx2 + 8) : 0;
+	read_ctx_ancestors(e);
 	submit(e);
 	return 0;
 }

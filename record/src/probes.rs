@@ -45,15 +45,15 @@ struct SiteHook {
     after: Option<ProgPick>,
 }
 
-/// `go` statements (one hit each, after the CALL, where the new goroutine is known) and
+/// `go` statements (two hits each: the CALL, and after it, where the new goroutine is known) and
 /// timer callbacks armed with `time.AfterFunc` (one hit at the CALL; net/http's own timers are
 /// not the program's).
 fn spawn_sites() -> Vec<SiteHook> {
     vec![
         SiteHook {
             callee: "runtime.newproc",
-            at_call: None,
-            after: Some(|s| &s.progs.spawn_site),
+            at_call: Some(|s| &s.progs.spawn_call),
+            after: Some(|s| &s.progs.spawn_done),
         },
         SiteHook {
             callee: "time.AfterFunc",
@@ -242,10 +242,6 @@ fn set_offsets(rodata: &mut crate::skel::types::rodata, o: &Offsets) {
     rodata.off_request_remote_addr = o.request_remote_addr;
     rodata.off_g_m = o.g_m;
     rodata.off_m_p = o.m_p;
-    rodata.off_p_runnext = o.p_runnext;
-    rodata.off_g_sched = o.g_sched;
-    rodata.off_gobuf_ctxt = o.gobuf_ctxt;
-    rodata.off_g_gopc = o.g_gopc;
     rodata.off_hchan_recvq = o.hchan_recvq;
     rodata.off_waitq_first = o.waitq_first;
     rodata.off_sudog_g = o.sudog_g;

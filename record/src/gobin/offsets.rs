@@ -57,14 +57,6 @@ pub struct Offsets {
     pub g_m: u64,
     /// `runtime.m.p`: The thread's `p` (a puintptr).
     pub m_p: u64,
-    /// `runtime.p.runnext`: The processor's `runnext`: the goroutine a `go` statement just made.
-    pub p_runnext: u64,
-    /// `runtime.g.sched`: The goroutine's saved registers (`gobuf`).
-    pub g_sched: u64,
-    /// `runtime.gobuf.ctxt`: `gobuf.ctxt`: a goroutine not yet run holds its funcval there.
-    pub gobuf_ctxt: u64,
-    /// `runtime.g.gopc`: The pc of the `go` statement that made the goroutine.
-    pub g_gopc: u64,
     /// `runtime.hchan.recvq`: The channel's waiting receivers (`waitq`).
     pub hchan_recvq: u64,
     /// `runtime.waitq.first`: The first waiter (`*sudog`).
@@ -116,7 +108,7 @@ const fn optional(column: &'static str, structure: &'static str, member: &'stati
 }
 
 /// The fields, in the order of the TSV columns and of [`Offsets::to_array`].
-const FIELDS: [Field; 30] = [
+const FIELDS: [Field; 26] = [
     field("g_goid", "runtime.g", "goid"),
     field("request_method", "net/http.Request", "Method"),
     field("request_url", "net/http.Request", "URL"),
@@ -151,10 +143,6 @@ const FIELDS: [Field; 30] = [
     field("request_remote_addr", "net/http.Request", "RemoteAddr"),
     field("g_m", "runtime.g", "m"),
     field("m_p", "runtime.m", "p"),
-    field("p_runnext", "runtime.p", "runnext"),
-    field("g_sched", "runtime.g", "sched"),
-    field("gobuf_ctxt", "runtime.gobuf", "ctxt"),
-    field("g_gopc", "runtime.g", "gopc"),
     field("hchan_recvq", "runtime.hchan", "recvq"),
     field("waitq_first", "runtime.waitq", "first"),
     field("sudog_g", "runtime.sudog", "g"),
@@ -165,15 +153,15 @@ const FIELDS: [Field; 30] = [
 pub const OFFSETS_TSV_HEADER: &str = "go_version_minor\tg_goid\trequest_method\trequest_url\t\
 request_host\trequest_ctx\turl_host\turl_path\tserver_addr\tresponse_status\t\
 http_response_status_code\thchan_qcount\thchan_dataqsiz\thchan_sendx\thchan_recvx\thchan_elemsize\th2_rw_rws\th2_rws_status\t\
-request_pattern\trequest_pat\trequest_remote_addr\tg_m\tm_p\tp_runnext\tg_sched\tgobuf_ctxt\t\
-g_gopc\thchan_recvq\twaitq_first\tsudog_g\tp_goidcache";
+request_pattern\trequest_pat\trequest_remote_addr\tg_m\tm_p\thchan_recvq\twaitq_first\t\
+sudog_g\tp_goidcache";
 
 /// The generated table (see `scripts/gen-offsets.sh`); `#` lines are comments.
 const TABLE: &str = include_str!("../../offsets/offsets.tsv");
 
 impl Offsets {
     fn from_array(v: [u64; FIELDS.len()]) -> Offsets {
-        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize, h2_rw_rws, h2_rws_status, request_pattern, request_pat, request_remote_addr, g_m, m_p, p_runnext, g_sched, gobuf_ctxt, g_gopc, hchan_recvq, waitq_first, sudog_g, p_goidcache] =
+        let [g_goid, request_method, request_url, request_host, request_ctx, url_host, url_path, server_addr, response_status, http_response_status_code, hchan_qcount, hchan_dataqsiz, hchan_sendx, hchan_recvx, hchan_elemsize, h2_rw_rws, h2_rws_status, request_pattern, request_pat, request_remote_addr, g_m, m_p, hchan_recvq, waitq_first, sudog_g, p_goidcache] =
             v;
         Offsets {
             g_goid,
@@ -198,10 +186,6 @@ impl Offsets {
             request_remote_addr,
             g_m,
             m_p,
-            p_runnext,
-            g_sched,
-            gobuf_ctxt,
-            g_gopc,
             hchan_recvq,
             waitq_first,
             sudog_g,
@@ -234,10 +218,6 @@ impl Offsets {
             self.request_remote_addr,
             self.g_m,
             self.m_p,
-            self.p_runnext,
-            self.g_sched,
-            self.gobuf_ctxt,
-            self.g_gopc,
             self.hchan_recvq,
             self.waitq_first,
             self.sudog_g,

@@ -50,6 +50,46 @@ fn start(bin: &Path, mode: &str, env: &[(&str, &str)], addr: &str) -> Result<Gua
     bail!("{} -mode {mode} did not listen on {addr}", bin.display())
 }
 
+/// `cart` and `web` running the demo built by `go` in `variant`, and the `record` arguments
+/// that record both into `out`. Dropping it stops them and removes the directory.
+struct Pair {
+    dir: tempfile::TempDir,
+    _cart: Guard,
+    web: Guard,
+    args: Vec<String>,
+    out: PathBuf,
+}
+
+impl Pair {
+    fn start(go: &str, variant: &str) -> Result<Pair> {
+        let dir = tempfile::tempdir()?;
+        let (cart_bin, web_bin) = binaries(dir.path(), go, variant)?;
+        let cart = start(&cart_bin, "cart", &[("GRPC_ADDR", CART)], CART)?;
+        let web = start(
+            &web_bin,
+            "web",
+            &[("WEB_ADDR", WEB), ("CART_TARGET", CART)],
+            WEB,
+        )?;
+        let out = dir.path().join("rec.parquet");
+        let args = vec![
+            "-p".into(),
+            cart.0.id().to_string(),
+            "-p".into(),
+            web.0.id().to_string(),
+            "-o".into(),
+            out.display().to_string(),
+        ];
+        Ok(Pair {
+            dir,
+            _cart: cart,
+            web,
+            args,
+            out,
+        })
+    }
+}
+
 /// The traffic: web's handlers each make one gRPC call of their kind: 7 unary (2 failing), 2
 /// server-streaming of 100 messages, 1 client-streaming of 50, 1 bidi of 20.
 fn drive() -> Result<()> {
@@ -107,26 +147,8 @@ fn root_grpc_unary_and_streaming_calls_are_quadruples() {
         "no Go version built (scripts/build-demos.sh)"
     );
     for go in picked {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (cart_bin, web_bin) = binaries(dir.path(), go, "dwarf").expect("grpc_demo built");
-        let cart = start(&cart_bin, "cart", &[("GRPC_ADDR", CART)], CART).expect("cart");
-        let web = start(
-            &web_bin,
-            "web",
-            &[("WEB_ADDR", WEB), ("CART_TARGET", CART)],
-            WEB,
-        )
-        .expect("web");
-        let out = dir.path().join("rec.parquet");
-        let args: Vec<String> = vec![
-            "-p".into(),
-            cart.0.id().to_string(),
-            "-p".into(),
-            web.0.id().to_string(),
-            "-o".into(),
-            out.display().to_string(),
-        ];
-        let outcome = outcome::record_while(&args, &out, drive).expect("recorded");
+        let pair = Pair::start(go, "dwarf").expect("cart and web (grpc_demo) start");
+        let outcome = outcome::record_while(&pair.args, &pair.out, drive).expect("recorded");
         let svc = |s: &'static str| Some(s);
         let mut checks = Checks::new();
         checks.quads(
@@ -166,7 +188,7 @@ fn root_grpc_unary_and_streaming_calls_are_quadruples() {
                 quad(svc("cart"), svc("/cart.v1.Cart/Chat"), None, None, 1),
             ],
         );
-        let full = full_quads(&out).expect("analyze");
+        let full = full_quads(&pair.out).expect("analyze");
         for (caller, func) in [("web", "/checkout"), ("cart", "/cart.v1.Cart/AddItem")] {
             let errors = errors_of(&full, caller, func);
             checks.that(errors == Some(2), || {
@@ -207,26 +229,8 @@ fn root_grpc_without_dwarf_is_warned_about_and_its_http_recorded() {
     }
     let _port = demo_port();
     let go = go_versions().pop().expect("a Go version built");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (cart_bin, web_bin) = binaries(dir.path(), &go, "stripped").expect("grpc_demo built");
-    let cart = start(&cart_bin, "cart", &[("GRPC_ADDR", CART)], CART).expect("cart");
-    let web = start(
-        &web_bin,
-        "web",
-        &[("WEB_ADDR", WEB), ("CART_TARGET", CART)],
-        WEB,
-    )
-    .expect("web");
-    let out = dir.path().join("rec.parquet");
-    let args: Vec<String> = vec![
-        "-p".into(),
-        cart.0.id().to_string(),
-        "-p".into(),
-        web.0.id().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-    ];
-    let outcome = outcome::record_while(&args, &out, || {
+    let pair = Pair::start(&go, "stripped").expect("cart and web (grpc_demo) start");
+    let outcome = outcome::record_while(&pair.args, &pair.out, || {
         for _ in 0..3 {
             http_get_at(WEB, "/checkout?item=book")?;
         }
@@ -235,8 +239,14 @@ fn root_grpc_without_dwarf_is_warned_about_and_its_http_recorded() {
     .expect("recorded");
     // The warning is said while attaching, before what record_while keeps of stderr.
     let brief = record_cmd()
-        .args(["-p", &web.0.id().to_string(), "--duration", "0.5", "-o"])
-        .arg(dir.path().join("brief.parquet"))
+        .args([
+            "-p",
+            &pair.web.0.id().to_string(),
+            "--duration",
+            "0.5",
+            "-o",
+        ])
+        .arg(pair.dir.path().join("brief.parquet"))
         .output()
         .expect("record runs");
     let said = String::from_utf8_lossy(&brief.stderr).into_owned();
