@@ -366,8 +366,9 @@ impl Pass {
     fn spawn(&mut self, e: &Event, parent: Option<i64>, value: Option<i64>) {
         let child = self.goroutines.id(e.proc, e.goid);
         if self.goroutines.get(child).spawn_seen {
-            // Reported twice (entry and return of newproc1): goids are never reused, so the
-            // first report says it all, and a second must not consume another timer.
+            // Reported twice (by recorders that hooked newproc1's entry and return): goids are
+            // never reused, so the first report says it all, and a second must not consume
+            // another timer.
             return;
         }
         let ts = e.ts_ns;

@@ -16,7 +16,8 @@ pub enum EventKind {
     ClientStart = 3,
     /// A client round trip returned (a `RET` of `(*Transport).roundTrip`).
     ClientEnd = 4,
-    /// A goroutine was created (`runtime.newproc1`).
+    /// A goroutine was created by a `go` statement (at its `CALL runtime.newproc`; recordings of
+    /// schema 1-3: at `runtime.newproc1`, every goroutine).
     Spawn = 5,
     /// A value was sent on a channel (`runtime.chansend1` entry, or a `select` send case chosen).
     ChanSend = 6,
