@@ -193,28 +193,32 @@ impl Pass {
                 listen_addr,
                 remote,
                 ctx,
+                grpc,
                 ..
             } => {
                 let g = self.goroutines.id(e.proc, e.goid);
                 let Some(st) = self.goroutines.get_mut(g) else {
                     return;
                 };
-                let id = self.requests.start(
-                    &mut st.open_requests,
-                    Request {
-                        proc: e.proc,
-                        service: e.service,
-                        goid: e.goid,
-                        method,
-                        path,
-                        listen_addr,
-                        start_ns: e.ts_ns,
-                        end_ns: None,
-                        status: None,
-                        route: None,
-                        failed: false,
-                    },
-                );
+                let request = Request {
+                    proc: e.proc,
+                    service: e.service,
+                    goid: e.goid,
+                    method,
+                    path,
+                    listen_addr,
+                    start_ns: e.ts_ns,
+                    end_ns: None,
+                    status: None,
+                    route: None,
+                    failed: false,
+                    grpc,
+                    carrier: false,
+                };
+                if grpc {
+                    self.requests.carried_by_http(&request);
+                }
+                let id = self.requests.start(&mut st.open_requests, request);
                 self.contexts.request_started(e.proc, ctx, id);
                 if let Some(remote) = remote {
                     let arrival = Arrival {

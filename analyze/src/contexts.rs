@@ -124,6 +124,8 @@ mod tests {
                 status: None,
                 route: None,
                 failed: false,
+                grpc: false,
+                carrier: false,
             },
         )
     }

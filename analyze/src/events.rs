@@ -58,6 +58,8 @@ pub enum Detail {
         remote: Option<Sym>,
         /// The request's context (0: not recorded).
         ctx: i64,
+        /// A gRPC request (method `GRPC`).
+        grpc: bool,
     },
     /// `server_end`.
     ServerEnd {

@@ -332,6 +332,9 @@ pub(crate) fn load_events(
     Ok(unknown)
 }
 
+/// The method `record` gives gRPC requests and calls.
+const GRPC_METHOD: &str = "GRPC";
+
 /// The columns of row `i` that an event of `kind` sets.
 fn detail(rows: &Rows<'_>, s: &Strings, i: usize, kind: EventKind, log: &EventLog) -> Detail {
     let at = |col: &[Option<Sym>]| col.get(i).copied().flatten();
@@ -354,6 +357,7 @@ fn detail(rows: &Rows<'_>, s: &Strings, i: usize, kind: EventKind, log: &EventLo
             listen_addr: at(&s.listen),
             remote: at(&s.remote),
             ctx: rows.ctx0.get(i).unwrap_or(0),
+            grpc: at(&s.method).is_some_and(|m| log.str(m) == GRPC_METHOD),
         },
         EventKind::ServerEnd => Detail::ServerEnd {
             status: rows.status.get(i),

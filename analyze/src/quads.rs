@@ -150,7 +150,7 @@ pub fn count_quads_linked(
     for (request, called) in rec.requests.all().iter().zip(&called) {
         // 101: an HTTP/1 request that switched the connection to HTTP/2 (h2c), whose stream 1
         // serves the same request again; counting both would count it twice.
-        if !called && request.status != Some(SWITCHING_PROTOCOLS) {
+        if !called && !request.carrier && request.status != Some(SWITCHING_PROTOCOLS) {
             let key = Key {
                 caller: request.service,
                 caller_func: funcs.caller(request),

@@ -39,6 +39,12 @@ pub struct Request {
     pub route: Option<Sym>,
     /// It ended with a gRPC status other than OK (an HTTP request fails by its 5xx).
     pub failed: bool,
+    /// A gRPC request.
+    pub grpc: bool,
+    /// It only carried a gRPC request of the same path (gRPC served through net/http's
+    /// `ServeHTTP`: the HTTP/2 request is the RPC, whose handler grpc-go runs on a goroutine of
+    /// its own), which is the one counted.
+    pub carrier: bool,
 }
 
 /// What a `server_end` says about its request.
@@ -97,6 +103,27 @@ impl Requests {
         id
     }
 
+    /// A gRPC request `rpc` started: the latest open HTTP request of the same process and path
+    /// that began shortly before carries it (grpc-go's `ServeHTTP`). Only the newest requests
+    /// are looked at: the carrier began microseconds before.
+    pub fn carried_by_http(&mut self, rpc: &Request) {
+        const LOOK_BACK: usize = 64;
+        const WITHIN_NS: i64 = 1_000_000_000;
+        let from = self.all.len().saturating_sub(LOOK_BACK);
+        let carrier = self.all[from..].iter_mut().rev().find(|r| {
+            !r.grpc
+                && !r.carrier
+                && r.end_ns.is_none()
+                && r.proc == rpc.proc
+                && r.path.is_some()
+                && r.path == rpc.path
+                && rpc.start_ns.saturating_sub(r.start_ns) <= WITHIN_NS
+        });
+        if let Some(r) = carrier {
+            r.carrier = true;
+        }
+    }
+
     /// A `server_end`: closes the latest of the goroutine's `open` requests, if it has one.
     pub fn end(&mut self, open: Option<&mut Stack<RequestId>>, end: End) -> Option<RequestId> {
         let Some(id) = open.and_then(Stack::pop) else {
@@ -146,7 +173,30 @@ mod tests {
             status: None,
             route: None,
             failed: false,
+            grpc: false,
+            carrier: false,
         }
+    }
+
+    /// gRPC served through `ServeHTTP`: the HTTP/2 request POST /cart.v1.Cart/AddItem and the RPC
+    /// of the same path, on another goroutine. The HTTP one only carries the RPC.
+    #[test]
+    fn an_http_request_carrying_an_rpc_of_its_path_is_a_carrier() {
+        let mut log = EventLog::new();
+        let mut reqs = Requests::new();
+        let (mut g10, mut g11, mut g12) = (Stack::default(), Stack::default(), Stack::default());
+        let other = reqs.start(&mut g12, request(&mut log, 12, "/cart.v1.Cart/List", 1));
+        let http = reqs.start(&mut g10, request(&mut log, 10, "/cart.v1.Cart/AddItem", 2));
+        let rpc = Request {
+            grpc: true,
+            ..request(&mut log, 11, "/cart.v1.Cart/AddItem", 3)
+        };
+        reqs.carried_by_http(&rpc);
+        let rpc = reqs.start(&mut g11, rpc);
+        let carrier = |id| reqs.get(id).map(|r| r.carrier);
+        assert_eq!(carrier(http), Some(true));
+        assert_eq!(carrier(rpc), Some(false));
+        assert_eq!(carrier(other), Some(false), "another path carries nothing");
     }
 
     #[test]

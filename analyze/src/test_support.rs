@@ -125,6 +125,7 @@ impl LogBuilder {
             listen_addr: Some(self.log.intern(listen)),
             remote: None,
             ctx,
+            grpc: false,
         };
         self.push(t, pid, service, goid, detail)
     }
@@ -147,6 +148,7 @@ impl LogBuilder {
             listen_addr: Some(self.log.intern("")),
             remote: Some(self.log.intern(remote)),
             ctx: 0,
+            grpc: false,
         };
         self.push(t, pid, service, goid, detail)
     }

@@ -261,3 +261,73 @@ fn root_grpc_without_dwarf_is_warned_about_and_its_http_recorded() {
     );
     checks.finish(&format!("{TEST} ({go})"), &outcome, "");
 }
+
+/// gRPC served through net/http (`grpcServer.ServeHTTP` over TLS, HTTP/2): `gateway`'s AddItem
+/// calls web's /checkout over HTTP, which calls cart over gRPC. The HTTP/2 request that carries
+/// each RPC is not a request of its own: three quadruples, errors passed along the chain.
+#[test]
+fn root_grpc_through_serve_http_calling_http_is_one_chain() {
+    const TEST: &str = "root_grpc_through_serve_http_calling_http_is_one_chain";
+    if !require_root_or_skip(TEST) {
+        return;
+    }
+    const GATEWAY: &str = "127.0.0.1:19962";
+    let _port = demo_port();
+    let go = go_versions().pop().expect("a Go version built");
+    let pair = Pair::start(&go, "dwarf").expect("cart and web (grpc_demo) start");
+    let gateway_bin = pair.dir.path().join("gateway");
+    std::fs::copy(pair.dir.path().join("cart"), &gateway_bin).expect("copy");
+    let downstream = format!("http://{WEB}/checkout");
+    let gateway = start(
+        &gateway_bin,
+        "gateway",
+        &[("GATEWAY_ADDR", GATEWAY), ("HTTP_DOWNSTREAM", &downstream)],
+        GATEWAY,
+    )
+    .expect("gateway");
+    let mut args = pair.args.clone();
+    let out = pair.dir.path().join("chain.parquet");
+    args.splice(args.len() - 2.., ["-p".into(), gateway.0.id().to_string()]);
+    args.extend(["-o".into(), out.display().to_string()]);
+    let outcome = outcome::record_while(&args, &out, || {
+        let o = Command::new(&gateway_bin)
+            .args(["-mode", "client", "-target", GATEWAY, "-tls", "-n", "6"])
+            .args(["-items", "book,missing", "-duration", "20s"])
+            .output()?;
+        let said =
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        if !said.contains("calls=6") {
+            bail!("the client said {said}");
+        }
+        Ok(())
+    })
+    .expect("recorded");
+    let svc = |s: &'static str| Some(s);
+    let mut checks = Checks::new();
+    checks.quads(
+        &outcome.quads,
+        &[
+            quad(
+                svc("gateway"),
+                svc("/cart.v1.Cart/AddItem"),
+                svc("web"),
+                svc("/checkout"),
+                6,
+            ),
+            quad(
+                svc("web"),
+                svc("/checkout"),
+                svc("cart"),
+                svc("/cart.v1.Cart/AddItem"),
+                6,
+            ),
+            quad(svc("cart"), svc("/cart.v1.Cart/AddItem"), None, None, 6),
+        ],
+    );
+    let full = full_quads(&out).expect("analyze");
+    let errors = errors_of(&full, "gateway", "/cart.v1.Cart/AddItem");
+    checks.that(errors == Some(3), || {
+        format!("gateway's AddItem: {errors:?} errors, expected 3 (the missing items)")
+    });
+    checks.finish(&format!("{TEST} ({go})"), &outcome, "");
+}
