@@ -677,6 +677,15 @@ static __always_inline void read_grpc_peer(struct qt_event *e, __u64 itab, __u64
 	e->rport = (__u16)port;
 }
 
+/* The gRPC code of a request's or call's end: anything but OK is an error. */
+static __always_inline void set_grpc_status(struct qt_event *e, __s32 code)
+{
+	e->status = code;
+	e->flags |= QT_F_HAS_STATUS;
+	if (code)
+		e->flags |= QT_F_ERROR;
+}
+
 /* func (s *Server) handleStream(t ServerTransport, stream *Stream, trInfo *traceInfo): t is an
  * interface (RBX, RCX), the stream in RDI. The RPC runs on this goroutine. */
 SEC("uprobe")
@@ -705,10 +714,7 @@ int grpc_server_end(struct pt_regs *ctx)
 	if (!e)
 		return 0;
 	__u64 st = GO_ARG3(ctx);
-	e->status = st ? grpc_code(st) : 0;
-	e->flags |= QT_F_HAS_STATUS;
-	if (e->status)
-		e->flags |= QT_F_ERROR;
+	set_grpc_status(e, st ? grpc_code(st) : 0);
 	submit(e);
 	return 0;
 }
@@ -802,12 +808,13 @@ int grpc_call_end(struct pt_regs *ctx)
 	if (!e)
 		return 0;
 	__u64 itab = GO_ARG2(ctx), data = GO_ARG3(ctx);
-	e->status = itab && data && !is_eof(data) ? grpc_code(data) : 0;
-	if (itab && data && !is_eof(data) && !e->status)
-		e->status = 2;
-	e->flags |= QT_F_HAS_STATUS;
-	if (e->status)
-		e->flags |= QT_F_ERROR;
+	__s32 code = 0;
+	if (itab && data && !is_eof(data)) {
+		code = grpc_code(data);
+		if (!code)
+			code = 2; /* a non-nil error other than io.EOF is never OK: Unknown */
+	}
+	set_grpc_status(e, code);
 	submit(e);
 	return 0;
 }

@@ -21,7 +21,8 @@ mod restart;
 mod three_tiers;
 mod two_pods;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::MutexGuard;
 
 use anyhow::{bail, Result};
 
@@ -76,6 +77,32 @@ fn record_pids(pids: &[u32], out: &std::path::Path) -> Vec<String> {
         .collect();
     args.extend(["-o".to_string(), out.display().to_string()]);
     args
+}
+
+/// What every test of a node starts from: one recording at a time on the host (as the other
+/// end-to-end tests), a scratch directory holding the `app` binary, and the node.
+struct Setup {
+    _port: MutexGuard<'static, ()>,
+    dir: tempfile::TempDir,
+    app: PathBuf,
+    node: Node,
+}
+
+/// The setup of test `test`; none when it is to be skipped (not root).
+fn setup(test: &str) -> Option<Setup> {
+    if !support::require_root_or_skip(test) {
+        return None;
+    }
+    let _port = support::demo_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = node::app_in(dir.path());
+    let node = Node::new().expect("the node is set up");
+    Some(Setup {
+        _port,
+        dir,
+        app,
+        node,
+    })
 }
 
 /// The two-pod shape of most tests: pod `frontend`, named by `OTEL_SERVICE_NAME`, serves /a by

@@ -5,10 +5,9 @@
 
 use serde_json::Value;
 
-use crate::support::{demo_port, naming, outcome, outcome::Checks, require_root_or_skip};
+use crate::support::{naming, outcome, outcome::Checks};
 
-use super::node::{app_in, Node};
-use super::{get_ok, named, FrontBack, REQUESTS};
+use super::{get_ok, named, setup, FrontBack, Setup, REQUESTS};
 
 /// The number `k` of a stderr line saying `... k processes attached ...` (or `k process`), the
 /// largest of them: the live line's count of attached processes.
@@ -30,13 +29,15 @@ fn attached_processes(stderr: &str) -> Option<u64> {
 #[test]
 fn root_record_all_picks_up_a_pod_started_later() {
     const TEST: &str = "root_record_all_picks_up_a_pod_started_later";
-    if !require_root_or_skip(TEST) {
+    let Some(Setup {
+        _port,
+        dir,
+        app,
+        mut node,
+    }) = setup(TEST)
+    else {
         return;
-    }
-    let _port = demo_port();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app = app_in(dir.path());
-    let mut node = Node::new().expect("the node is set up");
+    };
 
     let pods = FrontBack::new(&mut node).expect("pods frontend and backend");
 

@@ -3,21 +3,22 @@
 //! listening socket is gone before recording ends, the new one's appeared after it began.
 //! Every call, before and after, must name `backend`, linked to the process that served it.
 
-use crate::support::{demo_port, naming, outcome, outcome::Checks, require_root_or_skip};
+use crate::support::{naming, outcome, outcome::Checks};
 
-use super::node::{app_in, Node};
-use super::{get_ok, named, FrontBack, REQUESTS};
+use super::{get_ok, named, setup, FrontBack, Setup, REQUESTS};
 
 #[test]
 fn root_backend_restarted_mid_recording() {
     const TEST: &str = "root_backend_restarted_mid_recording";
-    if !require_root_or_skip(TEST) {
+    let Some(Setup {
+        _port,
+        dir,
+        app,
+        mut node,
+    }) = setup(TEST)
+    else {
         return;
-    }
-    let _port = demo_port();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app = app_in(dir.path());
-    let mut node = Node::new().expect("the node is set up");
+    };
 
     let pods = FrontBack::new(&mut node).expect("pods frontend and backend");
     let backend = pods.backend(&app);

@@ -5,23 +5,23 @@
 
 use anyhow::bail;
 
-use crate::support::{
-    demo_port, naming, outcome, outcome::quad, outcome::Checks, require_root_or_skip,
-};
+use crate::support::{naming, outcome, outcome::quad, outcome::Checks};
 
-use super::node::{app_in, Launch, Node};
-use super::{named, record_pids, REQUESTS};
+use super::node::Launch;
+use super::{named, record_pids, setup, Setup, REQUESTS};
 
 #[test]
 fn root_three_tiers_with_two_backends_on_one_port() {
     const TEST: &str = "root_three_tiers_with_two_backends_on_one_port";
-    if !require_root_or_skip(TEST) {
+    let Some(Setup {
+        _port,
+        dir,
+        app,
+        mut node,
+    }) = setup(TEST)
+    else {
         return;
-    }
-    let _port = demo_port();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app = app_in(dir.path());
-    let mut node = Node::new().expect("the node is set up");
+    };
 
     let client = node.add_pod("client").expect("pod client");
     let front = node.add_pod("front").expect("pod front");

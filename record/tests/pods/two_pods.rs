@@ -1,22 +1,22 @@
 //! Two pods of one binary: `frontend`, named by `OTEL_SERVICE_NAME` and sharing the host's UTS
 //! namespace, calls `backend`, named by its Deployment-shaped pod hostname, through a VIP.
 
-use crate::support::{demo_port, naming, outcome, outcome::Checks, require_root_or_skip};
+use crate::support::{naming, outcome, outcome::Checks};
 
-use super::node::{app_in, Node};
-use super::{get_ok, named, record_pids, FrontBack, REQUESTS};
+use super::{get_ok, named, record_pids, setup, FrontBack, Setup, REQUESTS};
 
 #[test]
 fn root_two_pods_of_one_binary_are_named_by_otel_and_pod_hostname() {
     const TEST: &str = "root_two_pods_of_one_binary_are_named_by_otel_and_pod_hostname";
-    if !require_root_or_skip(TEST) {
+    let Some(Setup {
+        _port,
+        dir,
+        app,
+        mut node,
+    }) = setup(TEST)
+    else {
         return;
-    }
-    // One recording at a time on the host, as the other end-to-end tests do.
-    let _port = demo_port();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app = app_in(dir.path());
-    let mut node = Node::new().expect("the node is set up");
+    };
 
     let pods = FrontBack::new(&mut node).expect("pods frontend and backend");
     let f = node
