@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::node::{ip, iptables, set_forward, FORWARD, STATE_DIR, TABLES};
+use super::host::{ip, iptables, set_forward, FORWARD, STATE_DIR, TABLES};
 
 /// The pid in a name `qt<pid>` or `qt<pid>-...`, if it is one.
 fn owner(name: &str) -> Option<u32> {

@@ -14,6 +14,8 @@
 //! Traffic goes only to the pods' addresses and the VIPs, all inside namespaces the test
 //! makes (node.rs), and every loop is bounded in count and time.
 
+mod host;
+mod launch;
 mod leftovers;
 mod node;
 mod record_all;
@@ -27,7 +29,8 @@ use std::sync::MutexGuard;
 use anyhow::{bail, Result};
 
 use crate::support::{self, naming::Named, outcome::quad};
-use node::{Launch, Node, Pod, Started};
+use launch::{Launch, Started};
+use node::{Node, Pod};
 
 /// Requests driven per test; an even number (the restart test drives half before, half after).
 const REQUESTS: usize = 20;

@@ -30,59 +30,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use super::host::{
+    hook_args, ip, iptables, run, set_forward, FORWARD, HOOKS, NODE_NET, STATE_DIR, TABLES,
+};
+use super::launch::{Launch, Started};
 use super::leftovers;
-
-/// Where a node keeps its lock and what it must put back (ip_forward).
-pub const STATE_DIR: &str = "/run/quadtrace-pods";
-pub const FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
-/// The VIPs' /24 and the whole node's /16.
-const VIP_NET: &str = "198.19.0.0/24";
-const NODE_NET: &str = "198.19.0.0/16";
-/// The iptables tables a node has a chain `qt<pid>` in.
-pub const TABLES: [&str; 2] = ["nat", "filter"];
-/// Where the chains are hooked in: table, hook, the addresses that jump.
-const HOOKS: [(&str, &str, &str); 3] = [
-    ("nat", "OUTPUT", VIP_NET),
-    ("nat", "PREROUTING", VIP_NET),
-    ("filter", "FORWARD", NODE_NET),
-];
-
-/// Runs `prog args`, failing with its stderr.
-fn run(prog: &str, args: &[&str]) -> Result<String> {
-    let o = Command::new(prog)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("running {prog} (scripts/setup.sh installs it)"))?;
-    if !o.status.success() {
-        bail!(
-            "{prog} {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&o.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&o.stdout).into_owned())
-}
-
-pub fn ip(args: &[&str]) -> Result<String> {
-    run("ip", args)
-}
-
-/// `iptables -w -t TABLE ARGS` (`-w`: wait for the xtables lock rather than fail).
-pub fn iptables(table: &str, args: &[&str]) -> Result<String> {
-    run("iptables", &[&["-w", "-t", table], args].concat())
-}
-
-/// What follows `-A`/`-I`/`-D` to hook `chain` in: `HOOK -d|-s NET -j CHAIN`.
-fn hook_args<'a>(hook: &'a str, net: &'a str, chain: &'a str) -> [&'a str; 5] {
-    // Into the VIPs by destination; out of the pods by source.
-    let by = if hook == "FORWARD" { "-s" } else { "-d" };
-    [hook, by, net, "-j", chain]
-}
-
-pub fn set_forward(value: &str) -> Result<()> {
-    std::fs::write(FORWARD, value).with_context(|| format!("writing {FORWARD}"))
-}
 
 /// One pod: its namespace and address.
 #[derive(Clone)]
@@ -92,49 +44,6 @@ pub struct Pod {
     pub ip: Ipv4Addr,
     /// The host side of its veth pair.
     host_if: String,
-}
-
-/// A program started in a pod, as it ran: kept after it stops, for the naming table.
-#[derive(Clone)]
-pub struct Started {
-    pub pod: String,
-    pub pid: u32,
-    /// The hostname the program saw (read back from its UTS namespace).
-    pub hostname: String,
-    /// Whether it had a UTS namespace of its own.
-    pub own_uts: bool,
-    pub env: Vec<(String, String)>,
-}
-
-/// How to start a program in a pod.
-pub struct Launch<'a> {
-    pub bin: &'a Path,
-    /// `Some`: a UTS namespace of its own with this hostname, as a pod has.
-    pub hostname: Option<&'a str>,
-    pub env: Vec<(String, String)>,
-    /// The port it listens on: started means listening there.
-    pub port: u16,
-}
-
-impl<'a> Launch<'a> {
-    pub fn new(bin: &'a Path) -> Launch<'a> {
-        Launch {
-            bin,
-            hostname: None,
-            env: Vec::new(),
-            port: 8080,
-        }
-    }
-
-    pub fn hostname(mut self, h: &'a str) -> Self {
-        self.hostname = Some(h);
-        self
-    }
-
-    pub fn env(mut self, key: &str, value: &str) -> Self {
-        self.env.push((key.to_string(), value.to_string()));
-        self
-    }
 }
 
 /// Holds the host-wide lock while alive (flock, released when the file closes).

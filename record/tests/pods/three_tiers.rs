@@ -7,7 +7,7 @@ use anyhow::bail;
 
 use crate::support::{naming, outcome, outcome::quad, outcome::Checks};
 
-use super::node::Launch;
+use super::launch::Launch;
 use super::{named, record_pids, setup, Setup, REQUESTS};
 
 #[test]
