@@ -186,7 +186,6 @@ int BPF_PROG(process_exec, struct task_struct *p, pid_t old_pid, struct linux_bi
 	if (!e)
 		return 0;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
-	e->value = known;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

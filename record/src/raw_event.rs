@@ -167,9 +167,9 @@ pub enum DecodeError {
 pub enum HostRecord<'a> {
     /// A socket event to write.
     Event(Event<'a>),
-    /// Process `pid` exec'd a program; `probed`: one whose binary is already probed for every
-    /// process that runs it (BPF has added the process to the targets).
-    Exec { pid: u32, ts_ns: u64, probed: bool },
+    /// Process `pid` exec'd a program (one whose binary is already probed for every process
+    /// that runs it, BPF has already added to the targets; record decides for the others).
+    Exec { pid: u32 },
 }
 
 fn raw_of(data: &[u8]) -> Result<qt_event, DecodeError> {
@@ -185,11 +185,7 @@ fn raw_of(data: &[u8]) -> Result<qt_event, DecodeError> {
 pub fn decode_host(data: &[u8]) -> Result<HostRecord<'_>, DecodeError> {
     let raw = raw_of(data)?;
     if raw.kind == NOTICE_EXEC {
-        return Ok(HostRecord::Exec {
-            pid: raw.pid,
-            ts_ns: raw.ts_ns,
-            probed: raw.value != 0,
-        });
+        return Ok(HostRecord::Exec { pid: raw.pid });
     }
     decode(data).map(HostRecord::Event)
 }
@@ -442,14 +438,7 @@ mod tests {
             ..Default::default()
         };
         let bytes = raw_bytes(&raw);
-        assert_eq!(
-            decode_host(&bytes),
-            Ok(HostRecord::Exec {
-                pid: 5,
-                ts_ns: 9,
-                probed: true
-            })
-        );
+        assert_eq!(decode_host(&bytes), Ok(HostRecord::Exec { pid: 5 }));
         assert_eq!(decode(&bytes), Err(DecodeError::Kind(NOTICE_EXEC)));
     }
 

@@ -358,7 +358,7 @@ fn build_ring<'a>(
             &rec.host.skel.maps.host_events,
             move |data: &[u8]| match raw_event::decode_host(data) {
                 Ok(HostRecord::Event(ev)) => host_sink.borrow_mut().on_socket_event(ev),
-                Ok(HostRecord::Exec { pid, .. }) => {
+                Ok(HostRecord::Exec { pid }) => {
                     execs.borrow_mut().push_back(pid);
                     0
                 }
