@@ -71,6 +71,7 @@ fn boot_wall_ns() -> u64 {
 fn offsets_source(s: OffsetsSource) -> &'static str {
     match s {
         OffsetsSource::Dwarf => "dwarf",
+        OffsetsSource::TypeDescriptors => "descriptors",
         OffsetsSource::Table => "table",
     }
 }

@@ -65,7 +65,7 @@ fn spawn_sites() -> Vec<SiteHook> {
 
 /// grpc-go's server and unary client, where the binary's DWARF gives their structs.
 fn grpc_hooks(bin: &GoBinary) -> Vec<Hook> {
-    if bin.grpc.is_none() {
+    if bin.grpc.is_err() {
         return Vec::new();
     }
     let mut hooks = vec![
@@ -270,7 +270,7 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
     rodata.off_xnet_sc_hs = bin.xnet.sc_hs;
     rodata.off_xnet_rw_rws = bin.xnet.rw_rws;
     rodata.off_xnet_rws_status = bin.xnet.rws_status;
-    if let Some(g) = bin.grpc {
+    if let Ok(g) = bin.grpc {
         rodata.off_grpc_stream_method = g.stream_method;
         rodata.off_grpc_stream_ctx = g.stream_ctx;
         rodata.off_grpc_cc_target = g.cc_target;
@@ -313,11 +313,10 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         .map(|h| (h, false));
     // Program name → (program, file offsets): one uprobe_multi link per program and process.
     let mut sites: BTreeMap<String, (ProgPick, Vec<usize>)> = BTreeMap::new();
-    if bin.function(GRPC_HANDLE_STREAM).is_some() && bin.grpc.is_none() {
+    if let (Some(_), Err(missing)) = (bin.function(GRPC_HANDLE_STREAM), &bin.grpc) {
         set.warnings.push(format!(
-            "{exe} uses grpc-go, but its struct layout is not known without DWARF \
-             (transport.Stream, ClientConn, status.Status); its gRPC requests and calls are \
-             not recorded, its HTTP is"
+            "{exe} uses grpc-go, but {missing}; its gRPC requests and calls are not recorded, \
+             its HTTP is"
         ));
     }
     if bin.function(GIN_GET_VALUE).is_some() && bin.gin_route_register.is_none() {

@@ -8,8 +8,9 @@
 //! its status. Messages of a stream cost nothing: a unary RPC is 4 probe hits, two each side.
 //!
 //! The structs read follow grpc-go's version, which binaries built without modules (GOPATH,
-//! Debian's packages) do not record, so their layout comes from DWARF; a binary without it has
-//! its gRPC probes left off, with one warning naming what is missing, never a guess.
+//! Debian's packages) do not record, so their layout comes from the binary itself: its DWARF,
+//! else its type descriptors (see `typedesc`). A binary where neither has them has its gRPC
+//! probes left off, with one warning naming what is missing, never a guess.
 
 use super::dwarf::Members;
 
@@ -41,7 +42,24 @@ const CLIENT_CONN: &str = "google.golang.org/grpc.ClientConn";
 /// `status.Status{s}` and `status.Error{e}` have it as their only field).
 const STATUS_PROTO: &str = "google.golang.org/genproto/googleapis/rpc/status.Status";
 
-/// The DWARF structs read.
+/// grpc-go ≥ 1.69 hands handlers a `*transport.ServerStream` that holds the `Stream` (by pointer,
+/// by value since 1.77): the probes read `Stream` fields at the handler's argument, so that
+/// generation is not probed. Its methods show it is the one linked.
+const SERVER_STREAM_METHODS: &str = "google.golang.org/grpc/internal/transport.(*ServerStream).";
+
+/// Why a binary's grpc-go is of a generation the probes do not read, if it is.
+pub(super) fn unsupported_generation<'a>(
+    mut functions: impl Iterator<Item = &'a str>,
+) -> Option<String> {
+    functions
+        .any(|f| f.starts_with(SERVER_STREAM_METHODS))
+        .then(|| {
+            "grpc-go ≥1.69 (transport.ServerStream), whose stream layout the probes do not read yet"
+                .to_string()
+        })
+}
+
+/// The structs read (DWARF or type descriptor names).
 pub(super) const STRUCTS: [&str; 5] = [STREAM, CLIENT_CONN, STATUS_PROTO, HTTP2_SERVER, TCP_ADDR];
 
 /// Offsets of grpc-go's structs; `None` when the binary's DWARF lacks any of them.
@@ -71,22 +89,45 @@ pub struct PeerOffsets {
     pub port: u64,
 }
 
-/// The offsets found in `members` (DWARF): all of them, or none.
-pub(super) fn offsets(members: Option<&Members>) -> Option<GrpcOffsets> {
-    let get = |s: &str, m: &str| members?.get(s)?.get(m).copied();
-    Some(GrpcOffsets {
-        stream_method: get(STREAM, "method")?,
-        stream_ctx: get(STREAM, "ctx")?,
-        cc_target: get(CLIENT_CONN, "target")?,
-        status_code: get(STATUS_PROTO, "Code")?,
+/// The offsets found in `members`: all of them, or an error naming each one missing.
+pub(super) fn offsets(members: &Members) -> Result<GrpcOffsets, String> {
+    let mut missing = Vec::new();
+    let mut get = |s: &str, m: &str| match members.get(s).and_then(|f| f.get(m)) {
+        Some(&offset) => offset,
+        None => {
+            missing.push(format!("{}.{m}", short(s)));
+            0
+        }
+    };
+    let offsets = GrpcOffsets {
+        stream_method: get(STREAM, "method"),
+        stream_ctx: get(STREAM, "ctx"),
+        cc_target: get(CLIENT_CONN, "target"),
+        status_code: get(STATUS_PROTO, "Code"),
+        peer: None,
+    };
+    if !missing.is_empty() {
+        return Err(format!(
+            "neither its DWARF nor its type descriptors give {}",
+            missing.join(", ")
+        ));
+    }
+    let peer = |s: &str, m: &str| members.get(s)?.get(m).copied();
+    Ok(GrpcOffsets {
         peer: (|| {
             Some(PeerOffsets {
-                remote_addr: get(HTTP2_SERVER, "remoteAddr")?,
-                ip: get(TCP_ADDR, "IP")?,
-                port: get(TCP_ADDR, "Port")?,
+                remote_addr: peer(HTTP2_SERVER, "remoteAddr")?,
+                ip: peer(TCP_ADDR, "IP")?,
+                port: peer(TCP_ADDR, "Port")?,
             })
         })(),
+        ..offsets
     })
+}
+
+/// `transport.Stream` of `google.golang.org/grpc/internal/transport.Stream`.
+fn short(full: &str) -> &str {
+    full.rsplit('/').next().unwrap_or(full)
 }
 
 #[cfg(test)]
@@ -96,9 +137,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn server_stream_generation_is_named() {
+        let old = [HANDLE_STREAM, INVOKE];
+        assert_eq!(unsupported_generation(old.into_iter()), None);
+        let new = [
+            HANDLE_STREAM,
+            "google.golang.org/grpc/internal/transport.(*ServerStream).Method",
+        ];
+        let why = unsupported_generation(new.into_iter()).expect("named");
+        assert!(why.contains("grpc-go ≥1.69"), "{why}");
+    }
+
+    #[test]
     fn every_struct_is_needed() {
-        assert_eq!(offsets(None), None);
         let mut members = Members::new();
+        assert_eq!(
+            offsets(&members),
+            Err(
+                "neither its DWARF nor its type descriptors give transport.Stream.method, \
+                 transport.Stream.ctx, grpc.ClientConn.target, status.Status.Code"
+                    .to_string()
+            )
+        );
         members.insert(
             STREAM.to_string(),
             HashMap::from([("method".to_string(), 88), ("ctx".to_string(), 24)]),
@@ -107,14 +167,17 @@ mod tests {
             CLIENT_CONN.to_string(),
             HashMap::from([("target".to_string(), 16)]),
         );
-        assert_eq!(offsets(Some(&members)), None);
+        assert_eq!(
+            offsets(&members),
+            Err("neither its DWARF nor its type descriptors give status.Status.Code".to_string())
+        );
         members.insert(
             STATUS_PROTO.to_string(),
             HashMap::from([("Code".to_string(), 40)]),
         );
         assert_eq!(
-            offsets(Some(&members)),
-            Some(GrpcOffsets {
+            offsets(&members),
+            Ok(GrpcOffsets {
                 stream_method: 88,
                 stream_ctx: 24,
                 cc_target: 16,

@@ -16,6 +16,7 @@ mod rets;
 mod symbols;
 #[cfg(test)]
 mod testbin;
+mod typedesc;
 mod xnet;
 
 use std::collections::HashMap;
@@ -114,14 +115,19 @@ pub enum GoBinError {
         structure: String,
         field: String,
     },
-    /// No DWARF, and the generated table has no row for this Go version.
+    /// No DWARF, type descriptors that lack a struct, and no table row for this Go version.
     #[error(
-        "{}: no DWARF and no offsets for Go {}.{} ({version}) in record/offsets/offsets.tsv \
-         (it has {}); run `scripts/gen-offsets.sh {}.{}` to add them",
+        "{}: no DWARF, its type descriptors fall short ({descriptors}), and no offsets for Go \
+         {}.{} ({version}) in record/offsets/offsets.tsv (it has {}); run \
+         `scripts/gen-offsets.sh {}.{}` to add them",
         path.display(), version.major, version.minor, offsets::table_versions().join(", "),
         version.major, version.minor
     )]
-    UnknownOffsets { path: PathBuf, version: GoVersion },
+    UnknownOffsets {
+        path: PathBuf,
+        version: GoVersion,
+        descriptors: String,
+    },
     /// The embedded table is malformed: a build problem, not the binary's.
     #[error("the built-in offsets table is malformed: {reason}")]
     OffsetsTable { reason: String },
@@ -156,8 +162,8 @@ pub struct GoBinary {
     pub gin_route_register: Option<u64>,
     /// golang.org/x/net/http2's server structs (DWARF only; zeros when unknown).
     pub xnet: XnetOffsets,
-    /// grpc-go's structs (DWARF only); `None` when the binary's DWARF lacks them.
-    pub grpc: Option<GrpcOffsets>,
+    /// grpc-go's structs; an error names the ones missing.
+    pub grpc: Result<GrpcOffsets, String>,
     functions: HashMap<String, Function>,
     text: Text,
 }
@@ -221,18 +227,26 @@ impl GoBinary {
         if !HTTP_ENTRY_POINTS.iter().any(|f| functions.contains_key(*f)) {
             return Err(GoBinError::NoNetHttp { path: owned() });
         }
-        let (offsets, offsets_source, members) =
-            offsets::resolve(path, &file, &version, &extra_structs())?;
+        let resolved = offsets::resolve(path, &file, &image, &version, &extra_structs())?;
+        let members = &resolved.members;
+        let grpc = match (
+            &resolved.members_source,
+            grpc::unsupported_generation(functions.keys().map(String::as_str)),
+        ) {
+            (_, Some(why)) => Err(why),
+            (Ok(_), None) => grpc::offsets(members),
+            (Err(e), None) => Err(format!("no DWARF and unreadable type descriptors: {e}")),
+        };
 
         Ok(GoBinary {
             path: owned(),
             build_id: buildinfo::build_id(&file),
             version,
-            offsets,
-            offsets_source,
-            gin_route_register: gin::route_register(members.as_ref()),
-            xnet: xnet::offsets(members.as_ref()),
-            grpc: grpc::offsets(members.as_ref()),
+            offsets: resolved.offsets,
+            offsets_source: resolved.source,
+            gin_route_register: gin::route_register(Some(members)),
+            xnet: xnet::offsets(Some(members)),
+            grpc,
             functions,
             text: Text::copy_from(&image),
         })
@@ -337,7 +351,7 @@ mod tests {
             let full = GoBinary::open(&probe.full).expect("open");
             let stripped = GoBinary::open(&probe.stripped).expect("open");
             assert_eq!(full.offsets_source, OffsetsSource::Dwarf);
-            assert_eq!(stripped.offsets_source, OffsetsSource::Table);
+            assert_eq!(stripped.offsets_source, OffsetsSource::TypeDescriptors);
         }
     }
 
@@ -382,6 +396,7 @@ mod tests {
         let err = GoBinError::UnknownOffsets {
             path: PathBuf::from("/srv/app"),
             version,
+            descriptors: "no struct type runtime.g".to_string(),
         };
         let msg = err.to_string();
         assert!(

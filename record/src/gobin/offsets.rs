@@ -6,6 +6,8 @@
 use std::path::Path;
 
 use super::dwarf::{self, Members};
+use super::image::Image;
+use super::typedesc;
 use super::{GoBinError, GoBinary, GoVersion};
 
 /// Byte offsets of the struct fields that the probes read.
@@ -72,8 +74,26 @@ pub struct Offsets {
 pub enum OffsetsSource {
     /// The binary's own DWARF.
     Dwarf,
+    /// The binary's runtime type descriptors (see `typedesc`): a binary built with `-s -w`.
+    TypeDescriptors,
     /// The generated table, by the binary's Go major.minor.
     Table,
+}
+
+/// What [`resolve`] found.
+pub(super) struct Resolved {
+    pub offsets: Offsets,
+    pub source: OffsetsSource,
+    /// The members of every struct asked for that the binary describes, `extra_structs`
+    /// included, and where they came from (DWARF or the type descriptors); an error says why
+    /// neither could be read.
+    pub members: Members,
+    pub members_source: Result<OffsetsSource, String>,
+}
+
+/// Every struct the table's columns are read from.
+pub(super) fn table_structs() -> Vec<&'static str> {
+    FIELDS.iter().flat_map(|f| f.structure.split('|')).collect()
 }
 
 /// One table column: the DWARF struct and member it is read from. A struct written `A|B` is
@@ -226,58 +246,102 @@ impl Offsets {
     }
 }
 
-/// The binary's offsets and where they came from: DWARF when present, else the table; with
-/// the DWARF members read, which also hold `extra_structs` when the binary has them.
+/// The binary's offsets and where they came from: its DWARF when present, else its type
+/// descriptors, else the table (a binary whose descriptors lack a struct: none seen so far).
 pub(super) fn resolve(
     path: &Path,
     file: &object::File<'_>,
+    image: &Image<'_>,
     version: &GoVersion,
     extra_structs: &[&str],
-) -> Result<(Offsets, OffsetsSource, Option<Members>), GoBinError> {
-    let mut structs: Vec<&str> = FIELDS.iter().flat_map(|f| f.structure.split('|')).collect();
+) -> Result<Resolved, GoBinError> {
+    let mut structs = table_structs();
     structs.extend_from_slice(extra_structs);
     structs.sort_unstable();
     structs.dedup();
-    let members = dwarf::struct_members(file, &structs).map_err(|reason| GoBinError::Dwarf {
+    let dwarf = dwarf::struct_members(file, &structs).map_err(|reason| GoBinError::Dwarf {
         path: path.to_path_buf(),
         reason,
     })?;
-    let Some(members) = members else {
-        let offsets = table_row(TABLE, &version.major_minor())
-            .map_err(|reason| GoBinError::OffsetsTable { reason })?
-            .ok_or_else(|| GoBinError::UnknownOffsets {
+    if let Some(members) = dwarf {
+        let offsets = from_members(&members).map_err(|missing| match missing {
+            Missing::Struct(structure) => GoBinError::MissingStruct {
                 path: path.to_path_buf(),
-                version: version.clone(),
-            })?;
-        return Ok((offsets, OffsetsSource::Table, None));
+                structure,
+            },
+            Missing::Field(structure, field) => GoBinError::MissingField {
+                path: path.to_path_buf(),
+                structure,
+                field,
+            },
+        })?;
+        return Ok(Resolved {
+            offsets,
+            source: OffsetsSource::Dwarf,
+            members,
+            members_source: Ok(OffsetsSource::Dwarf),
+        });
+    }
+    let (members, members_source) = match typedesc::struct_members(file, image, version, &structs) {
+        Ok(m) => (m, Ok(OffsetsSource::TypeDescriptors)),
+        Err(e) => (Members::new(), Err(e)),
     };
+    let from_descriptors = match &members_source {
+        Ok(_) => from_members(&members).map_err(|m| m.to_string()),
+        Err(e) => Err(e.clone()),
+    };
+    let (offsets, source) = match from_descriptors {
+        Ok(offsets) => (offsets, OffsetsSource::TypeDescriptors),
+        Err(descriptors) => {
+            let offsets = table_row(TABLE, &version.major_minor())
+                .map_err(|reason| GoBinError::OffsetsTable { reason })?
+                .ok_or_else(|| GoBinError::UnknownOffsets {
+                    path: path.to_path_buf(),
+                    version: version.clone(),
+                    descriptors,
+                })?;
+            (offsets, OffsetsSource::Table)
+        }
+    };
+    Ok(Resolved {
+        offsets,
+        source,
+        members,
+        members_source,
+    })
+}
+
+/// What a binary's layouts lack.
+enum Missing {
+    Struct(String),
+    Field(String, String),
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Missing::Struct(s) => write!(f, "no struct type {s}"),
+            Missing::Field(s, m) => write!(f, "struct {s} has no field {m}"),
+        }
+    }
+}
+
+/// Every column of the table read from `members`.
+fn from_members(members: &Members) -> Result<Offsets, Missing> {
     let mut values = [0u64; FIELDS.len()];
     for (value, f) in values.iter_mut().zip(FIELDS.iter()) {
         let (structure, fields) = f
             .structure
             .split('|')
             .find_map(|name| members.get(name).map(|m| (name, m)))
-            .ok_or_else(|| GoBinError::MissingStruct {
-                path: path.to_path_buf(),
-                structure: f.structure.replace('|', " or "),
-            })?;
+            .ok_or_else(|| Missing::Struct(f.structure.replace('|', " or ")))?;
         *value = match fields.get(f.member) {
             Some(&offset) => offset,
             None if f.optional => 0,
-            None => {
-                return Err(GoBinError::MissingField {
-                    path: path.to_path_buf(),
-                    structure: structure.to_string(),
-                    field: f.member.to_string(),
-                })
-            }
+            None => return Err(Missing::Field(structure.to_string(), f.member.to_string())),
         };
     }
-    Ok((
-        Offsets::from_array(values),
-        OffsetsSource::Dwarf,
-        Some(members),
-    ))
+    Ok(Offsets::from_array(values))
 }
 
 /// The row of `table` keyed `major_minor` (e.g. `"1.21"`), `None` if absent, an error if the
@@ -371,20 +435,24 @@ mod tests {
     }
 
     #[test]
-    fn dwarf_and_table_agree() {
+    fn dwarf_descriptors_and_table_agree() {
         for probe in testbin::ProbeBuild::all() {
             let full = GoBinary::open(&probe.full).expect("open probe");
             assert_eq!(full.offsets_source, OffsetsSource::Dwarf);
-            let stripped = GoBinary::open(&probe.stripped).unwrap_or_else(|e| {
-                panic!(
-                    "{e}: is {} in offsets.tsv? run scripts/gen-offsets.sh",
-                    full.version
-                )
-            });
-            assert_eq!(stripped.offsets_source, OffsetsSource::Table);
+            let table = table_row(TABLE, &full.version.major_minor())
+                .expect("table parses")
+                .unwrap_or_else(|| {
+                    panic!(
+                        "is {} in offsets.tsv? run scripts/gen-offsets.sh",
+                        full.version
+                    )
+                });
+            assert_eq!(full.offsets, table, "{}: DWARF vs table", full.version);
+            let stripped = GoBinary::open(&probe.stripped).expect("open stripped probe");
+            assert_eq!(stripped.offsets_source, OffsetsSource::TypeDescriptors);
             assert_eq!(
                 full.offsets, stripped.offsets,
-                "{}: DWARF vs table",
+                "{}: DWARF vs type descriptors",
                 full.version
             );
             let row = offsets_tsv_row(&full);

@@ -82,6 +82,22 @@ pub(super) fn from_pclntab(file: &object::File<'_>) -> Result<Vec<RawFunc>, Stri
             .map_err(|e| format!("cannot read .gopclntab: {e}"))?;
         return read_pclntab(file, section.address(), data).map_err(|e| format!(".gopclntab: {e}"));
     }
+    folded_pclntab(file)
+        .map(|(_, funcs)| funcs)
+        .ok_or_else(|| "neither .symtab nor .gopclntab is present".to_string())
+}
+
+/// Where the pclntab is: its section, or where an external linker folded it.
+pub(super) fn pclntab_address(file: &object::File<'_>) -> Option<u64> {
+    [".gopclntab", ".data.rel.ro.gopclntab"]
+        .iter()
+        .find_map(|name| file.section_by_name(name))
+        .map(|s| s.address())
+        .or_else(|| folded_pclntab(file).map(|(vaddr, _)| vaddr))
+}
+
+/// A pclntab without a section of its own, found by its header: its address and functions.
+fn folded_pclntab(file: &object::File<'_>) -> Option<(u64, Vec<RawFunc>)> {
     let text = file
         .section_by_name(".text")
         .map(|t| t.address()..t.address().saturating_add(t.size()));
@@ -102,11 +118,11 @@ pub(super) fn from_pclntab(file: &object::File<'_>) -> Result<Vec<RawFunc>, Stri
             };
             let inside = |f: &RawFunc| text.as_ref().is_some_and(|t| t.contains(&f.entry));
             if funcs.first().is_some_and(inside) && funcs.last().is_some_and(inside) {
-                return Ok(funcs);
+                return Some((vaddr, funcs));
             }
         }
     }
-    Err("neither .symtab nor .gopclntab is present".to_string())
+    None
 }
 
 /// The functions of the pclntab at `vaddr`, whose bytes (to the end of its section) are `data`.
