@@ -6,6 +6,19 @@
 use std::net::IpAddr;
 
 /// Splits `host[:port]`, `[v6][:port]` or a bare IPv6 address.
+/// The socket of a unix-domain address, `/path` or `@name` (abstract): a listener's
+/// `unix:/path` or `unix:@name` (as record writes them), or a gRPC target `unix:///path`,
+/// `unix:/path`, `unix:relative/path` or `unix-abstract:name`. `None`: not a unix address.
+pub fn unix_socket(addr: &str) -> Option<String> {
+    if let Some(name) = addr.strip_prefix("unix-abstract:") {
+        // /proc/net/unix shows an abstract socket's name after an `@`.
+        return (!name.is_empty()).then(|| format!("@{name}"));
+    }
+    let rest = addr.strip_prefix("unix:")?;
+    let path = rest.strip_prefix("//").unwrap_or(rest);
+    (!path.is_empty()).then(|| path.to_string())
+}
+
 pub fn split_host_port(addr: &str) -> (&str, Option<&str>) {
     if let Some(rest) = addr.strip_prefix('[') {
         if let Some((host, after)) = rest.split_once(']') {
@@ -116,5 +129,21 @@ mod tests {
         assert_eq!(normalize_port(None), "80");
         assert_eq!(normalize_port(Some("https")), "443");
         assert_eq!(normalize_port(Some("8080")), "8080");
+    }
+
+    #[test]
+    fn unix_sockets_of_listeners_and_grpc_targets() {
+        for (addr, want) in [
+            ("unix:/run/c.sock", Some("/run/c.sock")),
+            ("unix:///run/c.sock", Some("/run/c.sock")),
+            ("unix:rel/c.sock", Some("rel/c.sock")),
+            ("unix:@grpc", Some("@grpc")),
+            ("unix-abstract:grpc", Some("@grpc")),
+            ("unix:", None),
+            ("127.0.0.1:80", None),
+            ("unixhost:80", None),
+        ] {
+            assert_eq!(unix_socket(addr).as_deref(), want, "{addr}");
+        }
     }
 }

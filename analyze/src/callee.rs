@@ -13,6 +13,7 @@
 
 use std::fmt;
 
+use crate::addr::unix_socket;
 use crate::attribute::Reconstruction;
 use crate::client::ClientCall;
 use crate::events::{EventLog, IdMap, IdSet, ProcId, Sym};
@@ -245,7 +246,8 @@ fn namer_of(log: &EventLog, rec: &Reconstruction) -> CalleeNamer {
         }
     }
     for l in log.listeners() {
-        if with_spans.contains(&l.proc) {
+        // Socket events cover TCP only: a process's unix-domain listeners are in the metadata.
+        if with_spans.contains(&l.proc) && unix_socket(log.str(l.addr)).is_none() {
             continue;
         }
         let p = log.process_info(l.proc);

@@ -33,6 +33,7 @@ struct Hook {
 
 const SERVE_HTTP: &str = HTTP_ENTRY_POINTS[0];
 const ROUND_TRIP: &str = HTTP_ENTRY_POINTS[1];
+const FINISH_REQUEST: &str = "net/http.(*response).finishRequest";
 /// Every Go program has it; a binary without it is not one.
 const NEWPROC1: &str = "runtime.newproc1";
 
@@ -121,11 +122,7 @@ const fn hook(func: &'static str, entry: ProgPick, ret: Option<ProgPick>) -> Hoo
 fn core_hooks() -> Vec<Hook> {
     vec![
         hook(SERVE_HTTP, |s| &s.progs.server_start, None),
-        hook(
-            "net/http.(*response).finishRequest",
-            |s| &s.progs.server_end,
-            None,
-        ),
+        hook(FINISH_REQUEST, |s| &s.progs.server_end, None),
         hook(
             ROUND_TRIP,
             |s| &s.progs.client_start,
@@ -305,7 +302,19 @@ pub fn load_and_attach(target: &Target, bin: &GoBinary, channels: bool) -> Resul
         probes: Vec::new(),
         warnings: Vec::new(),
     };
-    let core = core_hooks().into_iter().map(|h| (h, true));
+    // A program that only calls (a CLI such as etcdctl) has no server functions, and one that
+    // only serves may have no client: a side is incomplete only when part of it is linked.
+    let core_side_present = |func: &str| {
+        let side = match func {
+            ROUND_TRIP => &[ROUND_TRIP][..],
+            _ => &[SERVE_HTTP, FINISH_REQUEST][..],
+        };
+        side.iter().any(|f| bin.function(f).is_some())
+    };
+    let core = core_hooks()
+        .into_iter()
+        .map(|h| (core_side_present(h.func), h))
+        .map(|(present, h)| (h, present));
     let optional = optional_hooks()
         .into_iter()
         .chain(gin_hooks(bin))

@@ -69,8 +69,10 @@ pub fn netns_of(pid: u32) -> Option<u64> {
         .ok()
 }
 
-/// The addresses `pid` listens on (`127.0.0.1:9932`, `[::]:80`), sorted; empty when the
-/// process is gone or unreadable (a best effort: the recording does not depend on it).
+/// The addresses `pid` listens on (`127.0.0.1:9932`, `[::]:80`, `unix:/run/app.sock`), sorted;
+/// empty when the process is gone or unreadable (a best effort: the recording does not depend
+/// on it). Unix sockets have no tracepoint of their own: this is all that names a server that
+/// clients reach over one (gRPC's `unix:///run/containerd/containerd.sock`).
 pub fn listening_addrs(pid: u32) -> BTreeSet<String> {
     let inodes = socket_inodes(pid);
     let mut out = BTreeSet::new();
@@ -83,7 +85,29 @@ pub fn listening_addrs(pid: u32) -> BTreeSet<String> {
         };
         out.extend(parse_listeners(&table, v6, &inodes));
     }
+    if let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/unix")) {
+        out.extend(parse_unix_listeners(&table, &inodes));
+    }
     out
+}
+
+/// Listening sockets with a name (`unix:/path`, or `unix:@name` for an abstract one) of a
+/// `/proc/net/unix` table whose inode is in `inodes`.
+fn parse_unix_listeners(table: &str, inodes: &HashSet<u64>) -> Vec<String> {
+    /// `__SO_ACCEPTCON` in the Flags column: the socket listens.
+    const ACCEPTING: u32 = 1 << 16;
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            // Num RefCount Protocol Flags Type St Inode [Path]
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let flags = u32::from_str_radix(cols.get(3)?, 16).ok()?;
+            let inode: u64 = cols.get(6)?.parse().ok()?;
+            let path = cols.get(7)?;
+            (flags & ACCEPTING != 0 && inodes.contains(&inode)).then(|| format!("unix:{path}"))
+        })
+        .collect()
 }
 
 /// Inodes of the sockets among `pid`'s file descriptors (links read `socket:[INODE]`).
@@ -169,6 +193,25 @@ fn parse_addr(field: &str, v6: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_named_unix_listeners_of_the_process_only() {
+        let table = "Num       RefCount Protocol Flags    Type St Inode Path
+0000000000000000: 00000002 00000000 00010000 0001 01 4242 /run/containerd/containerd.sock
+0000000000000000: 00000002 00000000 00010000 0001 01 4243 @grpc-abstract
+0000000000000000: 00000003 00000000 00000000 0001 03 4244 /run/containerd/containerd.sock
+0000000000000000: 00000002 00000000 00010000 0001 01 4245
+0000000000000000: 00000002 00000000 00010000 0001 01 9999 /run/other.sock
+";
+        let inodes = HashSet::from([4242, 4243, 4244, 4245]);
+        assert_eq!(
+            parse_unix_listeners(table, &inodes),
+            [
+                "unix:/run/containerd/containerd.sock",
+                "unix:@grpc-abstract"
+            ]
+        );
+    }
 
     #[test]
     fn parses_v4_and_v6_listeners_of_the_process_only() {

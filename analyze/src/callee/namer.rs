@@ -23,7 +23,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use crate::addr::{ip, is_loopback, normalize_host, normalize_port, split_host_port};
+use crate::addr::{ip, is_loopback, normalize_host, normalize_port, split_host_port, unix_socket};
 use crate::events::IdMap;
 
 /// Where a listener accepts connections.
@@ -116,6 +116,8 @@ enum Fit {
 #[derive(Debug, Default)]
 pub struct CalleeNamer {
     by_port: IdMap<String, Vec<(ListenHost, Listener)>>,
+    /// Unix-domain listeners by socket (`/path`, `@name`): reached only from their own host.
+    by_socket: HashMap<String, Vec<Listener>>,
     /// The addresses of each network namespace: host → inode → IPs.
     addrs: HashMap<String, IdMap<i64, BTreeSet<IpAddr>>>,
     /// Every time a listener began or stopped, ascending (see [`CalleeNamer::steady`]).
@@ -137,6 +139,13 @@ impl CalleeNamer {
     /// Records that `l` listened on `addr`. An empty address says nothing.
     pub fn add(&mut self, addr: &str, l: Listener) {
         if addr.is_empty() {
+            return;
+        }
+        if let Some(socket) = unix_socket(addr) {
+            let listeners = self.by_socket.entry(socket).or_default();
+            if !listeners.contains(&l) {
+                listeners.push(l);
+            }
             return;
         }
         let (host, port) = split_host_port(addr);
@@ -175,6 +184,20 @@ impl CalleeNamer {
     /// `ts_ns`, reached; `None` when no recorded server fits, or servers of several services
     /// fit equally well.
     pub fn service_at(&self, caller: Caller<'_>, host: &str, ts_ns: i64) -> Option<&str> {
+        if let Some(socket) = unix_socket(host) {
+            let services: BTreeSet<&str> = self
+                .by_socket
+                .get(&socket)?
+                .iter()
+                .filter(|l| l.machine == caller.machine && l.listens_at(ts_ns))
+                .map(|l| l.service.as_str())
+                .collect();
+            let mut it = services.into_iter();
+            return match (it.next(), it.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            };
+        }
         let (dial_host, port) = split_host_port(host);
         let listeners = self.by_port.get(&normalize_port(port))?;
         let dial = Dial::of(dial_host);

@@ -56,7 +56,7 @@ pub const HTTP_ENTRY_POINTS: [&str; 2] = [
     "net/http.(*Transport).roundTrip",
 ];
 
-/// DWARF structs read besides the offsets table's: third-party packages' layouts.
+/// Structs read besides the offsets table's: third-party packages' layouts.
 fn extra_structs() -> Vec<&'static str> {
     let mut v = vec![gin::NODE_VALUE];
     v.extend(xnet::STRUCTS);
@@ -160,7 +160,7 @@ pub struct GoBinary {
     /// Which result register of gin's router lookup holds the route (see `gin`); `None`
     /// when the binary's gin returns it otherwise.
     pub gin_route_register: Option<u64>,
-    /// golang.org/x/net/http2's server structs (DWARF only; zeros when unknown).
+    /// golang.org/x/net/http2's server structs (zeros when unknown).
     pub xnet: XnetOffsets,
     /// grpc-go's structs; an error names the ones missing.
     pub grpc: Result<GrpcOffsets, String>,

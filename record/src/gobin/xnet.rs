@@ -4,8 +4,9 @@
 //! `(*Transport).roundTrip`, so it has hooks of its own.
 //!
 //! Its struct layouts follow x/net's version, which a binary does not record (GOPATH and
-//! vendored builds leave no module version), so they come from DWARF only. Without DWARF the
-//! requests are still seen, without their status and listen address.
+//! vendored builds leave no module version), so they come from the binary: its DWARF, else its
+//! type descriptors. Without either the requests are still seen, without their status and
+//! listen address.
 
 use super::dwarf::Members;
 
@@ -37,7 +38,7 @@ pub struct XnetOffsets {
     pub rws_status: u64,
 }
 
-/// The offsets found in `members` (DWARF), all 0 without DWARF or without x/net.
+/// The offsets found in `members`, all 0 when the binary describes none or has no x/net.
 pub(super) fn offsets(members: Option<&Members>) -> XnetOffsets {
     let get = |s: &str, m: &str| -> u64 {
         members

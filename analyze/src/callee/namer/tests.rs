@@ -192,3 +192,29 @@ fn listeners_name_calls_only_while_they_listen() {
     assert_eq!(n.steady(100), (100, 120));
     assert_eq!(n.steady(1_000), (120, i64::MAX));
 }
+
+#[test]
+fn unix_socket_targets_are_named_by_their_listener_on_the_same_host() {
+    let mut n = CalleeNamer::new();
+    n.add(
+        "unix:/run/containerd/containerd.sock",
+        Listener::always("node", "containerd", None),
+    );
+    n.add("unix:@shim", Listener::always("node", "shim", None));
+    n.add("unix:/run/app.sock", Listener::always("node", "a", None));
+    n.add("unix:/run/app.sock", Listener::always("node", "b", None));
+    let target = "unix:///run/containerd/containerd.sock";
+    assert_eq!(name(&n, "node", target), "containerd");
+    assert_eq!(
+        name(&n, "node", "unix:/run/containerd/containerd.sock"),
+        "containerd"
+    );
+    assert_eq!(name(&n, "node", "unix-abstract:shim"), "shim");
+    // Another host's socket of the same path is not this one; two servers on one path
+    // (different mount namespaces) are not told apart.
+    assert_eq!(name(&n, "other", target), target);
+    assert_eq!(
+        name(&n, "node", "unix:///run/app.sock"),
+        "unix:///run/app.sock"
+    );
+}
