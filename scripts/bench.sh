@@ -11,12 +11,14 @@
 #             (scripts/bench-overhead.sh)
 #   attach    how long record takes to attach to Debian's prometheus, the largest Go binary
 #             here (scripts/bench-attach.sh)
+#   grpc      uprobe hits per unary and per streaming gRPC call of 100 messages, by class
+#             (scripts/bench-grpc-hits.sh)
 #   writer    events/s through decode -> Arrow -> Parquet on one CPU (taskset) from a synthetic
 #             event source, and bytes/event (record/examples/writer_bench.rs)
 #   analyze   analyze quads events/s and peak RSS on a synthetic recording
 #             (scripts/gen-recording.py, scripts/bench-analyze.sh)
 #
-# Usage: sudo scripts/bench.sh [--quick] [SECTION...]     (default: all five sections)
+# Usage: sudo scripts/bench.sh [--quick] [SECTION...]     (default: all six sections)
 #   --quick   a short run: 200 requests, 3 s x 1 round of wrk, 1 M writer events, 5 M analyze
 #             events (each can still be set below)
 # Environment (defaults of a full run):
@@ -42,12 +44,12 @@ SECTIONS=()
 for arg in "$@"; do
     case $arg in
         --quick) QUICK=1 ;;
-        probes | attach | overhead | writer | analyze) SECTIONS+=("$arg") ;;
+        probes | attach | grpc | overhead | writer | analyze) SECTIONS+=("$arg") ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown argument $arg (usage: $0 [--quick] [probes|attach|overhead|writer|analyze]...)" ;;
+        *) die "unknown argument $arg (usage: $0 [--quick] [probes|attach|grpc|overhead|writer|analyze]...)" ;;
     esac
 done
-((${#SECTIONS[@]})) || SECTIONS=(probes attach overhead writer analyze)
+((${#SECTIONS[@]})) || SECTIONS=(probes attach grpc overhead writer analyze)
 has() { [[ " ${SECTIONS[*]} " == *" $1 "* ]]; }
 if ((QUICK)); then
     : "${BENCH_REQUESTS:=200}" "${BENCH_DURATION:=3}" "${BENCH_ROUNDS:=1}"
@@ -87,6 +89,10 @@ fi
 if has attach; then
     log "attach: record on prometheus"
     scripts/bench-attach.sh 5
+fi
+if has grpc; then
+    log "grpc: unary and streaming calls of grpc_demo"
+    scripts/bench-grpc-hits.sh
 fi
 if has overhead; then
     log "overhead: ${DURATION}s x $ROUNDS rounds per mode"
