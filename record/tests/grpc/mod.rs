@@ -2,8 +2,8 @@
 //! grpc-go 1.33 from Debian, built in GOPATH mode): unary calls with OK and error statuses,
 //! server-, client- and bidi-streaming calls of many messages, each one request and one call,
 //! linked to the request it caused, with DWARF and stripped (layouts from the type
-//! descriptors); and a binary whose gRPC layout cannot be found, warned about with its HTTP
-//! still recorded. Traffic goes to loopback only; every loop is bounded.
+//! descriptors); calls past their deadline; and a binary whose gRPC layout cannot be found,
+//! warned about with its HTTP still recorded. Traffic goes to loopback only; every loop is bounded.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -355,6 +355,75 @@ fn root_grpc_through_serve_http_calling_http_is_one_chain() {
     let errors = errors_of(&full, "gateway", "/cart.v1.Cart/AddItem");
     checks.that(errors == Some(3), || {
         format!("gateway's AddItem: {errors:?} errors, expected 3 (the missing items)")
+    });
+    checks.finish(&format!("{TEST} ({go})"), &outcome, "");
+}
+
+/// Calls whose deadline passes before the server answers (AddItem("slow") replies only after
+/// it): DeadlineExceeded (4) on the client's side, errors on both; a client program that
+/// serves nothing is recorded by its executable (`--exe`), stripped, and started after record.
+#[test]
+fn root_grpc_deadline_exceeded_is_an_error_on_both_sides() {
+    const TEST: &str = "root_grpc_deadline_exceeded_is_an_error_on_both_sides";
+    if !require_root_or_skip(TEST) {
+        return;
+    }
+    let _port = demo_port();
+    let go = go_versions().pop().expect("a Go version built");
+    let pair = Pair::start(&go, "stripped").expect("cart and web (grpc_demo) start");
+    let client = pair.dir.path().join("client");
+    std::fs::copy(pair.dir.path().join("cart"), &client).expect("copy");
+    let mut args = pair.args.clone();
+    args.extend(["--exe".into(), client.display().to_string()]);
+    let outcome = outcome::record_while(&args, &pair.out, || {
+        let o = Command::new(&client)
+            .args(["-mode", "client", "-target", CART, "-n", "6", "-c", "1"])
+            .args([
+                "-items",
+                "slow,book",
+                "-timeout",
+                "300ms",
+                "-duration",
+                "20s",
+            ])
+            .output()?;
+        let said = String::from_utf8_lossy(&o.stdout).into_owned();
+        if !said.contains("calls=6 ok=3 errors=3 DeadlineExceeded=3") {
+            bail!("the client said {said}");
+        }
+        // The server's handlers of the slow calls end after the client gave up.
+        std::thread::sleep(Duration::from_millis(500));
+        Ok(())
+    })
+    .expect("recorded");
+    let mut checks = Checks::new();
+    let add = Some("/cart.v1.Cart/AddItem");
+    checks.quads(
+        &outcome.quads,
+        &[
+            quad(Some("client"), None, Some("cart"), add, 6),
+            quad(Some("cart"), add, None, None, 6),
+        ],
+    );
+    let full = full_quads(&pair.out).expect("analyze");
+    for (caller, func) in [("client", "none"), ("cart", "/cart.v1.Cart/AddItem")] {
+        let errors = full.as_array().and_then(|quads| {
+            quads.iter().find_map(|q| {
+                let f = q["caller_func"].as_str().unwrap_or("none");
+                (q["caller"] == caller && f == func).then(|| q["errors"].as_u64())?
+            })
+        });
+        checks.that(errors == Some(3), || {
+            format!("{caller} {func}: {errors:?} errors, expected 3 (DeadlineExceeded)")
+        });
+    }
+    let codes: Vec<i64> = outcome
+        .calls()
+        .iter()
+        .filter_map(|c| c["status"].as_i64())
+        .collect();
+    checks.that(codes.iter().filter(|&&c| c == 4).count() == 3, || {
+        format!("the calls' gRPC codes {codes:?}: expected three DeadlineExceeded (4)")
     });
     checks.finish(&format!("{TEST} ({go})"), &outcome, "");
 }
