@@ -26,6 +26,7 @@ pub mod calls;
 pub mod channels;
 pub mod client;
 pub mod contexts;
+pub mod durations;
 pub mod events;
 pub mod evidence;
 pub mod goroutines;

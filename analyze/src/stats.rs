@@ -7,10 +7,14 @@
 //! its duration runs from `server_start` to `server_end`. Calls and requests whose end the
 //! recording missed count, but neither fail nor have a duration.
 //!
-//! Percentiles are exact, by nearest rank: the p-th percentile of n sorted durations is the
-//! one at rank ⌈p·n/100⌉ (from 1), so it is always a duration that was observed.
+//! Percentiles are by nearest rank: the p-th percentile of n sorted durations is the one at
+//! rank ⌈p·n/100⌉ (from 1). They are exact (a duration that was observed) for quadruples of up
+//! to [`EXACT_MAX`] durations; beyond, they come from a histogram and are at most 1/128 below
+//! the exact value ([`crate::durations`]).
 
 use crate::attribute::ClientCall;
+use crate::durations::Durations;
+pub use crate::durations::EXACT_MAX;
 use crate::requests::Request;
 
 /// What a quadruple adds up to.
@@ -31,7 +35,7 @@ pub struct Summary {
 pub struct Tally {
     count: u64,
     errors: u64,
-    durations: Vec<i64>,
+    durations: Durations,
 }
 
 impl Tally {
@@ -48,7 +52,9 @@ impl Tally {
     fn add(&mut self, failed: bool, duration: Option<i64>) {
         self.count += 1;
         self.errors += u64::from(failed);
-        self.durations.extend(duration);
+        if let Some(ns) = duration {
+            self.durations.add(ns);
+        }
     }
 
     /// The count, errors and percentiles.
@@ -56,8 +62,8 @@ impl Tally {
         Summary {
             count: self.count,
             errors: self.errors,
-            p50_ns: nearest_rank(&mut self.durations, 50),
-            p99_ns: nearest_rank(&mut self.durations, 99),
+            p50_ns: self.durations.percentile(50),
+            p99_ns: self.durations.percentile(99),
         }
     }
 }
@@ -86,7 +92,7 @@ fn duration(start: i64, end: Option<i64>) -> Option<i64> {
 
 /// The `pct`-th percentile of `values` by nearest rank; none when it is empty. The values are
 /// reordered: only the one at the rank is put in its sorted place (a selection, linear where a
-/// sort of the millions of durations a busy quadruple has is not).
+/// sort is not).
 pub fn nearest_rank(values: &mut [i64], pct: u32) -> Option<i64> {
     let n = values.len();
     let rank = (usize::try_from(pct).ok()? * n).div_ceil(100).max(1);
