@@ -98,45 +98,53 @@ pub fn call_rows_linked(
     log: &EventLog,
     rec: &Reconstruction,
 ) -> (Vec<CallRow>, Option<LinkSummary>) {
+    let mut rows = Vec::with_capacity(rec.calls.len());
+    let links = for_each_call_row(log, rec, |row| rows.push(row));
+    (rows, links)
+}
+
+/// Hands every call of `rec` to `each` as a row, in time order, one at a time (a recording's
+/// millions of rows are never held together); then says how the callees were named.
+pub fn for_each_call_row(
+    log: &EventLog,
+    rec: &Reconstruction,
+    mut each: impl FnMut(CallRow),
+) -> Option<LinkSummary> {
     let mut callees = CalleeNames::new(log, rec);
     let funcs = Funcs::new(log, rec, false);
     let string = |s| log.str(s).to_owned();
     let pid = |proc| log.process_info(proc).map_or(0, |p| p.pid);
-    let rows = rec
-        .calls
-        .iter()
-        .map(|call| {
-            let request = call.attribution.request().and_then(|r| rec.requests.get(r));
-            let resolved = callees.resolve(call, &funcs);
-            let (callee, callee_func) = (resolved.id, resolved.func);
-            let linked = resolved.link.and_then(|r| rec.requests.get(r));
-            CallRow {
-                ts_ns: call.ts_ns,
-                pid: pid(call.proc),
-                goid: call.goid,
-                caller: string(call.service),
-                caller_path: request.and_then(|r| r.path).map(string),
-                caller_func: request.and_then(|r| funcs.caller(r)).map(string),
-                method: call.method.map(string),
-                callee: callees.name(callee).to_owned(),
-                callee_addr: call.host.map(string),
-                callee_path: call.path.map(string),
-                callee_func: callee_func.map(string),
-                status: call.status,
-                duration_ns: call.end_ns.map(|end| end.saturating_sub(call.ts_ns)),
-                attribution: call.attribution.evidence(),
-                confidence: call.attribution.confidence,
-                request_goid: request.map(|r| r.goid),
-                request_ts_ns: request.map(|r| r.start_ns),
-                link: linked.map(|_| LINK_CONNECTION),
-                linked_pid: linked.map(|r| pid(r.proc)),
-                linked_goid: linked.map(|r| r.goid),
-                linked_ts_ns: linked.map(|r| r.start_ns),
-                linked_path: linked.and_then(|r| r.path).map(string),
-            }
-        })
-        .collect();
-    (rows, callees.summary())
+    for call in &rec.calls {
+        let request = call.attribution.request().and_then(|r| rec.requests.get(r));
+        let resolved = callees.resolve(call, &funcs);
+        let (callee, callee_func) = (resolved.id, resolved.func);
+        let linked = resolved.link.and_then(|r| rec.requests.get(r));
+        each(CallRow {
+            ts_ns: call.ts_ns,
+            pid: pid(call.proc),
+            goid: call.goid,
+            caller: string(call.service),
+            caller_path: request.and_then(|r| r.path).map(string),
+            caller_func: request.and_then(|r| funcs.caller(r)).map(string),
+            method: call.method.map(string),
+            callee: callees.name(callee).to_owned(),
+            callee_addr: call.host.map(string),
+            callee_path: call.path.map(string),
+            callee_func: callee_func.map(string),
+            status: call.status,
+            duration_ns: call.end_ns.map(|end| end.saturating_sub(call.ts_ns)),
+            attribution: call.attribution.evidence(),
+            confidence: call.attribution.confidence,
+            request_goid: request.map(|r| r.goid),
+            request_ts_ns: request.map(|r| r.start_ns),
+            link: linked.map(|_| LINK_CONNECTION),
+            linked_pid: linked.map(|r| pid(r.proc)),
+            linked_goid: linked.map(|r| r.goid),
+            linked_ts_ns: linked.map(|r| r.start_ns),
+            linked_path: linked.and_then(|r| r.path).map(string),
+        });
+    }
+    callees.summary()
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use quadtrace_analyze::{
-    analyze_calls, analyze_files_with, render, render_calls, Format, LinkSummary, QuadOptions,
-    Warning,
+    analyze_files_with, render, write_calls_for_files, Format, LinkSummary, QuadOptions, Warning,
 };
 
 const EXAMPLES: &str = "\
@@ -144,9 +143,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print(&render(&analysis.quads, args.format))
         }
         Command::Calls(args) => {
-            let analysis = analyze_calls(&args.files)?;
-            warn(&analysis.warnings, analysis.links);
-            print(&render_calls(&analysis.calls, args.format))
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let (warnings, links) = write_calls_for_files(&args.files, args.format, stdout)?;
+            warn(&warnings, links);
+            Ok(())
         }
     }
 }

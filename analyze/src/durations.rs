@@ -73,7 +73,7 @@ impl Durations {
         match self {
             Durations::Exact(v) if v.len() < EXACT_MAX => v.push(ns),
             Durations::Exact(_) => {
-                self.to_histogram();
+                self.become_histogram();
                 self.add(ns);
             }
             Durations::Histogram { counts, total } => {
@@ -92,7 +92,7 @@ impl Durations {
         match other {
             Durations::Exact(v) => v.iter().for_each(|&ns| self.add(ns)),
             Durations::Histogram { counts, total } => {
-                self.to_histogram();
+                self.become_histogram();
                 if let Durations::Histogram {
                     counts: mine,
                     total: my_total,
@@ -108,7 +108,7 @@ impl Durations {
         }
     }
 
-    fn to_histogram(&mut self) {
+    fn become_histogram(&mut self) {
         if let Durations::Exact(v) = self {
             let values = std::mem::take(v);
             *self = Durations::Histogram {

@@ -69,6 +69,9 @@ pub enum AnalyzeError {
     /// No input files were given.
     #[error("no recordings given")]
     NoInput,
+    /// The output could not be written.
+    #[error("writing the output: {0}")]
+    Write(std::io::Error),
 }
 
 /// The result of analyzing a set of recordings.
@@ -172,6 +175,30 @@ pub fn analyze_calls(paths: &[PathBuf]) -> Result<CallsAnalysis, AnalyzeError> {
         warnings,
         links,
     })
+}
+
+/// Writes every client call of a set of recordings to `out` in `format`, row by row as they
+/// are made (see [`output::CallWriter`]); returns the warnings and how many calls were linked.
+pub fn write_calls_for_files(
+    paths: &[PathBuf],
+    format: Format,
+    out: impl std::io::Write,
+) -> Result<(Vec<Warning>, Option<LinkSummary>), AnalyzeError> {
+    let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
+    warn_partial(&rec, &mut warnings);
+    let mut writer = output::CallWriter::new(format, out).map_err(AnalyzeError::Write)?;
+    let mut failed = None;
+    let links = calls::for_each_call_row(&log, &rec, |row| {
+        // After the first failure (a closed pipe) the rest goes nowhere.
+        if failed.is_none() {
+            failed = writer.row(row).err();
+        }
+    });
+    if let Some(e) = failed {
+        return Err(AnalyzeError::Write(e));
+    }
+    writer.finish().map_err(AnalyzeError::Write)?;
+    Ok((warnings, links))
 }
 
 /// Adds a warning when the reconstruction saw only part of some requests.

@@ -64,6 +64,75 @@ pub fn render_calls(calls: &[CallRow], format: Format) -> String {
     }
 }
 
+/// Writes calls in `format` to `out` as they come: CSV and JSON one row at a time, so that
+/// millions of rows are never held together; a table needs every row for its widths. The same
+/// bytes as [`render_calls`].
+pub struct CallWriter<W: std::io::Write> {
+    format: Format,
+    out: W,
+    /// Rows so far: those of a table, or only how many for CSV and JSON.
+    table: Vec<CallRow>,
+    rows: u64,
+}
+
+impl<W: std::io::Write> CallWriter<W> {
+    /// Writes the header (CSV) now.
+    pub fn new(format: Format, mut out: W) -> std::io::Result<Self> {
+        if format == Format::Csv {
+            writeln!(out, "{}", CALL_COLUMNS.join(","))?;
+        }
+        Ok(CallWriter {
+            format,
+            out,
+            table: Vec::new(),
+            rows: 0,
+        })
+    }
+
+    /// One more call.
+    pub fn row(&mut self, c: CallRow) -> std::io::Result<()> {
+        let first = self.rows == 0;
+        self.rows += 1;
+        match self.format {
+            Format::Table => {
+                self.table.push(c);
+                Ok(())
+            }
+            Format::Csv => {
+                let row: Vec<String> = call_cells(&c, "").iter().map(|f| csv_field(f)).collect();
+                writeln!(self.out, "{}", row.join(","))
+            }
+            Format::Json => {
+                // As serde_json's pretty array: `[`, each element indented by two, `]`.
+                let element = serde_json::to_string_pretty(&c).map_err(std::io::Error::other)?;
+                self.out.write_all(if first { b"[\n" } else { b",\n" })?;
+                for (i, line) in element.lines().enumerate() {
+                    if i > 0 {
+                        self.out.write_all(b"\n")?;
+                    }
+                    write!(self.out, "  {line}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes what is left (the table; JSON's closing bracket) and flushes.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        match self.format {
+            Format::Table => {
+                let table = render_calls(&self.table, Format::Table);
+                self.out.write_all(table.as_bytes())?;
+            }
+            Format::Csv => {}
+            Format::Json if self.rows == 0 => self.out.write_all(b"[]\n")?,
+            Format::Json => self.out.write_all(b"\n]\n")?,
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
 /// Columns of [`CALL_COLUMNS`] that hold numbers, aligned right in tables.
 const NUMERIC_CALL_COLUMNS: [usize; 11] = [0, 1, 2, 11, 12, 14, 15, 16, 18, 19, 20];
 
@@ -344,6 +413,21 @@ http_demo,\"/a,\"\"b\"\"\",none,none,3,0,,
             linked_ts_ns: None,
             linked_path: None,
             ..call()
+        }
+    }
+
+    #[test]
+    fn written_calls_are_the_rendered_bytes() {
+        for rows in [vec![], vec![call()], vec![call(), background_call()]] {
+            for format in [Format::Table, Format::Csv, Format::Json] {
+                let mut w = CallWriter::new(format, Vec::new()).expect("header");
+                rows.iter().for_each(|r| w.row(r.clone()).expect("row"));
+                let out = w.finish().expect("finish");
+                assert_eq!(
+                    String::from_utf8(out).expect("utf-8"),
+                    render_calls(&rows, format)
+                );
+            }
         }
     }
 
