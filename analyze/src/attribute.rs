@@ -186,6 +186,7 @@ impl Pass {
     }
 
     fn event(&mut self, e: &Event) {
+        self.goroutines.tick(e.ts_ns);
         match e.detail {
             Detail::ServerStart {
                 method,

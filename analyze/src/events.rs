@@ -299,17 +299,35 @@ impl ProcId {
     pub(crate) fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// The process at position `i` (see [`ProcId::index`]).
+    #[inline]
+    pub(crate) fn from_index(i: usize) -> Self {
+        ProcId(u32::try_from(i).unwrap_or(u32::MAX))
+    }
 }
 
 impl ProcKey {
     /// Process 0, word 0: a placeholder for tables' empty slots.
     pub(crate) const ZERO: ProcKey = ProcKey([0; 3]);
+    /// No process's: a placeholder for freed entries.
+    pub(crate) const FREE: ProcKey = ProcKey([u32::MAX; 3]);
 
     #[inline]
     pub(crate) fn new(proc: ProcId, word: i64) -> Self {
         // Split into halves, bits kept as they are: only equality and hashing read the key.
         let w = word as u64;
         ProcKey([proc.0, w as u32, (w >> 32) as u32])
+    }
+
+    /// The process and word it was made of.
+    #[inline]
+    pub(crate) fn parts(self) -> (ProcId, i64) {
+        let [proc, low, high] = self.0;
+        (
+            ProcId(proc),
+            (u64::from(low) | u64::from(high) << 32) as i64,
+        )
     }
 }
 

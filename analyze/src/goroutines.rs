@@ -6,6 +6,8 @@
 //! it works for, so a long-lived worker spawned lazily by one request does not keep working for
 //! that request while it serves others from a queue.
 
+use std::collections::VecDeque;
+
 use crate::channels::Handoff;
 use crate::events::{IdMap, ProcId, ProcKey};
 use crate::evidence::Carried;
@@ -150,31 +152,55 @@ impl Default for GoState {
     }
 }
 
-/// Every goroutine seen, by (process, goid).
+/// Every goroutine seen, by (process, goid), while it may still matter.
+///
+/// Go never says when a goroutine exits, and a busy service spawns millions, so a goroutine's
+/// state is let go once it can no longer change anything: nothing open on it, and nothing it
+/// carries still in date (what it inherited or was handed ages out; see [`GoState::carried`]).
+/// Should it show up again, a fresh state is exactly as good. Its slot is reused only after
+/// every claim that may still name it has aged out ([`crate::channels::MAX_QUEUED_NS`]).
 #[derive(Debug, Default)]
 pub struct Goroutines {
-    /// Per process, indexed by goid: the Go runtime numbers goroutines from 1 upwards, so
-    /// a process's goids are dense, and recent ones sit next to each other. A lookup here is
-    /// one access to a slot near the last one, where a hash map misses the cache on nearly
-    /// every lookup among millions. [`NO_GO`] where none has been seen.
-    dense: Vec<Vec<GoIdx>>,
-    /// Goids too far beyond a process's dense table (or negative) to grow it for.
+    /// Per process, indexed by goid from the table's base: the Go runtime numbers goroutines
+    /// from 1 upwards, so a process's goids are dense, and recent ones sit next to each other.
+    /// A lookup here is one access to a slot near the last one, where a hash map misses the
+    /// cache on nearly every lookup among millions. [`NO_GO`] where none is kept.
+    dense: Vec<Dense>,
+    /// Goids too far beyond a process's dense table, below its base, or negative.
     ids: IdMap<ProcKey, GoIdx>,
     states: Vec<GoState>,
+    /// Whose each state is, to find its slot when it is let go; [`FREE`] for a free one.
+    keys: Vec<ProcKey>,
+    /// States let go, and when: reused once no claim can name them.
+    free: VecDeque<(GoIdx, i64)>,
+    /// The latest event's time.
+    now: i64,
+    /// When states are next looked over.
+    next_sweep_ns: i64,
+}
+
+/// One process's dense table: slot `i` is goid `base + i`.
+#[derive(Debug, Default)]
+struct Dense {
+    base: usize,
+    slots: Vec<GoIdx>,
 }
 
 /// An empty slot of a dense table. Never a real index: that many goroutines would not fit.
 const NO_GO: GoIdx = GoIdx(u32::MAX);
 
+/// The key of a free state.
+const FREE: ProcKey = ProcKey::FREE;
+
 /// How far past a process's dense table a goid may be and still grow the table to take it
 /// (the table at least doubles): a few stray huge goids must not make it huge.
 const DENSE_SLACK: usize = 1 << 16;
 
-/// The dense slot for `goid`, when it is in range.
-#[inline]
-fn dense_slot(goid: i64) -> Option<usize> {
-    usize::try_from(goid).ok()
-}
+/// How often states are looked over, in the events' time.
+pub const SWEEP_NS: i64 = 10 * 1_000_000_000;
+
+/// How long a state let go stays unused: past every claim's age.
+const REUSE_AFTER_NS: i64 = crate::channels::MAX_QUEUED_NS + SWEEP_NS;
 
 impl Goroutines {
     /// None yet.
@@ -185,9 +211,79 @@ impl Goroutines {
     /// Room for `n` goroutines without growing.
     pub fn with_capacity(n: usize) -> Self {
         Goroutines {
-            dense: Vec::new(),
-            ids: IdMap::default(),
             states: Vec::with_capacity(n),
+            keys: Vec::with_capacity(n),
+            ..Self::default()
+        }
+    }
+
+    /// How many states are kept (live ones, and free ones not yet reused).
+    pub fn kept(&self) -> usize {
+        self.states.len() - self.free.len()
+    }
+
+    /// The time is now `now` (events come in time order): states that can no longer matter are
+    /// let go every [`SWEEP_NS`].
+    #[inline]
+    pub fn tick(&mut self, now: i64) {
+        self.now = now;
+        if now >= self.next_sweep_ns {
+            if self.next_sweep_ns != 0 {
+                self.sweep(now);
+            }
+            self.next_sweep_ns = now.saturating_add(SWEEP_NS);
+        }
+    }
+
+    /// Lets go of every state that can no longer change anything, and of dense prefixes that
+    /// hold nearly nothing.
+    fn sweep(&mut self, now: i64) {
+        for (i, st) in self.states.iter_mut().enumerate() {
+            let key = self.keys[i];
+            let idle = st.open_requests.last().is_none()
+                && st.open_calls.last().is_none()
+                && st.carried(now).is_none();
+            if key == FREE || !idle {
+                continue;
+            }
+            let (proc, goid) = key.parts();
+            let dense = dense_slot(goid).and_then(|g| {
+                let table = self.dense.get_mut(proc.index())?;
+                table.slots.get_mut(g.checked_sub(table.base)?)
+            });
+            match dense {
+                Some(slot) if slot.0 as usize == i => *slot = NO_GO,
+                _ => {
+                    self.ids.remove(&key);
+                }
+            }
+            *st = GoState::NEW;
+            self.keys[i] = FREE;
+            self.free.push_back((GoIdx(i as u32), now));
+        }
+        for (p, table) in self.dense.iter_mut().enumerate() {
+            // Halve a table whose first half keeps next to nothing: the long-lived goroutines
+            // there (main, servers, workers) move to the map.
+            let half = table.slots.len() / 2;
+            if half < DENSE_SLACK {
+                continue;
+            }
+            let kept: Vec<(usize, GoIdx)> = table.slots[..half]
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| **g != NO_GO)
+                .map(|(j, g)| (j, *g))
+                .collect();
+            if kept.len() * 16 > half {
+                continue;
+            }
+            let proc = ProcId::from_index(p);
+            for (j, g) in kept {
+                self.ids
+                    .insert(ProcKey::new(proc, (table.base + j) as i64), g);
+            }
+            table.slots.drain(..half);
+            table.base += half;
         }
     }
 
@@ -196,14 +292,26 @@ impl Goroutines {
         if let Some(id) = self.find(proc, goid) {
             return id;
         }
-        let next = GoIdx(u32::try_from(self.states.len()).unwrap_or(u32::MAX));
-        self.states.push(GoState::default());
+        let key = ProcKey::new(proc, goid);
+        let next = match self.free.front() {
+            Some(&(g, freed)) if self.now.saturating_sub(freed) > REUSE_AFTER_NS => {
+                self.free.pop_front();
+                self.keys[g.0 as usize] = key;
+                g
+            }
+            _ => {
+                let g = GoIdx(u32::try_from(self.states.len()).unwrap_or(u32::MAX));
+                self.states.push(GoState::default());
+                self.keys.push(key);
+                g
+            }
+        };
         // A goid first kept in the map stays there: `find` looks there when its dense slot
         // is empty, so it is still found after the dense table grows past it.
         match self.dense_slot_mut(proc, goid) {
             Some(slot) => *slot = next,
             None => {
-                self.ids.insert(ProcKey::new(proc, goid), next);
+                self.ids.insert(key, next);
             }
         }
         next
@@ -212,25 +320,30 @@ impl Goroutines {
     /// The empty or filled dense slot for the goroutine, growing the process's table when the
     /// goid is near enough its end; `None` for a goid kept in the map.
     fn dense_slot_mut(&mut self, proc: ProcId, goid: i64) -> Option<&mut GoIdx> {
-        let i = dense_slot(goid)?;
+        let g = dense_slot(goid)?;
         if self.dense.len() <= proc.index() {
-            self.dense.resize_with(proc.index() + 1, Vec::new);
+            self.dense.resize_with(proc.index() + 1, Dense::default);
         }
         let table = self.dense.get_mut(proc.index())?;
-        if i >= table.len() {
-            if i >= table.len().saturating_mul(2).max(DENSE_SLACK) {
+        let i = g.checked_sub(table.base)?;
+        let len = table.slots.len();
+        if i >= len {
+            if i >= len.saturating_mul(2).max(DENSE_SLACK) {
                 return None;
             }
-            table.resize((i + 1).max(table.len() * 2), NO_GO);
+            table.slots.resize((i + 1).max(len * 2), NO_GO);
         }
-        table.get_mut(i)
+        table.slots.get_mut(i)
     }
 
-    /// The goroutine's index, if it was ever seen.
+    /// The goroutine's index, if it is kept.
     #[inline]
     pub fn find(&self, proc: ProcId, goid: i64) -> Option<GoIdx> {
         let dense = dense_slot(goid)
-            .and_then(|i| self.dense.get(proc.index())?.get(i).copied())
+            .and_then(|g| {
+                let table = self.dense.get(proc.index())?;
+                table.slots.get(g.checked_sub(table.base)?).copied()
+            })
             .filter(|id| *id != NO_GO);
         dense.or_else(|| self.ids.get(&ProcKey::new(proc, goid)).copied())
     }
@@ -246,6 +359,12 @@ impl Goroutines {
     pub fn get_mut(&mut self, id: GoIdx) -> Option<&mut GoState> {
         self.states.get_mut(id.0 as usize)
     }
+}
+
+/// The dense slot for `goid`, when it is in range.
+#[inline]
+fn dense_slot(goid: i64) -> Option<usize> {
+    usize::try_from(goid).ok()
 }
 
 #[cfg(test)]
@@ -326,6 +445,61 @@ mod tests {
         st.received(true, Some(handoff));
         st.received(false, None);
         assert_eq!(carried(&st), None, "a closed channel ends the job");
+    }
+
+    #[test]
+    fn states_that_can_no_longer_matter_are_let_go_and_reused_late() {
+        let mut log = EventLog::new();
+        let p = log.process("h", 1);
+        let mut g = Goroutines::new();
+        g.tick(1);
+        let (busy, spawned, idle) = (g.id(p, 1), g.id(p, 2), g.id(p, 3));
+        g.get_mut(busy)
+            .expect("state")
+            .open_requests
+            .push(RequestId(1));
+        let inherited = Inherited::from_parent(Carried::same_goroutine(RequestId(2)), S);
+        g.get_mut(spawned).expect("state").source = Source::Spawned(inherited);
+        // The first sweep, SWEEP_NS in: only the idle one goes.
+        g.tick(SWEEP_NS + 2);
+        assert_eq!(g.find(p, 3), None);
+        assert_eq!((g.find(p, 1), g.find(p, 2)), (Some(busy), Some(spawned)));
+        // Its inheritance ages out, and it goes too; the request open on the other keeps it.
+        g.tick(S + crate::lineage::MAX_SPAWN_AGE_NS + SWEEP_NS);
+        assert_eq!(g.find(p, 2), None);
+        assert_eq!(g.find(p, 1), Some(busy));
+        assert_eq!(g.kept(), 1);
+        // A goroutine seen again starts afresh, in a new slot until the old ones are past
+        // every claim's age.
+        let again = g.id(p, 3);
+        assert!(again != idle && again != spawned && again != busy);
+        assert_eq!(g.get(again).open_requests.last(), None);
+        g.tick(10 * REUSE_AFTER_NS);
+        assert_eq!(g.id(p, 4), idle, "the oldest free slot is reused");
+    }
+
+    #[test]
+    fn dense_tables_drop_prefixes_and_keep_their_long_lived_goroutines() {
+        let mut log = EventLog::new();
+        let p = log.process("h", 1);
+        let mut g = Goroutines::new();
+        g.tick(1);
+        let main = g.id(p, 1);
+        g.get_mut(main)
+            .expect("state")
+            .open_requests
+            .push(RequestId(1));
+        let n = 4 * DENSE_SLACK as i64;
+        for goid in 2..n {
+            g.id(p, goid);
+        }
+        g.tick(SWEEP_NS + 2);
+        assert!(g.dense[p.index()].base > 0, "the prefix was dropped");
+        assert_eq!(g.find(p, 1), Some(main), "moved to the map");
+        assert_eq!(g.find(p, 5), None);
+        let late = g.id(p, n + 1);
+        assert_eq!(g.find(p, n + 1), Some(late));
+        assert_eq!(g.kept(), 2);
     }
 
     #[test]
