@@ -17,8 +17,9 @@ use crate::addr::unix_socket;
 use crate::attribute::Reconstruction;
 use crate::client::ClientCall;
 use crate::events::{EventLog, IdMap, IdSet, ProcId, Sym};
-use crate::requests::RequestId;
+use crate::requests::{RequestId, Requests};
 use crate::routes::Funcs;
+use crate::sockets::Sockets;
 
 pub mod namer;
 
@@ -80,7 +81,8 @@ impl fmt::Display for LinkSummary {
 /// as long as no listener begins or stops.
 pub struct CalleeNames<'a> {
     log: &'a EventLog,
-    rec: &'a Reconstruction,
+    sockets: &'a Sockets,
+    requests: &'a Requests,
     namer: CalleeNamer,
     names: Vec<String>,
     /// Per number: whether the name is a recorded server's service.
@@ -97,10 +99,29 @@ pub struct CalleeNames<'a> {
 impl<'a> CalleeNames<'a> {
     /// Learns every server's listening addresses from `rec` and `log`.
     pub fn new(log: &'a EventLog, rec: &'a Reconstruction) -> Self {
+        let mut servers = IdSet::default();
+        for r in rec.requests.all() {
+            if let Some(addr) = r.listen_addr {
+                servers.insert((r.proc, addr, r.service));
+            }
+        }
+        Self::from_parts(log, &rec.sockets, &rec.requests, &servers)
+    }
+
+    /// Learns every server's listening addresses from `sockets`, `log` and `servers`: each
+    /// process's server `Addr` (with its service), as requests gave them; links are looked
+    /// up in `requests`.
+    pub(crate) fn from_parts(
+        log: &'a EventLog,
+        sockets: &'a Sockets,
+        requests: &'a Requests,
+        servers: &IdSet<(ProcId, Sym, Sym)>,
+    ) -> Self {
         CalleeNames {
             log,
-            rec,
-            namer: namer_of(log, rec),
+            sockets,
+            requests,
+            namer: namer_of(log, sockets, servers),
             names: Vec::new(),
             served: Vec::new(),
             ids: IdMap::default(),
@@ -113,8 +134,8 @@ impl<'a> CalleeNames<'a> {
     /// What `call` reached, with `funcs` naming funcs.
     pub fn resolve(&mut self, call: &ClientCall, funcs: &Funcs) -> Callee {
         self.summary.calls += 1;
-        let (log, rec) = (self.log, self.rec);
-        if let Some(request) = call.link.and_then(|r| rec.requests.get(r)) {
+        let log = self.log;
+        if let Some(request) = call.link.and_then(|r| self.requests.get(r)) {
             self.summary.linked += 1;
             let id = match self.by_service.get(&request.service) {
                 Some(&id) => id,
@@ -153,7 +174,7 @@ impl<'a> CalleeNames<'a> {
         let log = self.log;
         let caller = Caller {
             machine: machine(log, proc),
-            netns: self.rec.sockets.netns(proc),
+            netns: self.sockets.netns(proc),
         };
         let service = host.and_then(|h| self.namer.service_at(caller, log.str(h), ts_ns));
         let id = match (service, host) {
@@ -167,6 +188,18 @@ impl<'a> CalleeNames<'a> {
         let (from, until) = self.namer.steady(ts_ns);
         self.ids.insert((proc, host), (id, from, until));
         id
+    }
+
+    /// `service` served a call that was linked to its request (so that an address of the
+    /// same name, dialled later, counts as that recorded server).
+    pub fn note_served(&mut self, service: &str) {
+        self.number(service, true);
+    }
+
+    /// The epoch of `ts_ns`: when the span of time in which no listener begins or stops,
+    /// around it, began.
+    pub fn epoch(&self, ts_ns: i64) -> i64 {
+        self.namer.steady(ts_ns).0
     }
 
     /// The number of `name`; `served`: a recorded server's service.
@@ -202,14 +235,13 @@ impl<'a> CalleeNames<'a> {
     /// How the calls resolved so far were named; `None` when the recordings had no socket
     /// events (nothing could be linked).
     pub fn summary(&self) -> Option<LinkSummary> {
-        self.rec.sockets.seen().then_some(self.summary)
+        self.sockets.seen().then_some(self.summary)
     }
 }
 
-/// The listeners of `rec` and `log` (see the module's doc).
-fn namer_of(log: &EventLog, rec: &Reconstruction) -> CalleeNamer {
+/// The listeners of `sockets`, `log` and `servers` (see the module's doc).
+fn namer_of(log: &EventLog, sockets: &Sockets, servers: &IdSet<(ProcId, Sym, Sym)>) -> CalleeNamer {
     let mut namer = CalleeNamer::new();
-    let sockets = &rec.sockets;
     let with_spans: IdSet<ProcId> = sockets.spans().iter().map(|s| s.proc).collect();
     for s in sockets.spans() {
         let from_ns = match s.from_ns {
@@ -231,17 +263,9 @@ fn namer_of(log: &EventLog, rec: &Reconstruction) -> CalleeNamer {
     // started with Serve(listener), which leave it empty, the sockets record saw them listen
     // on, for the whole recording. Millions of requests name a handful of servers: each is
     // parsed once.
-    let mut seen = IdSet::default();
-    for r in rec.requests.all() {
-        let Some(addr) = r.listen_addr.filter(|_| !with_spans.contains(&r.proc)) else {
-            continue;
-        };
-        if seen.insert((r.proc, addr, r.service)) {
-            let l = Listener::always(
-                machine(log, r.proc),
-                log.str(r.service),
-                sockets.netns(r.proc),
-            );
+    for &(proc, addr, service) in servers {
+        if !with_spans.contains(&proc) {
+            let l = Listener::always(machine(log, proc), log.str(service), sockets.netns(proc));
             namer.add(log.str(addr), l);
         }
     }

@@ -26,6 +26,7 @@ pub mod calls;
 pub mod channels;
 pub mod client;
 pub mod contexts;
+mod counter;
 pub mod durations;
 pub mod events;
 pub mod evidence;
@@ -49,6 +50,7 @@ mod stream;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod timers;
+mod window;
 
 use std::path::PathBuf;
 

@@ -10,9 +10,8 @@ use serde::{Serialize, Serializer};
 
 use crate::attribute::Reconstruction;
 use crate::callee::{CalleeNames, LinkSummary};
-use crate::events::{EventLog, IdMap, Sym};
-use crate::routes::Funcs;
-use crate::stats::{Summary, Tally};
+use crate::counter::QuadCounter;
+use crate::events::EventLog;
 
 /// One quadruple, how many times it was seen, how many of those failed and how long they took
 /// (see [`crate::stats`]). `None` is "none": no request (caller_func), or no downstream call
@@ -74,19 +73,6 @@ pub struct QuadOptions {
     pub raw_paths: bool,
 }
 
-/// A quadruple by reference into the log, while counting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
-    caller: Sym,
-    caller_func: Option<Sym>,
-    /// Index into the callee names.
-    callee: Option<usize>,
-    callee_func: Option<Sym>,
-}
-
-/// The status `record` gives an HTTP/1 request an h2c server took over (see above).
-const SWITCHING_PROTOCOLS: i32 = 101;
-
 /// Counts the quadruples of a reconstruction, sorted by count (highest first), then by name
 /// with "none" first.
 pub fn count_quads(log: &EventLog, rec: &Reconstruction) -> Vec<Quad> {
@@ -115,75 +101,15 @@ pub fn count_quads_linked(
     rec: &Reconstruction,
     options: QuadOptions,
 ) -> (Vec<Quad>, Option<LinkSummary>) {
-    let mut callees = CalleeNames::new(log, rec);
-    let funcs = Funcs::new(log, rec, options.raw_paths);
-    let mut tallies: IdMap<Key, Tally> = IdMap::default();
-    let mut called = vec![false; rec.requests.all().len()];
+    let epochs = CalleeNames::new(log, rec);
+    let mut counter = QuadCounter::new(options);
     for call in &rec.calls {
-        let callee = callees.resolve(call, &funcs);
-        let (id, callee_func) = (callee.id, callee.func);
-        let sure = call.attribution.confidence >= options.min_confidence;
-        let key = match call.attribution.request().filter(|_| sure) {
-            Some(r) => {
-                let Some(request) = rec.requests.get(r) else {
-                    continue;
-                };
-                if let Some(c) = called.get_mut(r.0 as usize) {
-                    *c = true;
-                }
-                Key {
-                    caller: request.service,
-                    caller_func: funcs.caller(request),
-                    callee: Some(id),
-                    callee_func,
-                }
-            }
-            None => Key {
-                caller: call.service,
-                caller_func: None,
-                callee: Some(id),
-                callee_func,
-            },
-        };
-        tallies.entry(key).or_default().call(call);
+        counter.call(call, &rec.requests, epochs.epoch(call.ts_ns));
     }
-    for (request, called) in rec.requests.all().iter().zip(&called) {
-        // 101: an HTTP/1 request that switched the connection to HTTP/2 (h2c), whose stream 1
-        // serves the same request again; counting both would count it twice.
-        if !called && !request.carrier && request.status != Some(SWITCHING_PROTOCOLS) {
-            let key = Key {
-                caller: request.service,
-                caller_func: funcs.caller(request),
-                callee: None,
-                callee_func: None,
-            };
-            tallies.entry(key).or_default().request(request);
-        }
+    for (id, request) in rec.requests.all_with_ids() {
+        counter.request(id, request);
     }
-    let string = |s: Sym| log.str(s).to_owned();
-    let mut quads: Vec<Quad> = tallies
-        .into_iter()
-        .map(|(k, tally)| {
-            let Summary {
-                count,
-                errors,
-                p50_ns,
-                p99_ns,
-            } = tally.summary();
-            Quad {
-                caller: string(k.caller),
-                caller_func: k.caller_func.map(string),
-                callee: k.callee.map(|id| callees.name(id).to_owned()),
-                callee_func: k.callee_func.map(string),
-                count,
-                errors,
-                p50_ns,
-                p99_ns,
-            }
-        })
-        .collect();
-    sort_quads(&mut quads);
-    (quads, callees.summary())
+    counter.finish(log, &rec.sockets, &rec.requests)
 }
 
 /// Count descending, then the four names ascending ("none" before any name).

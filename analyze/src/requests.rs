@@ -8,6 +8,7 @@
 
 use crate::events::{ProcId, Sym};
 use crate::goroutines::Stack;
+use crate::window::{Verdict, Window};
 
 /// Index of a request in [`Requests::all`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,11 +73,12 @@ impl End {
     }
 }
 
-/// Every request seen so far. The requests open on a goroutine are kept with the goroutine's
-/// state (a [`Stack`] passed in), so that one lookup finds everything about a goroutine.
+/// Every request seen so far, or the recent ones when old ones are retired (see
+/// [`crate::window`]). The requests open on a goroutine are kept with the goroutine's state (a
+/// [`Stack`] passed in), so that one lookup finds everything about a goroutine.
 #[derive(Debug, Default)]
 pub struct Requests {
-    all: Vec<Request>,
+    all: Window<Request>,
     unmatched_ends: u64,
 }
 
@@ -89,17 +91,15 @@ impl Requests {
     /// Room for `n` requests without growing.
     pub fn with_capacity(n: usize) -> Self {
         Requests {
-            all: Vec::with_capacity(n),
+            all: Window::with_capacity(n),
             unmatched_ends: 0,
         }
     }
 
     /// A `server_start`: opens a request on its goroutine, whose open requests are `open`.
     pub fn start(&mut self, open: &mut Stack<RequestId>, request: Request) -> RequestId {
-        // Four billion requests would not fit in memory; saturating only guards a wrap.
-        let id = RequestId(u32::try_from(self.all.len()).unwrap_or(u32::MAX));
+        let id = RequestId(self.all.push(request));
         open.push(id);
-        self.all.push(request);
         id
     }
 
@@ -109,8 +109,7 @@ impl Requests {
     pub fn carried_by_http(&mut self, rpc: &Request) {
         const LOOK_BACK: usize = 64;
         const WITHIN_NS: i64 = 1_000_000_000;
-        let from = self.all.len().saturating_sub(LOOK_BACK);
-        let carrier = self.all[from..].iter_mut().rev().find(|r| {
+        let carrier = self.all.newest_mut(LOOK_BACK).rev().find(|r| {
             !r.grpc
                 && !r.carrier
                 && r.end_ns.is_none()
@@ -130,7 +129,7 @@ impl Requests {
             self.unmatched_ends += 1;
             return None;
         };
-        if let Some(r) = self.all.get_mut(id.0 as usize) {
+        if let Some(r) = self.all.get_mut(id.0) {
             r.end_ns = Some(end.ts_ns);
             r.status = end.status;
             r.route = end.route;
@@ -139,14 +138,61 @@ impl Requests {
         Some(id)
     }
 
-    /// The request behind `id`.
+    /// The request behind `id`, unless it was retired.
+    #[inline]
     pub fn get(&self, id: RequestId) -> Option<&Request> {
-        self.all.get(id.0 as usize)
+        self.all.get(id.0)
     }
 
-    /// Every request, in start order.
-    pub fn all(&self) -> &[Request] {
-        &self.all
+    /// The request behind `id` to change, unless it was retired.
+    pub fn get_mut(&mut self, id: RequestId) -> Option<&mut Request> {
+        self.all.get_mut(id.0)
+    }
+
+    /// Every request kept, in start order.
+    pub fn all(&self) -> impl Iterator<Item = &Request> {
+        self.all.iter().map(|(_, r)| r)
+    }
+
+    /// Every request kept, in start order, with its id.
+    pub fn all_with_ids(&self) -> impl Iterator<Item = (RequestId, &Request)> {
+        self.all.iter().map(|(id, r)| (RequestId(id), r))
+    }
+
+    /// How many requests were ever started.
+    pub fn started(&self) -> usize {
+        self.all.issued()
+    }
+
+    /// How many requests are kept.
+    pub fn kept(&self) -> usize {
+        self.all.kept()
+    }
+
+    /// Retires requests from the front while `judge` allows (see [`Window::retire_front`]),
+    /// then those set aside that it allows.
+    pub fn retire(
+        &mut self,
+        mut judge: impl FnMut(RequestId, &Request) -> Verdict,
+        mut done: impl FnMut(RequestId, Request),
+    ) {
+        self.all.retire_aside(
+            |id, r| judge(RequestId(id), r),
+            |id, r| done(RequestId(id), r),
+        );
+        self.all.retire_front(
+            |id, r| judge(RequestId(id), r),
+            |id, r| done(RequestId(id), r),
+        );
+    }
+
+    /// Takes every request kept, in start order.
+    pub fn drain(&mut self) -> Vec<(RequestId, Request)> {
+        self.all
+            .drain_all()
+            .into_iter()
+            .map(|(id, r)| (RequestId(id), r))
+            .collect()
     }
 
     /// Ends that had no open start on their goroutine (requests begun before the recording).
@@ -248,6 +294,6 @@ mod tests {
         let r = reqs.start(&mut g, request(&mut log, 10, "/a", 2));
         assert_eq!(reqs.unmatched_ends(), 2);
         assert_eq!(g.last(), Some(r));
-        assert_eq!(reqs.all().len(), 1);
+        assert_eq!(reqs.all().count(), 1);
     }
 }

@@ -32,45 +32,76 @@ pub struct Funcs {
     by_path: IdMap<(Sym, Sym), Option<Sym>>,
 }
 
+/// The routes requests were served under, counted as requests end: what [`Funcs`] is made of.
+#[derive(Debug, Default)]
+pub struct RouteVotes {
+    by_method: IdMap<(Sym, Sym, Sym), Votes>,
+    by_path: IdMap<(Sym, Sym), Votes>,
+    services: IdSet<Sym>,
+}
+
+impl RouteVotes {
+    /// One request: only one whose end was recorded votes (its route is known at the end).
+    pub fn learn(&mut self, r: &Request) {
+        let Some(path) = r.path.filter(|_| r.end_ns.is_some()) else {
+            return;
+        };
+        self.services.insert(r.service);
+        if let Some(method) = r.method {
+            let votes = self.by_method.entry((r.service, path, method)).or_default();
+            *votes.entry(r.route).or_default() += 1;
+        }
+        let votes = self.by_path.entry((r.service, path)).or_default();
+        *votes.entry(r.route).or_default() += 1;
+    }
+
+    /// The winners. With `raw_paths`, every func is the raw path and nothing is learned.
+    pub fn into_funcs(self, log: &EventLog, raw_paths: bool) -> Funcs {
+        if raw_paths {
+            return Funcs {
+                raw_paths,
+                ..Funcs::default()
+            };
+        }
+        Funcs {
+            raw_paths,
+            services: self
+                .services
+                .into_iter()
+                .map(|s| (log.str(s).to_owned(), s))
+                .collect(),
+            by_method: self
+                .by_method
+                .into_iter()
+                .map(|(k, v)| (k, winner(log, &v)))
+                .collect(),
+            by_path: self
+                .by_path
+                .into_iter()
+                .map(|(k, v)| (k, winner(log, &v)))
+                .collect(),
+        }
+    }
+}
+
 impl Funcs {
     /// Learns the routes every service served its paths under, from `rec`'s requests.
     /// With `raw_paths`, every func is the raw path and nothing is learned.
     pub fn new(log: &EventLog, rec: &Reconstruction, raw_paths: bool) -> Self {
-        let mut funcs = Funcs {
-            raw_paths,
-            ..Funcs::default()
-        };
-        if raw_paths {
-            return funcs;
+        let mut votes = RouteVotes::default();
+        if !raw_paths {
+            rec.requests.all().for_each(|r| votes.learn(r));
         }
-        let mut by_method: IdMap<(Sym, Sym, Sym), Votes> = IdMap::default();
-        let mut by_path: IdMap<(Sym, Sym), Votes> = IdMap::default();
-        let mut services = IdSet::default();
-        for r in rec.requests.all() {
-            let Some(path) = r.path.filter(|_| r.end_ns.is_some()) else {
-                continue;
-            };
-            services.insert(r.service);
-            if let Some(method) = r.method {
-                let votes = by_method.entry((r.service, path, method)).or_default();
-                *votes.entry(r.route).or_default() += 1;
-            }
-            let votes = by_path.entry((r.service, path)).or_default();
-            *votes.entry(r.route).or_default() += 1;
+        votes.into_funcs(log, raw_paths)
+    }
+
+    /// `caller_func` of a request of `service` for `method` and `path` whose end the recording
+    /// missed: the route its service served the same path under, else the raw path.
+    pub fn unended(&self, service: Sym, method: Option<Sym>, path: Option<Sym>) -> Option<Sym> {
+        if self.raw_paths {
+            return path;
         }
-        funcs.services = services
-            .into_iter()
-            .map(|s| (log.str(s).to_owned(), s))
-            .collect();
-        funcs.by_method = by_method
-            .into_iter()
-            .map(|(k, v)| (k, winner(log, &v)))
-            .collect();
-        funcs.by_path = by_path
-            .into_iter()
-            .map(|(k, v)| (k, winner(log, &v)))
-            .collect();
-        funcs
+        self.route(service, method, path).or(path)
     }
 
     /// `caller_func` of a request: its route, else (its end unseen) the route its service
@@ -147,7 +178,7 @@ mod tests {
                 (name(request.and_then(|r| funcs.caller(r))), name(callee))
             })
             .collect();
-        let requests = rec.requests.all().iter();
+        let requests = rec.requests.all();
         (calls, requests.map(|r| name(funcs.caller(r))).collect())
     }
 

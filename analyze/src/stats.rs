@@ -49,6 +49,13 @@ impl Tally {
         self.add(request_failed(r), duration(r.start_ns, r.end_ns));
     }
 
+    /// Everything `other` added up.
+    pub fn merge(&mut self, other: Tally) {
+        self.count += other.count;
+        self.errors += other.errors;
+        self.durations.merge(&other.durations);
+    }
+
     fn add(&mut self, failed: bool, duration: Option<i64>) {
         self.count += 1;
         self.errors += u64::from(failed);
@@ -163,10 +170,10 @@ mod tests {
             .server_start(7, 1, "a", 3, ":80", "/x")
             .build();
         let rec = reconstruct(&log);
-        let failed: Vec<bool> = rec.requests.all().iter().map(request_failed).collect();
+        let failed: Vec<bool> = rec.requests.all().map(request_failed).collect();
         assert_eq!(failed, [true, false, false]);
         let mut tally = Tally::default();
-        rec.requests.all().iter().for_each(|r| tally.request(r));
+        rec.requests.all().for_each(|r| tally.request(r));
         let ms = 1_000_000;
         let summary = tally.summary();
         assert_eq!((summary.count, summary.errors), (3, 1));

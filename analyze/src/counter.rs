@@ -1,0 +1,261 @@
+//! Counting quadruples as calls and requests are done with, so that a recording's calls and
+//! requests need not all be held until the end ([`crate::quads`] says what is counted).
+//!
+//! What is known when a call is counted is kept as it is; what only the whole recording says
+//! is worked out once, at the end: routes learned from every request (a call's `callee_func`,
+//! an unended request's func) and listeners (a call's callee, named by the address it dialled
+//! at its time). Calls to one address are counted apart per *epoch*, a span of time in which
+//! no listener began or stopped, so that each such group is named by one of its times exactly
+//! as each of its calls would be. Counted values stay small: symbols and numbers.
+
+use crate::callee::{CalleeNames, LinkSummary};
+use crate::client::ClientCall;
+use crate::events::{EventLog, IdMap, IdSet, ProcId, Sym};
+use crate::quads::{sort_quads, Quad, QuadOptions};
+use crate::requests::{Request, RequestId, Requests};
+use crate::routes::RouteVotes;
+use crate::sockets::Sockets;
+use crate::stats::{Summary, Tally};
+
+/// The status `record` gives an HTTP/1 request an h2c server took over: its stream 1 serves
+/// the same request again, and counting both would count it twice.
+const SWITCHING_PROTOCOLS: i32 = 101;
+
+/// A func as far as it is known when counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Func {
+    /// Known: a route or raw path, or none.
+    Known(Option<Sym>),
+    /// A request whose end was not recorded: the route its service served the path under
+    /// (see [`crate::routes::Funcs::unended`]).
+    Unended(Sym, Option<Sym>, Option<Sym>),
+}
+
+/// The callee of a counted call, as far as it is known when counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Callee {
+    /// Linked to the request it caused: that request's service and func.
+    Linked(Sym, Func),
+    /// Named at the end by the address dialled from `proc` during epoch `epoch`, and by the
+    /// route the callee served `path` under.
+    Dialled {
+        proc: ProcId,
+        host: Option<Sym>,
+        method: Option<Sym>,
+        path: Option<Sym>,
+        epoch: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct CallKey {
+    caller: Sym,
+    /// `None`: made for no request.
+    caller_func: Option<Func>,
+    callee: Callee,
+}
+
+/// A group of calls: their figures, and the first one's time (which names a dialled callee).
+#[derive(Debug, Default)]
+struct Calls {
+    tally: Tally,
+    first_ns: i64,
+    count: u64,
+}
+
+/// A quadruple named: caller, caller_func, callee, callee_func.
+type Named = (Sym, Option<Sym>, Option<String>, Option<Sym>);
+
+/// Quadruples counted so far.
+#[derive(Debug, Default)]
+pub struct QuadCounter {
+    options: QuadOptions,
+    calls: IdMap<CallKey, Calls>,
+    requests: IdMap<(Sym, Func), Tally>,
+    votes: RouteVotes,
+    /// Every server address requests named, with their process and service.
+    servers: IdSet<(ProcId, Sym, Sym)>,
+    /// Requests some call was counted for, until they are counted themselves.
+    called: IdSet<RequestId>,
+    linked: u64,
+}
+
+impl QuadCounter {
+    /// Counting as `options` say.
+    pub fn new(options: QuadOptions) -> Self {
+        QuadCounter {
+            options,
+            ..Self::default()
+        }
+    }
+
+    /// The func of request `r` as far as it is known.
+    fn func(&self, r: &Request) -> Func {
+        if self.options.raw_paths {
+            Func::Known(r.path)
+        } else if r.route.is_some() || r.end_ns.is_some() {
+            Func::Known(r.route.or(r.path))
+        } else {
+            Func::Unended(r.service, r.method, r.path)
+        }
+    }
+
+    /// Whether `call` counts as made for a request, and which: attributed surely enough.
+    pub fn request_of(&self, call: &ClientCall) -> Option<RequestId> {
+        let sure = call.attribution.confidence >= self.options.min_confidence;
+        call.attribution.request().filter(|_| sure)
+    }
+
+    /// One call, done with: its own request and the request it caused (when linked) are in
+    /// `requests` if they are still kept, and ended unless the recording stopped first.
+    /// `epoch` is its start's (see the module's doc). A call made for a request no longer
+    /// kept is not counted (as one made for a request the recording never saw).
+    pub fn call(&mut self, call: &ClientCall, requests: &Requests, epoch: i64) {
+        let (caller, caller_func) = match self.request_of(call) {
+            Some(r) => {
+                let Some(request) = requests.get(r) else {
+                    return;
+                };
+                self.called.insert(r);
+                (request.service, Some(self.func(request)))
+            }
+            None => (call.service, None),
+        };
+        let callee = match call.link.and_then(|r| requests.get(r)) {
+            Some(linked) => {
+                self.linked += 1;
+                Callee::Linked(linked.service, self.func(linked))
+            }
+            None => Callee::Dialled {
+                proc: call.proc,
+                host: call.host,
+                method: call.method,
+                path: call.path,
+                epoch,
+            },
+        };
+        let key = CallKey {
+            caller,
+            caller_func,
+            callee,
+        };
+        let calls = self.calls.entry(key).or_insert_with(|| Calls {
+            first_ns: call.ts_ns,
+            ..Calls::default()
+        });
+        calls.first_ns = calls.first_ns.min(call.ts_ns);
+        calls.count += 1;
+        calls.tally.call(call);
+    }
+
+    /// One request, done with: every call counted for it was counted before.
+    pub fn request(&mut self, id: RequestId, r: &Request) {
+        let called = self.called.remove(&id);
+        if !self.options.raw_paths {
+            self.votes.learn(r);
+        }
+        if let Some(addr) = r.listen_addr {
+            self.servers.insert((r.proc, addr, r.service));
+        }
+        if !called && !r.carrier && r.status != Some(SWITCHING_PROTOCOLS) {
+            let key = (r.service, self.func(r));
+            self.requests.entry(key).or_default().request(r);
+        }
+    }
+
+    /// The quadruples, sorted (see [`sort_quads`]), and how the calls' callees were named.
+    /// `requests` are those still kept (for the names of the dialled callees, `sockets` and
+    /// `log` say who listened where and when).
+    pub fn finish(
+        self,
+        log: &EventLog,
+        sockets: &Sockets,
+        requests: &Requests,
+    ) -> (Vec<Quad>, Option<LinkSummary>) {
+        let QuadCounter {
+            options,
+            calls,
+            requests: served,
+            votes,
+            servers,
+            linked,
+            ..
+        } = self;
+        let funcs = votes.into_funcs(log, options.raw_paths);
+        let mut names = CalleeNames::from_parts(log, sockets, requests, &servers);
+        let func = |f: Func| match f {
+            Func::Known(s) => s,
+            Func::Unended(service, method, path) => funcs.unended(service, method, path),
+        };
+        let string = |s: Sym| log.str(s).to_owned();
+        let mut quads: IdMap<Named, Tally> = IdMap::default();
+        let mut summary = LinkSummary {
+            linked,
+            ..LinkSummary::default()
+        };
+        // In time order, as names are handed out (a name first seen as an address may later
+        // turn out to be a recorded server's).
+        let mut calls: Vec<(CallKey, Calls)> = calls.into_iter().collect();
+        calls.sort_by_key(|(_, c)| c.first_ns);
+        for (key, group) in calls {
+            summary.calls += group.count;
+            let (callee, callee_func) = match key.callee {
+                Callee::Linked(service, f) => {
+                    names.note_served(log.str(service));
+                    (log.str(service).to_owned(), func(f))
+                }
+                Callee::Dialled {
+                    proc,
+                    host,
+                    method,
+                    path,
+                    ..
+                } => {
+                    let id = names.id(proc, host, group.first_ns);
+                    let service = names.service(id);
+                    if service.is_none() {
+                        summary.unrecorded += group.count;
+                    }
+                    let f = funcs.callee(service, method, path);
+                    (names.name(id).to_owned(), f)
+                }
+            };
+            let quad = (
+                key.caller,
+                key.caller_func.and_then(func),
+                Some(callee),
+                callee_func,
+            );
+            quads.entry(quad).or_default().merge(group.tally);
+        }
+        for ((service, f), tally) in served {
+            quads
+                .entry((service, func(f), None, None))
+                .or_default()
+                .merge(tally);
+        }
+        let mut quads: Vec<Quad> = quads
+            .into_iter()
+            .map(|((caller, caller_func, callee, callee_func), tally)| {
+                let Summary {
+                    count,
+                    errors,
+                    p50_ns,
+                    p99_ns,
+                } = tally.summary();
+                Quad {
+                    caller: string(caller),
+                    caller_func: caller_func.map(string),
+                    callee,
+                    callee_func: callee_func.map(string),
+                    count,
+                    errors,
+                    p50_ns,
+                    p99_ns,
+                }
+            })
+            .collect();
+        sort_quads(&mut quads);
+        (quads, sockets.seen().then_some(summary))
+    }
+}
