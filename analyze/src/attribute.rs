@@ -22,9 +22,15 @@ use crate::evidence::{Carried, Evidence, SAME_GOROUTINE};
 use crate::goroutines::{GoState, Goroutines, Source, NO_CLAIM};
 use crate::lineage::Inherited;
 use crate::links::{Arrival, Links};
+use crate::quads::QuadOptions;
 use crate::requests::{End, Request, Requests};
 use crate::sockets::Sockets;
 use crate::timers::Timers;
+use crate::window::Window;
+
+mod retire;
+
+pub(crate) use retire::{Counted, Retire};
 
 pub use crate::client::{ClientCall, MAX_CALL_NS};
 pub use crate::evidence::Attribution;
@@ -89,6 +95,19 @@ impl Reconstructor {
         self.0.prefetch(e);
     }
 
+    /// Ready for about `rows` events, counting quadruples as `options` say and letting calls
+    /// and requests go once done with (see `retire`); `starts`: when each recording began.
+    pub(crate) fn counting(rows: usize, options: QuadOptions, starts: Vec<i64>) -> Self {
+        let mut pass = Pass::sized_for_rows(rows.min(retire::MAX_PRESIZED * 9));
+        pass.retire = Some(Retire::new(options, starts));
+        Reconstructor(pass)
+    }
+
+    /// What counting left, once every event was given.
+    pub(crate) fn finish_counting(self) -> Counted {
+        self.0.finish_counting()
+    }
+
     /// A recording's events will follow (see [`RecordingStart`]).
     pub(crate) fn recording(&mut self, start: &RecordingStart) {
         self.0.sockets.started(start);
@@ -108,19 +127,22 @@ struct Pass {
     contexts: Contexts,
     channels: Channels,
     timers: Timers,
-    calls: Vec<ClientCall>,
+    calls: Window<ClientCall>,
     sockets: Sockets,
     links: Links,
     /// Sends the runtime handed straight to a named receiver, by (process, receiver, channel):
     /// that receiver's next receive on the channel, when recorded, is this one.
     direct: HashSet<(ProcId, i64, i64)>,
+    /// Counting as calls and requests are done with, and letting them go (bounded memory);
+    /// `None`: everything is kept for the [`Reconstruction`].
+    retire: Option<Retire>,
 }
 
 impl Pass {
-    fn finish(self) -> Reconstruction {
+    fn finish(mut self) -> Reconstruction {
         Reconstruction {
             requests: self.requests,
-            calls: self.calls,
+            calls: self.calls.drain_all().into_iter().map(|(_, c)| c).collect(),
             sockets: self.sockets,
         }
     }
@@ -167,10 +189,11 @@ impl Pass {
             contexts: Contexts::with_capacity(count(EventKind::ServerStart)),
             channels: Channels::with_capacity(channel_ops.min(256)),
             timers: Timers::with_capacity(count(EventKind::TimerArm).min(1 << 20)),
-            calls: Vec::with_capacity(count(EventKind::ClientStart)),
+            calls: Window::with_capacity(count(EventKind::ClientStart)),
             sockets: Sockets::default(),
             links: Links::default(),
             direct: HashSet::new(),
+            retire: None,
         }
     }
 
@@ -187,6 +210,9 @@ impl Pass {
 
     fn event(&mut self, e: &Event) {
         self.goroutines.tick(e.ts_ns);
+        if self.retire.is_some() {
+            self.retire_tick(e);
+        }
         match e.detail {
             Detail::ServerStart {
                 method,
@@ -271,8 +297,14 @@ impl Pass {
                 self.sockets.socket(e, &s);
                 self.links.connect(e, &s, &self.sockets);
             }
-            Detail::Listen(s) => self.sockets.listen(e, &s),
-            Detail::ListenEnd(s) => self.sockets.listen_end(e, &s),
+            Detail::Listen(s) => {
+                self.sockets.listen(e, &s);
+                self.retire.as_mut().map(Retire::listeners_changed);
+            }
+            Detail::ListenEnd(s) => {
+                self.sockets.listen_end(e, &s);
+                self.retire.as_mut().map(Retire::listeners_changed);
+            }
         }
     }
 
@@ -297,7 +329,7 @@ impl Pass {
         // to golang.org/x/net/http2's, set up by http2.ConfigureTransport): one call, whose
         // inner end the stack pairs with the same entry.
         if let Some(outer) = st.open_calls.last() {
-            let same = self.calls.get(outer as usize).is_some_and(|c| {
+            let same = self.calls.get(outer).is_some_and(|c| {
                 c.method == method
                     && c.host == host
                     && c.path == path
@@ -322,9 +354,7 @@ impl Pass {
         } else {
             Attribution::NONE
         };
-        // Four billion calls would not fit in memory; saturating only guards a wrap.
-        let index = u32::try_from(self.calls.len()).unwrap_or(u32::MAX);
-        self.calls.push(ClientCall {
+        let call = ClientCall {
             proc: e.proc,
             service: e.service,
             goid: e.goid,
@@ -337,7 +367,12 @@ impl Pass {
             error: false,
             attribution,
             link: None,
-        });
+            epoch: self.retire.as_ref().map_or(0, Retire::epoch),
+        };
+        if let Some(retire) = self.retire.as_mut() {
+            retire.started(&call);
+        }
+        let index = self.calls.push(call);
         if let Some(st) = self.goroutines.get_mut(g) {
             st.open_calls.push(index);
         }
@@ -357,7 +392,7 @@ impl Pass {
         else {
             return;
         };
-        if let Some(call) = self.calls.get_mut(index as usize) {
+        if let Some(call) = self.calls.get_mut(index) {
             call.end_ns = Some(e.ts_ns);
             call.status = status;
             call.error = error;
@@ -425,10 +460,7 @@ impl Pass {
 
     /// Whether `st` has a client call in flight at `ts_ns` (see [`MAX_CALL_NS`]).
     fn in_call(&self, st: &GoState, ts_ns: i64) -> bool {
-        let call = st
-            .open_calls
-            .last()
-            .and_then(|i| self.calls.get(i as usize));
+        let call = st.open_calls.last().and_then(|i| self.calls.get(i));
         call.is_some_and(|c| ts_ns.saturating_sub(c.ts_ns) <= MAX_CALL_NS)
     }
 

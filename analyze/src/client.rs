@@ -43,6 +43,9 @@ pub struct ClientCall {
     /// The server request it caused, when the server was recorded too and the connection's
     /// address pair ties them ([`crate::links`]).
     pub link: Option<RequestId>,
+    /// How many times a listener began or stopped before it started (while analyzing in
+    /// bounded memory; see [`crate::counter`]); 0 otherwise.
+    pub epoch: u32,
 }
 
 impl ClientCall {

@@ -32,6 +32,8 @@ pub const CONTEXT_ANCESTOR_STEP: f64 = 0.05;
 #[derive(Debug, Default)]
 pub struct Contexts {
     latest: AddrTable,
+    /// Entries after the last [`Contexts::forget_stale`].
+    kept: usize,
 }
 
 impl Contexts {
@@ -44,6 +46,7 @@ impl Contexts {
     pub fn with_capacity(n: usize) -> Self {
         Contexts {
             latest: AddrTable::with_capacity(n),
+            kept: 0,
         }
     }
 
@@ -52,6 +55,22 @@ impl Contexts {
         if ctx != 0 {
             self.latest.insert(ProcKey::new(proc, ctx), request.0);
         }
+    }
+
+    /// Forgets the addresses whose request can no longer be found by them at `now` or later
+    /// (retired, or ended over [`CONTEXT_AFTER_END_NS`] ago), once the table has doubled
+    /// since it was last looked over (so each entry is looked at a bounded number of times).
+    pub fn forget_stale(&mut self, requests: &Requests, now: i64) {
+        if self.latest.len() < (2 * self.kept).max(1 << 16) {
+            return;
+        }
+        self.latest.retain(|id| {
+            requests.get(RequestId(id)).is_some_and(|r| {
+                r.end_ns
+                    .is_none_or(|end| now.saturating_sub(end) <= CONTEXT_AFTER_END_NS)
+            })
+        });
+        self.kept = self.latest.len();
     }
 
     /// Readies the table for a `server_start` or a call a few events ahead (see

@@ -143,10 +143,15 @@ pub fn analyze_files_with(
     options: QuadOptions,
 ) -> Result<Analysis, AnalyzeError> {
     let mut phases = phases::Phases::start();
-    let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
+    let (log, counted, mut warnings) = stream::read_and_count(paths, options)?;
     phases.done("read+rebuild");
-    warn_partial(&rec, &mut warnings);
-    let (quads, links) = quads::count_quads_linked(&log, &rec, options);
+    let unmatched = counted.requests.unmatched_ends();
+    if unmatched > 0 {
+        warnings.push(Warning::StartedBeforeRecording { count: unmatched });
+    }
+    let (quads, links) = counted
+        .counter
+        .finish(&log, &counted.sockets, &counted.requests);
     phases.done("count");
     Ok(Analysis {
         quads,

@@ -28,6 +28,7 @@ use crate::client::ClientCall;
 use crate::events::{Event, IdMap, Machine, ProcId, Socket, Sym};
 use crate::requests::RequestId;
 use crate::sockets::{grown, Sockets};
+use crate::window::Window;
 
 /// The connections and calls in flight seen so far.
 #[derive(Debug, Default)]
@@ -111,14 +112,14 @@ impl Links {
     }
 
     /// A call started: `calls[index]`, of process `proc`.
-    pub(crate) fn call_started(&mut self, proc: ProcId, index: u32, calls: &[ClientCall]) {
+    pub(crate) fn call_started(&mut self, proc: ProcId, index: u32, calls: &Window<ClientCall>) {
         let flight = grown(&mut self.flight, proc.index());
         flight.calls.push(index);
         if flight.calls.len() >= flight.sweep_at {
-            let now = calls.get(index as usize).map_or(i64::MIN, |c| c.ts_ns);
+            let now = calls.get(index).map_or(i64::MIN, |c| c.ts_ns);
             flight
                 .calls
-                .retain(|&i| calls.get(i as usize).is_some_and(|c| may_link(c, now)));
+                .retain(|&i| calls.get(i).is_some_and(|c| may_link(c, now)));
             flight.sweep_at = (2 * flight.calls.len()).max(MIN_SWEEP);
         }
     }
@@ -129,7 +130,7 @@ impl Links {
         &mut self,
         r: &Arrival,
         id: RequestId,
-        calls: &mut [ClientCall],
+        calls: &mut Window<ClientCall>,
         sockets: &Sockets,
     ) {
         let Some(owners) = self.conns.get(&r.remote) else {
@@ -141,7 +142,7 @@ impl Links {
         let Some(flight) = self.flight.get_mut(conn.owner.index()) else {
             return;
         };
-        let call = |i: u32| calls.get(i as usize);
+        let call = |i: u32| calls.get(i);
         let best = flight
             .calls
             .iter()
@@ -156,7 +157,7 @@ impl Links {
         flight
             .calls
             .retain(|&i| Some(i) != best && call(i).is_some_and(|c| may_link(c, r.ts_ns)));
-        if let Some(linked) = best.and_then(|i| calls.get_mut(i as usize)) {
+        if let Some(linked) = best.and_then(|i| calls.get_mut(i)) {
             linked.link = Some(id);
         }
     }

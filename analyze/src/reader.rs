@@ -243,6 +243,19 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
     Some((rows, mins))
 }
 
+/// When the recording in the file at `path` began (`quadtrace.time_range_ns`), from its footer
+/// alone; `None` when it does not say or cannot be read.
+pub(crate) fn recording_start_ns(path: &Path) -> Option<i64> {
+    let file = File::open(path).ok()?;
+    let metadata = read_metadata(path, &mut ParquetReader::new(file)).ok()?;
+    metadata
+        .get(meta::TIME_RANGE_NS)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn read_metadata(path: &Path, reader: &mut ParquetReader<File>) -> Result<Metadata, ReadError> {
     let footer = match guard::catch(|| reader.get_metadata().cloned()) {
         Ok(Ok(footer)) => footer,

@@ -13,8 +13,9 @@
 use std::path::PathBuf;
 use std::thread::ScopedJoinHandle;
 
-use crate::attribute::{Reconstruction, Reconstructor, PREFETCH_AHEAD};
+use crate::attribute::{Counted, Reconstruction, Reconstructor, PREFETCH_AHEAD};
 use crate::events::{Event, EventLog, RecordingStart};
+use crate::quads::QuadOptions;
 use crate::reader::{self, Slices, Warning};
 use crate::AnalyzeError;
 
@@ -42,8 +43,19 @@ fn later_min_ts(paths: &[PathBuf]) -> (Vec<i64>, usize) {
     (later, rows)
 }
 
-/// What the first pass over the files gives: the bounds of [`later_min_ts`] and the row count.
-type FirstPass = (Vec<i64>, usize);
+/// What the first pass over the files gives: the bounds of [`later_min_ts`], the row count and
+/// when each recording began.
+type FirstPass = (Vec<i64>, usize, Vec<i64>);
+
+/// The first pass: [`later_min_ts`], and each file's start.
+fn first_pass(paths: &[PathBuf]) -> FirstPass {
+    let (bounds, rows) = later_min_ts(paths);
+    let starts = paths
+        .iter()
+        .filter_map(|p| reader::recording_start_ns(p))
+        .collect();
+    (bounds, rows, starts)
+}
 
 /// Hands events on to reconstruction as soon as their turn is certain.
 struct Merger<'scope> {
@@ -56,6 +68,9 @@ struct Merger<'scope> {
     rec: Option<Reconstructor>,
     /// Recordings begun before it was made.
     started: Vec<RecordingStart>,
+    /// Counting in bounded memory, as these say (see `attribute::retire`); `None`: keeping
+    /// every request and call.
+    counting: Option<QuadOptions>,
 }
 
 impl Merger<'_> {
@@ -63,23 +78,31 @@ impl Merger<'_> {
     /// nothing: everything is held until the end, as when a file cannot be read so).
     fn rec(&mut self) -> &mut Reconstructor {
         if let Some(first_pass) = self.first_pass.take() {
-            let (bounds, rows) = first_pass.join().unwrap_or_default();
+            let (bounds, rows, starts) = first_pass.join().unwrap_or_default();
             self.bounds = bounds;
-            self.rec = Some(Reconstructor::for_rows(rows));
+            self.rec = Some(match self.counting {
+                Some(options) => Reconstructor::counting(rows, options, starts),
+                None => Reconstructor::for_rows(rows),
+            });
         }
-        let rec = self.rec.get_or_insert_with(Reconstructor::default);
+        let counting = self.counting;
+        let rec = self.rec.get_or_insert_with(|| match counting {
+            Some(options) => Reconstructor::counting(0, options, Vec::new()),
+            None => Reconstructor::default(),
+        });
         for start in self.started.drain(..) {
             rec.recording(&start);
         }
         rec
     }
 
-    fn finish(mut self, buffer: &mut Vec<Event>) -> Reconstruction {
+    /// Hands on what is left: the reconstruction is then complete.
+    fn drain(&mut self, buffer: &mut Vec<Event>) -> Reconstructor {
         sort(buffer);
         self.hand_on(buffer);
         buffer.clear();
         self.rec();
-        self.rec.take().unwrap_or_default().finish()
+        self.rec.take().unwrap_or_default()
     }
 
     /// Reconstructs from `events`, readying the tables a few events ahead.
@@ -129,6 +152,25 @@ fn sort(events: &mut [Event]) {
 pub(crate) fn read_and_reconstruct(
     paths: &[PathBuf],
 ) -> Result<(EventLog, Reconstruction, Vec<Warning>), AnalyzeError> {
+    let (log, rec, warnings) = read_into(paths, None)?;
+    Ok((log, rec.finish(), warnings))
+}
+
+/// Reads every recording and counts its quadruples as `options` say, letting requests and
+/// calls go once they are counted (bounded memory; see `attribute::retire`): the log, what
+/// counting left and the warnings.
+pub(crate) fn read_and_count(
+    paths: &[PathBuf],
+    options: QuadOptions,
+) -> Result<(EventLog, Counted, Vec<Warning>), AnalyzeError> {
+    let (log, rec, warnings) = read_into(paths, Some(options))?;
+    Ok((log, rec.finish_counting(), warnings))
+}
+
+fn read_into(
+    paths: &[PathBuf],
+    counting: Option<QuadOptions>,
+) -> Result<(EventLog, Reconstructor, Vec<Warning>), AnalyzeError> {
     if paths.is_empty() {
         return Err(AnalyzeError::NoInput);
     }
@@ -139,16 +181,17 @@ pub(crate) fn read_and_reconstruct(
     // which needs its bounds only once it is done.
     let rec = std::thread::scope(|scope| {
         let mut merger = Merger {
-            first_pass: Some(scope.spawn(|| later_min_ts(paths))),
+            first_pass: Some(scope.spawn(|| first_pass(paths))),
             bounds: Vec::new(),
             slices: 0,
             rec: None,
             started: Vec::new(),
+            counting,
         };
         for path in paths {
             reader::read_slices(path, &mut log, &mut warnings, &mut buffer, &mut merger)?;
         }
-        Ok::<_, AnalyzeError>(merger.finish(&mut buffer))
+        Ok::<_, AnalyzeError>(merger.drain(&mut buffer))
     })?;
     Ok((log, rec, warnings))
 }

@@ -69,18 +69,25 @@ impl<T> Window<T> {
     /// The item `id`, unless it was retired.
     #[inline]
     pub fn get(&self, id: u32) -> Option<&T> {
-        match id.checked_sub(self.base) {
-            Some(i) => self.items.get(i as usize)?.as_ref(),
-            None => self.aside.get(&id),
+        let slot = id
+            .checked_sub(self.base)
+            .and_then(|i| self.items.get(i as usize));
+        match slot {
+            Some(Some(item)) => Some(item),
+            // Before the base, or taken from its slot: aside, or retired.
+            _ => self.aside.get(&id),
         }
     }
 
     /// The item `id` to change, unless it was retired.
     #[inline]
     pub fn get_mut(&mut self, id: u32) -> Option<&mut T> {
-        match id.checked_sub(self.base) {
-            Some(i) => self.items.get_mut(i as usize)?.as_mut(),
-            None => self.aside.get_mut(&id),
+        let slot = id
+            .checked_sub(self.base)
+            .and_then(|i| self.items.get_mut(i as usize));
+        match slot {
+            Some(Some(item)) => Some(item),
+            _ => self.aside.get_mut(&id),
         }
     }
 
@@ -241,6 +248,10 @@ mod tests {
         );
         let ids: Vec<u32> = w.iter().map(|(id, _)| id).collect();
         assert_eq!(ids, [0, 1, 2, 3, 4]);
+        // Set aside before the prefix is dropped: still found by id.
+        assert_eq!((w.get(0), w.get(1)), (Some(&0), Some(&10)));
+        *w.get_mut(1).expect("aside") = 11;
+        assert_eq!(w.get(1), Some(&11));
         assert_eq!(w.newest_mut(2).map(|v| *v).collect::<Vec<_>>(), [30, 40]);
     }
 }

@@ -109,6 +109,26 @@ impl AddrTable {
         prefetch(&self.slots[self.home(key)]);
     }
 
+    /// How many entries it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Keeps only the entries whose value `keep` accepts, in a table sized for them.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(u32) -> bool) {
+        let kept: Vec<Slot> = self
+            .slots
+            .iter()
+            .filter(|s| s.value != EMPTY && keep(s.value))
+            .copied()
+            .collect();
+        self.slots = free_slots(slots_for(kept.len() * 2));
+        self.len = 0;
+        for slot in kept {
+            self.insert(slot.key, slot.value);
+        }
+    }
+
     fn grow(&mut self) {
         let doubled = free_slots(self.slots.len() * 2);
         let old = std::mem::replace(&mut self.slots, doubled);

@@ -329,12 +329,13 @@ fn the_calls_in_flight_are_swept_as_they_return() {
         error: false,
         attribution: crate::evidence::Attribution::NONE,
         link: None,
+        epoch: 0,
     };
     let mut links = Links::default();
-    let mut calls = Vec::new();
+    let mut calls = crate::window::Window::default();
     for i in 0..10_000 {
-        calls.push(call(i));
-        links.call_started(proc, i as u32, &calls);
+        let index = calls.push(call(i));
+        links.call_started(proc, index, &calls);
     }
     let kept = links.flight.first().map_or(0, |f| f.calls.len());
     assert!(kept <= MIN_SWEEP, "{kept} calls kept");

@@ -1,0 +1,302 @@
+//! Analysis in bounded memory: calls and requests are counted ([`QuadCounter`]) and let go
+//! once nothing later in the recording can change them, so that what is held follows what is
+//! live at one moment (open requests, calls in flight, the last minutes of requests that late
+//! work may still be attributed to), not the length of the recording.
+//!
+//! A call is done with once it ended, the request it was made for and the one it caused ended
+//! too, and [`LAG_NS`] went by (listeners reported up to [`crate::callee::FIRST_SIGHT_NS`] late
+//! name it). A request is done with [`RETAIN_NS`] after it ended: every kind of evidence ages
+//! out sooner (a context 60 s after its request ended, what a goroutine inherited or was
+//! handed 60 s after, a timer 10 minutes after it was armed), and no call still to be counted
+//! is made for it. Calls in flight, and requests still open, are set aside so that they hold
+//! back nothing behind them.
+
+use super::Pass;
+use crate::client::ClientCall;
+use crate::counter::QuadCounter;
+use crate::events::{Event, IdMap};
+use crate::quads::QuadOptions;
+use crate::requests::{RequestId, Requests};
+use crate::sockets::Sockets;
+use crate::window::Verdict;
+
+/// How long after the last of its ends a call waits to be counted.
+pub const LAG_NS: i64 = 10 * 1_000_000_000;
+
+/// How long after it ended a request is kept.
+pub const RETAIN_NS: i64 = crate::timers::MAX_TIMER_DELAY_NS + crate::lineage::MAX_SPAWN_AGE_NS;
+
+/// How often calls and requests are looked over, in the events' time.
+const SWEEP_NS: i64 = 1_000_000_000;
+
+/// The most requests or calls the tables are sized for up front when counting: beyond, they
+/// grow if need be (what is kept follows the traffic, not the file's size).
+pub(super) const MAX_PRESIZED: usize = 1 << 20;
+
+/// What counting in bounded memory keeps besides the pass.
+#[derive(Debug)]
+pub(crate) struct Retire {
+    counter: QuadCounter,
+    /// Calls not yet counted per request they were made for: such a request stays.
+    pins: IdMap<RequestId, u32>,
+    /// Listener changes so far (see [`crate::counter`]).
+    epoch: u32,
+    /// When each recording began, latest first: a change for the listeners reported then.
+    starts: Vec<i64>,
+    next_sweep_ns: i64,
+}
+
+/// What counting left at the end.
+pub(crate) struct Counted {
+    pub counter: QuadCounter,
+    pub sockets: Sockets,
+    pub requests: Requests,
+}
+
+impl Retire {
+    pub(crate) fn new(options: QuadOptions, mut starts: Vec<i64>) -> Self {
+        starts.sort_unstable_by(|a, b| b.cmp(a));
+        Retire {
+            counter: QuadCounter::new(options),
+            pins: IdMap::default(),
+            epoch: 0,
+            starts,
+            next_sweep_ns: i64::MIN,
+        }
+    }
+
+    /// The epoch now.
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// A listener began or stopped.
+    pub(crate) fn listeners_changed(&mut self) {
+        self.epoch += 1;
+    }
+
+    /// A call started: the request it counts for must wait for it.
+    pub(crate) fn started(&mut self, call: &ClientCall) {
+        if let Some(r) = self.counter.request_of(call) {
+            *self.pins.entry(r).or_default() += 1;
+        }
+    }
+
+    fn counted(&mut self, call: &ClientCall) {
+        if let Some(r) = self.counter.request_of(call) {
+            if let Some(n) = self.pins.get_mut(&r) {
+                *n -= 1;
+                if *n == 0 {
+                    self.pins.remove(&r);
+                }
+            }
+        }
+    }
+}
+
+/// When `call`, and the requests it depends on, last ended; `None` while one has not.
+fn done_at(call: &ClientCall, counter: &QuadCounter, requests: &Requests) -> Option<i64> {
+    let mut at = call.end_ns?;
+    for r in [counter.request_of(call), call.link].into_iter().flatten() {
+        if let Some(request) = requests.get(r) {
+            at = at.max(request.end_ns?);
+        }
+    }
+    Some(at)
+}
+
+impl Pass {
+    /// Before event `e`: a recording began, or it is time to let calls and requests go.
+    pub(super) fn retire_tick(&mut self, e: &Event) {
+        let Some(retire) = self.retire.as_mut() else {
+            return;
+        };
+        while retire.starts.last().is_some_and(|&s| s <= e.ts_ns) {
+            retire.starts.pop();
+            retire.epoch += 1;
+        }
+        if e.ts_ns >= retire.next_sweep_ns {
+            retire.next_sweep_ns = e.ts_ns.saturating_add(SWEEP_NS);
+            self.sweep(e.ts_ns);
+        }
+    }
+
+    /// Counts and lets go of every call and request done with at `now`.
+    fn sweep(&mut self, now: i64) {
+        let Some(retire) = self.retire.as_mut() else {
+            return;
+        };
+        let requests = &self.requests;
+        let judge_call = |c: &ClientCall, retire: &Retire, front: bool| match done_at(
+            c,
+            &retire.counter,
+            requests,
+        ) {
+            Some(at) if now.saturating_sub(at) >= LAG_NS => Verdict::Retire,
+            Some(_) if front => Verdict::Stop,
+            Some(_) => Verdict::Aside,
+            None => Verdict::Aside,
+        };
+        let mut done: Vec<ClientCall> = Vec::new();
+        self.calls
+            .retire_aside(|_, c| judge_call(c, retire, false), |_, c| done.push(c));
+        self.calls
+            .retire_front(|_, c| judge_call(c, retire, true), |_, c| done.push(c));
+        for call in &done {
+            retire
+                .counter
+                .call(call, &self.requests, i64::from(call.epoch));
+            retire.counted(call);
+        }
+        let pins = &retire.pins;
+        let mut gone = Vec::new();
+        self.requests.retire(
+            |id, r| match r.end_ns {
+                _ if pins.contains_key(&id) => Verdict::Aside,
+                Some(end) if now.saturating_sub(end) > RETAIN_NS => Verdict::Retire,
+                Some(_) => Verdict::Stop,
+                None => Verdict::Aside,
+            },
+            |id, r| gone.push((id, r)),
+        );
+        for (id, r) in &gone {
+            retire.counter.request(*id, r);
+        }
+        self.contexts.forget_stale(&self.requests, now);
+    }
+
+    /// Counts everything still kept, once the events are over.
+    pub(super) fn finish_counting(mut self) -> Counted {
+        let Some(mut retire) = self.retire.take() else {
+            return Counted {
+                counter: QuadCounter::default(),
+                sockets: self.sockets,
+                requests: self.requests,
+            };
+        };
+        for (_, call) in self.calls.drain_all() {
+            retire
+                .counter
+                .call(&call, &self.requests, i64::from(call.epoch));
+        }
+        for (id, r) in self.requests.drain() {
+            retire.counter.request(id, &r);
+        }
+        Counted {
+            counter: retire.counter,
+            sockets: self.sockets,
+            requests: self.requests,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribute::{reconstruct, Reconstructor};
+    use crate::quads::count_quads_linked;
+    use crate::test_support::LogBuilder;
+
+    const MIN: i64 = 60_000; // ms
+
+    /// Counting while letting go gives what counting everything at the end gives, over a log
+    /// far longer than every horizon: requests retired, a request open for 30 minutes (aside),
+    /// a call in flight for 20 minutes, work spawned by a request long after it ended (within
+    /// the spawn age), a timer firing 9 minutes after it was armed, a listener that moves from
+    /// one service to another, and calls whose request the recording never saw.
+    #[test]
+    fn bounded_counting_equals_counting_at_the_end() {
+        let mut b = LogBuilder::new();
+        b.listen(0, 2, "users", "0.0.0.0:8080", None);
+        for i in 0..200 {
+            let t = i * MIN / 4; // every 15 s, for 50 minutes
+            let g = 1000 + 10 * i;
+            b.server_start(t, 1, "front", g, ":80", "/page")
+                .client_start(t + 1, 1, "front", g, "localhost:8080", "/users/1");
+            if i != 7 {
+                b.client_end(t + 3, 1, "front", g, Some(200));
+            }
+            b.server_end(t + 4, 1, "front", g)
+                .spawn(t + 2, 1, "front", g, g + 1)
+                .client_start(t + 50_000, 1, "front", g + 1, "localhost:8080", "/late")
+                .client_end(t + 50_010, 1, "front", g + 1, Some(200));
+        }
+        // Call 7's end comes 20 minutes later.
+        b.client_end(7 * MIN / 4 + 20 * MIN, 1, "front", 1070, Some(200));
+        // A request open for 30 minutes, calling at its start and end.
+        b.server_start(MIN, 1, "front", 5, ":80", "/stream")
+            .client_start(MIN + 1, 1, "front", 5, "localhost:8080", "/a")
+            .client_end(MIN + 2, 1, "front", 5, Some(200))
+            .client_start(31 * MIN, 1, "front", 5, "localhost:8080", "/b")
+            .client_end(31 * MIN + 1, 1, "front", 5, Some(500))
+            .server_end(31 * MIN + 2, 1, "front", 5);
+        // A timer armed by a request, firing 9 minutes later.
+        b.server_start(2 * MIN, 1, "front", 7, ":80", "/arm")
+            .timer_arm(2 * MIN + 1, 1, "front", 7, 0xf00d)
+            .server_end(2 * MIN + 2, 1, "front", 7)
+            .spawn_value(11 * MIN, 1, "front", 0, 9, 0xf00d)
+            .client_start(11 * MIN + 1, 1, "front", 9, "localhost:8080", "/timer")
+            .client_end(11 * MIN + 2, 1, "front", 9, Some(200));
+        // The listener moves to another service at 40 minutes.
+        b.listen_end(40 * MIN, 2, "users", "0.0.0.0:8080", None)
+            .listen(40 * MIN + 1, 3, "accounts", "0.0.0.0:8080", None);
+        // Calls of a request the recording never saw start.
+        b.client_start(45 * MIN, 1, "front", 77, "localhost:8080", "/orphan")
+            .client_end(45 * MIN + 1, 1, "front", 77, Some(200))
+            .server_end(45 * MIN + 2, 1, "front", 77);
+        let log = b.build();
+        for options in [
+            QuadOptions::default(),
+            QuadOptions {
+                min_confidence: 0.96,
+                raw_paths: true,
+            },
+        ] {
+            let (want, want_links) = count_quads_linked(&log, &reconstruct(&log), options);
+            let mut rec = Reconstructor::counting(log.events().len(), options, Vec::new());
+            for e in log.events() {
+                rec.event(e);
+            }
+            let counted = rec.finish_counting();
+            assert!(counted.requests.kept() == 0, "all counted at the end");
+            let (got, got_links) =
+                counted
+                    .counter
+                    .finish(&log, &counted.sockets, &counted.requests);
+            assert_eq!(got, want, "{options:?}");
+            assert_eq!(got_links, want_links);
+        }
+    }
+
+    #[test]
+    fn requests_and_calls_are_let_go_while_counting() {
+        let mut b = LogBuilder::new();
+        for i in 0..2_000 {
+            let t = i * 1_000; // one a second, for 33 minutes
+            b.server_start(t, 1, "front", 10 + i, ":80", "/page")
+                .client_start(t + 1, 1, "front", 10 + i, "10.0.0.1:80", "/x")
+                .client_end(t + 2, 1, "front", 10 + i, Some(200))
+                .server_end(t + 3, 1, "front", 10 + i);
+        }
+        let log = b.build();
+        let mut rec = Reconstructor::counting(0, QuadOptions::default(), Vec::new());
+        let mut most = (0, 0);
+        for e in log.events() {
+            rec.event(e);
+            most.0 = most.0.max(rec.0.requests.kept());
+            most.1 = most.1.max(rec.0.calls.kept());
+        }
+        // Requests: those of the last RETAIN_NS and a sweep; calls: LAG_NS and a sweep.
+        let retained = (RETAIN_NS + 2 * SWEEP_NS) / 1_000_000_000 + 1;
+        assert!(most.0 as i64 <= retained, "{most:?}");
+        assert!(
+            most.1 as i64 <= (LAG_NS + 2 * SWEEP_NS) / 1_000_000_000 + 1,
+            "{most:?}"
+        );
+        let counted = rec.finish_counting();
+        let (quads, _) = counted
+            .counter
+            .finish(&log, &counted.sockets, &counted.requests);
+        assert_eq!(quads.iter().map(|q| q.count).sum::<u64>(), 2_000);
+    }
+}
