@@ -142,7 +142,11 @@ impl Pass {
     fn finish(mut self) -> Reconstruction {
         Reconstruction {
             requests: self.requests,
-            calls: self.calls.drain_all().into_iter().map(|(_, c)| c).collect(),
+            calls: {
+                let mut calls = Vec::with_capacity(self.calls.issued());
+                self.calls.drain_each(|_, c| calls.push(c));
+                calls
+            },
             sockets: self.sockets,
         }
     }

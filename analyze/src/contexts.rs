@@ -73,6 +73,11 @@ impl Contexts {
         self.kept = self.latest.len();
     }
 
+    /// How many addresses are kept.
+    pub fn addresses(&self) -> usize {
+        self.latest.len()
+    }
+
     /// Readies the table for a `server_start` or a call a few events ahead (see
     /// `AddrTable::prefetch`), with context `chain` (0 where not recorded).
     #[inline]

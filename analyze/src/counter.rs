@@ -109,13 +109,13 @@ impl QuadCounter {
     /// One call, done with: its own request and the request it caused (when linked) are in
     /// `requests` if they are still kept, and ended unless the recording stopped first.
     /// `epoch` is its start's (see the module's doc). A call made for a request no longer
-    /// kept is not counted (as one made for a request the recording never saw).
+    /// kept counts as made for none (see `attribute::retire`).
     pub fn call(&mut self, call: &ClientCall, requests: &Requests, epoch: i64) {
-        let (caller, caller_func) = match self.request_of(call) {
-            Some(r) => {
-                let Some(request) = requests.get(r) else {
-                    return;
-                };
+        let request = self
+            .request_of(call)
+            .and_then(|r| Some((r, requests.get(r)?)));
+        let (caller, caller_func) = match request {
+            Some((r, request)) => {
                 self.called.insert(r);
                 (request.service, Some(self.func(request)))
             }

@@ -6,8 +6,6 @@
 //! it works for, so a long-lived worker spawned lazily by one request does not keep working for
 //! that request while it serves others from a queue.
 
-use std::collections::VecDeque;
-
 use crate::channels::Handoff;
 use crate::events::{IdMap, ProcId, ProcKey};
 use crate::evidence::Carried;
@@ -157,8 +155,9 @@ impl Default for GoState {
 /// Go never says when a goroutine exits, and a busy service spawns millions, so a goroutine's
 /// state is let go once it can no longer change anything: nothing open on it, and nothing it
 /// carries still in date (what it inherited or was handed ages out; see [`GoState::carried`]).
-/// Should it show up again, a fresh state is exactly as good. Its slot is reused only after
-/// every claim that may still name it has aged out ([`crate::channels::MAX_QUEUED_NS`]).
+/// Should it show up again, a fresh state is exactly as good. Its slot goes to the next new
+/// goroutine with its receive count carried on, so that a claim still naming the old one
+/// (a slot and a count) never matches the new one.
 #[derive(Debug, Default)]
 pub struct Goroutines {
     /// Per process, indexed by goid from the table's base: the Go runtime numbers goroutines
@@ -171,10 +170,8 @@ pub struct Goroutines {
     states: Vec<GoState>,
     /// Whose each state is, to find its slot when it is let go; [`FREE`] for a free one.
     keys: Vec<ProcKey>,
-    /// States let go, and when: reused once no claim can name them.
-    free: VecDeque<(GoIdx, i64)>,
-    /// The latest event's time.
-    now: i64,
+    /// States let go, to be reused.
+    free: Vec<GoIdx>,
     /// When states are next looked over.
     next_sweep_ns: i64,
 }
@@ -198,9 +195,6 @@ const DENSE_SLACK: usize = 1 << 16;
 
 /// How often states are looked over, in the events' time.
 pub const SWEEP_NS: i64 = 10 * 1_000_000_000;
-
-/// How long a state let go stays unused: past every claim's age.
-const REUSE_AFTER_NS: i64 = crate::channels::MAX_QUEUED_NS + SWEEP_NS;
 
 impl Goroutines {
     /// None yet.
@@ -226,7 +220,6 @@ impl Goroutines {
     /// let go every [`SWEEP_NS`].
     #[inline]
     pub fn tick(&mut self, now: i64) {
-        self.now = now;
         if now >= self.next_sweep_ns {
             if self.next_sweep_ns != 0 {
                 self.sweep(now);
@@ -257,9 +250,12 @@ impl Goroutines {
                     self.ids.remove(&key);
                 }
             }
-            *st = GoState::NEW;
+            *st = GoState {
+                recv_seq: st.recv_seq,
+                ..GoState::NEW
+            };
             self.keys[i] = FREE;
-            self.free.push_back((GoIdx(i as u32), now));
+            self.free.push(GoIdx(i as u32));
         }
         for (p, table) in self.dense.iter_mut().enumerate() {
             // Halve a table whose first half keeps next to nothing: the long-lived goroutines
@@ -293,13 +289,12 @@ impl Goroutines {
             return id;
         }
         let key = ProcKey::new(proc, goid);
-        let next = match self.free.front() {
-            Some(&(g, freed)) if self.now.saturating_sub(freed) > REUSE_AFTER_NS => {
-                self.free.pop_front();
+        let next = match self.free.pop() {
+            Some(g) => {
                 self.keys[g.0 as usize] = key;
                 g
             }
-            _ => {
+            None => {
                 let g = GoIdx(u32::try_from(self.states.len()).unwrap_or(u32::MAX));
                 self.states.push(GoState::default());
                 self.keys.push(key);
@@ -460,6 +455,11 @@ mod tests {
             .push(RequestId(1));
         let inherited = Inherited::from_parent(Carried::same_goroutine(RequestId(2)), S);
         g.get_mut(spawned).expect("state").source = Source::Spawned(inherited);
+        for st in [idle, spawned] {
+            let st = g.get_mut(st).expect("state");
+            st.received(false, None);
+            st.received(false, None);
+        }
         // The first sweep, SWEEP_NS in: only the idle one goes.
         g.tick(SWEEP_NS + 2);
         assert_eq!(g.find(p, 3), None);
@@ -469,13 +469,15 @@ mod tests {
         assert_eq!(g.find(p, 2), None);
         assert_eq!(g.find(p, 1), Some(busy));
         assert_eq!(g.kept(), 1);
-        // A goroutine seen again starts afresh, in a new slot until the old ones are past
-        // every claim's age.
+        // A goroutine seen again starts afresh, in a slot let go, whose receive count goes on.
         let again = g.id(p, 3);
-        assert!(again != idle && again != spawned && again != busy);
+        assert!(again == idle || again == spawned);
         assert_eq!(g.get(again).open_requests.last(), None);
-        g.tick(10 * REUSE_AFTER_NS);
-        assert_eq!(g.id(p, 4), idle, "the oldest free slot is reused");
+        assert_eq!(
+            g.get(again).next_seq(),
+            3,
+            "two receives were counted in the slot"
+        );
     }
 
     #[test]

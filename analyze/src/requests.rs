@@ -164,7 +164,7 @@ impl Requests {
         self.all.issued()
     }
 
-    /// How many requests are kept.
+    /// How many requests are kept (counting them takes a moment: for checks).
     pub fn kept(&self) -> usize {
         self.all.kept()
     }
@@ -186,13 +186,9 @@ impl Requests {
         );
     }
 
-    /// Takes every request kept, in start order.
-    pub fn drain(&mut self) -> Vec<(RequestId, Request)> {
-        self.all
-            .drain_all()
-            .into_iter()
-            .map(|(id, r)| (RequestId(id), r))
-            .collect()
+    /// Hands every request kept to `each`, in start order, leaving none.
+    pub fn drain_each(&mut self, mut each: impl FnMut(RequestId, Request)) {
+        self.all.drain_each(|id, r| each(RequestId(id), r));
     }
 
     /// Ends that had no open start on their goroutine (requests begun before the recording).

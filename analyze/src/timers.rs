@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 
 use crate::events::{IdMap, ProcId};
 use crate::evidence::Carried;
+use crate::requests::RequestId;
 
 /// How long an armed callback may wait for its spawn. Most `AfterFunc` timers (those behind
 /// `context.WithTimeout`) are stopped and never fire; without a bound they would pile up and a
@@ -53,6 +54,21 @@ pub struct Fired {
 pub struct Timers {
     armed: IdMap<(ProcId, i64), Armed>,
     next_sweep_ns: i64,
+    /// How many armings still waiting carry each request: a request such a timer may yet
+    /// fire for must be kept ([`Timers::holds`]).
+    held: IdMap<RequestId, u32>,
+}
+
+/// One arming fewer carries its request.
+fn release(held: &mut IdMap<RequestId, u32>, arm: &Arm) {
+    if let Some(r) = arm.source.map(|s| s.request) {
+        if let Some(n) = held.get_mut(&r) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&r);
+            }
+        }
+    }
 }
 
 impl Timers {
@@ -66,6 +82,7 @@ impl Timers {
         Timers {
             armed: IdMap::with_capacity_and_hasher(n, Default::default()),
             next_sweep_ns: 0,
+            held: IdMap::default(),
         }
     }
 
@@ -73,6 +90,9 @@ impl Timers {
     pub fn arm(&mut self, proc: ProcId, funcval: i64, ts_ns: i64, source: Option<Carried>) {
         self.sweep(ts_ns);
         let arm = Arm { ts_ns, source };
+        if let Some(r) = source.map(|s| s.request) {
+            *self.held.entry(r).or_default() += 1;
+        }
         match self.armed.get_mut(&(proc, funcval)) {
             None => {
                 self.armed.insert((proc, funcval), Armed::One(arm));
@@ -91,11 +111,19 @@ impl Timers {
     pub fn fire(&mut self, proc: ProcId, funcval: i64, ts_ns: i64) -> Option<Fired> {
         let cutoff = ts_ns.saturating_sub(MAX_TIMER_DELAY_NS);
         let slot = self.armed.get_mut(&(proc, funcval))?;
+        let held = &mut self.held;
         let (arm, factor, now_empty) = match slot {
-            Armed::One(arm) => (Some(*arm).filter(|a| a.ts_ns >= cutoff), TIMER_UNIQUE, true),
+            Armed::One(arm) => {
+                release(held, arm);
+                (Some(*arm).filter(|a| a.ts_ns >= cutoff), TIMER_UNIQUE, true)
+            }
             Armed::Many(arms) => {
-                while arms.front().is_some_and(|a| a.ts_ns < cutoff) {
+                while let Some(old) = arms.front().filter(|a| a.ts_ns < cutoff) {
+                    release(held, old);
                     arms.pop_front();
+                }
+                if let Some(next) = arms.front() {
+                    release(held, next);
                 }
                 let factor = if arms.len() > 1 {
                     TIMER_AMBIGUOUS
@@ -121,14 +149,27 @@ impl Timers {
             return;
         }
         let cutoff = now_ns.saturating_sub(MAX_TIMER_DELAY_NS);
+        let held = &mut self.held;
+        let mut keep = |a: &Arm| {
+            let kept = a.ts_ns >= cutoff;
+            if !kept {
+                release(held, a);
+            }
+            kept
+        };
         self.armed.retain(|_, slot| match slot {
-            Armed::One(arm) => arm.ts_ns >= cutoff,
+            Armed::One(arm) => keep(arm),
             Armed::Many(arms) => {
-                arms.retain(|a| a.ts_ns >= cutoff);
+                arms.retain(|a| keep(a));
                 !arms.is_empty()
             }
         });
         self.next_sweep_ns = now_ns.saturating_add(MAX_TIMER_DELAY_NS);
+    }
+
+    /// Whether an arming still waiting carries `request`.
+    pub fn holds(&self, request: RequestId) -> bool {
+        self.held.contains_key(&request)
     }
 
     /// Armings still waiting (for tests and memory checks).
@@ -147,7 +188,6 @@ impl Timers {
 mod tests {
     use super::*;
     use crate::events::EventLog;
-    use crate::requests::RequestId;
 
     fn proc() -> ProcId {
         EventLog::new().process("h", 1)
@@ -168,8 +208,12 @@ mod tests {
         assert_eq!(fired.map(|f| f.factor), Some(TIMER_UNIQUE));
         assert_eq!(fired.and_then(|f| f.source), from(1));
         assert_eq!(t.fire(p, 0xf1, 30), None, "already fired");
+        assert!(!t.holds(RequestId(1)), "fired: nothing holds it");
         t.arm(p, 0xf1, 40, from(2));
+        assert!(t.holds(RequestId(2)));
         assert_eq!(t.fire(other, 0xf1, 50), None, "another process");
+        t.sweep(40 + MAX_TIMER_DELAY_NS + 1);
+        assert!(!t.holds(RequestId(2)), "expired: nothing holds it");
     }
 
     #[test]

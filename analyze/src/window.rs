@@ -5,6 +5,8 @@
 //!
 //! Without retiring, it is a plain vector: ids are positions.
 
+use std::collections::VecDeque;
+
 use crate::events::IdMap;
 
 /// What to do with the front item (see [`Window::retire_front`]).
@@ -18,13 +20,11 @@ pub enum Verdict {
     Stop,
 }
 
-/// Items by id, `base` and on in `items` (`None` once retired), older ones set aside.
+/// Items by id: `base` and on in `items` (`None` once taken), older ones set aside.
 #[derive(Debug)]
 pub struct Window<T> {
     base: u32,
-    items: Vec<Option<T>>,
-    /// Leading `None`s of `items`.
-    retired: usize,
+    items: VecDeque<Option<T>>,
     aside: IdMap<u32, T>,
 }
 
@@ -32,8 +32,7 @@ impl<T> Default for Window<T> {
     fn default() -> Self {
         Window {
             base: 0,
-            items: Vec::new(),
-            retired: 0,
+            items: VecDeque::new(),
             aside: IdMap::default(),
         }
     }
@@ -43,7 +42,7 @@ impl<T> Window<T> {
     /// Room for `n` items without growing.
     pub fn with_capacity(n: usize) -> Self {
         Window {
-            items: Vec::with_capacity(n),
+            items: VecDeque::with_capacity(n),
             ..Self::default()
         }
     }
@@ -51,8 +50,8 @@ impl<T> Window<T> {
     /// Adds `item`; its id.
     pub fn push(&mut self, item: T) -> u32 {
         // Four billion items would not fit in memory; saturating only guards a wrap.
-        let id = u32::try_from(self.base as usize + self.items.len()).unwrap_or(u32::MAX);
-        self.items.push(Some(item));
+        let id = u32::try_from(self.issued()).unwrap_or(u32::MAX);
+        self.items.push_back(Some(item));
         id
     }
 
@@ -63,7 +62,7 @@ impl<T> Window<T> {
 
     /// How many items are kept.
     pub fn kept(&self) -> usize {
-        self.items.len() - self.retired + self.aside.len()
+        self.items.iter().filter(|t| t.is_some()).count() + self.aside.len()
     }
 
     /// The item `id`, unless it was retired.
@@ -93,8 +92,8 @@ impl<T> Window<T> {
 
     /// The newest items, up to `n`, newest last (they are never aside).
     pub fn newest_mut(&mut self, n: usize) -> impl DoubleEndedIterator<Item = &mut T> {
-        let from = self.items.len().saturating_sub(n).max(self.retired);
-        self.items[from..].iter_mut().flatten()
+        let from = self.items.len().saturating_sub(n);
+        self.items.range_mut(from..).flatten()
     }
 
     /// Judges the items from the front, in id order, until one must stay: retired ones go to
@@ -104,31 +103,23 @@ impl<T> Window<T> {
         mut judge: impl FnMut(u32, &T) -> Verdict,
         mut done: impl FnMut(u32, T),
     ) {
-        while let Some(slot) = self.items.get_mut(self.retired) {
-            let id = self.base + self.retired as u32;
+        while let Some(slot) = self.items.front() {
+            let id = self.base;
             let verdict = slot
                 .as_ref()
                 .map_or(Verdict::Retire, |item| judge(id, item));
-            match verdict {
-                Verdict::Stop => break,
-                Verdict::Retire => {
-                    if let Some(item) = slot.take() {
-                        done(id, item);
-                    }
-                }
-                Verdict::Aside => {
-                    if let Some(item) = slot.take() {
+            if verdict == Verdict::Stop {
+                break;
+            }
+            if let Some(item) = self.items.pop_front().flatten() {
+                match verdict {
+                    Verdict::Aside => {
                         self.aside.insert(id, item);
                     }
+                    _ => done(id, item),
                 }
             }
-            self.retired += 1;
-        }
-        // Drop the retired prefix once it is most of the vector: each item moves O(1) times.
-        if self.retired >= 4096 && self.retired * 2 >= self.items.len() {
-            self.items.drain(..self.retired);
-            self.base += self.retired as u32;
-            self.retired = 0;
+            self.base += 1;
         }
     }
 
@@ -165,20 +156,12 @@ impl<T> Window<T> {
         )
     }
 
-    /// Takes every item kept, in id order, with its id.
-    pub fn drain_all(&mut self) -> Vec<(u32, T)> {
-        let mut all: Vec<(u32, T)> = self.aside.drain().collect();
-        all.sort_unstable_by_key(|(id, _)| *id);
-        let base = self.base;
-        let items = std::mem::take(&mut self.items);
-        all.extend(
-            items
-                .into_iter()
-                .enumerate()
-                .filter_map(|(i, t)| Some((base + i as u32, t?))),
-        );
-        self.retired = 0;
-        all
+    /// Hands every item kept to `each`, in id order, with its id, leaving none.
+    pub fn drain_each(&mut self, mut each: impl FnMut(u32, T)) {
+        let mut aside: Vec<(u32, T)> = self.aside.drain().collect();
+        aside.sort_unstable_by_key(|(id, _)| *id);
+        aside.into_iter().for_each(|(id, t)| each(id, t));
+        self.retire_front(|_, _| Verdict::Retire, each);
     }
 }
 
@@ -225,9 +208,11 @@ mod tests {
         );
         assert_eq!(later, [(7, 70)]);
         assert_eq!(w.get(7), None);
-        let all = w.drain_all();
+        let mut all = Vec::new();
+        w.drain_each(|id, v| all.push((id, v)));
         assert_eq!(all.first(), Some(&(5_000, 5_000)));
         assert_eq!(all.len(), 5_001);
+        assert_eq!(w.kept(), 0);
     }
 
     #[test]

@@ -5,11 +5,13 @@
 //!
 //! A call is done with once it ended, the request it was made for and the one it caused ended
 //! too, and [`LAG_NS`] went by (listeners reported up to [`crate::callee::FIRST_SIGHT_NS`] late
-//! name it). A request is done with [`RETAIN_NS`] after it ended: every kind of evidence ages
-//! out sooner (a context 60 s after its request ended, what a goroutine inherited or was
-//! handed 60 s after, a timer 10 minutes after it was armed), and no call still to be counted
-//! is made for it. Calls in flight, and requests still open, are set aside so that they hold
-//! back nothing behind them.
+//! name it). A request is done with [`RETAIN_NS`] after it ended, unless a call still to be
+//! counted is made for it or a timer still armed may fire for it: every kind of evidence ages
+//! within a minute of its last link (a context 60 s after its request ended; what a goroutine
+//! inherited or was handed, 60 s after the spawn or the receive), so two links fit. Work that
+//! reaches further from its request (a third goroutine spawned near the end of each link's
+//! minute) finds it gone and counts as made for no request. Calls in flight, and requests still
+//! open, are set aside so that they hold back nothing behind them.
 
 use super::Pass;
 use crate::client::ClientCall;
@@ -23,8 +25,8 @@ use crate::window::Verdict;
 /// How long after the last of its ends a call waits to be counted.
 pub const LAG_NS: i64 = 10 * 1_000_000_000;
 
-/// How long after it ended a request is kept.
-pub const RETAIN_NS: i64 = crate::timers::MAX_TIMER_DELAY_NS + crate::lineage::MAX_SPAWN_AGE_NS;
+/// How long after it ended a request is kept: a context's minute, then two spawns' or hand-offs'.
+pub const RETAIN_NS: i64 = 3 * crate::lineage::MAX_SPAWN_AGE_NS;
 
 /// How often calls and requests are looked over, in the events' time.
 const SWEEP_NS: i64 = 1_000_000_000;
@@ -44,6 +46,8 @@ pub(crate) struct Retire {
     /// When each recording began, latest first: a change for the listeners reported then.
     starts: Vec<i64>,
     next_sweep_ns: i64,
+    /// Say what is kept, every minute of the events' time (`QUADTRACE_PHASES`).
+    report: bool,
 }
 
 /// What counting left at the end.
@@ -62,6 +66,7 @@ impl Retire {
             epoch: 0,
             starts,
             next_sweep_ns: i64::MIN,
+            report: std::env::var_os("QUADTRACE_PHASES").is_some(),
         }
     }
 
@@ -148,11 +153,11 @@ impl Pass {
                 .call(call, &self.requests, i64::from(call.epoch));
             retire.counted(call);
         }
-        let pins = &retire.pins;
+        let (pins, timers) = (&retire.pins, &self.timers);
         let mut gone = Vec::new();
         self.requests.retire(
             |id, r| match r.end_ns {
-                _ if pins.contains_key(&id) => Verdict::Aside,
+                _ if pins.contains_key(&id) || timers.holds(id) => Verdict::Aside,
                 Some(end) if now.saturating_sub(end) > RETAIN_NS => Verdict::Retire,
                 Some(_) => Verdict::Stop,
                 None => Verdict::Aside,
@@ -163,6 +168,17 @@ impl Pass {
             retire.counter.request(*id, r);
         }
         self.contexts.forget_stale(&self.requests, now);
+        if retire.report && now / SWEEP_NS % 60 == 0 {
+            eprintln!(
+                "kept at {} s: {} requests, {} calls, {} goroutines, {} context addresses; RSS {} MiB",
+                now / 1_000_000_000,
+                self.requests.kept(),
+                self.calls.kept(),
+                self.goroutines.kept(),
+                self.contexts.addresses(),
+                crate::phases::rss_kib() / 1024
+            );
+        }
     }
 
     /// Counts everything still kept, once the events are over.
@@ -174,14 +190,10 @@ impl Pass {
                 requests: self.requests,
             };
         };
-        for (_, call) in self.calls.drain_all() {
-            retire
-                .counter
-                .call(&call, &self.requests, i64::from(call.epoch));
-        }
-        for (id, r) in self.requests.drain() {
-            retire.counter.request(id, &r);
-        }
+        let (counter, requests) = (&mut retire.counter, &self.requests);
+        self.calls
+            .drain_each(|_, call| counter.call(&call, requests, i64::from(call.epoch)));
+        self.requests.drain_each(|id, r| counter.request(id, &r));
         Counted {
             counter: retire.counter,
             sockets: self.sockets,
