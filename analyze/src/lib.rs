@@ -7,8 +7,13 @@
 //! (evidence from [`lineage`], [`contexts`], [`channels`] and [`timers`]), in which calls are
 //! also linked to the server requests they caused ([`links`]) and listeners gathered
 //! ([`sockets`]); [`quads::count_quads`] names callees ([`callee`]) and funcs ([`routes`]) and
-//! counts, with error counts and latency percentiles ([`stats`]), or [`calls::call_rows`] lists
-//! the calls, and [`output`] formats.
+//! counts, with error counts and latency percentiles ([`stats`], [`durations`]), or
+//! [`calls::call_rows`] lists the calls, and [`output`] formats.
+//!
+//! `analyze quads` ([`analyze_files_with`]) streams: files are read a slice at a time into the
+//! pass, which counts calls and requests as it is done with them and lets them go (the
+//! counter, `attribute::retire`), so its memory follows the traffic live at one moment, not
+//! the recording's length.
 //!
 //! ```no_run
 //! use std::path::PathBuf;
