@@ -317,7 +317,7 @@ for events in "${SIZES[@]}"; do
         fi
         make_recording "$events" "$out" "$SEGMENT"
     fi
-    bytes=$(stat -c %s "${FILES[@]}" | awk '{s += $1} END {print s}')
+    bytes=$(stat -c %s "${FILES[@]}" | awk '{s += $1} END {printf "%.0f\n", s}')
     log "$events events: ${#FILES[@]} file(s), $bytes bytes; reading them once (page cache)"
     cat "${FILES[@]}" >/dev/null
 
