@@ -28,6 +28,7 @@
 #   BENCH_PROFILE=release     cargo profile of record, writer_bench and analyze; `debug` skips the
 #                             long release build, and the writer and analyze figures say so
 #   BENCH_CPU=1               CPU the writer benchmark is pinned to
+#   BENCH_ANALYZE_EVENTS may list several sizes, e.g. "10M 100M" (a row set each)
 # plus those of the scripts above (BENCH_DEMO, BENCH_CONNS, BENCH_MEM_LIMIT, ...).
 set -euo pipefail
 
@@ -113,7 +114,8 @@ if has writer; then
 fi
 if has analyze; then
     log "analyze: $ANALYZE_EVENTS synthetic events"
-    scripts/bench-analyze.sh "$ANALYZE_EVENTS"
+    read -ra analyze_sizes <<<"$ANALYZE_EVENTS"
+    scripts/bench-analyze.sh "${analyze_sizes[@]}"
 fi
 
 printf '\nquadtrace benchmarks: %s, kernel %s, %s CPUs, %s build, %d s\n' \

@@ -1,8 +1,22 @@
 #!/usr/bin/env python3
 """Writes a synthetic quadtrace recording (schema 4, or 3) of N events, for benchmarking `analyze`.
 
-Usage: scripts/gen-recording.py [--events N] [--concurrency C] [--schema 3|4] OUT.parquet
+Usage: scripts/gen-recording.py [--events N] [--concurrency C] [--schema 3|4]
+                                [--segment-events S [--jobs J]] OUT.parquet
        (default 50,000,000 events, schema 4; needs pyarrow and numpy)
+
+With --segment-events S the recording is written as `record --rotate-size` leaves it: segments
+OUT-stem.00001.parquet, OUT-stem.00002.parquet, ... (record/src/segments.rs's names) of S events
+each (the last holds the rest), segment k holding rows (k-1) S .. k S - 1 of the very rows the
+one file would have, in the same order, with the metadata of a segment: `quadtrace.segment` = k,
+its own `quadtrace.time_range_ns` (from where the previous one ended; the cut is placed at the
+nominal time of its first row) and its own counts; the socket events only in the first, as
+`record` writes them once. So `analyze quads OUT-stem.*.parquet` sees the one recording. Each
+segment can be written on its own (the rows from any point on are the same whatever the start),
+J at a time in worker processes. Memory stays small whatever N: rows are made a chunk of
+--chunk-requests requests at a time (default 8192, about 290k rows) and written in row groups of
+2^20 rows, as record writes them; a process holds about one row group and one chunk (a few
+hundred MB).
 
 The file has the columns, types, nullability and metadata of `record`'s recordings
 (schema/README.md; the column table is read from there and checked against the one below), and
@@ -26,11 +40,14 @@ downstream request carries the address of the front connection it came over (fro
 requests come from an unrecorded client), so that analyze links every call to the request it
 caused and the quadruples are those of schema 3. Rows are
 written in ts_ns order within each chunk of requests (chunks overlap by less than one request,
-as a real recording's CPUs do). Deterministic: the same N gives the same file.
+as a real recording's CPUs do). Deterministic: the same N gives the same file (and the same
+chunk size the same rows).
 """
 
 import argparse
+import contextlib
 import json
+import multiprocessing
 import os
 import re
 import sys
@@ -309,18 +326,27 @@ def build_chunk(first, units, conc, dicts, schema):
                 else:
                     put(name, v)
 
-    ts = np.concatenate(cols["ts_ns"])
-    order = np.argsort(ts, kind="stable")
-    return table(schema, dicts, {n: np.concatenate(c)[order] for n, c in cols.items()},
-                 {n: np.concatenate(m)[order] for n, m in masks.items()})
+    order = np.argsort(np.concatenate(cols["ts_ns"]), kind="stable")
+    return table(schema, dicts, Sorted(cols, order), Sorted(masks, order))
+
+
+class Sorted:
+    """Columns as lists of pieces, each joined and put in `order` only when taken (pop), so that
+    one column at a time is held twice, not the whole chunk."""
+
+    def __init__(self, pieces, order):
+        self.pieces, self.order = pieces, order
+
+    def pop(self, name):
+        return np.concatenate(self.pieces.pop(name))[self.order]
 
 
 def table(schema, dicts, values_of, masks):
     """Columns of dictionary indices, numbers and null masks as a pyarrow Table."""
     arrays = []
     for name, ty, nullable in columns(schema):
-        values = values_of[name]
-        mask = masks[name] if nullable else None
+        values = values_of.pop(name)
+        mask = masks.pop(name) if nullable else None
         if ty == pa.string():
             d = dicts[name] if name in dicts else None
             idx = pa.array(values.astype(np.int32), mask=mask)
@@ -393,57 +419,162 @@ def metadata(events, t0, t1, schema):
     } for pid, (s, _) in SERVICES.items()])} if schema >= 4 else {})
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("out")
-    ap.add_argument("--events", type=int, default=50_000_000)
-    ap.add_argument("--concurrency", type=int, default=8)
-    ap.add_argument("--chunk-requests", type=int, default=100_000)
-    ap.add_argument("--schema", type=int, default=4, choices=(3, 4))
-    args = ap.parse_args()
-    if args.events <= 0 or args.concurrency <= 0:
-        sys.exit("gen-recording: --events and --concurrency must be > 0")
-    check_schema_readme()
-    cols = columns(args.schema)
+ROW_GROUP = 1 << 20  # rows per row group, as `record` writes them ("about a million")
 
+
+def new_dicts():
     dicts = {name: Dict() for name, ty, _ in COLUMNS if ty == pa.string()}
     for name in dicts:
         dicts[name].id("")  # index 0: masked (null) entries point here
-    # The metadata goes in with the schema, before the rows: the time range is known up front
-    # (the recording "starts" 1 us before the first event and "stops" 100 us after the last
-    # request can have started).
+    return dicts
+
+
+def chunk_start(c, chunk_requests):
+    """Rows of the requests before chunk c (and of their ticks)."""
+    r = c * chunk_requests
+    return len(TEMPLATE) * r + len(TICK) * -(-r // TICK_EVERY)
+
+
+def stream(first_row, args):
+    """The recording's rows from row `first_row` on, as pyarrow Tables, without end: the socket
+    events (schema 4), then the requests a chunk at a time. Which rows come in which order does
+    not depend on where the stream is entered, so that a segment can be written on its own."""
+    dicts = new_dicts()
+    sockets = socket_events(1_000_000_000 - 1000, args.concurrency, dicts) \
+        if args.schema >= 4 else None
+    n_sockets = sockets.num_rows if sockets is not None else 0
+    assert n_sockets == socket_rows(args)
+    if first_row < n_sockets:
+        yield sockets.slice(first_row)
+        first_row = n_sockets
+    row = first_row - n_sockets  # among the requests' rows
+    ch = args.chunk_requests
+    most = len(TEMPLATE) * ch + len(TICK) * (ch // TICK_EVERY + 1)  # rows of any chunk, at most
+    c = row // most  # a lower bound of the row's chunk
+    while chunk_start(c + 1, ch) <= row:
+        c += 1
+    skip = row - chunk_start(c, ch)
+    while True:
+        chunk = build_chunk(c * ch, ch, args.concurrency, dicts, args.schema)
+        yield chunk.slice(skip) if skip else chunk
+        skip = 0
+        c += 1
+
+
+def socket_rows(args):
+    """How many socket events the recording begins with (see socket_events)."""
+    return len(SERVICES) + 3 * args.concurrency + 1 if args.schema >= 4 else 0
+
+
+def nominal_ts(row, args):
+    """About when row `row` of the recording happened (for a segment's time range: where
+    `record` would have rotated): requests start REQUEST_NS / C apart, with 35 + 5/16 rows each
+    (give or take the jitter and the requests in flight)."""
     period = REQUEST_NS // args.concurrency
-    t0 = 1_000_000_000 - 1000
-    t1 = 1_000_000_000 + (args.events // len(TEMPLATE) + 1) * period + 100_000
-    schema = pa.schema([pa.field(n, t, nullable=nl) for n, t, nl in cols],
-                       metadata=metadata(args.events, t0, t1, args.schema))
-    tmp = args.out + ".inprogress"
+    per = len(TEMPLATE) * TICK_EVERY + len(TICK)  # rows of TICK_EVERY requests
+    # A row is on average this far into its request.
+    offset = (TICK_EVERY * sum(e[0] for e in TEMPLATE) + sum(e[0] for e in TICK)) * 1000 // per
+    return 1_000_000_000 + offset + max(0, row - socket_rows(args)) * TICK_EVERY * period // per
+
+
+def write_file(path, first_row, rows, meta, args, progress=False):
+    """Writes rows first_row .. first_row + rows - 1 of the recording to `path` (through
+    PATH.inprogress, as `record` does), in row groups of ROW_GROUP rows."""
+    cols = columns(args.schema)
+    schema = pa.schema([pa.field(n, t, nullable=nl) for n, t, nl in cols], metadata=meta)
+    tmp = path + ".inprogress"
     writer = pq.ParquetWriter(
         tmp, schema, compression="zstd", compression_level=3,
         use_dictionary=[n for n, t, _ in cols if n != "ts_ns"],
         column_encoding={"ts_ns": "DELTA_BINARY_PACKED"},
         write_statistics=True,
     )
-    written, first = 0, 0
-    started = time.monotonic()
-    if args.schema >= 4:
-        sockets = socket_events(t0, args.concurrency, dicts)
-        sockets = sockets.slice(0, min(sockets.num_rows, args.events))
-        writer.write_table(sockets)
-        written += sockets.num_rows
-    while written < args.events:
-        units = min(args.chunk_requests, (args.events - written) // len(TEMPLATE) + 1)
-        chunk = build_chunk(first, units, args.concurrency, dicts, args.schema)
-        first += units
-        chunk = chunk.slice(0, min(chunk.num_rows, args.events - written))
-        writer.write_table(chunk, row_group_size=1 << 20)
-        written += chunk.num_rows
-        print(f"gen-recording: {written}/{args.events} events", file=sys.stderr, end="\r")
+    written, pending, held = 0, [], 0
+    for table in stream(first_row, args):
+        table = table.slice(0, min(table.num_rows, rows - written - held))
+        pending.append(table)
+        held += table.num_rows
+        # Whole row groups while enough rows are held; the rest at the end.
+        while held >= ROW_GROUP or (held > 0 and written + held == rows):
+            group = pa.concat_tables(pending)
+            n = min(ROW_GROUP, held)
+            writer.write_table(group.slice(0, n), row_group_size=n)
+            rest = group.slice(n)
+            pending, held, written = ([rest] if rest.num_rows else []), held - n, written + n
+            if progress:
+                print(f"gen-recording: {written}/{rows} events", file=sys.stderr, end="\r")
+        if written == rows:
+            break
     writer.close()
-    os.replace(tmp, args.out)
-    size = os.path.getsize(args.out)
-    print(f"gen-recording: wrote {written} events ({first} requests) to {args.out}: "
-          f"{size} bytes, {size / written:.2f} bytes/event, "
+    os.replace(tmp, path)
+
+
+def segment_path(base, number):
+    """`dir/rec.parquet`, 7 -> `dir/rec.00007.parquet`: the names `record --rotate-*` gives
+    (record/src/segments.rs)."""
+    stem, ext = os.path.splitext(base)
+    return f"{stem}.{number:05}{ext}"
+
+
+def write_segment(job):
+    """One segment (a worker's task): (args, number, first row, rows, time range)."""
+    args, number, first_row, rows, (t_from, t_to) = job
+    path = segment_path(args.out, number)
+    meta = metadata(rows, t_from, t_to, args.schema) | {"quadtrace.segment": str(number)}
+    write_file(path, first_row, rows, meta, args)
+    return path, rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out")
+    ap.add_argument("--events", type=int, default=50_000_000)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--chunk-requests", type=int, default=8192)
+    ap.add_argument("--schema", type=int, default=4, choices=(3, 4))
+    ap.add_argument("--segment-events", type=int, default=0,
+                    help="rotate: segments of this many events (OUT.00001.parquet, ...)")
+    ap.add_argument("--jobs", type=int, default=1, help="segments written at once")
+    args = ap.parse_args()
+    if args.events <= 0 or args.concurrency <= 0 or args.chunk_requests <= 0:
+        sys.exit("gen-recording: --events, --concurrency and --chunk-requests must be > 0")
+    if args.segment_events < 0 or args.jobs <= 0:
+        sys.exit("gen-recording: --segment-events must be >= 0 and --jobs > 0")
+    check_schema_readme()
+
+    # The recording "starts" 1 us before the first event and "stops" 100 us after the last
+    # request can have started.
+    period = REQUEST_NS // args.concurrency
+    t0 = 1_000_000_000 - 1000
+    t1 = 1_000_000_000 + (args.events // len(TEMPLATE) + 1) * period + 100_000
+    started = time.monotonic()
+    if not args.segment_events:
+        write_file(args.out, 0, args.events, metadata(args.events, t0, t1, args.schema), args,
+                   progress=True)
+        outputs = [args.out]
+    else:
+        # As `record --rotate-size` would have cut it: segment k holds rows
+        # (k-1) S .. k S - 1 of the one recording, its time range from where the last one ended.
+        s = args.segment_events
+        n = -(-args.events // s)
+        bounds = [t0] + [nominal_ts(k * s, args) for k in range(1, n)] + [t1]
+        jobs = [(args, k + 1, k * s, min(s, args.events - k * s), (bounds[k], bounds[k + 1]))
+                for k in range(n)]
+        outputs = []
+        with contextlib.ExitStack() as stack:
+            if args.jobs == 1 or n == 1:
+                done = map(write_segment, jobs)
+            else:
+                ctx = multiprocessing.get_context("fork")
+                done = stack.enter_context(ctx.Pool(min(args.jobs, n))).imap(write_segment, jobs)
+            for path, rows in done:
+                outputs.append(path)
+                print(f"gen-recording: {path} ({rows} events), {len(outputs)}/{n} segments, "
+                      f"{time.monotonic() - started:.0f} s", file=sys.stderr)
+    size = sum(os.path.getsize(p) for p in outputs)
+    print(f"gen-recording: wrote {args.events} events to {len(outputs)} file(s) "
+          f"({args.out if len(outputs) == 1 else segment_path(args.out, 1) + ' ...'}): "
+          f"{size} bytes, {size / args.events:.2f} bytes/event, "
           f"{time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
