@@ -44,6 +44,9 @@
 #   BENCH_SCHEMA          schema version of the recordings, 3 or 4 (default 4; 3 for an analyze
 #                         that predates schema 4)
 #   BENCH_SEGMENT_EVENTS  events per segment of a rotated recording (default 50000000)
+#   BENCH_RATE       front requests per second of the synthetic service (default 10000, i.e.
+#                    350 k events/s; empty for back-to-back requests, ~178 k/s, ~6 M events/s):
+#                    what analyze keeps depends on how much time the events span
 #   BENCH_GEN_JOBS        segments generated at once (default 2; 1 on one CPU)
 #   BENCH_DUCKDB_THREADS  DuckDB's threads (default 2)
 #   BENCH_TSV             append "section<TAB>metric<TAB>value<TAB>target" rows here, a set per
@@ -90,6 +93,11 @@ LIMIT=${BENCH_MEM_LIMIT:-16G}
 TIMEOUT=${BENCH_TIMEOUT:-3600}
 SCHEMA=${BENCH_SCHEMA:-4}
 SEGMENT=${BENCH_SEGMENT_EVENTS:-50000000}
+# Front requests per second of the synthetic service: 10 k/s (350 k events/s, an hour a billion
+# events, as a busy node records); empty: back to back (~178 k/s), as before.
+RATE=${BENCH_RATE-10000}
+RATE_ARGS=()
+[[ -z $RATE ]] || RATE_ARGS=(--rate "$RATE")
 JOBS=${BENCH_GEN_JOBS:-$(($(nproc) > 1 ? 2 : 1))}
 THREADS=${BENCH_DUCKDB_THREADS:-2}
 [[ $SCHEMA == 3 || $SCHEMA == 4 ]] || die "BENCH_SCHEMA must be 3 or 4, not $SCHEMA"
@@ -149,7 +157,7 @@ make_recording() {
         if [[ ! -s $out || scripts/gen-recording.py -nt $out ]]; then
             log "generating $out ($events events)"
             started=$(date +%s.%N)
-            $PY scripts/gen-recording.py --events "$events" --schema "$SCHEMA" "$out"
+            $PY scripts/gen-recording.py --events "$events" --schema "$SCHEMA" "${RATE_ARGS[@]}" "$out"
             GEN=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
         fi
         FILES=("$out")
@@ -161,7 +169,7 @@ make_recording() {
         mkdir -p "$out"
         log "generating $out: $events events in segments of $segment ($JOBS at once)"
         started=$(date +%s.%N)
-        $PY scripts/gen-recording.py --events "$events" --schema "$SCHEMA" \
+        $PY scripts/gen-recording.py --events "$events" --schema "$SCHEMA" "${RATE_ARGS[@]}" \
             --segment-events "$segment" --jobs "$JOBS" "$out/synthetic.parquet"
         GEN=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
         touch "$out/.complete"
@@ -303,6 +311,7 @@ log "analyze: $ANALYZE ($PROFILE); cap $LIMIT, timeout ${TIMEOUT}s; DuckDB $THRE
 for events in "${SIZES[@]}"; do
     tag=''
     [[ $SCHEMA == 4 ]] || tag=-s$SCHEMA
+    [[ -z $RATE ]] || tag=$tag-r$RATE
     if ((events <= SEGMENT)); then
         make_recording "$events" "$DIR/synthetic-$events$tag.parquet"
     else
