@@ -60,9 +60,11 @@ pub(crate) const READ: [&str; 27] = [
 
 /// Rows decoded at a time. Decoding a whole file at once holds every column of it in memory
 /// next to the events made from them, several times their size; a slice's buffers are freed
-/// and reused for the next. `record` writes row groups of about a million rows, which slices
-/// of this size follow.
-const SLICE_ROWS: usize = 1 << 20;
+/// and reused for the next. `record` writes row groups of about a million rows, eight slices
+/// each: the decoder reads only a slice's pages, and a slice's columns and events (~three of
+/// them in flight) are then ~100 MB instead of ~600 MB, at the same speed (measured on 100 M
+/// events: peak 1.42 GiB instead of 1.55 GiB with 2^18 rows, 2.31 GiB with 2^20).
+const SLICE_ROWS: usize = 1 << 17;
 
 /// What `record` appends to the name of the file it is writing, until it has closed it.
 const INPROGRESS_EXTENSION: &str = "inprogress";
