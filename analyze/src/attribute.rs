@@ -245,6 +245,8 @@ impl Pass {
                     failed: false,
                     grpc,
                     carrier: false,
+                    called: false,
+                    pending: 0,
                 };
                 if grpc {
                     self.requests.carried_by_http(&request);
@@ -373,8 +375,8 @@ impl Pass {
             link: None,
             epoch: self.retire.as_ref().map_or(0, Retire::epoch),
         };
-        if let Some(retire) = self.retire.as_mut() {
-            retire.started(&call);
+        if let Some(retire) = self.retire.as_ref() {
+            retire.started(&call, &mut self.requests);
         }
         let index = self.calls.push(call);
         if let Some(st) = self.goroutines.get_mut(g) {

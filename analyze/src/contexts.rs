@@ -150,6 +150,8 @@ mod tests {
                 failed: false,
                 grpc: false,
                 carrier: false,
+                called: false,
+                pending: 0,
             },
         )
     }

@@ -75,8 +75,8 @@ pub struct QuadCounter {
     votes: RouteVotes,
     /// Every server address requests named, with their process and service.
     servers: IdSet<(ProcId, Sym, Sym)>,
-    /// Requests some call was counted for, until they are counted themselves.
-    called: IdSet<RequestId>,
+    /// The last one added: a process's requests nearly all name the same.
+    last_server: Option<(ProcId, Sym, Sym)>,
     linked: u64,
 }
 
@@ -109,16 +109,19 @@ impl QuadCounter {
     /// One call, done with: its own request and the request it caused (when linked) are in
     /// `requests` if they are still kept, and ended unless the recording stopped first.
     /// `epoch` is its start's (see the module's doc). A call made for a request no longer
-    /// kept counts as made for none (see `attribute::retire`).
-    pub fn call(&mut self, call: &ClientCall, requests: &Requests, epoch: i64) {
+    /// kept counts as made for none (see `attribute::retire`). Returns the request it was
+    /// counted for, which the caller must remember as called (see [`QuadCounter::request`]).
+    pub fn call(
+        &mut self,
+        call: &ClientCall,
+        requests: &Requests,
+        epoch: i64,
+    ) -> Option<RequestId> {
         let request = self
             .request_of(call)
             .and_then(|r| Some((r, requests.get(r)?)));
         let (caller, caller_func) = match request {
-            Some((r, request)) => {
-                self.called.insert(r);
-                (request.service, Some(self.func(request)))
-            }
+            Some((_, request)) => (request.service, Some(self.func(request))),
             None => (call.service, None),
         };
         let callee = match call.link.and_then(|r| requests.get(r)) {
@@ -146,16 +149,21 @@ impl QuadCounter {
         calls.first_ns = calls.first_ns.min(call.ts_ns);
         calls.count += 1;
         calls.tally.call(call);
+        request.map(|(r, _)| r)
     }
 
-    /// One request, done with: every call counted for it was counted before.
-    pub fn request(&mut self, id: RequestId, r: &Request) {
-        let called = self.called.remove(&id);
+    /// One request, done with: every call counted for it was counted before, and `called`
+    /// says whether one was.
+    pub fn request(&mut self, r: &Request, called: bool) {
         if !self.options.raw_paths {
             self.votes.learn(r);
         }
         if let Some(addr) = r.listen_addr {
-            self.servers.insert((r.proc, addr, r.service));
+            let server = (r.proc, addr, r.service);
+            if self.last_server != Some(server) {
+                self.servers.insert(server);
+                self.last_server = Some(server);
+            }
         }
         if !called && !r.carrier && r.status != Some(SWITCHING_PROTOCOLS) {
             let key = (r.service, self.func(r));

@@ -103,11 +103,17 @@ pub fn count_quads_linked(
 ) -> (Vec<Quad>, Option<LinkSummary>) {
     let epochs = CalleeNames::new(log, rec);
     let mut counter = QuadCounter::new(options);
+    // Every request is kept: ids are positions.
+    let mut called = vec![false; rec.requests.started()];
     for call in &rec.calls {
-        counter.call(call, &rec.requests, epochs.epoch(call.ts_ns));
+        if let Some(r) = counter.call(call, &rec.requests, epochs.epoch(call.ts_ns)) {
+            if let Some(c) = called.get_mut(r.0 as usize) {
+                *c = true;
+            }
+        }
     }
     for (id, request) in rec.requests.all_with_ids() {
-        counter.request(id, request);
+        counter.request(request, called.get(id.0 as usize).copied().unwrap_or(false));
     }
     counter.finish(log, &rec.sockets, &rec.requests)
 }

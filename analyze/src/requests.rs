@@ -46,6 +46,10 @@ pub struct Request {
     /// `ServeHTTP`: the HTTP/2 request is the RPC, whose handler grpc-go runs on a goroutine of
     /// its own), which is the one counted.
     pub carrier: bool,
+    /// Some call counted for it already (while counting in bounded memory).
+    pub called: bool,
+    /// Its calls not yet counted (while counting in bounded memory): it stays until they are.
+    pub pending: u16,
 }
 
 /// What a `server_end` says about its request.
@@ -217,6 +221,8 @@ mod tests {
             failed: false,
             grpc: false,
             carrier: false,
+            called: false,
+            pending: 0,
         }
     }
 
@@ -278,6 +284,16 @@ mod tests {
         assert_eq!(got.and_then(|r| r.status), Some(503));
         assert_eq!(got.and_then(|r| r.route), Some(route));
         assert_eq!(got.and_then(|r| r.end_ns), Some(2));
+    }
+
+    #[test]
+    fn a_request_stays_small() {
+        // Kept for minutes at tens of thousands a second.
+        assert!(
+            std::mem::size_of::<Request>() <= 72,
+            "{}",
+            std::mem::size_of::<Request>()
+        );
     }
 
     #[test]

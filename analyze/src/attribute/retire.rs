@@ -16,9 +16,9 @@
 use super::Pass;
 use crate::client::ClientCall;
 use crate::counter::QuadCounter;
-use crate::events::{Event, IdMap};
+use crate::events::Event;
 use crate::quads::QuadOptions;
-use crate::requests::{RequestId, Requests};
+use crate::requests::Requests;
 use crate::sockets::Sockets;
 use crate::window::Verdict;
 
@@ -39,8 +39,6 @@ pub(super) const MAX_PRESIZED: usize = 1 << 20;
 #[derive(Debug)]
 pub(crate) struct Retire {
     counter: QuadCounter,
-    /// Calls not yet counted per request they were made for: such a request stays.
-    pins: IdMap<RequestId, u32>,
     /// Listener changes so far (see [`crate::counter`]).
     epoch: u32,
     /// When each recording began, latest first: a change for the listeners reported then.
@@ -62,7 +60,6 @@ impl Retire {
         starts.sort_unstable_by(|a, b| b.cmp(a));
         Retire {
             counter: QuadCounter::new(options),
-            pins: IdMap::default(),
             epoch: 0,
             starts,
             next_sweep_ns: i64::MIN,
@@ -81,20 +78,26 @@ impl Retire {
     }
 
     /// A call started: the request it counts for must wait for it.
-    pub(crate) fn started(&mut self, call: &ClientCall) {
-        if let Some(r) = self.counter.request_of(call) {
-            *self.pins.entry(r).or_default() += 1;
+    pub(crate) fn started(&self, call: &ClientCall, requests: &mut Requests) {
+        if let Some(r) = self
+            .counter
+            .request_of(call)
+            .and_then(|r| requests.get_mut(r))
+        {
+            r.pending = r.pending.saturating_add(1);
         }
     }
 
-    fn counted(&mut self, call: &ClientCall) {
-        if let Some(r) = self.counter.request_of(call) {
-            if let Some(n) = self.pins.get_mut(&r) {
-                *n -= 1;
-                if *n == 0 {
-                    self.pins.remove(&r);
-                }
-            }
+    /// Counts `call`: its request no longer waits for it, and was called.
+    fn count(&mut self, call: &ClientCall, requests: &mut Requests) {
+        let counted = self.counter.call(call, requests, i64::from(call.epoch));
+        if let Some(r) = self
+            .counter
+            .request_of(call)
+            .and_then(|r| requests.get_mut(r))
+        {
+            r.pending = r.pending.saturating_sub(1);
+            r.called |= counted.is_some();
         }
     }
 }
@@ -138,9 +141,11 @@ impl Pass {
             requests,
         ) {
             Some(at) if now.saturating_sub(at) >= LAG_NS => Verdict::Retire,
+            // Recent calls wait in place (most end within moments, with their requests); only
+            // a long one is set aside.
+            _ if front && now.saturating_sub(c.ts_ns) < LAG_NS => Verdict::Stop,
             Some(_) if front => Verdict::Stop,
-            Some(_) => Verdict::Aside,
-            None => Verdict::Aside,
+            _ => Verdict::Aside,
         };
         let mut done: Vec<ClientCall> = Vec::new();
         self.calls
@@ -148,24 +153,21 @@ impl Pass {
         self.calls
             .retire_front(|_, c| judge_call(c, retire, true), |_, c| done.push(c));
         for call in &done {
-            retire
-                .counter
-                .call(call, &self.requests, i64::from(call.epoch));
-            retire.counted(call);
+            retire.count(call, &mut self.requests);
         }
-        let (pins, timers) = (&retire.pins, &self.timers);
+        let timers = &self.timers;
         let mut gone = Vec::new();
         self.requests.retire(
             |id, r| match r.end_ns {
-                _ if pins.contains_key(&id) || timers.holds(id) => Verdict::Aside,
+                _ if r.pending > 0 || timers.holds(id) => Verdict::Aside,
                 Some(end) if now.saturating_sub(end) > RETAIN_NS => Verdict::Retire,
                 Some(_) => Verdict::Stop,
                 None => Verdict::Aside,
             },
             |id, r| gone.push((id, r)),
         );
-        for (id, r) in &gone {
-            retire.counter.request(*id, r);
+        for (_, r) in &gone {
+            retire.counter.request(r, r.called);
         }
         self.contexts.forget_stale(&self.requests, now);
         if retire.report && now / SWEEP_NS % 60 == 0 {
@@ -190,10 +192,12 @@ impl Pass {
                 requests: self.requests,
             };
         };
-        let (counter, requests) = (&mut retire.counter, &self.requests);
+        let requests = &mut self.requests;
         self.calls
-            .drain_each(|_, call| counter.call(&call, requests, i64::from(call.epoch)));
-        self.requests.drain_each(|id, r| counter.request(id, &r));
+            .drain_each(|_, call| retire.count(&call, requests));
+        let counter = &mut retire.counter;
+        self.requests
+            .drain_each(|_, r| counter.request(&r, r.called));
         Counted {
             counter: retire.counter,
             sockets: self.sockets,
