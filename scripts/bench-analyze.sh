@@ -106,11 +106,7 @@ THREADS=${BENCH_DUCKDB_THREADS:-2}
 [[ $SEGMENT =~ ^[0-9]+$ ]] && ((SEGMENT > 0)) || die "BENCH_SEGMENT_EVENTS must be > 0"
 [[ $JOBS =~ ^[0-9]+$ ]] && ((JOBS > 0)) || die "BENCH_GEN_JOBS must be > 0"
 [[ $THREADS =~ ^[0-9]+$ ]] && ((THREADS > 0)) || die "BENCH_DUCKDB_THREADS must be > 0"
-ANALYZE=${BENCH_ANALYZE:-}
-if [[ -z $ANALYZE ]]; then
-    ANALYZE=$CARGO_TARGET_DIR/release/analyze
-    [[ -x $ANALYZE ]] || ANALYZE=$CARGO_TARGET_DIR/debug/analyze
-fi
+ANALYZE=${BENCH_ANALYZE:-$(built analyze)}
 [[ -x $ANALYZE ]] || die "no $ANALYZE (cargo build -p quadtrace-analyze)"
 [[ -x /usr/bin/time ]] || die "no /usr/bin/time (apt-get install time)"
 PROFILE=release

@@ -19,11 +19,7 @@ cd "$REPO"
 die() { printf 'bench-attach: %s\n' "$*" >&2; exit 1; }
 RUNS=${1:-5}
 PORT=${BENCH_PORT:-19590}
-RECORD=${BENCH_RECORD:-}
-if [[ -z $RECORD ]]; then
-    RECORD=$CARGO_TARGET_DIR/release/record
-    [[ -x $RECORD ]] || RECORD=$CARGO_TARGET_DIR/debug/record
-fi
+RECORD=${BENCH_RECORD:-$(built record)}
 [[ $(id -u) == 0 ]] || die "needs root (uprobes)"
 command -v prometheus >/dev/null || die "no prometheus (scripts/setup.sh installs it)"
 [[ -x $RECORD ]] || die "no $RECORD (cargo build -p quadtrace-record)"

@@ -28,11 +28,7 @@ S=${2:-50}
 K=${3:-100}
 DEMO=${BENCH_DEMO:-testdata/bin/go1.19/stripped/grpc_demo}
 PORT=${BENCH_PORT:-19530}
-RECORD=${BENCH_RECORD:-}
-if [[ -z $RECORD ]]; then
-    RECORD=$CARGO_TARGET_DIR/release/record
-    [[ -x $RECORD ]] || RECORD=$CARGO_TARGET_DIR/debug/record
-fi
+RECORD=${BENCH_RECORD:-$(built record)}
 [[ $(id -u) == 0 ]] || die "needs root (uprobes, bpf_stats)"
 [[ -x $DEMO ]] || die "no $DEMO (scripts/build-demos.sh 1.19)"
 [[ -x $RECORD ]] || die "no $RECORD (cargo build -p quadtrace-record)"

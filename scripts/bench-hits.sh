@@ -27,11 +27,7 @@ N=${1:-1000}
 PAR=${2:-8}
 DEMO=${BENCH_DEMO:-testdata/bin/go1.19/dwarf/http_demo}
 PORT=${BENCH_PORT:-19510}
-RECORD=${BENCH_RECORD:-}
-if [[ -z $RECORD ]]; then
-    RECORD=$CARGO_TARGET_DIR/release/record
-    [[ -x $RECORD ]] || RECORD=$CARGO_TARGET_DIR/debug/record
-fi
+RECORD=${BENCH_RECORD:-$(built record)}
 [[ $(id -u) == 0 ]] || die "needs root (uprobes, bpf_stats)"
 [[ -x $DEMO ]] || die "no $DEMO (scripts/build-demos.sh 1.19)"
 [[ -x $RECORD ]] || die "no $RECORD (cargo build -p quadtrace-record)"

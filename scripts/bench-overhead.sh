@@ -37,11 +37,7 @@ PORT=${BENCH_PORT:-19520}
 CONNS=${BENCH_CONNS:-16}
 THREADS=${BENCH_THREADS:-1}
 read -r -a MODES <<<"${BENCH_MODES:-none bpftrace record record-nc}"
-RECORD=${BENCH_RECORD:-}
-if [[ -z $RECORD ]]; then
-    RECORD=$CARGO_TARGET_DIR/release/record
-    [[ -x $RECORD ]] || RECORD=$CARGO_TARGET_DIR/debug/record
-fi
+RECORD=${BENCH_RECORD:-$(built record)}
 [[ $(id -u) == 0 ]] || die "needs root (uprobes)"
 command -v wrk >/dev/null || die "no wrk (apt-get install wrk, or scripts/setup.sh)"
 [[ " ${MODES[*]} " != *" bpftrace "* ]] || command -v bpftrace >/dev/null ||

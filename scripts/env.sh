@@ -4,3 +4,11 @@ export QUADTRACE_CACHE="${QUADTRACE_CACHE:-$HOME/.cache/quadtrace}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$QUADTRACE_CACHE/target}"
 export PATH="$HOME/.cargo/bin:$PATH"
 QT_BIN="$CARGO_TARGET_DIR/debug"
+
+# The release build of a workspace binary (record, analyze) if there is one, else the debug one:
+# what the benchmarks run unless told otherwise.
+built() {
+    local bin=$CARGO_TARGET_DIR/release/$1
+    [[ -x $bin ]] || bin=$CARGO_TARGET_DIR/debug/$1
+    printf '%s\n' "$bin"
+}
