@@ -129,9 +129,11 @@ fn full_quads(file: &Path) -> Result<Value> {
     serde_json::from_slice(&o.stdout).context("analyze's JSON")
 }
 
+/// The errors of the quadruple of `caller` and `func` ("none": made for no request).
 fn errors_of(quads: &Value, caller: &str, func: &str) -> Option<u64> {
     quads.as_array()?.iter().find_map(|q| {
-        (q["caller"] == caller && q["caller_func"] == func).then(|| q["errors"].as_u64())?
+        let f = q["caller_func"].as_str().unwrap_or("none");
+        (q["caller"] == caller && f == func).then(|| q["errors"].as_u64())?
     })
 }
 
@@ -407,12 +409,7 @@ fn root_grpc_deadline_exceeded_is_an_error_on_both_sides() {
     );
     let full = full_quads(&pair.out).expect("analyze");
     for (caller, func) in [("client", "none"), ("cart", "/cart.v1.Cart/AddItem")] {
-        let errors = full.as_array().and_then(|quads| {
-            quads.iter().find_map(|q| {
-                let f = q["caller_func"].as_str().unwrap_or("none");
-                (q["caller"] == caller && f == func).then(|| q["errors"].as_u64())?
-            })
-        });
+        let errors = errors_of(&full, caller, func);
         checks.that(errors == Some(3), || {
             format!("{caller} {func}: {errors:?} errors, expected 3 (DeadlineExceeded)")
         });
