@@ -16,6 +16,9 @@ use crate::events::{EventLog, IdMap, Sym};
 /// One chunk of a string column.
 pub(super) type StrArray = <StringType as PolarsDataType>::Array;
 
+/// The longest string an Arrow view holds inline.
+const INLINE_MAX: u32 = 12;
+
 /// Interns one column's strings, remembering the last one: consecutive rows mostly repeat the
 /// service and often the method and host, and a comparison is cheaper than a hash lookup. The
 /// last string is compared where the log keeps it, so that a miss allocates nothing.
@@ -24,6 +27,10 @@ struct Interner {
     last: Option<Sym>,
     /// The symbol of each string view seen in the current chunk.
     views: IdMap<u128, Sym>,
+    /// The symbol of each string of up to 12 bytes seen in any chunk: such a view holds the
+    /// string itself, so it means the same in every chunk (a slice of a busy recording brings
+    /// thousands of short paths and addresses seen in the slices before).
+    inline: IdMap<u128, Sym>,
     /// The last view looked up in the current chunk and its symbol: consecutive rows repeat.
     last_view: Option<(u128, Sym)>,
 }
@@ -81,11 +88,22 @@ impl Interner {
                 return sym;
             }
         }
-        let sym = match self.views.get(&view) {
-            Some(&sym) => sym,
+        // A view's low 32 bits are the string's length.
+        let inline = view as u32 <= INLINE_MAX;
+        let known = if inline {
+            self.inline.get(&view)
+        } else {
+            self.views.get(&view)
+        };
+        let sym = match known.copied() {
+            Some(sym) => sym,
             None => {
                 let sym = self.get(log, s());
-                self.views.insert(view, sym);
+                if inline {
+                    self.inline.insert(view, sym);
+                } else {
+                    self.views.insert(view, sym);
+                }
                 sym
             }
         };
