@@ -184,12 +184,53 @@ pub struct EventLog {
     listeners: Vec<Listening>,
     /// Goroutines seen receiving, by (process, goroutine, channel): see
     /// [`EventLog::note_receiving`].
-    receiving: HashSet<(ProcId, i64, i64)>,
+    receiving: Receivers,
 }
 
-/// How many (goroutine, channel) pairs [`EventLog::note_receiving`] remembers before it starts
-/// again: forgetting one only makes a later send to it count as a direct hand-off once more.
-const MAX_RECEIVING: usize = 1 << 20;
+/// The (process, goroutine, channel) triples seen receiving lately, as a cache: a table of
+/// fingerprints, each triple in the one slot its hash picks, a newer triple taking the slot of
+/// an older. A quarter of a busy recording's events are receives, mostly on a channel made for
+/// one reply, so a set of them all would be large and written at random; this stays in the
+/// processor's cache. Forgetting a triple only makes a later send to that goroutine count as a
+/// direct hand-off once more; a worker that receives from its queue again is remembered again.
+#[derive(Debug)]
+struct Receivers {
+    slots: Vec<u64>,
+}
+
+/// Slots of [`Receivers`]: 512 KiB of fingerprints.
+const RECEIVER_SLOTS_LOG2: u32 = 16;
+
+impl Default for Receivers {
+    fn default() -> Self {
+        Receivers {
+            slots: vec![0; 1 << RECEIVER_SLOTS_LOG2],
+        }
+    }
+}
+
+impl Receivers {
+    /// The triple's slot and fingerprint (never 0, which marks an empty slot).
+    #[inline]
+    fn place(proc: ProcId, goid: i64, chan: i64) -> (usize, u64) {
+        let mut h = IdHasher::default();
+        h.write_u32(proc.0);
+        h.write_u64(goid as u64);
+        h.write_u64(chan as u64);
+        let fp = h.finish() | 1;
+        ((fp >> (64 - RECEIVER_SLOTS_LOG2)) as usize, fp)
+    }
+
+    fn note(&mut self, proc: ProcId, goid: i64, chan: i64) {
+        let (slot, fp) = Self::place(proc, goid, chan);
+        self.slots[slot] = fp;
+    }
+
+    fn seen(&self, proc: ProcId, goid: i64, chan: i64) -> bool {
+        let (slot, fp) = Self::place(proc, goid, chan);
+        self.slots[slot] == fp
+    }
+}
 
 impl EventLog {
     /// An empty log.
@@ -199,10 +240,7 @@ impl EventLog {
 
     /// Remembers that goroutine `goid` of `proc` was seen receiving from `chan`.
     pub fn note_receiving(&mut self, proc: ProcId, goid: i64, chan: i64) {
-        if self.receiving.len() >= MAX_RECEIVING {
-            self.receiving.clear();
-        }
-        self.receiving.insert((proc, goid, chan));
+        self.receiving.note(proc, goid, chan);
     }
 
     /// Whether goroutine `goid` of `proc` was seen receiving from `chan` before. A send that
@@ -212,7 +250,7 @@ impl EventLog {
     /// receiver never seen (blocked since before the recording, its receive never seen to
     /// start) needs the name.
     pub fn has_received(&self, proc: ProcId, goid: i64, chan: i64) -> bool {
-        self.receiving.contains(&(proc, goid, chan))
+        self.receiving.seen(proc, goid, chan)
     }
 
     /// The id of `s`, storing it on first sight.
@@ -486,5 +524,29 @@ mod tests {
             assert_eq!(ProcKey::new(p, a), ProcKey::new(p, a));
             assert_ne!(ProcKey::new(p, a), ProcKey::new(q, a));
         }
+    }
+
+    #[test]
+    fn receivers_remember_recent_receives_only() {
+        let mut log = EventLog::new();
+        let (p, q) = (log.process("h", 1), log.process("h", 2));
+        log.note_receiving(p, 7, 0xc000);
+        assert!(log.has_received(p, 7, 0xc000));
+        assert!(!log.has_received(p, 7, 0xc008), "another channel");
+        assert!(!log.has_received(p, 8, 0xc000), "another goroutine");
+        assert!(!log.has_received(q, 7, 0xc000), "another process");
+        // A worker noted again after many one-off receives is still remembered.
+        for i in 0..1_000_000 {
+            log.note_receiving(q, 100 + i, 0xd000 + 8 * i);
+            if i % 1000 == 0 {
+                log.note_receiving(p, 7, 0xc000);
+            }
+        }
+        log.note_receiving(p, 7, 0xc000);
+        assert!(log.has_received(p, 7, 0xc000));
+        let remembered = (0..1_000_000)
+            .filter(|&i| log.has_received(q, 100 + i, 0xd000 + 8 * i))
+            .count();
+        assert!(remembered < 1 << RECEIVER_SLOTS_LOG2, "{remembered}");
     }
 }
