@@ -37,10 +37,7 @@ pub fn scan(pid: u32) -> Scan {
     }
     let mut listening = BTreeSet::new();
     let mut established = Vec::new();
-    for (file, v6) in [("tcp", false), ("tcp6", true)] {
-        let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
-            continue;
-        };
+    for (table, v6) in tcp_tables(pid) {
         listening.extend(parse_listeners(&table, v6, &inodes));
         established.extend(parse_established(&table, v6, &inodes));
     }
@@ -57,6 +54,17 @@ pub fn scan(pid: u32) -> Scan {
         listening,
         connected,
     }
+}
+
+/// The TCP tables of `pid`'s network namespace that can be read, each with whether it is
+/// the IPv6 one.
+fn tcp_tables(pid: u32) -> impl Iterator<Item = (String, bool)> {
+    [("tcp", false), ("tcp6", true)]
+        .into_iter()
+        .filter_map(move |(file, v6)| {
+            let table = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")).ok()?;
+            Some((table, v6))
+        })
 }
 
 /// Inode of `pid`'s network namespace (`/proc/PID/ns/net` reads `net:[INODE]`).
@@ -79,10 +87,7 @@ pub fn listening_addrs(pid: u32) -> BTreeSet<String> {
     if inodes.is_empty() {
         return out;
     }
-    for (file, v6) in [("tcp", false), ("tcp6", true)] {
-        let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
-            continue;
-        };
+    for (table, v6) in tcp_tables(pid) {
         out.extend(parse_listeners(&table, v6, &inodes));
     }
     if let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/unix")) {
@@ -123,43 +128,35 @@ fn socket_inodes(pid: u32) -> HashSet<u64> {
         .collect()
 }
 
+/// The columns of each row of a `/proc/net/tcp{,6}` table in TCP state `state` whose inode is
+/// in `inodes` (`sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode`).
+fn own_rows<'t>(
+    table: &'t str,
+    state: &'t str,
+    inodes: &'t HashSet<u64>,
+) -> impl Iterator<Item = Vec<&'t str>> + 't {
+    table.lines().skip(1).filter_map(move |line| {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.len() < 10 || cols[3] != state {
+            return None;
+        }
+        let inode: u64 = cols[9].parse().ok()?;
+        inodes.contains(&inode).then_some(cols)
+    })
+}
+
 /// Listening sockets of a `/proc/net/tcp{,6}` table whose inode is in `inodes`.
 fn parse_listeners(table: &str, v6: bool, inodes: &HashSet<u64>) -> Vec<String> {
-    table
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-            if cols.len() < 10 || cols[3] != TCP_LISTEN {
-                return None;
-            }
-            let inode: u64 = cols[9].parse().ok()?;
-            if !inodes.contains(&inode) {
-                return None;
-            }
-            parse_addr(cols[1], v6)
-        })
+    own_rows(table, TCP_LISTEN, inodes)
+        .filter_map(|cols| parse_addr(cols[1], v6))
         .collect()
 }
 
 /// Established sockets of a `/proc/net/tcp{,6}` table whose inode is in `inodes`, as
 /// (local, remote).
 fn parse_established(table: &str, v6: bool, inodes: &HashSet<u64>) -> Vec<(String, String)> {
-    table
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            if cols.len() < 10 || cols[3] != TCP_ESTABLISHED {
-                return None;
-            }
-            let inode: u64 = cols[9].parse().ok()?;
-            if !inodes.contains(&inode) {
-                return None;
-            }
-            Some((parse_addr(cols[1], v6)?, parse_addr(cols[2], v6)?))
-        })
+    own_rows(table, TCP_ESTABLISHED, inodes)
+        .filter_map(|cols| Some((parse_addr(cols[1], v6)?, parse_addr(cols[2], v6)?)))
         .collect()
 }
 
