@@ -194,16 +194,33 @@ pub(super) fn text_from_moduledata(
     let ps = header.ptr_size;
     let w = usize::from(ps);
     let funcnames = pclntab_vaddr.checked_add(header.funcname_off)?;
-    sections.iter().find_map(|data| {
-        (0..data.len().saturating_sub(TEXT_WORD * w))
+    moduledata_candidates(sections, pclntab_vaddr, ps)
+        .filter(|md| read_word(md, w, ps, false) == Some(funcnames))
+        .find_map(|md| {
+            let text = read_word(md, TEXT_WORD * w, ps, false)?;
+            let minpc = read_word(md, MINPC_WORD * w, ps, false)?;
+            (text != 0 && text.checked_add(first_entry_off) == Some(minpc)).then_some(text)
+        })
+}
+
+/// The sections the module data may be in: `.go.module` (Go ≥1.26) holds only it; older
+/// linkers put it in `.noptrdata`, external ones elsewhere among the data.
+pub(super) const MODULEDATA_SECTIONS: [&str; 4] =
+    [".go.module", ".noptrdata", ".data", ".data.rel.ro"];
+
+/// Every pointer-aligned place in `sections` whose first word is `pclntab_vaddr`, as the
+/// bytes from there on: the candidates for the module data, which begins with `pcHeader *`.
+pub(super) fn moduledata_candidates<'a>(
+    sections: &'a [&'a [u8]],
+    pclntab_vaddr: u64,
+    ptr_size: u8,
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let w = usize::from(ptr_size);
+    sections.iter().flat_map(move |data| {
+        (0..data.len())
             .step_by(w)
-            .filter(|&at| read_word(data, at, ps, false) == Some(pclntab_vaddr))
-            .filter(|&at| read_word(data, at + w, ps, false) == Some(funcnames))
-            .find_map(|at| {
-                let text = read_word(data, at + TEXT_WORD * w, ps, false)?;
-                let minpc = read_word(data, at + MINPC_WORD * w, ps, false)?;
-                (text != 0 && text.checked_add(first_entry_off) == Some(minpc)).then_some(text)
-            })
+            .filter(move |&at| read_word(data, at, ptr_size, false) == Some(pclntab_vaddr))
+            .map(move |at| &data[at..])
     })
 }
 

@@ -145,8 +145,7 @@ fn text_start_fallback(
     header: &pclntab::Header,
 ) -> Result<u64, String> {
     let first = pclntab::first_entry_off(data, header).ok_or("empty functab")?;
-    // `.go.module` (Go ≥1.26) holds only the module data; older linkers put it in `.noptrdata`.
-    let candidates: Vec<&[u8]> = [".go.module", ".noptrdata", ".data", ".data.rel.ro"]
+    let candidates: Vec<&[u8]> = pclntab::MODULEDATA_SECTIONS
         .iter()
         .filter_map(|name| file.section_by_name(name)?.data().ok())
         .collect();

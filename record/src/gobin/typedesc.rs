@@ -25,6 +25,7 @@
 use super::buildinfo::GoVersion;
 use super::dwarf::Members;
 use super::image::{read_u32, read_word, Image};
+use super::pclntab::{moduledata_candidates, MODULEDATA_SECTIONS};
 use object::{Object, ObjectSection};
 
 const TYPE_SIZE: usize = 48;
@@ -82,30 +83,20 @@ fn types_range(
 ) -> Result<(u64, u64), String> {
     let pclntab = super::symbols::pclntab_address(file).ok_or("no .gopclntab found")?;
     let (types_word, etypes_word) = types_words(version);
-    let w = 8usize;
-    // `.go.module` (Go ≥1.26) holds only the module data; older linkers put it in `.noptrdata`.
-    let sections: Vec<&[u8]> = [".go.module", ".noptrdata", ".data", ".data.rel.ro"]
+    let sections: Vec<&[u8]> = MODULEDATA_SECTIONS
         .iter()
         .filter_map(|name| file.section_by_name(name)?.data().ok())
         .collect();
-    for data in sections {
-        let end = data.len().saturating_sub((etypes_word + 1) * w);
-        for at in (0..end).step_by(w) {
-            if read_word(data, at, 8, false) != Some(pclntab) {
-                continue;
-            }
-            let word = |i: usize| read_word(data, at + i * w, 8, false).unwrap_or(0);
-            let (types, etypes) = (word(types_word), word(etypes_word));
-            let plausible = types != 0
-                && etypes > types
-                && etypes - types < 1 << 31
-                && image.read(types, etypes - types).is_some();
-            if plausible {
-                return Ok((types, etypes));
-            }
-        }
-    }
-    Err("no module data (runtime.firstmoduledata) found".to_string())
+    let found = moduledata_candidates(&sections, pclntab, 8).find_map(|md| {
+        let types = read_word(md, types_word * 8, 8, false)?;
+        let etypes = read_word(md, etypes_word * 8, 8, false)?;
+        let plausible = types != 0
+            && etypes > types
+            && etypes - types < 1 << 31
+            && image.read(types, etypes - types).is_some();
+        plausible.then_some((types, etypes))
+    });
+    found.ok_or_else(|| "no module data (runtime.firstmoduledata) found".to_string())
 }
 
 struct Descriptors<'a, 'data> {
