@@ -305,11 +305,15 @@ impl Pass {
             }
             Detail::Listen(s) => {
                 self.sockets.listen(e, &s);
-                self.retire.as_mut().map(Retire::listeners_changed);
+                if let Some(retire) = self.retire.as_mut() {
+                    retire.listeners_changed();
+                }
             }
             Detail::ListenEnd(s) => {
                 self.sockets.listen_end(e, &s);
-                self.retire.as_mut().map(Retire::listeners_changed);
+                if let Some(retire) = self.retire.as_mut() {
+                    retire.listeners_changed();
+                }
             }
         }
     }

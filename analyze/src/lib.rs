@@ -150,10 +150,7 @@ pub fn analyze_files_with(
     let mut phases = phases::Phases::start();
     let (log, counted, mut warnings) = stream::read_and_count(paths, options)?;
     phases.done("read+rebuild");
-    let unmatched = counted.requests.unmatched_ends();
-    if unmatched > 0 {
-        warnings.push(Warning::StartedBeforeRecording { count: unmatched });
-    }
+    warn_partial(&counted.requests, &mut warnings);
     let (quads, links) = counted
         .counter
         .finish(&log, &counted.sockets, &counted.requests);
@@ -180,7 +177,7 @@ pub fn calls_for_files(paths: &[PathBuf]) -> Result<(Vec<CallRow>, Vec<Warning>)
 /// Every client call of a set of recordings, with the warnings and how many calls were linked.
 pub fn analyze_calls(paths: &[PathBuf]) -> Result<CallsAnalysis, AnalyzeError> {
     let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
-    warn_partial(&rec, &mut warnings);
+    warn_partial(&rec.requests, &mut warnings);
     let (calls, links) = calls::call_rows_linked(&log, &rec);
     Ok(CallsAnalysis {
         calls,
@@ -197,7 +194,7 @@ pub fn write_calls_for_files(
     out: impl std::io::Write,
 ) -> Result<(Vec<Warning>, Option<LinkSummary>), AnalyzeError> {
     let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
-    warn_partial(&rec, &mut warnings);
+    warn_partial(&rec.requests, &mut warnings);
     let mut writer = output::CallWriter::new(format, out).map_err(AnalyzeError::Write)?;
     let mut failed = None;
     let links = calls::for_each_call_row(&log, &rec, |row| {
@@ -214,8 +211,8 @@ pub fn write_calls_for_files(
 }
 
 /// Adds a warning when the reconstruction saw only part of some requests.
-fn warn_partial(rec: &Reconstruction, warnings: &mut Vec<Warning>) {
-    let count = rec.requests.unmatched_ends();
+fn warn_partial(requests: &requests::Requests, warnings: &mut Vec<Warning>) {
+    let count = requests.unmatched_ends();
     if count > 0 {
         warnings.push(Warning::StartedBeforeRecording { count });
     }
