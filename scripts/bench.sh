@@ -71,7 +71,7 @@ scripts/build-demos.sh 1.19 >/dev/null
 cargo_flags=()
 [[ $PROFILE == release ]] && cargo_flags+=(--release)
 # Both packages in one build, as scripts/test.sh builds the workspace: built alone, analyze
-# would get other features for the dependencies the two share, and polars would be built again.
+# would get other features for the dependencies the two share, and arrow-rs and parquet would be built again.
 cargo build -q "${cargo_flags[@]}" -p quadtrace-record -p quadtrace-analyze
 cargo build -q "${cargo_flags[@]}" -p quadtrace-record --example writer_bench
 BIN=$CARGO_TARGET_DIR/$PROFILE

@@ -1,13 +1,13 @@
 //! Turning a recording's rows into [`Event`]s: typed access to each column, nulls checked where
 //! the schema forbids them, columns that the file's schema version predates read as null.
 //!
-//! The reader leaves every column in the same chunks (one per row group, usually); rows are
-//! read chunk by chunk, straight from the Arrow arrays, so that reading a cell is an index and
-//! no column is copied into one piece first.
+//! A slice arrives as one Arrow array per column; rows are read straight from the arrays, so
+//! that reading a cell is an index.
 
 use std::path::Path;
 
-use polars::prelude::*;
+use arrow_array::types::{Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, BooleanArray, PrimitiveArray, RecordBatch, StringViewArray};
 use quadtrace_schema::{columns, meta, EventKind};
 
 use crate::addr::is_loopback_addr;
@@ -18,20 +18,16 @@ use strings::{StringCols, Strings};
 
 mod strings;
 
-/// One column of the file as `T`, or none when the file predates it.
-type Col<'a, T> = Option<&'a ChunkedArray<T>>;
+/// One column of the slice, typed; none when the file predates it.
+struct Part<'a, A>(Option<&'a A>);
 
-/// One chunk of one column.
-struct Part<'a, T: PolarsDataType>(Option<&'a T::Array>);
-
-impl<'a, T: PolarsDataType> Part<'a, T> {
+impl<'a, T: arrow_array::ArrowPrimitiveType> Part<'a, PrimitiveArray<T>> {
     #[inline]
-    fn get(&self, row: usize) -> Option<<T::Array as StaticArray>::ValueT<'a>> {
-        self.0.and_then(|a| a.get(row))
+    fn get(&self, row: usize) -> Option<T::Native> {
+        let a = self.0?;
+        a.is_valid(row).then(|| a.value(row))
     }
-}
 
-impl<T: PolarsNumericType> Part<'_, T> {
     /// Readies the value of row `row` (see [`Rows::prefetch`]).
     #[inline]
     fn prefetch(&self, row: usize) {
@@ -41,34 +37,41 @@ impl<T: PolarsNumericType> Part<'_, T> {
     }
 }
 
-/// The frame read from one file, with errors that name it.
+impl Part<'_, BooleanArray> {
+    #[inline]
+    fn get(&self, row: usize) -> Option<bool> {
+        let a = self.0?;
+        a.is_valid(row).then(|| a.value(row))
+    }
+}
+
+/// The slice read from one file, with errors that name it.
 struct Frame<'a> {
     path: &'a Path,
-    df: &'a DataFrame,
+    batch: &'a RecordBatch,
 }
 
 impl<'a> Frame<'a> {
-    fn wrong(&self, name: &'static str, col: &Column) -> ReadError {
+    /// The column as `A`; none when the file lacks it (the reader has already checked that it
+    /// may).
+    fn col<A: Array + 'static>(&self, name: &'static str) -> Result<Part<'a, A>, ReadError> {
+        let Some(col) = self.batch.column_by_name(name) else {
+            return Ok(Part(None));
+        };
+        col.as_any()
+            .downcast_ref::<A>()
+            .map(|a| Part(Some(a)))
+            .ok_or_else(|| self.wrong(name, col))
+    }
+
+    fn wrong(&self, name: &'static str, col: &ArrayRef) -> ReadError {
         let expected = quadtrace_schema::column(name).map_or("?", |c| type_name(c.ty));
         ReadError::WrongType {
             path: self.path.to_owned(),
             column: name,
-            found: col.dtype().to_string(),
+            found: col.data_type().to_string(),
             expected,
         }
-    }
-
-    /// The column as `T`; none when the file lacks it (the reader has already checked that it
-    /// may).
-    fn col<T: PolarsDataType>(
-        &self,
-        name: &'static str,
-        cast: fn(&'a Column) -> PolarsResult<&'a ChunkedArray<T>>,
-    ) -> Result<Col<'a, T>, ReadError> {
-        let Ok(col) = self.df.column(name) else {
-            return Ok(None);
-        };
-        cast(col).map(Some).map_err(|_| self.wrong(name, col))
     }
 
     fn null(&self, name: &'static str, row: usize) -> ReadError {
@@ -80,26 +83,23 @@ impl<'a> Frame<'a> {
     }
 
     /// A column that may have no nulls, or the error naming the first null's row.
-    fn no_nulls<T: PolarsDataType>(
+    fn no_nulls(
         &self,
-        col: &'a ChunkedArray<T>,
+        col: &dyn Array,
         name: &'static str,
         first_row: usize,
     ) -> Result<(), ReadError> {
-        if col.null_count() == 0 {
-            return Ok(());
+        match col.nulls().filter(|n| n.null_count() > 0) {
+            None => Ok(()),
+            Some(nulls) => {
+                let i = nulls.iter().position(|valid| !valid).unwrap_or(0);
+                Err(self.null(name, first_row + i))
+            }
         }
-        let i = col.is_null().iter().position(|null| null == Some(true));
-        let i = i.unwrap_or(0);
-        Err(self.null(name, first_row + i))
     }
 
     /// A column every schema version has must be in the file.
-    fn required<T: PolarsDataType>(
-        &self,
-        col: Col<'a, T>,
-        name: &'static str,
-    ) -> Result<&'a ChunkedArray<T>, ReadError> {
+    fn required<A>(&self, col: Option<&'a A>, name: &'static str) -> Result<&'a A, ReadError> {
         col.ok_or_else(|| self.missing(name))
     }
 
@@ -109,84 +109,57 @@ impl<'a> Frame<'a> {
             column: name,
         }
     }
-
-    /// Chunk `c` of `col`, which must hold `len` rows like the others.
-    fn part<T: PolarsDataType>(
-        &self,
-        col: Col<'a, T>,
-        c: usize,
-        len: usize,
-    ) -> Result<Part<'a, T>, ReadError> {
-        let Some(ca) = col else {
-            return Ok(Part(None));
-        };
-        match ca.downcast_get(c) {
-            Some(arr) if ca.chunk_lengths().nth(c) == Some(len) => Ok(Part(Some(arr))),
-            _ => Err(ReadError::Data {
-                path: self.path.to_owned(),
-                reason: "columns are not split into the same chunks".to_owned(),
-            }),
-        }
-    }
 }
 
-/// Defines the typed columns of a file and their chunks, from one list of fields.
+/// Defines the typed columns of a slice, from one list of fields.
 macro_rules! columns {
-    ($($field:ident: $ty:ty = $name:expr, $cast:ident;)*) => {
-        /// The columns of one file, typed.
-        struct Cols<'a> {
-            $($field: Col<'a, $ty>,)*
-        }
-
-        /// One chunk of every column.
+    ($($field:ident: $ty:ty = $name:expr;)*) => {
+        /// Every column of one slice, typed.
         struct Rows<'a> {
             $($field: Part<'a, $ty>,)*
         }
 
-        impl<'a> Cols<'a> {
+        impl<'a> Rows<'a> {
             fn new(f: &Frame<'a>) -> Result<Self, ReadError> {
-                Ok(Cols {
-                    $($field: f.col($name, |c: &Column| c.$cast())?,)*
-                })
-            }
-
-            fn chunk(&self, f: &Frame<'a>, c: usize, len: usize) -> Result<Rows<'a>, ReadError> {
                 Ok(Rows {
-                    $($field: f.part(self.$field, c, len)?,)*
+                    $($field: f.col::<$ty>($name)?,)*
                 })
             }
         }
     };
 }
 
+type I64s = PrimitiveArray<Int64Type>;
+type I32s = PrimitiveArray<Int32Type>;
+
 columns! {
-    ts: Int64Type = columns::TS_NS, i64;
-    pid: Int32Type = columns::PID, i32;
-    goid: Int64Type = columns::GOID, i64;
-    kind: StringType = columns::KIND, str;
-    service: StringType = columns::SERVICE, str;
-    method: StringType = columns::METHOD, str;
-    host: StringType = columns::HOST, str;
-    path: StringType = columns::PATH, str;
-    listen: StringType = columns::LISTEN_ADDR, str;
-    status: Int32Type = columns::STATUS, i32;
-    error: BooleanType = columns::ERROR, bool;
-    parent: Int64Type = columns::PARENT_GOID, i64;
-    ctx0: Int64Type = columns::CTX, i64;
-    ctx1: Int64Type = columns::CTX1, i64;
-    ctx2: Int64Type = columns::CTX2, i64;
-    ctx3: Int64Type = columns::CTX3, i64;
-    chan: Int64Type = columns::CHAN, i64;
-    value: Int64Type = columns::VALUE, i64;
-    qcount: Int32Type = columns::QCOUNT, i32;
-    dataqsiz: Int32Type = columns::DATAQSIZ, i32;
-    in_select: BooleanType = columns::IN_SELECT, bool;
-    completed: BooleanType = columns::COMPLETED, bool;
-    route: StringType = columns::ROUTE, str;
-    remote: StringType = columns::REMOTE_ADDR, str;
-    local: StringType = columns::LOCAL_ADDR, str;
-    netns: Int64Type = columns::NETNS, i64;
-    receiver: Int64Type = columns::RECEIVER_GOID, i64;
+    ts: I64s = columns::TS_NS;
+    pid: I32s = columns::PID;
+    goid: I64s = columns::GOID;
+    kind: StringViewArray = columns::KIND;
+    service: StringViewArray = columns::SERVICE;
+    method: StringViewArray = columns::METHOD;
+    host: StringViewArray = columns::HOST;
+    path: StringViewArray = columns::PATH;
+    listen: StringViewArray = columns::LISTEN_ADDR;
+    status: I32s = columns::STATUS;
+    error: BooleanArray = columns::ERROR;
+    parent: I64s = columns::PARENT_GOID;
+    ctx0: I64s = columns::CTX;
+    ctx1: I64s = columns::CTX1;
+    ctx2: I64s = columns::CTX2;
+    ctx3: I64s = columns::CTX3;
+    chan: I64s = columns::CHAN;
+    value: I64s = columns::VALUE;
+    qcount: I32s = columns::QCOUNT;
+    dataqsiz: I32s = columns::DATAQSIZ;
+    in_select: BooleanArray = columns::IN_SELECT;
+    completed: BooleanArray = columns::COMPLETED;
+    route: StringViewArray = columns::ROUTE;
+    remote: StringViewArray = columns::REMOTE_ADDR;
+    local: StringViewArray = columns::LOCAL_ADDR;
+    netns: I64s = columns::NETNS;
+    receiver: I64s = columns::RECEIVER_GOID;
 }
 
 /// How many rows ahead of the one being read [`Rows::prefetch`] readies the numeric columns.
@@ -234,100 +207,88 @@ impl Rows<'_> {
     }
 }
 
-/// Appends the rows of `df` to `out`, interning their strings and processes in `log`; returns
-/// how many rows had an unknown kind. `first_row` is the file's row number of the frame's first
-/// row, for error messages.
+/// Appends the rows of `batch` to `out`, interning their strings and processes in `log`;
+/// returns how many rows had an unknown kind. `first_row` is the file's row number of the
+/// slice's first row, for error messages.
 pub(crate) fn load_events(
     path: &Path,
-    df: &DataFrame,
+    batch: &RecordBatch,
     first_row: usize,
     hostname: &str,
     log: &mut EventLog,
     out: &mut Vec<Event>,
 ) -> Result<u64, ReadError> {
-    let frame = Frame { path, df };
-    let cols = Cols::new(&frame)?;
-    let ts = frame.required(cols.ts, columns::TS_NS)?;
-    frame.required(cols.pid, columns::PID)?;
-    frame.required(cols.goid, columns::GOID)?;
+    let frame = Frame { path, batch };
+    let rows = Rows::new(&frame)?;
+    let ts = frame.required(rows.ts.0, columns::TS_NS)?;
+    frame.required(rows.pid.0, columns::PID)?;
+    frame.required(rows.goid.0, columns::GOID)?;
+    // String columns are read column by column (see `strings`), so the nulls of those that
+    // may have none are looked for first.
+    let kind = frame.required(rows.kind.0, columns::KIND)?;
+    let service = frame.required(rows.service.0, columns::SERVICE)?;
+    frame.no_nulls(kind, columns::KIND, first_row)?;
+    frame.no_nulls(service, columns::SERVICE, first_row)?;
     let mut strings = Strings::default();
     // Processes by pid: a file comes from one host, and rows of a few processes interleave.
     let mut procs: IdMap<i32, ProcId> = IdMap::default();
     let mut unknown = 0;
-    let mut first_row = first_row;
-    // String columns are read column by column (see `strings`), so the nulls of those that
-    // may have none are looked for first.
-    let kind_col = frame.required(cols.kind, columns::KIND)?;
-    let service_col = frame.required(cols.service, columns::SERVICE)?;
-    frame.no_nulls(kind_col, columns::KIND, first_row)?;
-    frame.no_nulls(service_col, columns::SERVICE, first_row)?;
-    for (c, len) in ts.chunk_lengths().enumerate() {
-        let rows = cols.chunk(&frame, c, len)?;
-        // Both are in the file (checked above), so in every chunk of it.
-        let kind = rows.kind.0.ok_or_else(|| frame.missing(columns::KIND))?;
-        let service = rows
-            .service
-            .0
-            .ok_or_else(|| frame.missing(columns::SERVICE))?;
-        let string_cols = StringCols {
-            kind,
-            service,
-            method: rows.method.0,
-            host: rows.host.0,
-            path: rows.path.0,
-            listen: rows.listen.0,
-            route: rows.route.0,
-            remote: rows.remote.0,
-            local: rows.local.0,
-        };
-        strings.read(log, &string_cols, len);
-        for (i, (kind, &service)) in strings.kind.iter().zip(&strings.service).enumerate() {
-            if i % 8 == 0 {
-                rows.prefetch(i + PREFETCH_ROWS);
-            }
-            let row = first_row + i;
-            let ts_ns = rows
-                .ts
-                .get(i)
-                .ok_or_else(|| frame.null(columns::TS_NS, row))?;
-            let pid = rows
-                .pid
-                .get(i)
-                .ok_or_else(|| frame.null(columns::PID, row))?;
-            let goid = rows
-                .goid
-                .get(i)
-                .ok_or_else(|| frame.null(columns::GOID, row))?;
-            let Some(kind) = *kind else {
-                unknown += 1;
-                continue;
-            };
-            let proc = *procs.entry(pid).or_insert_with(|| {
-                let proc = log.process(hostname, pid);
-                log.note_service(proc, service);
-                proc
-            });
-            let detail = match detail(&rows, &strings, i, kind, log) {
-                Detail::ChanRecv(op) => {
-                    log.note_receiving(proc, goid, op.chan);
-                    Detail::ChanRecv(op)
-                }
-                Detail::ChanHandoff { chan, receiver }
-                    if log.has_received(proc, receiver, chan) =>
-                {
-                    Detail::ChanSend(rows.chan_op(i, false))
-                }
-                d => d,
-            };
-            out.push(Event {
-                ts_ns,
-                goid,
-                proc,
-                service,
-                detail,
-            });
+    let string_cols = StringCols {
+        kind,
+        service,
+        method: rows.method.0,
+        host: rows.host.0,
+        path: rows.path.0,
+        listen: rows.listen.0,
+        route: rows.route.0,
+        remote: rows.remote.0,
+        local: rows.local.0,
+    };
+    strings.read(log, &string_cols, ts.len());
+    out.reserve(ts.len());
+    for (i, (kind, &service)) in strings.kind.iter().zip(&strings.service).enumerate() {
+        if i % 8 == 0 {
+            rows.prefetch(i + PREFETCH_ROWS);
         }
-        first_row += len;
+        let row = first_row + i;
+        let ts_ns = rows
+            .ts
+            .get(i)
+            .ok_or_else(|| frame.null(columns::TS_NS, row))?;
+        let pid = rows
+            .pid
+            .get(i)
+            .ok_or_else(|| frame.null(columns::PID, row))?;
+        let goid = rows
+            .goid
+            .get(i)
+            .ok_or_else(|| frame.null(columns::GOID, row))?;
+        let Some(kind) = *kind else {
+            unknown += 1;
+            continue;
+        };
+        let proc = *procs.entry(pid).or_insert_with(|| {
+            let proc = log.process(hostname, pid);
+            log.note_service(proc, service);
+            proc
+        });
+        let detail = match detail(&rows, &strings, i, kind, log) {
+            Detail::ChanRecv(op) => {
+                log.note_receiving(proc, goid, op.chan);
+                Detail::ChanRecv(op)
+            }
+            Detail::ChanHandoff { chan, receiver } if log.has_received(proc, receiver, chan) => {
+                Detail::ChanSend(rows.chan_op(i, false))
+            }
+            d => d,
+        };
+        out.push(Event {
+            ts_ns,
+            goid,
+            proc,
+            service,
+            detail,
+        });
     }
     Ok(unknown)
 }

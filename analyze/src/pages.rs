@@ -1,22 +1,22 @@
-//! The counts polars (and analyze) trust, checked before anything is decoded or sized by them:
-//! the footer's row and value counts, and the page headers'.
+//! The counts the decoder (and analyze) trust, checked before anything is decoded or sized by
+//! them: the footer's row and value counts, and the page headers'.
 //!
-//! polars trusts a page header's counts: a data page whose value count a flipped bit has made
-//! negative is turned into a capacity of about 2^61 bytes, and the failed allocation aborts the
-//! process, which no panic guard can catch (see [`crate::guard`]). A footer's row count bent
-//! huge would have analyze loop over billions of slices. So the footer's counts must agree
-//! ([`check_counts`]), and before the row groups of
-//! a slice are decoded, every page header of the columns to be read is parsed here (with
-//! polars' own Thrift definitions) and held against the column chunk it sits in: sizes that
-//! fit the chunk, value counts that are not negative and add up to the chunk's count. Only
-//! headers are looked at, never page contents, so this costs one read of the chunks' bytes, a
-//! small part of decoding them.
+//! A Parquet decoder trusts a page header's counts: a data page whose value count a flipped
+//! bit has made negative can be turned into a capacity of about 2^61 bytes, and a failed
+//! allocation aborts the process, which no panic guard can catch (see [`crate::guard`]). A
+//! footer's row count bent huge would have analyze loop over billions of slices. So the
+//! footer's counts must agree ([`check_counts`]), and before a row group is decoded, every page
+//! header of the columns to be read is parsed here (with the Thrift definitions of
+//! `polars-parquet-format`) and held against the column chunk it sits in: sizes that fit the
+//! chunk, value counts that are not negative and add up to the chunk's count. Only headers are
+//! looked at, never page contents, so this costs one read of the chunks' bytes, a small part of
+//! decoding them.
 
 use std::fs::File;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
-use polars::io::parquet::read::FileMetadata;
+use parquet::file::metadata::ParquetMetaData;
 use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
 use polars_parquet_format::{PageHeader, PageType};
 
@@ -31,69 +31,73 @@ struct Chunk {
 /// and every column chunk of a row group holds one value a row (the recordings' columns are
 /// flat). [`check_pages`] then holds each chunk's count against its pages, so that a count
 /// bent huge by damage is caught before anything is sized or looped over by it.
-pub(crate) fn check_counts(footer: &FileMetadata) -> Result<(), String> {
-    let mut rows = 0usize;
-    for (group_index, group) in footer.row_groups.iter().enumerate() {
+pub(crate) fn check_counts(footer: &ParquetMetaData) -> Result<(), String> {
+    let mut rows = 0i64;
+    for (group_index, group) in footer.row_groups().iter().enumerate() {
         let group_rows = group.num_rows();
+        if group_rows < 0 {
+            return Err(format!("row group {group_index} has {group_rows} rows"));
+        }
         rows = rows
             .checked_add(group_rows)
             .ok_or("the row groups' rows overflow")?;
-        for column in group.parquet_columns() {
-            if usize::try_from(column.num_values()).ok() != Some(group_rows) {
+        for column in group.columns() {
+            if column.num_values() != group_rows {
                 return Err(format!(
                     "row group {group_index} has {group_rows} rows but its column {} has {} values",
-                    column.descriptor().path_in_schema.join("."),
+                    column.column_path(),
                     column.num_values()
                 ));
             }
         }
     }
-    if rows != footer.num_rows {
+    let said = footer.file_metadata().num_rows();
+    if rows != said {
         return Err(format!(
-            "the footer says {} rows, its row groups hold {rows}",
-            footer.num_rows
+            "the footer says {said} rows, its row groups hold {rows}"
         ));
     }
     Ok(())
 }
 
-/// Checks the page headers of `columns` in the row groups of the file `footer` describes that
-/// hold any of `rows`, but for the first `checked` row groups, which were checked before (a row
-/// group larger than a slice is read over several); `checked` then counts those just checked
-/// too. The error says which column, row group and page, and what is wrong.
+/// Checks the page headers of `columns` in row group `group` of the file `footer` describes.
+/// The error says which column, row group and page, and what is wrong.
 pub(crate) fn check_pages(
     file: &File,
-    footer: &FileMetadata,
-    columns: &[String],
-    rows: Range<usize>,
-    checked: &mut usize,
+    footer: &ParquetMetaData,
+    columns: &[&str],
+    group: usize,
 ) -> Result<(), String> {
     let file_len = file.metadata().map_err(|e| e.to_string())?.len();
+    let meta = footer
+        .row_groups()
+        .get(group)
+        .ok_or_else(|| format!("there is no row group {group}"))?;
     let mut buffer = Vec::new();
-    let mut group_start = 0usize;
-    for (group_index, group) in footer.row_groups.iter().enumerate() {
-        let group_rows = group_start..group_start.saturating_add(group.num_rows());
-        group_start = group_rows.end;
-        let overlaps = group_rows.start < rows.end && rows.start < group_rows.end;
-        if !overlaps || group_index < *checked {
+    for column in meta.columns() {
+        let name = column.column_path().string();
+        if !columns.contains(&name.as_str()) {
             continue;
         }
-        *checked = group_index + 1;
-        for name in columns {
-            let Some(chunks) = group.columns_under_root_iter(name) else {
-                continue;
-            };
-            for column in chunks {
-                let chunk = Chunk {
-                    bytes: column.byte_range(),
-                    values: column.num_values(),
-                    uncompressed: column.uncompressed_size(),
-                };
-                check_chunk(file, file_len, &chunk, &mut buffer).map_err(|problem| {
-                    format!("column {name}, row group {group_index}: {problem}")
-                })?;
-            }
-        }
+        // Where the chunk lies, as `byte_range` would say but for its panic on negatives.
+        let start = column
+            .dictionary_page_offset()
+            .unwrap_or_else(|| column.data_page_offset());
+        let (Ok(start), Ok(len)) = (
+            u64::try_from(start),
+            u64::try_from(column.compressed_size()),
+        ) else {
+            return Err(format!(
+                "column {name}, row group {group}: the column chunk's footer entry has a negative offset or size"
+            ));
+        };
+        let chunk = Chunk {
+            bytes: start..start.saturating_add(len),
+            values: column.num_values(),
+            uncompressed: column.uncompressed_size(),
+        };
+        check_chunk(file, file_len, &chunk, &mut buffer)
+            .map_err(|problem| format!("column {name}, row group {group}: {problem}"))?;
     }
     Ok(())
 }

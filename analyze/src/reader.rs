@@ -1,17 +1,20 @@
 //! Reading recordings: checking that a file is a quadtrace recording this build understands,
 //! then loading the columns reconstruction needs into the [`EventLog`].
 //!
-//! The footer is read first (polars' [`ParquetReader::get_metadata`] exposes the key-value
-//! metadata) so that a foreign or newer file is refused before any data is decoded, and column
-//! types are checked against the Arrow schema so that polars never meets a type it would
-//! rather panic on.
+//! The footer is read first (arrow-rs' [`ArrowReaderMetadata`] holds its key-value metadata)
+//! so that a foreign or newer file is refused before any data is decoded, and column types are
+//! checked against the Arrow schema before the decoder meets them.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
-use polars::prelude::*;
+use arrow_array::Int64Array;
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::file::metadata::ParquetMetaData;
 use quadtrace_schema::{columns, meta, ColumnType, MIN_READABLE_SCHEMA_VERSION, SCHEMA_VERSION};
 
 pub use crate::problems::{ReadError, Warning};
@@ -58,12 +61,12 @@ pub(crate) const READ: [&str; 27] = [
     columns::RECEIVER_GOID,
 ];
 
-/// Rows decoded at a time. Decoding a whole file at once holds every column of it in memory
-/// next to the events made from them, several times their size; a slice's buffers are freed
-/// and reused for the next. `record` writes row groups of about a million rows, eight slices
-/// each: the decoder reads only a slice's pages, and a slice's columns and events (~three of
-/// them in flight) are then ~100 MB instead of ~600 MB, at the same speed (measured on 100 M
-/// events: peak 1.42 GiB instead of 1.55 GiB with 2^18 rows, 2.31 GiB with 2^20).
+/// Rows decoded at a time, within a row group. Decoding a whole row group at once holds every
+/// column of it in memory next to the events made from them, several times their size; a
+/// slice's buffers are freed and reused for the next. `record` writes row groups of about a
+/// million rows, eight slices each: a slice's columns and events (~three of them in flight)
+/// are then ~100 MB instead of ~600 MB, at the same speed (measured on 100 M events: peak
+/// 1.42 GiB instead of 1.55 GiB with 2^18 rows, 2.31 GiB with 2^20).
 const SLICE_ROWS: usize = 1 << 17;
 
 /// What `record` appends to the name of the file it is writing, until it has closed it.
@@ -109,9 +112,94 @@ impl Slices for Keep {
     fn slice_done(&mut self, _: &mut Vec<Event>) {}
 }
 
+/// An open recording whose footer has been read: the file, and its footer and Arrow schema
+/// (with every string column to be decoded as string views, see [`as_views`]).
+pub(crate) struct Opened {
+    file: File,
+    footer: ArrowReaderMetadata,
+}
+
+impl Opened {
+    fn parquet(&self) -> &Arc<ParquetMetaData> {
+        self.footer.metadata()
+    }
+
+    fn schema(&self) -> &Schema {
+        self.footer.schema()
+    }
+}
+
+/// Opens the file at `path` and reads its footer.
+fn open(path: &Path) -> Result<Opened, ReadError> {
+    let file = File::open(path).map_err(|source| ReadError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let footer = match guard::catch(|| ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()))
+    {
+        Ok(Ok(footer)) => footer,
+        Ok(Err(e)) => return Err(no_footer(path, one_line(&e))),
+        Err(reason) => return Err(corrupt(path, reason)),
+    };
+    let footer = match as_views(footer.schema()) {
+        Some(views) => guarded(path, || {
+            ArrowReaderMetadata::try_new(
+                footer.metadata().clone(),
+                ArrowReaderOptions::new().with_schema(views),
+            )
+        })?,
+        None => footer,
+    };
+    Ok(Opened { file, footer })
+}
+
+/// `schema` with every string column as string views, when any is not already: a view of a
+/// short string (up to 12 bytes) holds the string itself, and equal values of a
+/// dictionary-encoded column share one view, which `load` interns by (see `load::strings`).
+fn as_views(schema: &Schema) -> Option<Arc<Schema>> {
+    let is_string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8);
+    let stringy = |t: &DataType| match t {
+        DataType::Dictionary(_, values) => is_string(values) || **values == DataType::Utf8View,
+        t => is_string(t),
+    };
+    if !schema.fields().iter().any(|f| stringy(f.data_type())) {
+        return None;
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if stringy(f.data_type()) {
+                Field::new(f.name(), DataType::Utf8View, f.is_nullable())
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    Some(Arc::new(Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    )))
+}
+
+/// The slices [`read_slices`] reads from a file: each row group's rows, [`SLICE_ROWS`] at a
+/// time (the group's index, and the slice's rows in the file).
+pub(crate) fn slices(footer: &ParquetMetaData) -> Vec<(usize, Range<usize>)> {
+    let mut slices = Vec::new();
+    let mut first = 0usize;
+    for (group, meta) in footer.row_groups().iter().enumerate() {
+        let rows = usize::try_from(meta.num_rows()).unwrap_or(0);
+        for start in (0..rows).step_by(SLICE_ROWS) {
+            slices.push((group, first + start..first + rows.min(start + SLICE_ROWS)));
+        }
+        first += rows;
+    }
+    slices
+}
+
 /// Reads the recording at `path` like [`read_recording`], a slice at a time: `to` is told of
 /// the recording once its metadata is read, then each slice's events are appended to `buffer`
-/// and handed on, once per [`SLICE_ROWS`] rows of the file (see [`slice_min_ts`]).
+/// and handed on, one slice at a time (see [`slices`], [`slice_min_ts`]).
 pub(crate) fn read_slices(
     path: &Path,
     log: &mut EventLog,
@@ -119,12 +207,8 @@ pub(crate) fn read_slices(
     buffer: &mut Vec<Event>,
     to: &mut dyn Slices,
 ) -> Result<Metadata, ReadError> {
-    let file = File::open(path).map_err(|source| ReadError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
-    let mut reader = ParquetReader::new(file);
-    let metadata = read_metadata(path, &mut reader)?;
+    let opened = open(path)?;
+    let metadata = read_metadata(&opened);
     let version = check_version(path, &metadata)?;
     if let Some(count) = metadata
         .get(meta::LOST_TOTAL)
@@ -136,18 +220,17 @@ pub(crate) fn read_slices(
             count,
         });
     }
-    let schema = guarded(path, || reader.schema())?;
     let mut present = Vec::with_capacity(READ.len());
     for name in READ {
-        if check_column(path, name, version, &schema)? {
-            present.push(name.to_owned());
+        if check_column(path, name, version, opened.schema())? {
+            present.push(name);
         }
     }
-    check_counts(path, &mut reader)?;
-    let rows = guarded(path, || reader.num_rows())?;
+    check_counts(path, opened.parquet())?;
+    let slices = slices(opened.parquet());
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
     to.started(recording_start(&metadata, hostname, log));
-    buffer.reserve(rows.min(SLICE_ROWS));
+    buffer.reserve(SLICE_ROWS);
     // The decoder (see `decode`) decodes slices and turns them into events (interning their
     // strings in the log, which it holds until the end) while this thread hands the last
     // slice's events on. The hand-over is a rendezvous, so one slice's events wait in the
@@ -158,12 +241,13 @@ pub(crate) fn read_slices(
         let (back, spare) = std::sync::mpsc::channel();
         let job = Decode {
             path,
+            opened: &opened,
             columns: &present,
-            rows,
+            slices: &slices,
             hostname,
         };
         let lent = &mut *log;
-        let decoder = scope.spawn(move || job.run(reader, lent, &tx, &spare));
+        let decoder = scope.spawn(move || job.run(lent, &tx, &spare));
         for slice in rx {
             let mut events = slice?;
             if buffer.is_empty() {
@@ -220,36 +304,30 @@ fn recording_start(metadata: &Metadata, hostname: &str, log: &mut EventLog) -> R
 /// file at `path` (`None` for a slice without one), decoding that column alone; `None` when the
 /// file cannot be read so, which [`read_slices`] will then say why.
 pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
-    let file = File::open(path).ok()?;
-    let mut first = Some(ParquetReader::new(file));
-    let mut footer = None;
-    let rows = first
-        .as_mut()
-        .and_then(|r| guarded(path, || r.num_rows()).ok())?;
-    let column = vec![columns::TS_NS.to_owned()];
-    check_counts(path, first.as_mut()?).ok()?;
-    check_pages(path, first.as_mut()?, &column, 0..rows, &mut 0).ok()?;
-    let mut mins = Vec::with_capacity(rows.div_ceil(SLICE_ROWS));
-    for offset in (0..rows).step_by(SLICE_ROWS) {
-        let reader = slice_reader(path, &mut first, &mut footer).ok()?;
-        let min = guarded(path, || {
-            let df = reader
-                .with_columns(Some(column.clone()))
-                .with_slice(Some((offset, SLICE_ROWS)))
-                .finish()?;
-            Ok(df.column(columns::TS_NS)?.i64()?.min())
-        })
-        .ok()?;
-        mins.push(min);
+    let opened = open(path).ok()?;
+    check_counts(path, opened.parquet()).ok()?;
+    let slices = slices(opened.parquet());
+    let column = [columns::TS_NS];
+    let mut mins = Vec::with_capacity(slices.len());
+    for group in 0..opened.parquet().num_row_groups() {
+        check_pages(path, &opened, &column, group).ok()?;
+        let mut batches = slice_reader(path, &opened, &column, group).ok()?;
+        // Decoding happens in `next`, which a damaged page may make panic.
+        while let Some(batch) = guarded(path, || batches.next().transpose()).ok()? {
+            let ts = batch.columns().first()?;
+            let ts = ts.as_any().downcast_ref::<Int64Array>()?;
+            mins.push(ts.iter().flatten().min());
+        }
     }
-    Some((rows, mins))
+    // Each batch is one of the slices, in order (see `decode::slice_reader`).
+    let rows = slices.last().map_or(0, |(_, rows)| rows.end);
+    (mins.len() == slices.len()).then_some((rows, mins))
 }
 
 /// When the recording in the file at `path` began (`quadtrace.time_range_ns`), from its footer
 /// alone; `None` when it does not say or cannot be read.
 pub(crate) fn recording_start_ns(path: &Path) -> Option<i64> {
-    let file = File::open(path).ok()?;
-    let metadata = read_metadata(path, &mut ParquetReader::new(file)).ok()?;
+    let metadata = read_metadata(&open(path).ok()?);
     metadata
         .get(meta::TIME_RANGE_NS)?
         .split_whitespace()
@@ -258,18 +336,15 @@ pub(crate) fn recording_start_ns(path: &Path) -> Option<i64> {
         .ok()
 }
 
-fn read_metadata(path: &Path, reader: &mut ParquetReader<File>) -> Result<Metadata, ReadError> {
-    let footer = match guard::catch(|| reader.get_metadata().cloned()) {
-        Ok(Ok(footer)) => footer,
-        Ok(Err(e)) => return Err(no_footer(path, one_line(&e))),
-        Err(reason) => return Err(corrupt(path, reason)),
-    };
-    let pairs = footer.key_value_metadata.iter().flatten();
-    Ok(Metadata(
+fn read_metadata(opened: &Opened) -> Metadata {
+    let pairs = opened.parquet().file_metadata().key_value_metadata();
+    Metadata(
         pairs
+            .into_iter()
+            .flatten()
             .filter_map(|kv| Some((kv.key.clone(), kv.value.clone()?)))
             .collect(),
-    ))
+    )
 }
 
 /// Why the footer of the file at `path` could not be read, `reason` being the decoder's word:
@@ -300,32 +375,28 @@ fn no_footer(path: &Path, reason: String) -> ReadError {
 }
 
 /// Checks the footer's row and value counts against each other (see [`pages`]).
-fn check_counts(path: &Path, reader: &mut ParquetReader<File>) -> Result<(), ReadError> {
-    let footer = guarded(path, || reader.get_metadata().cloned())?;
-    pages::check_counts(&footer).map_err(|reason| corrupt(path, reason))
+fn check_counts(path: &Path, footer: &ParquetMetaData) -> Result<(), ReadError> {
+    pages::check_counts(footer).map_err(|reason| corrupt(path, reason))
 }
 
-/// Checks the page headers of `columns` in the row groups holding `rows`, but for the first
-/// `checked`, before polars trusts them (see [`pages::check_pages`]).
+/// Checks the page headers of `columns` in row group `group` before the decoder trusts them
+/// (see [`pages::check_pages`]).
 fn check_pages(
     path: &Path,
-    reader: &mut ParquetReader<File>,
-    columns: &[String],
-    rows: Range<usize>,
-    checked: &mut usize,
+    opened: &Opened,
+    columns: &[&str],
+    group: usize,
 ) -> Result<(), ReadError> {
-    let footer = guarded(path, || reader.get_metadata().cloned())?;
-    let file = File::open(path).map_err(|source| ReadError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
-    pages::check_pages(&file, &footer, columns, rows, checked)
+    pages::check_pages(&opened.file, opened.parquet(), columns, group)
         .map_err(|reason| corrupt(path, reason))
 }
 
-/// Runs a polars call on the file at `path`, turning its error, or its panic on damaged bytes,
+/// Runs a decoder call on the file at `path`, turning its error, or its panic on damaged bytes,
 /// into one that names the file.
-fn guarded<T>(path: &Path, f: impl FnOnce() -> PolarsResult<T>) -> Result<T, ReadError> {
+fn guarded<T, E: std::fmt::Display>(
+    path: &Path,
+    f: impl FnOnce() -> Result<T, E>,
+) -> Result<T, ReadError> {
     match guard::catch(f) {
         Ok(result) => result.map_err(|e| data_error(path, &e)),
         Err(reason) => Err(corrupt(path, reason)),
@@ -373,10 +444,10 @@ fn check_column(
     path: &Path,
     name: &'static str,
     version: u32,
-    schema: &ArrowSchema,
+    schema: &Schema,
 ) -> Result<bool, ReadError> {
     let column = quadtrace_schema::column(name);
-    let Some(field) = schema.get(name) else {
+    let Ok(field) = schema.field_with_name(name) else {
         if column.is_some_and(|c| c.since > version) {
             return Ok(false);
         }
@@ -388,19 +459,19 @@ fn check_column(
     let Some(expected) = column.map(|c| c.ty) else {
         return Ok(true);
     };
-    if arrow_type_matches(&field.dtype, expected) {
+    if arrow_type_matches(field.data_type(), expected) {
         return Ok(true);
     }
     Err(ReadError::WrongType {
         path: path.to_owned(),
         column: name,
-        found: arrow_type_name(&field.dtype),
+        found: arrow_type_name(field.data_type()),
         expected: type_name(expected),
     })
 }
 
 /// The schema's name for an Arrow type where it has one, so that "found" reads like "expected".
-fn arrow_type_name(dtype: &ArrowDataType) -> String {
+fn arrow_type_name(dtype: &DataType) -> String {
     let ours = [
         ColumnType::Int64,
         ColumnType::Int32,
@@ -412,19 +483,15 @@ fn arrow_type_name(dtype: &ArrowDataType) -> String {
     ours.map_or_else(|| format!("{dtype:?}"), |ty| type_name(ty).to_owned())
 }
 
-fn arrow_type_matches(dtype: &ArrowDataType, expected: ColumnType) -> bool {
-    let is_string = |t: &ArrowDataType| {
-        matches!(
-            t,
-            ArrowDataType::Utf8 | ArrowDataType::LargeUtf8 | ArrowDataType::Utf8View
-        )
-    };
+fn arrow_type_matches(dtype: &DataType, expected: ColumnType) -> bool {
+    let is_string =
+        |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
     match expected {
-        ColumnType::Int64 => matches!(dtype, ArrowDataType::Int64),
-        ColumnType::Int32 => matches!(dtype, ArrowDataType::Int32),
-        ColumnType::Bool => matches!(dtype, ArrowDataType::Boolean),
+        ColumnType::Int64 => matches!(dtype, DataType::Int64),
+        ColumnType::Int32 => matches!(dtype, DataType::Int32),
+        ColumnType::Bool => matches!(dtype, DataType::Boolean),
         ColumnType::Utf8 => match dtype {
-            ArrowDataType::Dictionary(_, values, _) => is_string(values),
+            DataType::Dictionary(_, values) => is_string(values),
             t => is_string(t),
         },
     }
@@ -439,15 +506,15 @@ pub(crate) fn type_name(ty: ColumnType) -> &'static str {
     }
 }
 
-/// Polars errors may span lines; a one-line message reads better after `error: FILE:`.
-fn one_line(e: &PolarsError) -> String {
+/// Decoder errors may span lines; a one-line message reads better after `error: FILE:`.
+fn one_line(e: &impl std::fmt::Display) -> String {
     e.to_string()
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-fn data_error(path: &Path, e: &PolarsError) -> ReadError {
+fn data_error(path: &Path, e: &impl std::fmt::Display) -> ReadError {
     ReadError::Data {
         path: path.to_owned(),
         reason: one_line(e),
@@ -460,16 +527,10 @@ mod tests {
 
     #[test]
     fn arrow_types_match_the_schema() {
-        assert!(arrow_type_matches(
-            &ArrowDataType::Utf8View,
-            ColumnType::Utf8
-        ));
-        assert!(arrow_type_matches(&ArrowDataType::Int64, ColumnType::Int64));
-        assert!(!arrow_type_matches(
-            &ArrowDataType::Int32,
-            ColumnType::Int64
-        ));
-        assert!(!arrow_type_matches(&ArrowDataType::Int64, ColumnType::Utf8));
+        assert!(arrow_type_matches(&DataType::Utf8View, ColumnType::Utf8));
+        assert!(arrow_type_matches(&DataType::Int64, ColumnType::Int64));
+        assert!(!arrow_type_matches(&DataType::Int32, ColumnType::Int64));
+        assert!(!arrow_type_matches(&DataType::Int64, ColumnType::Utf8));
     }
 
     #[test]

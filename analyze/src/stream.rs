@@ -15,6 +15,7 @@ use std::thread::ScopedJoinHandle;
 
 use crate::attribute::{Counted, Reconstruction, Reconstructor, PREFETCH_AHEAD};
 use crate::events::{Event, EventLog, RecordingStart};
+use crate::guard;
 use crate::quads::QuadOptions;
 use crate::reader::{self, Slices, Warning};
 use crate::AnalyzeError;
@@ -181,7 +182,9 @@ fn read_into(
     // which needs its bounds only once it is done.
     let rec = std::thread::scope(|scope| {
         let mut merger = Merger {
-            first_pass: Some(scope.spawn(|| first_pass(paths))),
+            first_pass: Some(
+                scope.spawn(|| guard::catch(|| first_pass(paths)).unwrap_or_default()),
+            ),
             bounds: Vec::new(),
             slices: 0,
             rec: None,

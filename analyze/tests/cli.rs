@@ -1,4 +1,4 @@
-//! Integration tests: write small recordings with polars (`support`), run the built `analyze`
+//! Integration tests: write small recordings with arrow-rs (`support`), run the built `analyze`
 //! binary on them.
 
 mod support;
@@ -7,7 +7,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use polars::prelude::Column;
+use std::sync::Arc;
+
+use arrow_array::Int64Array;
 use quadtrace_schema::{meta, SCHEMA_VERSION};
 use support::*;
 
@@ -291,10 +293,8 @@ mod errors {
     fn missing_column() {
         let fx = Fixture::new();
         let path = fx.path("narrow.parquet");
-        let mut df = frame(&demo_rows(), SCHEMA_VERSION)
-            .drop("listen_addr")
-            .expect("drop");
-        write_frame(&path, &mut df, Some(metadata("h1", &[])));
+        let df = frame(&demo_rows(), SCHEMA_VERSION).drop("listen_addr");
+        write_frame(&path, &df, Some(metadata("h1", &[])));
         let p = path.to_string_lossy();
         fails_with(
             &["quads", &p],
@@ -307,11 +307,9 @@ mod errors {
         let fx = Fixture::new();
         let path = fx.path("wide-pid.parquet");
         let rows = demo_rows();
-        let mut df = frame(&rows, SCHEMA_VERSION);
-        let pids: Vec<i64> = rows.iter().map(|r| i64::from(r.pid)).collect();
-        df.with_column(Column::new("pid".into(), pids))
-            .expect("replace pid");
-        write_frame(&path, &mut df, Some(metadata("h1", &[])));
+        let pids: Int64Array = rows.iter().map(|r| Some(i64::from(r.pid))).collect();
+        let df = frame(&rows, SCHEMA_VERSION).with_column("pid", Arc::new(pids));
+        write_frame(&path, &df, Some(metadata("h1", &[])));
         let p = path.to_string_lossy();
         fails_with(
             &["quads", &p],
@@ -340,10 +338,8 @@ mod errors {
     fn missing_new_column_in_a_new_file() {
         let fx = Fixture::new();
         let path = fx.path("no-chan.parquet");
-        let mut df = frame(&demo_rows(), SCHEMA_VERSION)
-            .drop("chan")
-            .expect("drop");
-        write_frame(&path, &mut df, Some(metadata("h1", &[])));
+        let df = frame(&demo_rows(), SCHEMA_VERSION).drop("chan");
+        write_frame(&path, &df, Some(metadata("h1", &[])));
         let p = path.to_string_lossy();
         fails_with(&["quads", &p], &format!("{p}: column `chan` is missing"));
     }

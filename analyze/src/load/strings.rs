@@ -8,13 +8,13 @@
 //! reads the column's views in order (a row-by-row pass over two dozen columns at once walks
 //! more streams of memory than the processor prefetches, and waits on each).
 
-use polars::prelude::*;
+use arrow_array::{Array, StringViewArray};
 use quadtrace_schema::EventKind;
 
 use crate::events::{EventLog, IdMap, Sym};
 
-/// One chunk of a string column.
-pub(super) type StrArray = <StringType as PolarsDataType>::Array;
+/// One slice of a string column.
+pub(super) type StrArray = StringViewArray;
 
 /// The longest string an Arrow view holds inline.
 const INLINE_MAX: u32 = 12;
@@ -25,13 +25,13 @@ const INLINE_MAX: u32 = 12;
 #[derive(Default)]
 struct Interner {
     last: Option<Sym>,
-    /// The symbol of each string view seen in the current chunk.
+    /// The symbol of each string view seen in the current slice.
     views: IdMap<u128, Sym>,
-    /// The symbol of each string of up to 12 bytes seen in any chunk: such a view holds the
-    /// string itself, so it means the same in every chunk (a slice of a busy recording brings
+    /// The symbol of each string of up to 12 bytes seen in any slice: such a view holds the
+    /// string itself, so it means the same in every slice (a slice of a busy recording brings
     /// thousands of short paths and addresses seen in the slices before).
     inline: IdMap<u128, Sym>,
-    /// The last view looked up in the current chunk and its symbol: consecutive rows repeat.
+    /// The last view looked up in the current slice and its symbol: consecutive rows repeat.
     last_view: Option<(u128, Sym)>,
 }
 
@@ -47,7 +47,7 @@ impl Interner {
         sym
     }
 
-    /// The symbol of every row of a chunk of `len` rows of a column that may have nulls, or
+    /// The symbol of every row of a slice of `len` rows of a column that may have nulls, or
     /// be absent (a file older than the column), into `out`.
     fn each(
         &mut self,
@@ -67,20 +67,20 @@ impl Interner {
             out.resize(arr.len(), None);
             let views = arr.views();
             for i in set {
-                if let (Some(slot), Some(view)) = (out.get_mut(i), views.get(i)) {
-                    *slot = Some(self.view(log, view.as_u128(), || arr.value(i)));
+                if let (Some(slot), Some(&view)) = (out.get_mut(i), views.get(i)) {
+                    *slot = Some(self.view(log, view, || arr.value(i)));
                 }
             }
             return;
         }
         out.reserve(arr.len());
         for (s, view) in arr.iter().zip(arr.views().iter()) {
-            out.push(s.map(|s| self.view(log, view.as_u128(), || s)));
+            out.push(s.map(|s| self.view(log, *view, || s)));
         }
     }
 
-    /// The symbol of the string `s` gives, whose view in the current chunk is `view` (`s` is
-    /// only called when the view is new to the chunk).
+    /// The symbol of the string `s` gives, whose view in the current slice is `view` (`s` is
+    /// only called when the view is new to the slice).
     #[inline]
     fn view<'s>(&mut self, log: &mut EventLog, view: u128, s: impl FnOnce() -> &'s str) -> Sym {
         if let Some((seen, sym)) = self.last_view {
@@ -115,23 +115,22 @@ impl Interner {
     fn all(&mut self, log: &mut EventLog, arr: &StrArray, out: &mut Vec<Sym>) {
         out.clear();
         out.reserve(arr.len());
-        for (i, view) in arr.views().iter().enumerate() {
-            out.push(self.view(log, view.as_u128(), || arr.value(i)));
+        for (i, &view) in arr.views().iter().enumerate() {
+            out.push(self.view(log, view, || arr.value(i)));
         }
     }
 
-    /// Views name bytes of one chunk's buffers: forget them at the next chunk.
-    fn new_chunk(&mut self) {
+    /// Views name bytes of one slice's buffers: forget them at the next slice.
+    fn new_slice(&mut self) {
         self.views.clear();
         self.last_view = None;
     }
 }
 
-/// The rows of `arr` that are not null, when fewer than half are (the trait that says is
-/// reached through the bound, as polars does not re-export it).
-fn sparse_rows<A: StaticArray>(arr: &A) -> Option<impl Iterator<Item = usize> + '_> {
-    let validity = arr.validity()?;
-    (validity.unset_bits() > validity.len() / 2).then(|| validity.true_idx_iter())
+/// The rows of `arr` that are not null, when fewer than half are.
+fn sparse_rows(arr: &StrArray) -> Option<impl Iterator<Item = usize> + '_> {
+    let nulls = arr.nulls()?;
+    (nulls.null_count() > nulls.len() / 2).then(|| nulls.valid_indices())
 }
 
 /// The kind of every row of `arr`, which has no nulls, into `out` (none: not a kind this build
@@ -140,8 +139,7 @@ fn kinds(arr: &StrArray, out: &mut Vec<Option<EventKind>>) {
     out.clear();
     out.reserve(arr.len());
     let mut known: Vec<(u128, Option<EventKind>)> = Vec::with_capacity(EventKind::ALL.len());
-    for (i, view) in arr.views().iter().enumerate() {
-        let view = view.as_u128();
+    for (i, &view) in arr.views().iter().enumerate() {
         let kind = match known.iter().find(|(v, _)| *v == view) {
             Some(&(_, kind)) => kind,
             None => {
@@ -157,7 +155,7 @@ fn kinds(arr: &StrArray, out: &mut Vec<Option<EventKind>>) {
     }
 }
 
-/// The string columns of one chunk.
+/// The string columns of one slice.
 pub(super) struct StringCols<'a> {
     pub(super) kind: &'a StrArray,
     pub(super) service: &'a StrArray,
@@ -170,7 +168,7 @@ pub(super) struct StringCols<'a> {
     pub(super) local: Option<&'a StrArray>,
 }
 
-/// The string columns of the current chunk as kinds and symbols, row by row, with one
+/// The string columns of the current slice as kinds and symbols, row by row, with one
 /// [`Interner`] per column.
 #[derive(Default)]
 pub(super) struct Strings {
@@ -187,10 +185,10 @@ pub(super) struct Strings {
 }
 
 impl Strings {
-    /// Reads the string columns of a chunk of `len` rows, replacing the last chunk's.
+    /// Reads the string columns of a slice of `len` rows, replacing the last slice's.
     pub(super) fn read(&mut self, log: &mut EventLog, cols: &StringCols<'_>, len: usize) {
         for interner in &mut self.interners {
-            interner.new_chunk();
+            interner.new_slice();
         }
         let [service, method, host, path, listen, route, remote, local] = &mut self.interners;
         kinds(cols.kind, &mut self.kind);

@@ -4,6 +4,7 @@
 //! Damaged files are made at test time from a real recording of `testdata/recordings/`.
 
 use super::*;
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int32Array, StringArray};
 
 /// A real recording written by `record`.
 pub fn real_recording() -> Vec<u8> {
@@ -96,16 +97,18 @@ fn a_complete_inprogress_file_reads() {
 fn foreign_parquet_is_not_a_recording() {
     let fx = Fixture::new();
     let path = fx.path("sales.parquet");
-    let mut df = polars::df!(
-        "region" => ["north", "south"],
-        "amount" => [12.5f64, 7.0],
-    )
-    .expect("frame");
-    write_frame(&path, &mut df, None);
+    let df = Frame::new(vec![
+        (
+            "region",
+            Arc::new(StringArray::from(vec!["north", "south"])) as ArrayRef,
+        ),
+        ("amount", Arc::new(Float64Array::from(vec![12.5, 7.0]))),
+    ]);
+    write_frame(&path, &df, None);
     let p = path.to_string_lossy();
     fails_starting(&["quads", &p], &format!("{p} is not a quadtrace recording"));
     // The same with quadtrace's metadata copied onto it: the first missing column is named.
-    write_frame(&path, &mut df, Some(metadata("h1", &[])));
+    write_frame(&path, &df, Some(metadata("h1", &[])));
     fails_starting(&["quads", &p], &format!("{p}: column `ts_ns` is missing"));
 }
 
@@ -115,46 +118,43 @@ fn wrong_column_types_name_the_column_and_both_types() {
     let fx = Fixture::new();
     let rows = demo_rows();
     let n = rows.len();
-    let cases: Vec<(&str, Column, &str)> = vec![
+    let cases: Vec<(&str, ArrayRef, &str)> = vec![
         (
             "kind",
-            Column::new("kind".into(), vec![1i32; n]),
+            Arc::new(Int32Array::from(vec![1i32; n])),
             "is int32, expected string",
         ),
         (
             "ts_ns",
-            Column::new("ts_ns".into(), vec!["100"; n]),
+            Arc::new(StringArray::from(vec!["100"; n])),
             "is string, expected int64",
         ),
         (
             "status",
-            Column::new("status".into(), vec![Some(true); n]),
+            Arc::new(BooleanArray::from(vec![Some(true); n])),
             "is bool, expected int32",
         ),
         (
             "goid",
-            Column::new("goid".into(), vec![1.5f64; n]),
+            Arc::new(Float64Array::from(vec![1.5f64; n])),
             "is Float64, expected int64",
         ),
     ];
     for (name, column, what) in cases {
         let path = fx.path(&format!("wrong-{name}.parquet"));
-        let mut df = frame(&rows, SCHEMA_VERSION);
-        df.with_column(column).expect("replace column");
-        write_frame(&path, &mut df, Some(metadata("h1", &[])));
+        let df = frame(&rows, SCHEMA_VERSION).with_column(name, column);
+        write_frame(&path, &df, Some(metadata("h1", &[])));
         let p = path.to_string_lossy();
         fails_starting(&["quads", &p], &format!("{p}: column `{name}` {what}"));
     }
     let path = fx.path("null-ts.parquet");
-    let mut df = frame(&rows, SCHEMA_VERSION);
-    let ts: Vec<Option<i64>> = rows
+    let ts: Int64Array = rows
         .iter()
         .enumerate()
         .map(|(i, r)| (i != 2).then_some(r.ts_ns))
         .collect();
-    df.with_column(Column::new("ts_ns".into(), ts))
-        .expect("replace ts_ns");
-    write_frame(&path, &mut df, Some(metadata("h1", &[])));
+    let df = frame(&rows, SCHEMA_VERSION).with_column("ts_ns", Arc::new(ts));
+    write_frame(&path, &df, Some(metadata("h1", &[])));
     let p = path.to_string_lossy();
     fails_starting(
         &["quads", &p],
@@ -188,7 +188,7 @@ fn random_bytes_are_not_parquet() {
     );
 }
 
-/// A recording whose footer is intact but whose pages were overwritten: polars' decoder
+/// A recording whose footer is intact but whose pages were overwritten: the decoder
 /// panics on such bytes; analyze reports the file as corrupt.
 #[test]
 fn damaged_pages_say_the_file_is_corrupt() {
@@ -219,7 +219,7 @@ fn damaged_pages_say_the_file_is_corrupt() {
     );
 }
 
-/// A data page header whose value count one written byte bends negative: polars would size a
+/// A data page header whose value count one written byte bends negative: a decoder would size a
 /// buffer of about 2^61 bytes from it and abort the process; analyze checks page headers first
 /// and names the column and page. Byte 601 of this recording is the value count in the header
 /// of the `method` column's data page (its dictionary page is page 0); 0x41 reads as -33.

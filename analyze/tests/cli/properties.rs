@@ -4,7 +4,7 @@
 //! a longer search; a failure prints the smallest input proptest could shrink it to.
 //!
 //! - damaged bytes: any mutation of a real recording reads, or fails with an error that names
-//!   the file; never a panic, nor an abort (page headers are checked before polars sizes
+//!   the file; never a panic, nor an abort (page headers are checked before the decoder sizes
 //!   buffers from them: `analyze/src/pages.rs`);
 //! - any events: random sequences of every kind (unmatched ends, unknown kinds, nested and
 //!   interleaved goroutines, connections and listeners that links and naming read)

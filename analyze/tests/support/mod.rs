@@ -1,4 +1,4 @@
-//! The fixture writer: small recordings written with polars, and running the built `analyze`.
+//! The fixture writer: small recordings written with arrow-rs, and running the built `analyze`.
 //!
 //! It builds every column of `quadtrace_schema::COLUMNS`, in order and with its schema type,
 //! and the key-value metadata `record` writes; so these files are what `record` produces, minus
@@ -10,8 +10,13 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
 
-use polars::prelude::*;
+use arrow_array::{ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
 use quadtrace_schema::{meta, ColumnType, COLUMNS, SCHEMA_VERSION};
 
 /// One event row; columns it does not name are null (or false for `truncated`).
@@ -220,25 +225,65 @@ impl Row {
     }
 }
 
+/// Named columns, in order, to be written as one Parquet file.
+#[derive(Clone)]
+pub struct Frame(Vec<(String, ArrayRef)>);
+
+impl Frame {
+    /// Columns from `(name, values)` pairs.
+    pub fn new(columns: Vec<(&str, ArrayRef)>) -> Self {
+        Frame(
+            columns
+                .into_iter()
+                .map(|(n, a)| (n.to_owned(), a))
+                .collect(),
+        )
+    }
+
+    /// The frame with column `name` replaced by `values` (added at the end if absent).
+    pub fn with_column(mut self, name: &str, values: ArrayRef) -> Self {
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = values,
+            None => self.0.push((name.to_owned(), values)),
+        }
+        self
+    }
+
+    /// The frame without column `name`.
+    pub fn drop(mut self, name: &str) -> Self {
+        self.0.retain(|(n, _)| n != name);
+        self
+    }
+
+    fn batch(&self) -> RecordBatch {
+        let fields: Vec<Field> = self
+            .0
+            .iter()
+            .map(|(n, a)| Field::new(n, a.data_type().clone(), true))
+            .collect();
+        let arrays = self.0.iter().map(|(_, a)| a.clone()).collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("fixture batch")
+    }
+}
+
 /// The schema's columns built from `rows`, each with its declared type, as `record` of schema
 /// `version` wrote them.
-pub fn frame(rows: &[Row], version: u32) -> DataFrame {
+pub fn frame(rows: &[Row], version: u32) -> Frame {
     let columns = COLUMNS
         .iter()
         .filter(|c| c.since <= version)
         .map(|c| {
-            let name = PlSmallStr::from_static(c.name);
-            let str_col = |f: &dyn Fn(&Row) -> Option<&'static str>| {
-                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
+            let str_col = |f: &dyn Fn(&Row) -> Option<&'static str>| -> ArrayRef {
+                Arc::new(rows.iter().map(f).collect::<StringArray>())
             };
-            let i64_col = |f: &dyn Fn(&Row) -> Option<i64>| {
-                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
+            let i64_col = |f: &dyn Fn(&Row) -> Option<i64>| -> ArrayRef {
+                Arc::new(rows.iter().map(f).collect::<Int64Array>())
             };
-            let i32_col = |f: &dyn Fn(&Row) -> Option<i32>| {
-                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
+            let i32_col = |f: &dyn Fn(&Row) -> Option<i32>| -> ArrayRef {
+                Arc::new(rows.iter().map(f).collect::<Int32Array>())
             };
-            let bool_col = |f: &dyn Fn(&Row) -> Option<bool>| {
-                Column::new(name.clone(), rows.iter().map(f).collect::<Vec<_>>())
+            let bool_col = |f: &dyn Fn(&Row) -> Option<bool>| -> ArrayRef {
+                Arc::new(rows.iter().map(f).collect::<BooleanArray>())
             };
             let col = match c.name {
                 "ts_ns" => i64_col(&|r| Some(r.ts_ns)),
@@ -277,14 +322,14 @@ pub fn frame(rows: &[Row], version: u32) -> DataFrame {
             let want = match c.ty {
                 ColumnType::Int64 => DataType::Int64,
                 ColumnType::Int32 => DataType::Int32,
-                ColumnType::Utf8 => DataType::String,
+                ColumnType::Utf8 => DataType::Utf8,
                 ColumnType::Bool => DataType::Boolean,
             };
-            assert_eq!(col.dtype(), &want, "column {}", c.name);
-            col
+            assert_eq!(col.data_type(), &want, "column {}", c.name);
+            (c.name, col)
         })
         .collect();
-    DataFrame::new(rows.len(), columns).expect("fixture frame")
+    Frame::new(columns)
 }
 
 /// The metadata `record` writes, with overrides.
@@ -302,18 +347,29 @@ pub fn metadata(hostname: &str, extra: &[(&str, &str)]) -> Vec<(String, String)>
     kv
 }
 
-/// Writes `df` with key-value metadata `kv` (none: a foreign Parquet file).
-pub fn write_frame(path: &Path, df: &mut DataFrame, kv: Option<Vec<(String, String)>>) {
+/// Writes `frame` with key-value metadata `kv` (none: a foreign Parquet file), compressed and
+/// dictionary-encoded as `record` writes.
+pub fn write_frame(path: &Path, frame: &Frame, kv: Option<Vec<(String, String)>>) {
     let file = File::create(path).expect("create fixture");
-    ParquetWriter::new(file)
-        .with_key_value_metadata(kv.map(KeyValueMetadata::from_static))
-        .finish(df)
-        .expect("write fixture");
+    let kv = kv.map(|pairs| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| KeyValue::new(k, v))
+            .collect()
+    });
+    let props = WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+        .set_key_value_metadata(kv)
+        .build();
+    let batch = frame.batch();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).expect("writer");
+    writer.write(&batch).expect("write fixture");
+    writer.close().expect("close fixture");
 }
 
 /// Writes `rows` in the current schema.
 pub fn write(path: &Path, rows: &[Row], kv: Option<Vec<(String, String)>>) {
-    write_frame(path, &mut frame(rows, SCHEMA_VERSION), kv);
+    write_frame(path, &frame(rows, SCHEMA_VERSION), kv);
 }
 
 pub fn analyze(args: &[&str]) -> Output {
@@ -359,7 +415,7 @@ impl Fixture {
         let path = self.path(name);
         let v = version.to_string();
         let kv = metadata("h1", &[(meta::SCHEMA_VERSION, &v)]);
-        write_frame(&path, &mut frame(rows, version), Some(kv));
+        write_frame(&path, &frame(rows, version), Some(kv));
         path.to_string_lossy().into_owned()
     }
 }
