@@ -232,6 +232,8 @@ pub(crate) fn load_events(
     let mut strings = Strings::default();
     // Processes by pid: a file comes from one host, and rows of a few processes interleave.
     let mut procs: IdMap<i32, ProcId> = IdMap::default();
+    // Consecutive rows are mostly of one process.
+    let mut last_proc: Option<(i32, ProcId)> = None;
     let mut unknown = 0;
     let string_cols = StringCols {
         kind,
@@ -267,11 +269,18 @@ pub(crate) fn load_events(
             unknown += 1;
             continue;
         };
-        let proc = *procs.entry(pid).or_insert_with(|| {
-            let proc = log.process(hostname, pid);
-            log.note_service(proc, service);
-            proc
-        });
+        let proc = match last_proc {
+            Some((last_pid, proc)) if last_pid == pid => proc,
+            _ => {
+                let proc = *procs.entry(pid).or_insert_with(|| {
+                    let proc = log.process(hostname, pid);
+                    log.note_service(proc, service);
+                    proc
+                });
+                last_proc = Some((pid, proc));
+                proc
+            }
+        };
         let detail = match detail(&rows, &strings, i, kind, log) {
             Detail::ChanRecv(op) => {
                 log.note_receiving(proc, goid, op.chan);

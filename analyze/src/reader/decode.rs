@@ -41,9 +41,9 @@ impl Decode<'_> {
         spare: &Receiver<Vec<Event>>,
     ) -> u64 {
         std::thread::scope(|scope| {
-            // A rendezvous: one decoded slice waits to be converted while the next is being
-            // decoded, never more.
-            let (frames_tx, frames) = sync_channel(0);
+            // One decoded slice may wait to be converted while the next is being decoded,
+            // never more (see `read_slices`).
+            let (frames_tx, frames) = sync_channel(1);
             scope.spawn(move || self.decode(&frames_tx));
             let mut unknown = 0;
             // `frames` goes when the loop ends, which stops the decoding thread if it is
