@@ -29,8 +29,10 @@ use crate::timers::Timers;
 use crate::window::Window;
 
 mod retire;
+mod rows;
 
 pub(crate) use retire::{Counted, Retire};
+pub(crate) use rows::{CallSink, DoneCall};
 
 pub use crate::client::{ClientCall, MAX_CALL_NS};
 pub use crate::evidence::Attribution;
@@ -100,6 +102,14 @@ impl Reconstructor {
     pub(crate) fn counting(rows: usize, options: QuadOptions, starts: Vec<i64>) -> Self {
         let mut pass = Pass::sized_for_rows(rows.min(retire::MAX_PRESIZED * 9));
         pass.retire = Some(Retire::new(options, starts));
+        Reconstructor(pass)
+    }
+
+    /// Ready for about `rows` events, handing every call out to `sink` as it is done with,
+    /// in time order, and letting calls and requests go (see `retire`, `rows`).
+    pub(crate) fn emitting(rows: usize, sink: CallSink, starts: Vec<i64>) -> Self {
+        let mut pass = Pass::sized_for_rows(rows.min(retire::MAX_PRESIZED * 9));
+        pass.retire = Some(Retire::emitting(sink, starts));
         Reconstructor(pass)
     }
 

@@ -17,7 +17,7 @@ use crate::addr::unix_socket;
 use crate::attribute::Reconstruction;
 use crate::client::ClientCall;
 use crate::events::{EventLog, IdMap, IdSet, ProcId, Sym};
-use crate::requests::{RequestId, Requests};
+use crate::requests::{Request, RequestId};
 use crate::routes::Funcs;
 use crate::sockets::Sockets;
 
@@ -82,7 +82,6 @@ impl fmt::Display for LinkSummary {
 pub struct CalleeNames<'a> {
     log: &'a EventLog,
     sockets: &'a Sockets,
-    requests: &'a Requests,
     namer: CalleeNamer,
     names: Vec<String>,
     /// Per number: whether the name is a recorded server's service.
@@ -105,22 +104,19 @@ impl<'a> CalleeNames<'a> {
                 servers.insert((r.proc, addr, r.service));
             }
         }
-        Self::from_parts(log, &rec.sockets, &rec.requests, &servers)
+        Self::from_parts(log, &rec.sockets, &servers)
     }
 
     /// Learns every server's listening addresses from `sockets`, `log` and `servers`: each
-    /// process's server `Addr` (with its service), as requests gave them; links are looked
-    /// up in `requests`.
+    /// process's server `Addr` (with its service), as requests gave them.
     pub(crate) fn from_parts(
         log: &'a EventLog,
         sockets: &'a Sockets,
-        requests: &'a Requests,
         servers: &IdSet<(ProcId, Sym, Sym)>,
     ) -> Self {
         CalleeNames {
             log,
             sockets,
-            requests,
             namer: namer_of(log, sockets, servers),
             names: Vec::new(),
             served: Vec::new(),
@@ -131,11 +127,17 @@ impl<'a> CalleeNames<'a> {
         }
     }
 
-    /// What `call` reached, with `funcs` naming funcs.
-    pub fn resolve(&mut self, call: &ClientCall, funcs: &Funcs) -> Callee {
+    /// What `call` reached, with `funcs` naming funcs; `linked` is the request it caused
+    /// (`call.link`), when still known.
+    pub fn resolve(
+        &mut self,
+        call: &ClientCall,
+        linked: Option<&Request>,
+        funcs: &Funcs,
+    ) -> Callee {
         self.summary.calls += 1;
         let log = self.log;
-        if let Some(request) = call.link.and_then(|r| self.requests.get(r)) {
+        if let Some(request) = linked {
             self.summary.linked += 1;
             let id = match self.by_service.get(&request.service) {
                 Some(&id) => id,

@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use crate::attribute::Reconstruction;
 use crate::callee::{CalleeNames, LinkSummary};
+use crate::client::ClientCall;
 use crate::events::EventLog;
+use crate::requests::Request;
 use crate::routes::Funcs;
 
 /// What the `link` column says of a call linked by its connection's address pair.
@@ -110,27 +112,54 @@ pub fn for_each_call_row(
     rec: &Reconstruction,
     mut each: impl FnMut(CallRow),
 ) -> Option<LinkSummary> {
-    let mut callees = CalleeNames::new(log, rec);
-    let funcs = Funcs::new(log, rec, false);
-    let string = |s| log.str(s).to_owned();
-    let pid = |proc| log.process_info(proc).map_or(0, |p| p.pid);
+    let mut naming = Naming {
+        log,
+        callees: CalleeNames::new(log, rec),
+        funcs: Funcs::new(log, rec, false),
+    };
     for call in &rec.calls {
         let request = call.attribution.request().and_then(|r| rec.requests.get(r));
-        let resolved = callees.resolve(call, &funcs);
-        let (callee, callee_func) = (resolved.id, resolved.func);
-        let linked = resolved.link.and_then(|r| rec.requests.get(r));
-        each(CallRow {
+        let linked = call.link.and_then(|r| rec.requests.get(r));
+        each(naming.row(call, request, linked));
+    }
+    naming.summary()
+}
+
+/// What names the calls of a set of recordings: who listened where and when, and the routes
+/// the servers served their paths under, learned from all of them.
+pub(crate) struct Naming<'a> {
+    pub(crate) log: &'a EventLog,
+    pub(crate) callees: CalleeNames<'a>,
+    pub(crate) funcs: Funcs,
+}
+
+impl Naming<'_> {
+    /// `call` as a row, made for `request` (none: for no request) and linked to `linked`, the
+    /// request it caused. Calls are named in time order: a name first dialled as an address
+    /// may turn out later to be a recorded server's.
+    pub(crate) fn row(
+        &mut self,
+        call: &ClientCall,
+        request: Option<&Request>,
+        linked: Option<&Request>,
+    ) -> CallRow {
+        let log = self.log;
+        let string = |s| log.str(s).to_owned();
+        let pid = |proc| log.process_info(proc).map_or(0, |p| p.pid);
+        let resolved = self.callees.resolve(call, linked, &self.funcs);
+        let linked = linked.filter(|_| resolved.link.is_some());
+        CallRow {
             ts_ns: call.ts_ns,
             pid: pid(call.proc),
             goid: call.goid,
             caller: string(call.service),
             caller_path: request.and_then(|r| r.path).map(string),
-            caller_func: request.and_then(|r| funcs.caller(r)).map(string),
+            caller_func: request.and_then(|r| self.funcs.caller(r)).map(string),
             method: call.method.map(string),
-            callee: callees.name(callee).to_owned(),
+            callee: self.callees.name(resolved.id).to_owned(),
             callee_addr: call.host.map(string),
             callee_path: call.path.map(string),
-            callee_func: callee_func.map(string),
+            callee_func: resolved.func.map(string),
             status: call.status,
             duration_ns: call.end_ns.map(|end| end.saturating_sub(call.ts_ns)),
             attribution: call.attribution.evidence(),
@@ -142,9 +171,13 @@ pub fn for_each_call_row(
             linked_goid: linked.map(|r| r.goid),
             linked_ts_ns: linked.map(|r| r.start_ns),
             linked_path: linked.and_then(|r| r.path).map(string),
-        });
+        }
     }
-    callees.summary()
+
+    /// How the calls named so far were named (see [`CalleeNames::summary`]).
+    pub(crate) fn summary(&self) -> Option<LinkSummary> {
+        self.callees.summary()
+    }
 }
 
 #[cfg(test)]

@@ -143,7 +143,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print(&render(&analysis.quads, args.format))
         }
         Command::Calls(args) => {
-            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            // Written from a thread of its own (see `write_calls_for_files`): `Stdout` is `Send`, its
+            // lock is not; buffered, it is locked once per buffer.
+            let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
             let (warnings, links) = write_calls_for_files(&args.files, args.format, stdout)?;
             warn(&warnings, links);
             Ok(())

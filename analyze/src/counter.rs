@@ -13,7 +13,7 @@ use crate::client::ClientCall;
 use crate::events::{EventLog, IdMap, IdSet, ProcId, Sym};
 use crate::quads::{sort_quads, Quad, QuadOptions};
 use crate::requests::{Request, RequestId, Requests};
-use crate::routes::RouteVotes;
+use crate::routes::{Funcs, RouteVotes};
 use crate::sockets::Sockets;
 use crate::stats::{Summary, Tally};
 
@@ -171,15 +171,19 @@ impl QuadCounter {
         }
     }
 
-    /// The quadruples, sorted (see [`sort_quads`]), and how the calls' callees were named.
-    /// `requests` are those still kept (for the names of the dialled callees, `sockets` and
-    /// `log` say who listened where and when).
-    pub fn finish(
-        self,
-        log: &EventLog,
-        sockets: &Sockets,
-        requests: &Requests,
-    ) -> (Vec<Quad>, Option<LinkSummary>) {
+    /// What names calls, learned from every request counted: the routes servers served their
+    /// paths under, and the servers' addresses (for [`CalleeNames::from_parts`]).
+    pub(crate) fn into_naming(self, log: &EventLog) -> (Funcs, IdSet<(ProcId, Sym, Sym)>) {
+        (
+            self.votes.into_funcs(log, self.options.raw_paths),
+            self.servers,
+        )
+    }
+
+    /// The quadruples, sorted (see [`sort_quads`]), and how the calls' callees were named
+    /// (for the names of the dialled callees, `sockets` and `log` say who listened where and
+    /// when).
+    pub fn finish(self, log: &EventLog, sockets: &Sockets) -> (Vec<Quad>, Option<LinkSummary>) {
         let QuadCounter {
             options,
             calls,
@@ -190,7 +194,7 @@ impl QuadCounter {
             ..
         } = self;
         let funcs = votes.into_funcs(log, options.raw_paths);
-        let mut names = CalleeNames::from_parts(log, sockets, requests, &servers);
+        let mut names = CalleeNames::from_parts(log, sockets, &servers);
         let func = |f: Func| match f {
             Func::Known(s) => s,
             Func::Unended(service, method, path) => funcs.unended(service, method, path),

@@ -266,6 +266,18 @@ impl EventLog {
         sym
     }
 
+    /// Whether `other` gave the same symbols to the same strings and the same numbers to the
+    /// same processes: two reads of the same files do (see `write_calls_for_files`).
+    pub(crate) fn same_names(&self, other: &EventLog) -> bool {
+        self.strings == other.strings
+            && self.processes.len() == other.processes.len()
+            && self
+                .processes
+                .iter()
+                .zip(&other.processes)
+                .all(|(a, b)| a.pid == b.pid && a.machine == b.machine)
+    }
+
     /// The string behind `sym`.
     pub fn str(&self, sym: Sym) -> &str {
         self.strings

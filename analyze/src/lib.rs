@@ -79,6 +79,9 @@ pub enum AnalyzeError {
     /// The output could not be written.
     #[error("writing the output: {0}")]
     Write(std::io::Error),
+    /// A check of analyze's own consistency failed: a bug, to be reported.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// The result of analyzing a set of recordings.
@@ -151,9 +154,7 @@ pub fn analyze_files_with(
     let (log, counted, mut warnings) = stream::read_and_count(paths, options)?;
     phases.done("read+rebuild");
     warn_partial(&counted.requests, &mut warnings);
-    let (quads, links) = counted
-        .counter
-        .finish(&log, &counted.sockets, &counted.requests);
+    let (quads, links) = counted.counter.finish(&log, &counted.sockets);
     phases.done("count");
     Ok(Analysis {
         quads,
@@ -187,27 +188,85 @@ pub fn analyze_calls(paths: &[PathBuf]) -> Result<CallsAnalysis, AnalyzeError> {
 }
 
 /// Writes every client call of a set of recordings to `out` in `format`, row by row as they
-/// are made (see [`output::CallWriter`]); returns the warnings and how many calls were linked.
+/// are done with (see [`output::CallWriter`]); returns the warnings and how many calls were
+/// linked.
+///
+/// Two passes over the files, each in bounded memory: the first learns what names calls and
+/// can only be known from all of them (the routes servers served their paths under, who
+/// listened where and when); the second reconstructs again and writes each call, in time
+/// order, as soon as it and the requests it depends on are done with (see
+/// `attribute::rows`). Both read the same files in the same order, so they give the same
+/// symbols to the same strings (which is checked).
 pub fn write_calls_for_files(
     paths: &[PathBuf],
     format: Format,
-    out: impl std::io::Write,
+    out: impl std::io::Write + Send,
 ) -> Result<(Vec<Warning>, Option<LinkSummary>), AnalyzeError> {
-    let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
-    warn_partial(&rec.requests, &mut warnings);
-    let mut writer = output::CallWriter::new(format, out).map_err(AnalyzeError::Write)?;
-    let mut failed = None;
-    let links = calls::for_each_call_row(&log, &rec, |row| {
-        // After the first failure (a closed pipe) the rest goes nowhere.
-        if failed.is_none() {
-            failed = writer.row(row).err();
-        }
+    let mut phases = phases::Phases::start();
+    let (log, counted, mut warnings) = stream::read_and_count(paths, QuadOptions::default())?;
+    phases.done("first pass");
+    warn_partial(&counted.requests, &mut warnings);
+    // The first pass's requests (their table holds hundreds of MB of room) go before the
+    // second pass needs its own.
+    let attribute::Counted {
+        counter,
+        sockets,
+        requests,
+    } = counted;
+    drop(requests);
+    let (funcs, servers) = counter.into_naming(&log);
+    let mut naming = calls::Naming {
+        log: &log,
+        callees: callee::CalleeNames::from_parts(&log, &sockets, &servers),
+        funcs,
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<attribute::DoneCall>>(4);
+    let (written, second) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let mut writer = output::CallWriter::new(format, out)?;
+            let mut out_of_order = 0u64;
+            let mut last = None;
+            // After a failure (a closed pipe) the rest is taken and dropped, so that the
+            // reconstruction is never left waiting.
+            let mut failed = None;
+            for batch in rx {
+                for done in batch {
+                    if last.is_some_and(|l| done.id < l) {
+                        out_of_order += 1;
+                    }
+                    last = Some(done.id);
+                    if failed.is_none() {
+                        let row =
+                            naming.row(&done.call, done.request.as_ref(), done.linked.as_ref());
+                        failed = writer.row(row).err();
+                    }
+                }
+            }
+            match failed {
+                Some(e) => Err(e),
+                None => writer.finish().map(|_| out_of_order),
+            }
+        });
+        let second = stream::read_and_emit(paths, attribute::CallSink::new(tx));
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the writer stopped")));
+        (written, second)
     });
-    if let Some(e) = failed {
-        return Err(AnalyzeError::Write(e));
+    phases.done("second pass");
+    let (second_log, _) = second?;
+    let out_of_order = written.map_err(AnalyzeError::Write)?;
+    if !log.same_names(&second_log) {
+        return Err(AnalyzeError::Internal(
+            "the two passes over the recordings read different names".to_owned(),
+        ));
     }
-    writer.finish().map_err(AnalyzeError::Write)?;
-    Ok((warnings, links))
+    if out_of_order > 0 {
+        warnings.push(Warning::CallsOutOfOrder {
+            count: out_of_order,
+        });
+    }
+    Ok((warnings, naming.summary()))
 }
 
 /// Adds a warning when the reconstruction saw only part of some requests.

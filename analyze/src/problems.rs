@@ -159,6 +159,12 @@ pub enum Warning {
         /// Such requests, over all the files.
         count: u64,
     },
+    /// `analyze calls` wrote rows out of time order: a call stayed open (or its request did)
+    /// while more calls than it holds back in memory were done with behind it.
+    CallsOutOfOrder {
+        /// Rows written after a later-starting one.
+        count: u64,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -178,6 +184,12 @@ impl fmt::Display for Warning {
                 f,
                 "1 request had started before the recording began: it is not counted, and the \
                  calls it made count as made outside any request"
+            ),
+            Warning::CallsOutOfOrder { count } => write!(
+                f,
+                "{count} calls were written out of time order, after calls that started later: \
+                 a call or its request stayed open while too many later calls were done with to \
+                 hold them all back (sort by ts_ns to restore the order)"
             ),
             Warning::StartedBeforeRecording { count } => write!(
                 f,

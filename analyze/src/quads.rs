@@ -115,7 +115,7 @@ pub fn count_quads_linked(
     for (id, request) in rec.requests.all_with_ids() {
         counter.request(request, called.get(id.0 as usize).copied().unwrap_or(false));
     }
-    counter.finish(log, &rec.sockets, &rec.requests)
+    counter.finish(log, &rec.sockets)
 }
 
 /// Count descending, then the four names ascending ("none" before any name).

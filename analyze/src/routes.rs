@@ -174,7 +174,8 @@ mod tests {
             .iter()
             .map(|c| {
                 let request = c.attribution.request().and_then(|r| rec.requests.get(r));
-                let callee = callees.resolve(c, &funcs).func;
+                let linked = c.link.and_then(|r| rec.requests.get(r));
+                let callee = callees.resolve(c, linked, &funcs).func;
                 (name(request.and_then(|r| funcs.caller(r))), name(callee))
             })
             .collect();

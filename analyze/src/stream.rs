@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 use std::thread::ScopedJoinHandle;
 
-use crate::attribute::{Counted, Reconstruction, Reconstructor, PREFETCH_AHEAD};
+use crate::attribute::{CallSink, Counted, Reconstruction, Reconstructor, PREFETCH_AHEAD};
 use crate::events::{Event, EventLog, RecordingStart};
 use crate::guard;
 use crate::quads::QuadOptions;
@@ -69,9 +69,33 @@ struct Merger<'scope> {
     rec: Option<Reconstructor>,
     /// Recordings begun before it was made.
     started: Vec<RecordingStart>,
-    /// Counting in bounded memory, as these say (see `attribute::retire`); `None`: keeping
-    /// every request and call.
-    counting: Option<QuadOptions>,
+    /// What becomes of requests and calls.
+    mode: Mode,
+}
+
+/// What reconstruction does with requests and calls.
+enum Mode {
+    /// Keeps every one.
+    Keep,
+    /// Counts them in bounded memory, as these say (see `attribute::retire`).
+    Count(QuadOptions),
+    /// Hands every call out as it is done with, in bounded memory (see `attribute::rows`);
+    /// taken when the reconstruction is made.
+    Emit(Option<CallSink>),
+}
+
+impl Mode {
+    /// The reconstruction for about `rows` events of recordings begun at `starts`.
+    fn reconstructor(&mut self, rows: usize, starts: Vec<i64>) -> Reconstructor {
+        match self {
+            Mode::Keep => Reconstructor::for_rows(rows),
+            Mode::Count(options) => Reconstructor::counting(rows, *options, starts),
+            Mode::Emit(sink) => match sink.take() {
+                Some(sink) => Reconstructor::emitting(rows, sink, starts),
+                None => Reconstructor::for_rows(rows),
+            },
+        }
+    }
 }
 
 impl Merger<'_> {
@@ -81,16 +105,12 @@ impl Merger<'_> {
         if let Some(first_pass) = self.first_pass.take() {
             let (bounds, rows, starts) = first_pass.join().unwrap_or_default();
             self.bounds = bounds;
-            self.rec = Some(match self.counting {
-                Some(options) => Reconstructor::counting(rows, options, starts),
-                None => Reconstructor::for_rows(rows),
-            });
+            self.rec = Some(self.mode.reconstructor(rows, starts));
         }
-        let counting = self.counting;
-        let rec = self.rec.get_or_insert_with(|| match counting {
-            Some(options) => Reconstructor::counting(0, options, Vec::new()),
-            None => Reconstructor::default(),
-        });
+        let mode = &mut self.mode;
+        let rec = self
+            .rec
+            .get_or_insert_with(|| mode.reconstructor(0, Vec::new()));
         for start in self.started.drain(..) {
             rec.recording(&start);
         }
@@ -153,7 +173,7 @@ fn sort(events: &mut [Event]) {
 pub(crate) fn read_and_reconstruct(
     paths: &[PathBuf],
 ) -> Result<(EventLog, Reconstruction, Vec<Warning>), AnalyzeError> {
-    let (log, rec, warnings) = read_into(paths, None)?;
+    let (log, rec, warnings) = read_into(paths, Mode::Keep)?;
     Ok((log, rec.finish(), warnings))
 }
 
@@ -164,13 +184,26 @@ pub(crate) fn read_and_count(
     paths: &[PathBuf],
     options: QuadOptions,
 ) -> Result<(EventLog, Counted, Vec<Warning>), AnalyzeError> {
-    let (log, rec, warnings) = read_into(paths, Some(options))?;
+    let (log, rec, warnings) = read_into(paths, Mode::Count(options))?;
     Ok((log, rec.finish_counting(), warnings))
+}
+
+/// Reads every recording and hands each call to `sink` as it is done with, in time order,
+/// letting requests and calls go (bounded memory; see `attribute::rows`): the log and the
+/// warnings.
+pub(crate) fn read_and_emit(
+    paths: &[PathBuf],
+    sink: CallSink,
+) -> Result<(EventLog, Vec<Warning>), AnalyzeError> {
+    let (log, rec, warnings) = read_into(paths, Mode::Emit(Some(sink)))?;
+    // Hands out the calls still kept, and closes the sink.
+    drop(rec.finish_counting());
+    Ok((log, warnings))
 }
 
 fn read_into(
     paths: &[PathBuf],
-    counting: Option<QuadOptions>,
+    mode: Mode,
 ) -> Result<(EventLog, Reconstructor, Vec<Warning>), AnalyzeError> {
     if paths.is_empty() {
         return Err(AnalyzeError::NoInput);
@@ -189,7 +222,7 @@ fn read_into(
             slices: 0,
             rec: None,
             started: Vec::new(),
-            counting,
+            mode,
         };
         for path in paths {
             reader::read_slices(path, &mut log, &mut warnings, &mut buffer, &mut merger)?;

@@ -143,6 +143,20 @@ impl<T> Window<T> {
         }
     }
 
+    /// The id of the oldest item kept, if any.
+    pub fn oldest_kept(&self) -> Option<u32> {
+        let in_front = self
+            .items
+            .iter()
+            .position(Option::is_some)
+            .map(|i| self.base + i as u32);
+        let aside = self.aside.keys().min().copied();
+        match (in_front, aside) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Every item kept, in id order, with its id.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
         let mut aside: Vec<(u32, &T)> = self.aside.iter().map(|(id, t)| (*id, t)).collect();

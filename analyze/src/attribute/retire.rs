@@ -13,12 +13,13 @@
 //! minute) finds it gone and counts as made for no request. Calls in flight, and requests still
 //! open, are set aside so that they hold back nothing behind them.
 
+use super::rows::{CallSink, DoneCall};
 use super::Pass;
 use crate::client::ClientCall;
 use crate::counter::QuadCounter;
 use crate::events::Event;
 use crate::quads::QuadOptions;
-use crate::requests::Requests;
+use crate::requests::{RequestId, Requests};
 use crate::sockets::Sockets;
 use crate::window::Verdict;
 
@@ -46,6 +47,9 @@ pub(crate) struct Retire {
     next_sweep_ns: i64,
     /// Say what is kept, every minute of the events' time (`QUADTRACE_PHASES`).
     report: bool,
+    /// Handing calls out instead of counting them (see [`super::rows`]): requests are let go
+    /// uncounted.
+    rows: Option<CallSink>,
 }
 
 /// What counting left at the end.
@@ -64,6 +68,20 @@ impl Retire {
             starts,
             next_sweep_ns: i64::MIN,
             report: std::env::var_os("QUADTRACE_PHASES").is_some(),
+            rows: None,
+        }
+    }
+
+    /// Handing every call out to `rows` as it is done with, whatever its attribution's
+    /// confidence, instead of counting.
+    pub(crate) fn emitting(rows: CallSink, starts: Vec<i64>) -> Self {
+        let every_call = QuadOptions {
+            min_confidence: 0.0,
+            raw_paths: false,
+        };
+        Retire {
+            rows: Some(rows),
+            ..Self::new(every_call, starts)
         }
     }
 
@@ -88,16 +106,31 @@ impl Retire {
         }
     }
 
-    /// Counts `call`: its request no longer waits for it, and was called.
-    fn count(&mut self, call: &ClientCall, requests: &mut Requests) {
-        let counted = self.counter.call(call, requests, i64::from(call.epoch));
-        if let Some(r) = self
-            .counter
-            .request_of(call)
-            .and_then(|r| requests.get_mut(r))
-        {
+    /// Counts call `id` (or hands it out): its request no longer waits for it, and was
+    /// called.
+    fn count(&mut self, id: u32, call: ClientCall, requests: &mut Requests) {
+        let request = self.counter.request_of(&call);
+        let counted = match &mut self.rows {
+            Some(rows) => {
+                let get = |r: Option<RequestId>| r.and_then(|r| requests.get(r)).cloned();
+                let (made_for, linked) = (get(request), get(call.link));
+                let counted = made_for.is_some();
+                rows.done(DoneCall {
+                    id,
+                    call,
+                    request: made_for,
+                    linked,
+                });
+                counted
+            }
+            None => self
+                .counter
+                .call(&call, requests, i64::from(call.epoch))
+                .is_some(),
+        };
+        if let Some(r) = request.and_then(|r| requests.get_mut(r)) {
             r.pending = r.pending.saturating_sub(1);
-            r.called |= counted.is_some();
+            r.called |= counted;
         }
     }
 }
@@ -147,13 +180,20 @@ impl Pass {
             Some(_) if front => Verdict::Stop,
             _ => Verdict::Aside,
         };
-        let mut done: Vec<ClientCall> = Vec::new();
-        self.calls
-            .retire_aside(|_, c| judge_call(c, retire, false), |_, c| done.push(c));
-        self.calls
-            .retire_front(|_, c| judge_call(c, retire, true), |_, c| done.push(c));
-        for call in &done {
-            retire.count(call, &mut self.requests);
+        let mut done: Vec<(u32, ClientCall)> = Vec::new();
+        self.calls.retire_aside(
+            |_, c| judge_call(c, retire, false),
+            |id, c| done.push((id, c)),
+        );
+        self.calls.retire_front(
+            |_, c| judge_call(c, retire, true),
+            |id, c| done.push((id, c)),
+        );
+        for (id, call) in done {
+            retire.count(id, call, &mut self.requests);
+        }
+        if let Some(rows) = &mut retire.rows {
+            rows.release(Some(self.calls.oldest_kept().unwrap_or(u32::MAX)));
         }
         let timers = &self.timers;
         let mut gone = Vec::new();
@@ -166,8 +206,10 @@ impl Pass {
             },
             |id, r| gone.push((id, r)),
         );
-        for (_, r) in &gone {
-            retire.counter.request(r, r.called);
+        if retire.rows.is_none() {
+            for (_, r) in &gone {
+                retire.counter.request(r, r.called);
+            }
         }
         self.contexts.forget_stale(&self.requests, now);
         if retire.report && now / SWEEP_NS % 60 == 0 {
@@ -194,10 +236,14 @@ impl Pass {
         };
         let requests = &mut self.requests;
         self.calls
-            .drain_each(|_, call| retire.count(&call, requests));
-        let counter = &mut retire.counter;
-        self.requests
-            .drain_each(|_, r| counter.request(&r, r.called));
+            .drain_each(|id, call| retire.count(id, call, requests));
+        if let Some(rows) = &mut retire.rows {
+            rows.release(None);
+        } else {
+            let counter = &mut retire.counter;
+            self.requests
+                .drain_each(|_, r| counter.request(&r, r.called));
+        }
         Counted {
             counter: retire.counter,
             sockets: self.sockets,
@@ -216,12 +262,67 @@ mod tests {
     const MIN: i64 = 60_000; // ms
 
     /// Counting while letting go gives what counting everything at the end gives, over a log
-    /// far longer than every horizon: requests retired, a request open for 30 minutes (aside),
-    /// a call in flight for 20 minutes, work spawned by a request long after it ended (within
-    /// the spawn age), a timer firing 9 minutes after it was armed, a listener that moves from
-    /// one service to another, and calls whose request the recording never saw.
+    /// far longer than every horizon ([`long_log`]).
     #[test]
     fn bounded_counting_equals_counting_at_the_end() {
+        let log = long_log();
+        for options in [
+            QuadOptions::default(),
+            QuadOptions {
+                min_confidence: 0.96,
+                raw_paths: true,
+            },
+        ] {
+            let (want, want_links) = count_quads_linked(&log, &reconstruct(&log), options);
+            let mut rec = Reconstructor::counting(log.events().len(), options, Vec::new());
+            for e in log.events() {
+                rec.event(e);
+            }
+            let counted = rec.finish_counting();
+            assert!(counted.requests.kept() == 0, "all counted at the end");
+            let (got, got_links) = counted.counter.finish(&log, &counted.sockets);
+            assert_eq!(got, want, "{options:?}");
+            assert_eq!(got_links, want_links);
+        }
+    }
+
+    /// Handing calls out as they are done with gives the rows of keeping them all, in the
+    /// same order, over the same long log.
+    #[test]
+    fn calls_handed_out_equal_calls_kept() {
+        let log = long_log();
+        let rec = reconstruct(&log);
+        let mut want = Vec::new();
+        crate::calls::for_each_call_row(&log, &rec, |row| want.push(row));
+        let (tx, rx) = std::sync::mpsc::sync_channel(1 << 10);
+        let sink = crate::attribute::CallSink::new(tx);
+        let mut emitting = Reconstructor::emitting(log.events().len(), sink, Vec::new());
+        for e in log.events() {
+            emitting.event(e);
+        }
+        drop(emitting.finish_counting());
+        let mut naming = crate::calls::Naming {
+            log: &log,
+            callees: crate::callee::CalleeNames::new(&log, &rec),
+            funcs: crate::routes::Funcs::new(&log, &rec, false),
+        };
+        let got: Vec<_> = rx
+            .into_iter()
+            .flatten()
+            .map(|d| naming.row(&d.call, d.request.as_ref(), d.linked.as_ref()))
+            .collect();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g, w);
+        }
+    }
+
+    /// Fifty minutes of traffic, far longer than every horizon: requests retired, a request
+    /// open for 30 minutes (aside), a call in flight for 20 minutes, work spawned by a request
+    /// long after it ended (within the spawn age), a timer firing 9 minutes after it was
+    /// armed, a listener that moves from one service to another, and calls whose request the
+    /// recording never saw.
+    fn long_log() -> crate::events::EventLog {
         let mut b = LogBuilder::new();
         b.listen(0, 2, "users", "0.0.0.0:8080", None);
         for i in 0..200 {
@@ -260,28 +361,7 @@ mod tests {
         b.client_start(45 * MIN, 1, "front", 77, "localhost:8080", "/orphan")
             .client_end(45 * MIN + 1, 1, "front", 77, Some(200))
             .server_end(45 * MIN + 2, 1, "front", 77);
-        let log = b.build();
-        for options in [
-            QuadOptions::default(),
-            QuadOptions {
-                min_confidence: 0.96,
-                raw_paths: true,
-            },
-        ] {
-            let (want, want_links) = count_quads_linked(&log, &reconstruct(&log), options);
-            let mut rec = Reconstructor::counting(log.events().len(), options, Vec::new());
-            for e in log.events() {
-                rec.event(e);
-            }
-            let counted = rec.finish_counting();
-            assert!(counted.requests.kept() == 0, "all counted at the end");
-            let (got, got_links) =
-                counted
-                    .counter
-                    .finish(&log, &counted.sockets, &counted.requests);
-            assert_eq!(got, want, "{options:?}");
-            assert_eq!(got_links, want_links);
-        }
+        b.build()
     }
 
     #[test]
@@ -310,9 +390,7 @@ mod tests {
             "{most:?}"
         );
         let counted = rec.finish_counting();
-        let (quads, _) = counted
-            .counter
-            .finish(&log, &counted.sockets, &counted.requests);
+        let (quads, _) = counted.counter.finish(&log, &counted.sockets);
         assert_eq!(quads.iter().map(|q| q.count).sum::<u64>(), 2_000);
     }
 }

@@ -11,7 +11,8 @@ fn names(log: &EventLog) -> (Vec<String>, Option<LinkSummary>) {
         .calls
         .iter()
         .map(|c| {
-            let id = callees.resolve(c, &funcs).id;
+            let linked = c.link.and_then(|r| rec.requests.get(r));
+            let id = callees.resolve(c, linked, &funcs).id;
             callees.name(id).to_owned()
         })
         .collect();
