@@ -19,6 +19,7 @@
 #
 # Each size: the files are read once (cat, to the page cache: both tools then read warm), then
 #   analyze  `analyze quads FILES --format csv`: wall time (events/s), peak RSS;
+#   calls    `analyze calls FILES --format csv` (two passes, rows streamed): wall time, peak RSS;
 #   DuckDB   (Python package, BENCH_DUCKDB_THREADS = 2 threads) decodes the very columns analyze
 #            reads (its READ list in analyze/src/reader.rs, those the files have), from the same
 #            files, and combines every value so that nothing is skipped:
@@ -50,6 +51,8 @@
 #                    what analyze keeps depends on how much time the events span
 #   BENCH_GEN_JOBS        segments generated at once (default 2; 1 on one CPU)
 #   BENCH_DUCKDB_THREADS  DuckDB's threads (default 2)
+#   BENCH_CALLS           1 (default): also time `analyze calls FILES --format csv` (its rows
+#                         counted, not kept) and its peak memory; 0: quads and DuckDB only
 #   BENCH_TSV             append "section<TAB>metric<TAB>value<TAB>target" rows here, a set per
 #                         size (scripts/bench.sh)
 set -euo pipefail
@@ -101,6 +104,7 @@ RATE_ARGS=()
 [[ -z $RATE ]] || RATE_ARGS=(--rate "$RATE")
 JOBS=${BENCH_GEN_JOBS:-$(($(nproc) > 1 ? 2 : 1))}
 THREADS=${BENCH_DUCKDB_THREADS:-2}
+CALLS=${BENCH_CALLS:-1}
 [[ $SCHEMA == 3 || $SCHEMA == 4 ]] || die "BENCH_SCHEMA must be 3 or 4, not $SCHEMA"
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "BENCH_TIMEOUT is seconds, not $TIMEOUT"
 [[ $SEGMENT =~ ^[0-9]+$ ]] && ((SEGMENT > 0)) || die "BENCH_SEGMENT_EVENTS must be > 0"
@@ -333,6 +337,17 @@ for events in "${SIZES[@]}"; do
     head -12 "$WORK/analyze-$events.out" | column -t -s, >&2 || true
     grep -v -e '^\s' -e '^Command ' "$WORK/analyze-$events.log" | tail -3 >&2 || true
 
+    c_secs='' c_rss=0 c_status='not run' c_rows=''
+    if ((CALLS)); then
+        # Rows to a counter, not to disk: a billion events make ~90 M rows, ~20 GB of CSV.
+        log "$events events: analyze calls"
+        run_capped "calls-$events" bash -c '"$0" calls "$@" --format csv | wc -l' \
+            "$ANALYZE" "${FILES[@]}"
+        c_secs=$SECS c_rss=$RSS_KB c_status=$STATUS
+        read -r c_rows <"$WORK/calls-$events.out" || true
+        c_rows=$((${c_rows:-1} - 1))
+    fi
+
     log "$events events: DuckDB decode"
     run_capped "duckdb-$events" "$PY" "$WORK/decode-duckdb.py" "$THREADS" "$READ_COLUMNS" "${FILES[@]}"
     d_status=$STATUS d_rss=$RSS_KB
@@ -343,38 +358,49 @@ for events in "${SIZES[@]}"; do
     fi
     [[ $d_status == ok ]] || d_secs=''
     log "$events events: DuckDB read ${d_rows:-?} rows of ${d_cols:-?} columns in ${d_secs:-?} s (hash ${d_hash:-?}, peak RSS $((d_rss / 1024)) MiB)"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$events" "${#FILES[@]}" "$bytes" \
-        "$a_secs" "$a_rss" "$a_status" "$d_secs" "$d_status" "$d_rss" "$GEN" >>"$WORK/rows.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$events" "${#FILES[@]}" \
+        "$bytes" "$a_secs" "$a_rss" "$a_status" "$d_secs" "$d_status" "$d_rss" "$GEN" \
+        "$c_secs" "$c_rss" "$c_status" "$c_rows" >>"$WORK/rows.tsv"
 done
 
 $PY - "$WORK/rows.tsv" "$PROFILE" "$LIMIT" "$SEGMENT" "${BENCH_TSV:-}" <<'PY'
 import sys
 path, profile, limit, segment, tsv = sys.argv[1:6]
 head = ("events", "files", "bytes on disk", "analyze s", "analyze M ev/s", "peak RSS MiB",
-        "RSS MiB / M ev", "DuckDB s", "DuckDB M rows/s", "analyze/DuckDB", "status")
+        "RSS MiB / M ev", "DuckDB s", "DuckDB M rows/s", "analyze/DuckDB", "calls s",
+        "calls peak RSS MiB", "status")
 table, notes, tsv_rows = [], [], []
 for line in open(path):
-    events, files, size, a_secs, a_rss, a_status, d_secs, d_status, d_rss, gen = \
-        line.rstrip("\n").split("\t")
+    (events, files, size, a_secs, a_rss, a_status, d_secs, d_status, d_rss, gen,
+     c_secs, c_rss, c_status, c_rows) = line.rstrip("\n").split("\t") + [""] * (14 - len(line.split("\t")))
     events, files, size = int(events), int(files), int(size)
     m = events / 1e6
     if not a_secs:  # not run
-        table.append((f"{events:,}", "-", "-", "-", "-", "-", "-", "-", "-", "-", a_status))
+        table.append((f"{events:,}", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", a_status))
         continue
     a_secs, rss = float(a_secs), int(a_rss or 0) * 1024
     ok = a_status == "ok"
     rate = events / a_secs if ok and a_secs > 0 else None
     d = float(d_secs) if d_secs else None
-    status = "ok" if ok and d_status == "ok" else "; ".join(
+    c_ok = c_status in ("ok", "not run")
+    status = "ok" if ok and d_status == "ok" and c_ok else "; ".join(
         s for s in ((f"analyze {a_status} after {a_secs:.0f} s" if not ok else ""),
-                    (f"DuckDB {d_status}" if d_status != "ok" else "")) if s)
+                    (f"DuckDB {d_status}" if d_status != "ok" else ""),
+                    (f"calls {c_status}" if not c_ok else "")) if s)
+    c_rss_b = int(c_rss or 0) * 1024
     at_least = ">= " if a_status.startswith("killed") else ""  # the peak when it was killed
     table.append((
         f"{events:,}", str(files), f"{size:,}", f"{a_secs:.1f}",
         f"{rate / 1e6:.2f}" if rate else "-", f"{at_least}{rss / 2**20:,.0f}",
         f"{at_least}{rss / 2**20 / m:.1f}", f"{d:.2f}" if d else "-",
         f"{events / d / 1e6:.1f}" if d else "-",
-        f"{a_secs / d:.1f} x" if d and ok else "-", status))
+        f"{a_secs / d:.1f} x" if d and ok else "-",
+        f"{float(c_secs):.1f}" if c_secs else "-",
+        f"{c_rss_b / 2**20:,.0f}" if c_secs else "-", status))
+    if c_secs and c_status == "ok":
+        notes.append(f"  {events:,} events: analyze calls wrote {int(c_rows):,} rows in "
+                     f"{float(c_secs):.1f} s ({events / float(c_secs) / 1e6:.2f} M events/s, two "
+                     f"passes), peak RSS {c_rss_b / 2**30:.2f} GiB")
     notes.append(f"  {events:,} events: peak RSS {at_least}{rss / 2**30:.2f} GiB (target <= 1.5 GiB), "
                  f"{at_least}{rss / size:.1f} x the files; "
                  f"{size / events:.2f} bytes/event; generation "
