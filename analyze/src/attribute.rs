@@ -25,6 +25,7 @@ use crate::links::{Arrival, Links};
 use crate::quads::QuadOptions;
 use crate::requests::{End, Request, Requests};
 use crate::sockets::Sockets;
+use crate::span::Period;
 use crate::timers::Timers;
 use crate::window::Window;
 
@@ -99,17 +100,29 @@ impl Reconstructor {
 
     /// Ready for about `rows` events, counting quadruples as `options` say and letting calls
     /// and requests go once done with (see `retire`); `starts`: when each recording began.
+    #[cfg(test)]
     pub(crate) fn counting(rows: usize, options: QuadOptions, starts: Vec<i64>) -> Self {
+        Self::counting_within(rows, options, starts, Period::ALL)
+    }
+
+    /// Like [`Reconstructor::counting`], counting only calls and requests that start inside
+    /// `window`.
+    pub(crate) fn counting_within(
+        rows: usize,
+        options: QuadOptions,
+        starts: Vec<i64>,
+        window: Period,
+    ) -> Self {
         let mut pass = Pass::sized_for_rows(rows.min(retire::MAX_PRESIZED * 9));
-        pass.retire = Some(Retire::new(options, starts));
+        pass.retire = Some(Retire::new(options, starts).within(window));
         Reconstructor(pass)
     }
 
     /// Ready for about `rows` events, handing every call out to `sink` as it is done with,
     /// in time order, and letting calls and requests go (see `retire`, `rows`).
-    pub(crate) fn emitting(rows: usize, sink: CallSink, starts: Vec<i64>) -> Self {
+    pub(crate) fn emitting(rows: usize, sink: CallSink, starts: Vec<i64>, window: Period) -> Self {
         let mut pass = Pass::sized_for_rows(rows.min(retire::MAX_PRESIZED * 9));
-        pass.retire = Some(Retire::emitting(sink, starts));
+        pass.retire = Some(Retire::emitting(sink, starts).within(window));
         Reconstructor(pass)
     }
 
@@ -121,6 +134,9 @@ impl Reconstructor {
     /// A recording's events will follow (see [`RecordingStart`]).
     pub(crate) fn recording(&mut self, start: &RecordingStart) {
         self.0.sockets.started(start);
+        if let Some(retire) = &mut self.0.retire {
+            retire.recording(start);
+        }
     }
 
     /// The requests and calls of every event given.

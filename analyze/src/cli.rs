@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use quadtrace_analyze::{
-    analyze_files_with, render, write_calls_for_files, Format, LinkSummary, QuadOptions, Warning,
+    analyze_files_with, render, write_calls_for_files, Bound, Format, LinkSummary, QuadOptions,
+    Span, Warning,
 };
 
 const EXAMPLES: &str = "\
@@ -107,6 +108,32 @@ pub struct QuadsArgs {
     /// Name caller_func and callee_func by raw URL path rather than by route template.
     #[arg(long)]
     pub raw_paths: bool,
+
+    #[command(flatten)]
+    pub span: SpanArgs,
+}
+
+/// `--since` and `--until`, which every command takes.
+#[derive(Debug, Args)]
+pub struct SpanArgs {
+    /// Count only calls and requests that start at or after T: wall-clock time in RFC 3339
+    /// (2026-12-03T14:02:00Z, fractions and offsets allowed), or an offset from the start of
+    /// the recordings (+30s, +2m, +1h30m). Each recording's own clock places its events.
+    #[arg(long, value_name = "T")]
+    pub since: Option<Bound>,
+
+    /// Count only calls and requests that start before T (as --since).
+    #[arg(long, value_name = "T")]
+    pub until: Option<Bound>,
+}
+
+impl SpanArgs {
+    fn span(&self) -> Span {
+        Span {
+            since: self.since,
+            until: self.until,
+        }
+    }
 }
 
 /// Arguments of `analyze calls`.
@@ -119,6 +146,9 @@ pub struct CallsArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub span: SpanArgs,
 }
 
 fn confidence(s: &str) -> Result<f64, String> {
@@ -138,7 +168,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 min_confidence: args.min_confidence,
                 raw_paths: args.raw_paths,
             };
-            let analysis = analyze_files_with(&args.files, options)?;
+            let analysis = analyze_files_with(&args.files, options, args.span.span())?;
             warn(&analysis.warnings, analysis.links);
             print(&render(&analysis.quads, args.format))
         }
@@ -146,7 +176,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             // Written from a thread of its own (see `write_calls_for_files`): `Stdout` is `Send`, its
             // lock is not; buffered, it is locked once per buffer.
             let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
-            let (warnings, links) = write_calls_for_files(&args.files, args.format, stdout)?;
+            let (warnings, links) =
+                write_calls_for_files(&args.files, args.span.span(), args.format, stdout)?;
             warn(&warnings, links);
             Ok(())
         }

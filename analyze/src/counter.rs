@@ -110,16 +110,21 @@ impl QuadCounter {
     /// `requests` if they are still kept, and ended unless the recording stopped first.
     /// `epoch` is its start's (see the module's doc). A call made for a request no longer
     /// kept counts as made for none (see `attribute::retire`). Returns the request it was
-    /// counted for, which the caller must remember as called (see [`QuadCounter::request`]).
+    /// made for, which the caller must remember as called (see [`QuadCounter::request`]),
+    /// also when it is not counted (`counted` false: it started outside the span looked at).
     pub fn call(
         &mut self,
         call: &ClientCall,
         requests: &Requests,
         epoch: i64,
+        counted: bool,
     ) -> Option<RequestId> {
         let request = self
             .request_of(call)
             .and_then(|r| Some((r, requests.get(r)?)));
+        if !counted {
+            return request.map(|(r, _)| r);
+        }
         let (caller, caller_func) = match request {
             Some((_, request)) => (request.service, Some(self.func(request))),
             None => (call.service, None),
@@ -152,9 +157,10 @@ impl QuadCounter {
         request.map(|(r, _)| r)
     }
 
-    /// One request, done with: every call counted for it was counted before, and `called`
-    /// says whether one was.
-    pub fn request(&mut self, r: &Request, called: bool) {
+    /// One request, done with: every call made for it was given before, and `called` says
+    /// whether one was. What it says of routes and servers is learned even when it is not
+    /// `counted` (it started outside the span looked at).
+    pub fn request(&mut self, r: &Request, called: bool, counted: bool) {
         if !self.options.raw_paths {
             self.votes.learn(r);
         }
@@ -165,7 +171,7 @@ impl QuadCounter {
                 self.last_server = Some(server);
             }
         }
-        if !called && !r.carrier && r.status != Some(SWITCHING_PROTOCOLS) {
+        if counted && !called && !r.carrier && r.status != Some(SWITCHING_PROTOCOLS) {
             let key = (r.service, self.func(r));
             self.requests.entry(key).or_default().request(r);
         }

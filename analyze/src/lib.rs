@@ -50,6 +50,7 @@ pub mod reader;
 pub mod requests;
 pub mod routes;
 pub mod sockets;
+pub mod span;
 pub mod stats;
 mod stream;
 #[cfg(test)]
@@ -66,6 +67,7 @@ pub use evidence::Evidence;
 pub use output::{render, render_calls, Format};
 pub use quads::{Quad, QuadOptions};
 pub use reader::{ReadError, Warning};
+pub use span::{Bound, Span};
 
 /// Why an analysis failed.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +81,9 @@ pub enum AnalyzeError {
     /// The output could not be written.
     #[error("writing the output: {0}")]
     Write(std::io::Error),
+    /// `--since`/`--until` cannot be applied.
+    #[error("{0}")]
+    Span(String),
     /// A check of analyze's own consistency failed: a bug, to be reported.
     #[error("internal error: {0}")]
     Internal(String),
@@ -142,16 +147,19 @@ pub fn analyze_files_above(
         min_confidence,
         ..QuadOptions::default()
     };
-    analyze_files_with(paths, options)
+    analyze_files_with(paths, options, Span::default())
 }
 
-/// Analyzes a set of recordings, counting quadruples as `options` say.
+/// Analyzes a set of recordings, counting quadruples as `options` say, of the calls and
+/// requests that start inside `span`.
 pub fn analyze_files_with(
     paths: &[PathBuf],
     options: QuadOptions,
+    span: Span,
 ) -> Result<Analysis, AnalyzeError> {
+    let period = period(paths, span)?;
     let mut phases = phases::Phases::start();
-    let (log, counted, mut warnings) = stream::read_and_count(paths, options)?;
+    let (log, counted, mut warnings) = stream::read_and_count(paths, options, period)?;
     phases.done("read+rebuild");
     warn_partial(&counted.requests, &mut warnings);
     let (quads, links) = counted.counter.finish(&log, &counted.sockets);
@@ -199,11 +207,15 @@ pub fn analyze_calls(paths: &[PathBuf]) -> Result<CallsAnalysis, AnalyzeError> {
 /// symbols to the same strings (which is checked).
 pub fn write_calls_for_files(
     paths: &[PathBuf],
+    span: Span,
     format: Format,
     out: impl std::io::Write + Send,
 ) -> Result<(Vec<Warning>, Option<LinkSummary>), AnalyzeError> {
+    let period = period(paths, span)?;
     let mut phases = phases::Phases::start();
-    let (log, counted, mut warnings) = stream::read_and_count(paths, QuadOptions::default())?;
+    // Names are learned from every request, the span's or not.
+    let all = span::Period::ALL;
+    let (log, counted, mut warnings) = stream::read_and_count(paths, QuadOptions::default(), all)?;
     phases.done("first pass");
     warn_partial(&counted.requests, &mut warnings);
     // The first pass's requests (their table holds hundreds of MB of room) go before the
@@ -247,7 +259,7 @@ pub fn write_calls_for_files(
                 None => writer.finish().map(|_| out_of_order),
             }
         });
-        let second = stream::read_and_emit(paths, attribute::CallSink::new(tx));
+        let second = stream::read_and_emit(paths, attribute::CallSink::new(tx), period);
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("the writer stopped")));
@@ -267,6 +279,30 @@ pub fn write_calls_for_files(
         });
     }
     Ok((warnings, naming.summary()))
+}
+
+/// `span` in wall-clock time. Every recording must say when its clock began for a span to
+/// place its events; an offset counts from the earliest start of them all.
+fn period(paths: &[PathBuf], span: Span) -> Result<span::Period, AnalyzeError> {
+    if !span.is_set() {
+        return Ok(span::Period::ALL);
+    }
+    let mut first_start: Option<i64> = None;
+    for path in paths {
+        let clock = reader::clock(path)?;
+        let Some(boot) = clock.boot_wall_ns else {
+            return Err(AnalyzeError::Span(format!(
+                "{} does not say when its clock began (no {}), so --since/--until cannot place its events",
+                path.display(),
+                quadtrace_schema::meta::BOOT_WALL_NS
+            )));
+        };
+        if let Some(start) = clock.start_ns {
+            let wall = boot.saturating_add(start);
+            first_start = Some(first_start.map_or(wall, |f| f.min(wall)));
+        }
+    }
+    span.resolve(first_start).map_err(AnalyzeError::Span)
 }
 
 /// Adds a warning when the reconstruction saw only part of some requests.

@@ -106,14 +106,15 @@ pub fn count_quads_linked(
     // Every request is kept: ids are positions.
     let mut called = vec![false; rec.requests.started()];
     for call in &rec.calls {
-        if let Some(r) = counter.call(call, &rec.requests, epochs.epoch(call.ts_ns)) {
+        if let Some(r) = counter.call(call, &rec.requests, epochs.epoch(call.ts_ns), true) {
             if let Some(c) = called.get_mut(r.0 as usize) {
                 *c = true;
             }
         }
     }
     for (id, request) in rec.requests.all_with_ids() {
-        counter.request(request, called.get(id.0 as usize).copied().unwrap_or(false));
+        let called = called.get(id.0 as usize).copied().unwrap_or(false);
+        counter.request(request, called, true);
     }
     counter.finish(log, &rec.sockets)
 }

@@ -298,7 +298,13 @@ fn recording_start(metadata: &Metadata, hostname: &str, log: &mut EventLog) -> R
         first_proc,
         machine,
         netns,
+        boot_wall_ns: boot_wall_ns(metadata),
     }
+}
+
+/// The wall-clock time of the recording's `ts_ns = 0`, when its metadata says.
+pub(crate) fn boot_wall_ns(metadata: &Metadata) -> Option<i64> {
+    metadata.get(meta::BOOT_WALL_NS)?.trim().parse().ok()
 }
 
 /// The file's row count, and the earliest `ts_ns` of each slice [`read_slices`] reads from the
@@ -323,6 +329,34 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
     // Each batch is one of the slices, in order (see `decode::slice_reader`).
     let rows = slices.last().map_or(0, |(_, rows)| rows.end);
     (mins.len() == slices.len()).then_some((rows, mins))
+}
+
+/// A recording's clock, from its footer: the wall-clock time of its `ts_ns = 0` and the
+/// `ts_ns` it began at, where it says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Clock {
+    pub(crate) boot_wall_ns: Option<i64>,
+    pub(crate) start_ns: Option<i64>,
+}
+
+/// The clock of the recording at `path` (see [`Clock`]), after checking that it is one.
+pub(crate) fn clock(path: &Path) -> Result<Clock, ReadError> {
+    let metadata = read_metadata(&open(path)?);
+    check_version(path, &metadata)?;
+    Ok(Clock {
+        boot_wall_ns: boot_wall_ns(&metadata),
+        start_ns: metadata
+            .get(meta::TIME_RANGE_NS)
+            .and_then(|r| r.split_whitespace().next()?.parse().ok()),
+    })
+}
+
+/// `quadtrace.time_range_ns`: the `ts_ns` the recording started and stopped at.
+pub(crate) fn time_range(metadata: &Metadata) -> Option<(i64, i64)> {
+    let mut range = metadata.get(meta::TIME_RANGE_NS)?.split_whitespace();
+    let start = range.next()?.parse().ok()?;
+    let stop = range.next()?.parse().ok()?;
+    Some((start, stop))
 }
 
 /// When the recording in the file at `path` began (`quadtrace.time_range_ns`), from its footer

@@ -222,18 +222,21 @@ mod tests {
             first_proc: 0,
             machine: h1,
             netns: vec![(a, 5)],
+            boot_wall_ns: None,
         });
         let b = log.process("h2", 1);
         sockets.started(&RecordingStart {
             first_proc: 1,
             machine: h2,
             netns: Vec::new(),
+            boot_wall_ns: None,
         });
         // A second file of h1 that adds no process.
         sockets.started(&RecordingStart {
             first_proc: 2,
             machine: h1,
             netns: Vec::new(),
+            boot_wall_ns: None,
         });
         assert_eq!(
             (sockets.machine(a), sockets.machine(b)),
@@ -249,6 +252,7 @@ mod tests {
             first_proc: 2,
             machine: h1,
             netns: vec![(a, 5)],
+            boot_wall_ns: None,
         });
         assert_eq!(
             sockets.netns(a),

@@ -18,6 +18,7 @@ use crate::events::{Event, EventLog, RecordingStart};
 use crate::guard;
 use crate::quads::QuadOptions;
 use crate::reader::{self, Slices, Warning};
+use crate::span::Period;
 use crate::AnalyzeError;
 
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
@@ -77,11 +78,12 @@ struct Merger<'scope> {
 enum Mode {
     /// Keeps every one.
     Keep,
-    /// Counts them in bounded memory, as these say (see `attribute::retire`).
-    Count(QuadOptions),
-    /// Hands every call out as it is done with, in bounded memory (see `attribute::rows`);
-    /// taken when the reconstruction is made.
-    Emit(Option<CallSink>),
+    /// Counts those inside the window in bounded memory, as the options say (see
+    /// `attribute::retire`).
+    Count(QuadOptions, Period),
+    /// Hands every call inside the window out as it is done with, in bounded memory (see
+    /// `attribute::rows`); the sink is taken when the reconstruction is made.
+    Emit(Option<CallSink>, Period),
 }
 
 impl Mode {
@@ -89,9 +91,11 @@ impl Mode {
     fn reconstructor(&mut self, rows: usize, starts: Vec<i64>) -> Reconstructor {
         match self {
             Mode::Keep => Reconstructor::for_rows(rows),
-            Mode::Count(options) => Reconstructor::counting(rows, *options, starts),
-            Mode::Emit(sink) => match sink.take() {
-                Some(sink) => Reconstructor::emitting(rows, sink, starts),
+            Mode::Count(options, window) => {
+                Reconstructor::counting_within(rows, *options, starts, *window)
+            }
+            Mode::Emit(sink, window) => match sink.take() {
+                Some(sink) => Reconstructor::emitting(rows, sink, starts, *window),
                 None => Reconstructor::for_rows(rows),
             },
         }
@@ -177,25 +181,27 @@ pub(crate) fn read_and_reconstruct(
     Ok((log, rec.finish(), warnings))
 }
 
-/// Reads every recording and counts its quadruples as `options` say, letting requests and
-/// calls go once they are counted (bounded memory; see `attribute::retire`): the log, what
-/// counting left and the warnings.
+/// Reads every recording and counts its quadruples that start inside `window` as `options`
+/// say, letting requests and calls go once they are counted (bounded memory; see
+/// `attribute::retire`): the log, what counting left and the warnings.
 pub(crate) fn read_and_count(
     paths: &[PathBuf],
     options: QuadOptions,
+    window: Period,
 ) -> Result<(EventLog, Counted, Vec<Warning>), AnalyzeError> {
-    let (log, rec, warnings) = read_into(paths, Mode::Count(options))?;
+    let (log, rec, warnings) = read_into(paths, Mode::Count(options, window))?;
     Ok((log, rec.finish_counting(), warnings))
 }
 
-/// Reads every recording and hands each call to `sink` as it is done with, in time order,
-/// letting requests and calls go (bounded memory; see `attribute::rows`): the log and the
-/// warnings.
+/// Reads every recording and hands each call that starts inside `window` to `sink` as it is
+/// done with, in time order, letting requests and calls go (bounded memory; see
+/// `attribute::rows`): the log and the warnings.
 pub(crate) fn read_and_emit(
     paths: &[PathBuf],
     sink: CallSink,
+    window: Period,
 ) -> Result<(EventLog, Vec<Warning>), AnalyzeError> {
-    let (log, rec, warnings) = read_into(paths, Mode::Emit(Some(sink)))?;
+    let (log, rec, warnings) = read_into(paths, Mode::Emit(Some(sink), window))?;
     // Hands out the calls still kept, and closes the sink.
     drop(rec.finish_counting());
     Ok((log, warnings))

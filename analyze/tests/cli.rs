@@ -392,6 +392,9 @@ mod bad_input;
 #[path = "cli/properties.rs"]
 mod properties;
 
+#[path = "cli/span.rs"]
+mod span;
+
 /// `analyze quads` on real recordings from `testdata/recordings/` (see its README), compared
 /// with the golden outputs beside them. `UPDATE_GOLDEN=1` rewrites the golden files instead.
 mod golden {

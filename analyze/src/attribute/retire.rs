@@ -17,10 +17,11 @@ use super::rows::{CallSink, DoneCall};
 use super::Pass;
 use crate::client::ClientCall;
 use crate::counter::QuadCounter;
-use crate::events::Event;
+use crate::events::{Event, ProcId, RecordingStart};
 use crate::quads::QuadOptions;
 use crate::requests::{RequestId, Requests};
 use crate::sockets::Sockets;
+use crate::span::{Clocks, Period};
 use crate::window::Verdict;
 
 /// How long after the last of its ends a call waits to be counted.
@@ -50,6 +51,10 @@ pub(crate) struct Retire {
     /// Handing calls out instead of counting them (see [`super::rows`]): requests are let go
     /// uncounted.
     rows: Option<CallSink>,
+    /// Only calls and requests that start inside count (or are handed out).
+    window: Period,
+    /// Which wall clock each process is on, for the window.
+    clocks: Clocks,
 }
 
 /// What counting left at the end.
@@ -69,7 +74,28 @@ impl Retire {
             next_sweep_ns: i64::MIN,
             report: std::env::var_os("QUADTRACE_PHASES").is_some(),
             rows: None,
+            window: Period::ALL,
+            clocks: Clocks::default(),
         }
+    }
+
+    /// Counting only calls and requests that start inside `window`.
+    pub(crate) fn within(self, window: Period) -> Self {
+        Retire { window, ..self }
+    }
+
+    /// A recording's events will follow.
+    pub(crate) fn recording(&mut self, start: &RecordingStart) {
+        self.clocks.recording(start.first_proc, start.boot_wall_ns);
+    }
+
+    /// Whether something that started at `ts_ns` on `proc` is inside the window.
+    fn inside(&self, proc: ProcId, ts_ns: i64) -> bool {
+        self.window == Period::ALL
+            || self
+                .clocks
+                .wall(proc.index(), ts_ns)
+                .is_some_and(|wall| self.window.contains(wall))
     }
 
     /// Handing every call out to `rows` as it is done with, whatever its attribution's
@@ -110,22 +136,25 @@ impl Retire {
     /// called.
     fn count(&mut self, id: u32, call: ClientCall, requests: &mut Requests) {
         let request = self.counter.request_of(&call);
+        let inside = self.inside(call.proc, call.ts_ns);
         let counted = match &mut self.rows {
             Some(rows) => {
                 let get = |r: Option<RequestId>| r.and_then(|r| requests.get(r)).cloned();
                 let (made_for, linked) = (get(request), get(call.link));
                 let counted = made_for.is_some();
-                rows.done(DoneCall {
-                    id,
-                    call,
-                    request: made_for,
-                    linked,
-                });
+                if inside {
+                    rows.done(DoneCall {
+                        id,
+                        call,
+                        request: made_for,
+                        linked,
+                    });
+                }
                 counted
             }
             None => self
                 .counter
-                .call(&call, requests, i64::from(call.epoch))
+                .call(&call, requests, i64::from(call.epoch), inside)
                 .is_some(),
         };
         if let Some(r) = request.and_then(|r| requests.get_mut(r)) {
@@ -208,7 +237,8 @@ impl Pass {
         );
         if retire.rows.is_none() {
             for (_, r) in &gone {
-                retire.counter.request(r, r.called);
+                let inside = retire.inside(r.proc, r.start_ns);
+                retire.counter.request(r, r.called, inside);
             }
         }
         self.contexts.forget_stale(&self.requests, now);
@@ -240,9 +270,10 @@ impl Pass {
         if let Some(rows) = &mut retire.rows {
             rows.release(None);
         } else {
-            let counter = &mut retire.counter;
-            self.requests
-                .drain_each(|_, r| counter.request(&r, r.called));
+            self.requests.drain_each(|_, r| {
+                let inside = retire.inside(r.proc, r.start_ns);
+                retire.counter.request(&r, r.called, inside);
+            });
         }
         Counted {
             counter: retire.counter,
@@ -296,7 +327,8 @@ mod tests {
         crate::calls::for_each_call_row(&log, &rec, |row| want.push(row));
         let (tx, rx) = std::sync::mpsc::sync_channel(1 << 10);
         let sink = crate::attribute::CallSink::new(tx);
-        let mut emitting = Reconstructor::emitting(log.events().len(), sink, Vec::new());
+        let mut emitting =
+            Reconstructor::emitting(log.events().len(), sink, Vec::new(), Period::ALL);
         for e in log.events() {
             emitting.event(e);
         }

@@ -47,6 +47,8 @@ pub struct RecordingStart {
     pub machine: Machine,
     /// Network namespaces from `quadtrace.processes`.
     pub netns: Vec<(ProcId, i64)>,
+    /// Wall-clock time of its `ts_ns = 0` (`quadtrace.boot_wall_ns`), when it says.
+    pub boot_wall_ns: Option<i64>,
 }
 
 /// A process listening on an address, as `record` read it from `/proc`.
