@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use quadtrace_analyze::{
-    analyze_files_with, render, write_calls_for_files, Bound, Format, LinkSummary, QuadOptions,
-    Span, Warning,
+    analyze_files_with, info::render_info, info_for_files, render, write_calls_for_files, Bound,
+    Format, LinkSummary, QuadOptions, Span, Warning,
 };
 
 const EXAMPLES: &str = "\
@@ -87,6 +87,26 @@ pub enum Command {
     /// (null in JSON); missing numbers and links are `-` in tables, empty in CSV.
     #[command(after_help = CALLS_EXAMPLES)]
     Calls(CallsArgs),
+    /// Says what is in recordings, per file and in total: hosts, services with their Go
+    /// versions and binaries, time range (wall clock, UTC), events by kind (inside the span,
+    /// when one is given), events lost, probes, schema version and segment numbers. Reads
+    /// only the footer and two columns.
+    Info(InfoArgs),
+}
+
+/// Arguments of `analyze info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Recordings written by `record` (Parquet).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Output format (table: a block per file, then the total).
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    #[command(flatten)]
+    pub span: SpanArgs,
 }
 
 /// Arguments of `analyze quads`.
@@ -180,6 +200,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 write_calls_for_files(&args.files, args.span.span(), args.format, stdout)?;
             warn(&warnings, links);
             Ok(())
+        }
+        Command::Info(args) => {
+            let info = info_for_files(&args.files, args.span.span())?;
+            print(&render_info(&info, args.format))
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod evidence;
 pub mod goroutines;
 mod guard;
 mod hint;
+pub mod info;
 pub mod lineage;
 pub mod links;
 mod load;
@@ -279,6 +280,11 @@ pub fn write_calls_for_files(
         });
     }
     Ok((warnings, naming.summary()))
+}
+
+/// What is in a set of recordings (see [`info`]), events counted inside `span`.
+pub fn info_for_files(paths: &[PathBuf], span: Span) -> Result<info::Info, AnalyzeError> {
+    info::gather(paths, period(paths, span)?)
 }
 
 /// `span` in wall-clock time. Every recording must say when its clock began for a span to

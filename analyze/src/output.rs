@@ -231,7 +231,7 @@ fn table(columns: &[&str], right: &[usize], rows: impl Iterator<Item = Vec<Strin
 }
 
 /// Escapes control characters so a hostile path cannot break the table's lines.
-fn printable(s: &str) -> String {
+pub(crate) fn printable(s: &str) -> String {
     if s.chars().any(char::is_control) {
         s.chars()
             .map(|c| {
@@ -255,7 +255,7 @@ fn json<T: Serialize>(rows: &[T]) -> String {
     out
 }
 
-fn csv(columns: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+pub(crate) fn csv(columns: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
     let mut out = columns.join(",");
     out.push('\n');
     for row in rows {

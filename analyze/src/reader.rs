@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::Int64Array;
+use arrow_array::{Array, Int64Array, StringViewArray};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::file::metadata::ParquetMetaData;
@@ -23,6 +23,7 @@ use crate::events::{Event, EventLog, RecordingStart};
 use crate::guard;
 use crate::load::add_listeners;
 use crate::pages;
+use crate::span::Period;
 use decode::{slice_reader, Decode};
 use processes::listed_processes;
 
@@ -357,6 +358,65 @@ pub(crate) fn time_range(metadata: &Metadata) -> Option<(i64, i64)> {
     let start = range.next()?.parse().ok()?;
     let stop = range.next()?.parse().ok()?;
     Some((start, stop))
+}
+
+/// What `analyze info` reads of a recording: its metadata, its rows, and how many rows of each
+/// kind start inside `period` (every row when the period is everything).
+pub(crate) struct Census {
+    pub(crate) metadata: Metadata,
+    pub(crate) rows: usize,
+    pub(crate) kinds: BTreeMap<String, u64>,
+}
+
+/// The [`Census`] of the recording at `path`, decoding its `ts_ns` and `kind` columns alone.
+pub(crate) fn census(path: &Path, period: Period) -> Result<Census, ReadError> {
+    let opened = open(path)?;
+    let metadata = read_metadata(&opened);
+    let version = check_version(path, &metadata)?;
+    for name in [columns::TS_NS, columns::KIND] {
+        check_column(path, name, version, opened.schema())?;
+    }
+    check_counts(path, opened.parquet())?;
+    let boot = boot_wall_ns(&metadata);
+    let columns = [columns::TS_NS, columns::KIND];
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    let mut rows = 0;
+    for group in 0..opened.parquet().num_row_groups() {
+        check_pages(path, &opened, &columns, group)?;
+        let mut batches = slice_reader(path, &opened, &columns, group)?;
+        while let Some(batch) = guarded(path, || batches.next().transpose())? {
+            rows += batch.num_rows();
+            let ts = batch.column_by_name(columns::TS_NS);
+            let ts = ts.and_then(|c| c.as_any().downcast_ref::<Int64Array>());
+            let kind = batch.column_by_name(columns::KIND);
+            let kind = kind.and_then(|c| c.as_any().downcast_ref::<StringViewArray>());
+            let (Some(ts), Some(kind)) = (ts, kind) else {
+                return Err(corrupt(
+                    path,
+                    "ts_ns or kind decoded as another type".to_owned(),
+                ));
+            };
+            // Counted by view (equal views, equal strings), named once per slice.
+            let mut by_view: std::collections::HashMap<u128, (usize, u64)> = Default::default();
+            for (i, &view) in kind.views().iter().enumerate() {
+                let inside = period == Period::ALL
+                    || (ts.is_valid(i)
+                        && boot.is_some_and(|b| period.contains(b.saturating_add(ts.value(i)))));
+                if !inside || kind.is_null(i) {
+                    continue;
+                }
+                by_view.entry(view).or_insert((i, 0)).1 += 1;
+            }
+            for (i, n) in by_view.into_values() {
+                *kinds.entry(kind.value(i).to_owned()).or_default() += n;
+            }
+        }
+    }
+    Ok(Census {
+        metadata,
+        rows,
+        kinds,
+    })
 }
 
 /// When the recording in the file at `path` began (`quadtrace.time_range_ns`), from its footer

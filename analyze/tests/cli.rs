@@ -412,19 +412,25 @@ mod golden {
         files
     }
 
-    #[test]
-    fn golden_quads_in_every_format() {
+    /// `analyze COMMAND --format F FILE` for every recording and format, run in the
+    /// recordings' folder with the file's name (so that outputs naming the file are the same
+    /// on every machine), against `FILE.COMMAND.EXT` beside it.
+    fn golden(command: &str) {
         let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
         for file in recordings() {
+            let dir = file.parent().expect("a folder");
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("utf-8 name");
             for (format, ext) in [("table", "txt"), ("json", "json"), ("csv", "csv")] {
-                let out = analyze(&[
-                    "quads",
-                    "--format",
-                    format,
-                    file.to_str().expect("utf-8 path"),
-                ]);
+                let out = Command::new(env!("CARGO_BIN_EXE_analyze"))
+                    .args([command, "--format", format, name])
+                    .current_dir(dir)
+                    .output()
+                    .expect("run analyze");
                 assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
-                let golden = file.with_extension(format!("quads.{ext}"));
+                let golden = file.with_extension(format!("{command}.{ext}"));
                 if update {
                     std::fs::write(&golden, stdout(&out)).expect("write golden");
                     continue;
@@ -441,6 +447,21 @@ mod golden {
                 );
             }
         }
+    }
+
+    #[test]
+    fn golden_quads_in_every_format() {
+        golden("quads");
+    }
+
+    #[test]
+    fn golden_calls_in_every_format() {
+        golden("calls");
+    }
+
+    #[test]
+    fn golden_info_in_every_format() {
+        golden("info");
     }
 
     #[test]
