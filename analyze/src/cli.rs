@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use quadtrace_analyze::{
-    analyze_files_with, info::render_info, info_for_files, render, write_calls_for_files, Bound,
-    Format, LinkSummary, QuadOptions, Span, Warning,
+    analyze_files_with, info::render_info, info_for_files, render, replay_files,
+    write_calls_for_files, Bound, Format, LinkSummary, QuadOptions, Span, Warning,
 };
 
 const EXAMPLES: &str = "\
@@ -92,6 +92,22 @@ pub enum Command {
     /// when one is given), events lost, probes, schema version and segment numbers. Reads
     /// only the footer and two columns.
     Info(InfoArgs),
+    /// Plays recordings back as the original write-up's stream (as `record --live` prints it):
+    /// a block per server request, in the order the requests ended, naming the caller and its
+    /// path, then each call attributed to it (method, host, url), or `callee: none`. Keeps every
+    /// request and call of the recordings in memory.
+    Replay(ReplayArgs),
+}
+
+/// Arguments of `analyze replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Recordings written by `record` (Parquet).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub span: SpanArgs,
 }
 
 /// Arguments of `analyze info`.
@@ -199,6 +215,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let (warnings, links) =
                 write_calls_for_files(&args.files, args.span.span(), args.format, stdout)?;
             warn(&warnings, links);
+            Ok(())
+        }
+        Command::Replay(args) => {
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let warnings = replay_files(&args.files, args.span.span(), stdout)?;
+            warn(&warnings, None);
             Ok(())
         }
         Command::Info(args) => {

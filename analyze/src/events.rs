@@ -181,6 +181,8 @@ pub struct EventLog {
     machines: Vec<String>,
     /// When each recording began, by host (`quadtrace.time_range_ns`).
     starts: Vec<(Machine, i64)>,
+    /// The wall-clock time of each host's `ts_ns = 0` (`quadtrace.boot_wall_ns`).
+    clocks: Vec<(Machine, i64)>,
     listeners: Vec<Listening>,
     /// Goroutines seen receiving, by (process, goroutine, channel): see
     /// [`EventLog::note_receiving`].

@@ -48,6 +48,7 @@ mod phases;
 mod problems;
 pub mod quads;
 pub mod reader;
+mod replay;
 pub mod requests;
 pub mod routes;
 pub mod sockets;
@@ -285,6 +286,16 @@ pub fn write_calls_for_files(
 /// What is in a set of recordings (see [`info`]), events counted inside `span`.
 pub fn info_for_files(paths: &[PathBuf], span: Span) -> Result<info::Info, AnalyzeError> {
     info::gather(paths, period(paths, span)?)
+}
+
+/// Writes the recordings to `out` as the original write-up's stream (see [`replay`]), the
+/// requests that start inside `span`; returns the warnings.
+pub fn replay_files(
+    paths: &[PathBuf],
+    span: Span,
+    out: impl std::io::Write,
+) -> Result<Vec<Warning>, AnalyzeError> {
+    replay::write_replay(paths, period(paths, span)?, out)
 }
 
 /// `span` in wall-clock time. Every recording must say when its clock began for a span to

@@ -288,6 +288,9 @@ fn recording_start(metadata: &Metadata, hostname: &str, log: &mut EventLog) -> R
     if let Some(start_ns) = start_ns {
         log.note_start(machine, start_ns);
     }
+    if let Some(boot) = boot_wall_ns(metadata) {
+        log.note_clock(machine, boot);
+    }
     let mut netns = Vec::new();
     for (pid, listed) in listed_processes(metadata) {
         if let Some(n) = listed.netns {

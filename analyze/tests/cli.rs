@@ -465,6 +465,24 @@ mod golden {
     }
 
     #[test]
+    fn golden_replay() {
+        let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
+        for file in recordings() {
+            let out = analyze(&["replay", file.to_str().expect("utf-8 path")]);
+            assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
+            let golden = file.with_extension("replay.txt");
+            if update {
+                std::fs::write(&golden, stdout(&out)).expect("write golden");
+                continue;
+            }
+            let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
+                panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display())
+            });
+            assert_eq!(stdout(&out), want, "{}", golden.display());
+        }
+    }
+
+    #[test]
     fn golden_demo_recordings_have_the_two_demo_quadruples() {
         // Independent of the golden files: what the demo must give, whatever the format.
         for file in recordings() {

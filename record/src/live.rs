@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use quadtrace_schema::EventKind;
+use quadtrace_schema::{stream, EventKind};
 
 use crate::raw_event::Event;
 
@@ -111,17 +111,16 @@ impl LivePrinter {
 }
 
 fn print_request(req: &OpenRequest, out: &mut impl Write) -> std::io::Result<()> {
-    let caller = format!("caller: {}\n  caller_path: {}\n", req.service, req.path);
-    if req.callees.is_empty() {
-        write!(out, "{caller}callee: none\n\n")?;
-    }
-    for c in &req.callees {
-        write!(
-            out,
-            "{caller}callee:\n  method: {}\n  host: {}\n  url: {}\n\n",
-            c.method, c.host, c.path
-        )?;
-    }
+    let callees: Vec<stream::Callee<'_>> = req
+        .callees
+        .iter()
+        .map(|c| stream::Callee {
+            method: &c.method,
+            host: &c.host,
+            url: &c.path,
+        })
+        .collect();
+    out.write_all(stream::request_block(&req.service, &req.path, &callees).as_bytes())?;
     out.flush()
 }
 

@@ -10,6 +10,7 @@
 
 mod kind;
 pub mod meta;
+pub mod stream;
 
 pub use kind::EventKind;
 

@@ -109,6 +109,20 @@ impl EventLog {
         self.starts.push((machine, ts_ns));
     }
 
+    /// Notes that `machine`'s `ts_ns = 0` was at wall-clock time `boot_wall_ns`.
+    pub fn note_clock(&mut self, machine: Machine, boot_wall_ns: i64) {
+        if !self.clocks.iter().any(|(m, _)| *m == machine) {
+            self.clocks.push((machine, boot_wall_ns));
+        }
+    }
+
+    /// The wall-clock time of `ts_ns` on `proc`'s host, when its recording said.
+    pub fn wall_clock(&self, proc: ProcId, ts_ns: i64) -> Option<i64> {
+        let machine = self.process_info(proc)?.machine;
+        let (_, zero) = self.clocks.iter().find(|(m, _)| *m == machine)?;
+        Some(zero.saturating_add(ts_ns))
+    }
+
     /// The latest time at or before `ts_ns` when a recording on `machine` began.
     pub fn started_before(&self, machine: Machine, ts_ns: i64) -> Option<i64> {
         let starts = self
