@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use quadtrace_analyze::info::render_info;
+use quadtrace_analyze::tree::{render_waterfall, Pick};
 use quadtrace_analyze::{
-    analyze_files_with, info::render_info, info_for_files, render, replay_files,
+    analyze_files_with, info_for_files, render, replay_files, trees_for_files,
     write_calls_for_files, Bound, Format, LinkSummary, QuadOptions, Span, Warning,
 };
 
@@ -97,6 +99,45 @@ pub enum Command {
     /// path, then each call attributed to it (method, host, url), or `callee: none`. Keeps every
     /// request and call of the recordings in memory.
     Replay(ReplayArgs),
+    /// Shows a request and everything it caused: the calls made for it and, where a call is
+    /// linked to the request it caused (on another service or the same), that request's own
+    /// calls, and so on; with their timings as a waterfall (start after the root, a bar over
+    /// the root's duration, duration, status, evidence). A request is named PID:GOID:START_NS,
+    /// the pid, request_goid and request_ts_ns columns of `analyze calls`. Keeps every request
+    /// and call of the recordings in memory.
+    Tree(TreeArgs),
+}
+
+/// Arguments of `analyze tree`.
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// Recordings written by `record` (Parquet); several are analyzed together.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The request to show, as PID:GOID:START_NS.
+    #[arg(long, value_name = "ID", conflicts_with = "slowest")]
+    pub request: Option<String>,
+
+    /// Show the N slowest requests that no recorded call caused (default 3 when no --request).
+    #[arg(long, value_name = "N")]
+    pub slowest: Option<usize>,
+
+    /// Output format: a waterfall, or the trees as JSON.
+    #[arg(long, short = 'f', value_enum, default_value_t = TreeFormat::Table)]
+    pub format: TreeFormat,
+
+    #[command(flatten)]
+    pub span: SpanArgs,
+}
+
+/// The forms of `analyze tree`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TreeFormat {
+    /// A waterfall per tree, for a terminal.
+    Table,
+    /// Nested objects: a request with its calls, each with the request it caused.
+    Json,
 }
 
 /// Arguments of `analyze replay`.
@@ -222,6 +263,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let warnings = replay_files(&args.files, args.span.span(), stdout)?;
             warn(&warnings, None);
             Ok(())
+        }
+        Command::Tree(args) => {
+            let pick = match (args.request, args.slowest) {
+                (Some(id), _) => Pick::Request(id),
+                (None, n) => Pick::Slowest(n.unwrap_or(3)),
+            };
+            let (trees, warnings) = trees_for_files(&args.files, &pick, args.span.span())?;
+            warn(&warnings, None);
+            match args.format {
+                TreeFormat::Table => print(&render_waterfall(&trees)),
+                TreeFormat::Json => print(&(serde_json::to_string_pretty(&trees)? + "\n")),
+            }
         }
         Command::Info(args) => {
             let info = info_for_files(&args.files, args.span.span())?;

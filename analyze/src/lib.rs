@@ -58,6 +58,7 @@ mod stream;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod timers;
+pub mod tree;
 mod window;
 
 use std::path::PathBuf;
@@ -83,9 +84,10 @@ pub enum AnalyzeError {
     /// The output could not be written.
     #[error("writing the output: {0}")]
     Write(std::io::Error),
-    /// `--since`/`--until` cannot be applied.
+    /// What was asked cannot be done: a span that cannot place the events, a request that is
+    /// not there.
     #[error("{0}")]
-    Span(String),
+    Usage(String),
     /// A check of analyze's own consistency failed: a bug, to be reported.
     #[error("internal error: {0}")]
     Internal(String),
@@ -298,6 +300,16 @@ pub fn replay_files(
     replay::write_replay(paths, period(paths, span)?, out)
 }
 
+/// The request trees `pick` asks for (see [`tree`]), among the requests that start inside
+/// `span`; and the warnings.
+pub fn trees_for_files(
+    paths: &[PathBuf],
+    pick: &tree::Pick,
+    span: Span,
+) -> Result<(Vec<tree::RequestNode>, Vec<Warning>), AnalyzeError> {
+    tree::trees(paths, pick, period(paths, span)?)
+}
+
 /// `span` in wall-clock time. Every recording must say when its clock began for a span to
 /// place its events; an offset counts from the earliest start of them all.
 fn period(paths: &[PathBuf], span: Span) -> Result<span::Period, AnalyzeError> {
@@ -308,7 +320,7 @@ fn period(paths: &[PathBuf], span: Span) -> Result<span::Period, AnalyzeError> {
     for path in paths {
         let clock = reader::clock(path)?;
         let Some(boot) = clock.boot_wall_ns else {
-            return Err(AnalyzeError::Span(format!(
+            return Err(AnalyzeError::Usage(format!(
                 "{} does not say when its clock began (no {}), so --since/--until cannot place its events",
                 path.display(),
                 quadtrace_schema::meta::BOOT_WALL_NS
@@ -319,7 +331,7 @@ fn period(paths: &[PathBuf], span: Span) -> Result<span::Period, AnalyzeError> {
             first_start = Some(first_start.map_or(wall, |f| f.min(wall)));
         }
     }
-    span.resolve(first_start).map_err(AnalyzeError::Span)
+    span.resolve(first_start).map_err(AnalyzeError::Usage)
 }
 
 /// Adds a warning when the reconstruction saw only part of some requests.

@@ -465,6 +465,27 @@ mod golden {
     }
 
     #[test]
+    fn golden_tree() {
+        let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
+        for file in recordings() {
+            for (format, ext) in [("table", "txt"), ("json", "json")] {
+                let path = file.to_str().expect("utf-8 path");
+                let out = analyze(&["tree", "--slowest", "2", "--format", format, path]);
+                assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
+                let golden = file.with_extension(format!("tree.{ext}"));
+                if update {
+                    std::fs::write(&golden, stdout(&out)).expect("write golden");
+                    continue;
+                }
+                let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
+                    panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display())
+                });
+                assert_eq!(stdout(&out), want, "{}", golden.display());
+            }
+        }
+    }
+
+    #[test]
     fn golden_replay() {
         let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
         for file in recordings() {
@@ -475,9 +496,8 @@ mod golden {
                 std::fs::write(&golden, stdout(&out)).expect("write golden");
                 continue;
             }
-            let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
-                panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display())
-            });
+            let want = std::fs::read_to_string(&golden)
+                .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display()));
             assert_eq!(stdout(&out), want, "{}", golden.display());
         }
     }

@@ -122,3 +122,24 @@ fn a_schema_3_file_names_callees_by_address_alone() {
     );
     assert!(stdout(&out).lines().skip(1).all(|l| l.ends_with(",,,,,")));
 }
+
+/// The tree of frontend's request follows its call to the virtual IP into backend's request.
+#[test]
+fn a_tree_crosses_into_the_request_a_call_caused() {
+    let fx = Fixture::new();
+    let rec = recording(&fx);
+    let out = analyze(&["tree", &rec, "--request", "10:5:1000", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let trees: serde_json::Value = serde_json::from_str(stdout(&out)).expect("json");
+    let root = &trees[0];
+    assert_eq!(root["service"], "frontend");
+    assert_eq!(root["calls"].as_array().map(Vec::len), Some(3));
+    let caused = &root["calls"][0]["caused"];
+    assert_eq!(caused["service"], "backend");
+    assert_eq!(caused["func"], "GET /b/{id}");
+    assert_eq!(caused["id"], "20:7:1200");
+    assert!(root["calls"][1]["caused"].is_null());
+    let text = analyze(&["tree", &rec, "--request", "10:5:1000"]);
+    let text = stdout(&text);
+    assert!(text.contains("└─ backend GET /b/{id}"), "{text}");
+}
