@@ -32,6 +32,7 @@ pub mod channels;
 pub mod client;
 pub mod contexts;
 mod counter;
+pub mod diff;
 pub mod durations;
 pub mod events;
 pub mod evidence;

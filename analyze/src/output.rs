@@ -199,8 +199,13 @@ fn call_cells(c: &CallRow, no_number: &str) -> Vec<String> {
 }
 
 /// Columns padded to their widest cell and separated by two spaces; headers in upper case;
-/// the columns in `right` (indexes) aligned right, like counts in `uniq -c` and `ps`.
-fn table(columns: &[&str], right: &[usize], rows: impl Iterator<Item = Vec<String>>) -> String {
+/// the columns in `right` (indexes) aligned right, like counts in `uniq -c` and `ps`. Control
+/// characters in cells are escaped ([`printable`]).
+pub(crate) fn table(
+    columns: &[&str],
+    right: &[usize],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> String {
     let header: Vec<String> = columns.iter().map(|c| c.to_uppercase()).collect();
     let rows: Vec<Vec<String>> = rows
         .map(|row| row.iter().map(|c| printable(c)).collect())
@@ -247,7 +252,8 @@ pub(crate) fn printable(s: &str) -> String {
     }
 }
 
-fn json<T: Serialize>(rows: &[T]) -> String {
+/// `rows` as a pretty JSON array, ending with a newline.
+pub(crate) fn json<T: Serialize>(rows: &[T]) -> String {
     // Serializing plain strings, options and numbers cannot fail; the fallback keeps the
     // output valid JSON regardless.
     let mut out = serde_json::to_string_pretty(rows).unwrap_or_else(|_| "[]".to_owned());
@@ -255,6 +261,7 @@ fn json<T: Serialize>(rows: &[T]) -> String {
     out
 }
 
+/// A header row of `columns`, then `rows`, each field quoted when it must be ([`csv_field`]).
 pub(crate) fn csv(columns: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
     let mut out = columns.join(",");
     out.push('\n');
