@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use quadtrace_analyze::info::render_info;
 use quadtrace_analyze::tree::{render_waterfall, Pick};
 use quadtrace_analyze::{
-    analyze_files_with, info_for_files, render, replay_files, trees_for_files,
+    analyze_files_with, diff, diff_files, info_for_files, render, replay_files, trees_for_files,
     write_calls_for_files, Bound, Format, LinkSummary, QuadOptions, Span, Warning,
 };
 
@@ -106,6 +106,54 @@ pub enum Command {
     /// the pid, request_goid and request_ts_ns columns of `analyze calls`. Keeps every request
     /// and call of the recordings in memory.
     Tree(TreeArgs),
+    /// Compares two sets of recordings, before and after: every quadruple with its status,
+    /// added, removed, changed or unchanged, and its figures on each side. One recording can
+    /// be both, in two spans (--before-until +5m --after-since +5m).
+    ///
+    /// Counts become rates over each side's length (from its recordings' earliest start to
+    /// their latest stop, within --since/--until), so windows of different lengths compare.
+    /// A quadruple changed when, with at least 20 calls on each side, its call rate moved by
+    /// x1.5 either way (and by at least one call a minute, beyond chance) or its error rate by
+    /// x1.5 and at least a point (beyond chance); or, with at least 100 calls on each side,
+    /// its p99 moved by x1.5 and at least 5 ms. JSON objects have the quadruple's keys,
+    /// status, the figures that moved, and `before` and `after` ({count, errors, p50_ms,
+    /// p99_ms}, null where absent).
+    Diff(DiffArgs),
+}
+
+/// Arguments of `analyze diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Recordings of before (several are analyzed together).
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    pub before: Vec<PathBuf>,
+
+    /// Recordings of after.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    pub after: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Before counts what starts at or after T (default: --since).
+    #[arg(long, value_name = "T")]
+    pub before_since: Option<Bound>,
+
+    /// Before counts what starts before T (default: --until).
+    #[arg(long, value_name = "T")]
+    pub before_until: Option<Bound>,
+
+    /// After counts what starts at or after T (default: --since).
+    #[arg(long, value_name = "T")]
+    pub after_since: Option<Bound>,
+
+    /// After counts what starts before T (default: --until).
+    #[arg(long, value_name = "T")]
+    pub after_until: Option<Bound>,
+
+    #[command(flatten)]
+    pub span: SpanArgs,
 }
 
 /// Arguments of `analyze tree`.
@@ -275,6 +323,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 TreeFormat::Table => print(&render_waterfall(&trees)),
                 TreeFormat::Json => print(&(serde_json::to_string_pretty(&trees)? + "\n")),
             }
+        }
+        Command::Diff(args) => {
+            let thresholds = diff::Thresholds::default();
+            let span = |since: Option<Bound>, until: Option<Bound>| Span {
+                since: since.or(args.span.since),
+                until: until.or(args.span.until),
+            };
+            let before = span(args.before_since, args.before_until);
+            let after = span(args.after_since, args.after_until);
+            let (rows, warnings) =
+                diff_files((&args.before, before), (&args.after, after), &thresholds)?;
+            warn(&warnings, None);
+            print(&diff::render(&rows, args.format))
         }
         Command::Info(args) => {
             let info = info_for_files(&args.files, args.span.span())?;

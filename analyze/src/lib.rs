@@ -311,6 +311,63 @@ pub fn trees_for_files(
     tree::trees(paths, pick, period(paths, span)?)
 }
 
+/// Compares the quadruples of the `before` recordings with those of the `after` ones (see
+/// [`diff`]), each side counted over its span within its own recordings (the same recording
+/// may be both sides, in two spans), its counts turned into rates over that side's length;
+/// the rows and both sides' warnings.
+pub fn diff_files(
+    (before, before_span): (&[PathBuf], Span),
+    (after, after_span): (&[PathBuf], Span),
+    thresholds: &diff::Thresholds,
+) -> Result<(Vec<diff::Compared>, Vec<Warning>), AnalyzeError> {
+    let before_len = seconds(before, before_span)?;
+    let after_len = seconds(after, after_span)?;
+    let options = QuadOptions::default();
+    let b = analyze_files_with(before, options, before_span)?;
+    let a = analyze_files_with(after, options, after_span)?;
+    let rows = diff::compare(
+        diff::Side {
+            quads: &b.quads,
+            seconds: before_len,
+        },
+        diff::Side {
+            quads: &a.quads,
+            seconds: after_len,
+        },
+        thresholds,
+    );
+    let mut warnings = b.warnings;
+    warnings.extend(a.warnings);
+    Ok((rows, warnings))
+}
+
+/// How long the recordings in `paths` cover within `span`, in seconds: from their earliest
+/// start to their latest stop, by wall clock when they all say it (else by each host's own
+/// clock, which a span needs anyway); 0 when they do not say.
+fn seconds(paths: &[PathBuf], span: Span) -> Result<f64, AnalyzeError> {
+    let period = period(paths, span)?;
+    let mut clocks = Vec::new();
+    for path in paths {
+        clocks.push(reader::clock(path)?);
+    }
+    let walls = clocks.iter().all(|c| c.boot_wall_ns.is_some());
+    let at = |c: &reader::Clock, t: Option<i64>| {
+        let zero = if walls {
+            c.boot_wall_ns.unwrap_or(0)
+        } else {
+            0
+        };
+        t.map(|t| zero.saturating_add(t))
+    };
+    let start = clocks.iter().filter_map(|c| at(c, c.start_ns)).min();
+    let stop = clocks.iter().filter_map(|c| at(c, c.stop_ns)).max();
+    let (Some(start), Some(stop)) = (start, stop) else {
+        return Ok(0.0);
+    };
+    let (start, stop) = (start.max(period.since), stop.min(period.until));
+    Ok(stop.saturating_sub(start).max(0) as f64 / 1e9)
+}
+
 /// `span` in wall-clock time. Every recording must say when its clock began for a span to
 /// place its events; an offset counts from the earliest start of them all.
 fn period(paths: &[PathBuf], span: Span) -> Result<span::Period, AnalyzeError> {

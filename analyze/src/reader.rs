@@ -341,6 +341,7 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
 pub(crate) struct Clock {
     pub(crate) boot_wall_ns: Option<i64>,
     pub(crate) start_ns: Option<i64>,
+    pub(crate) stop_ns: Option<i64>,
 }
 
 /// The clock of the recording at `path` (see [`Clock`]), after checking that it is one.
@@ -352,6 +353,7 @@ pub(crate) fn clock(path: &Path) -> Result<Clock, ReadError> {
         start_ns: metadata
             .get(meta::TIME_RANGE_NS)
             .and_then(|r| r.split_whitespace().next()?.parse().ok()),
+        stop_ns: time_range(&metadata).map(|(_, stop)| stop),
     })
 }
 

@@ -395,6 +395,9 @@ mod properties;
 #[path = "cli/span.rs"]
 mod span;
 
+#[path = "cli/diff.rs"]
+mod diff;
+
 /// `analyze quads` on real recordings from `testdata/recordings/` (see its README), compared
 /// with the golden outputs beside them. `UPDATE_GOLDEN=1` rewrites the golden files instead.
 mod golden {
