@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is needed, builds the demo matrix, then the workspace's unit,
 # golden and end-to-end tests (the end-to-end ones need root; under CI=true they must not skip).
-# Usage: sudo scripts/test.sh
+# Usage: scripts/test.sh   (as root)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,4 +25,8 @@ if cargo tree -q -p quadtrace-analyze | grep -qi bpf; then
     echo "test: analyze depends on libbpf" >&2
     exit 1
 fi
+# ... and on Windows and macOS: checked for Windows (the Rust target and MinGW's C compiler,
+# which zstd's C sources need, come from rustup and Debian), in a target folder of its own.
+# This compiles the paths behind cfg(windows) and cfg(not(target_os = "linux")).
+scripts/check-windows.sh
 QUADTRACE_GO_VERSIONS="${GO_VERSIONS[*]}" cargo test -q --workspace

@@ -14,7 +14,6 @@
 
 use std::fs::File;
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 
 use parquet::file::metadata::ParquetMetaData;
 use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
@@ -121,9 +120,50 @@ fn check_chunk(
     let len = usize::try_from(end - start).map_err(|e| e.to_string())?;
     buffer.clear();
     buffer.resize(len, 0);
-    file.read_exact_at(buffer, start)
+    read_at(file, buffer, start)
         .map_err(|e| e.to_string())?;
     walk_pages(buffer, chunk)
+}
+
+/// Fills `buffer` from `file` at `offset`. Unix and Windows read at an offset, leaving the
+/// file's position alone; elsewhere the position is moved (harmless: the decoder seeks before
+/// each of its reads).
+fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> Result<(), String> {
+    #[cfg(unix)]
+    return std::os::unix::fs::FileExt::read_exact_at(file, buffer, offset)
+        .map_err(|e| e.to_string());
+    #[cfg(windows)]
+    return windows_read_at(file, buffer, offset);
+    #[cfg(not(any(unix, windows)))]
+    return portable_read_at(file, buffer, offset);
+}
+
+#[cfg(windows)]
+fn windows_read_at(file: &File, mut buffer: &mut [u8], mut offset: u64) -> Result<(), String> {
+    use std::os::windows::fs::FileExt;
+    while !buffer.is_empty() {
+        match file.seek_read(buffer, offset) {
+            Ok(0) => return Err("the file ends before the column chunk".to_owned()),
+            Ok(n) => {
+                buffer = &mut buffer[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+/// Where there is no positioned read: seek, then read (compiled everywhere, so that building
+/// on Linux checks it).
+#[cfg_attr(any(unix, windows), allow(dead_code))]
+fn portable_read_at(file: &File, buffer: &mut [u8], offset: u64) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut own = file.try_clone().map_err(|e| e.to_string())?;
+    own.seek(SeekFrom::Start(offset))
+        .and_then(|_| own.read_exact(buffer))
+        .map_err(|e| e.to_string())
 }
 
 /// Parses each page header in `bytes` (one column chunk) and checks it against the chunk.
