@@ -47,6 +47,7 @@ pub mod output;
 mod pages;
 mod phases;
 mod problems;
+mod progress;
 pub mod quads;
 pub mod reader;
 mod replay;

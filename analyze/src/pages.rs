@@ -120,8 +120,7 @@ fn check_chunk(
     let len = usize::try_from(end - start).map_err(|e| e.to_string())?;
     buffer.clear();
     buffer.resize(len, 0);
-    read_at(file, buffer, start)
-        .map_err(|e| e.to_string())?;
+    read_at(file, buffer, start).map_err(|e| e.to_string())?;
     walk_pages(buffer, chunk)
 }
 

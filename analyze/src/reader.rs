@@ -101,8 +101,8 @@ pub fn read_recording(
 pub(crate) trait Slices {
     /// What a recording says of itself, once its metadata is read, before its first slice.
     fn started(&mut self, start: RecordingStart);
-    /// A slice's events were appended to `buffer`.
-    fn slice_done(&mut self, buffer: &mut Vec<Event>);
+    /// A slice's events (`rows` of them) were appended to `buffer`.
+    fn slice_done(&mut self, buffer: &mut Vec<Event>, rows: usize);
 }
 
 /// Keeps every event in the buffer.
@@ -110,7 +110,7 @@ struct Keep;
 
 impl Slices for Keep {
     fn started(&mut self, _: RecordingStart) {}
-    fn slice_done(&mut self, _: &mut Vec<Event>) {}
+    fn slice_done(&mut self, _: &mut Vec<Event>, _: usize) {}
 }
 
 /// An open recording whose footer has been read: the file, and its footer and Arrow schema
@@ -252,6 +252,7 @@ pub(crate) fn read_slices(
         let decoder = scope.spawn(move || job.run(lent, &tx, &spare));
         for slice in rx {
             let mut events = slice?;
+            let rows = events.len();
             if buffer.is_empty() {
                 std::mem::swap(buffer, &mut events);
             } else {
@@ -259,7 +260,7 @@ pub(crate) fn read_slices(
             }
             // The decoder may be gone already (it stops after the last slice).
             let _ = back.send(events);
-            to.slice_done(buffer);
+            to.slice_done(buffer, rows);
         }
         decoder
             .join()

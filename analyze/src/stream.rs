@@ -16,6 +16,7 @@ use std::thread::ScopedJoinHandle;
 use crate::attribute::{CallSink, Counted, Reconstruction, Reconstructor, PREFETCH_AHEAD};
 use crate::events::{Event, EventLog, RecordingStart};
 use crate::guard;
+use crate::progress::Progress;
 use crate::quads::QuadOptions;
 use crate::reader::{self, Slices, Warning};
 use crate::span::Period;
@@ -72,6 +73,9 @@ struct Merger<'scope> {
     started: Vec<RecordingStart>,
     /// What becomes of requests and calls.
     mode: Mode,
+    /// Rows of all the files (from the first pass), and the bar that counts them.
+    rows: usize,
+    progress: Progress,
 }
 
 /// What reconstruction does with requests and calls.
@@ -109,6 +113,7 @@ impl Merger<'_> {
         if let Some(first_pass) = self.first_pass.take() {
             let (bounds, rows, starts) = first_pass.join().unwrap_or_default();
             self.bounds = bounds;
+            self.rows = rows;
             self.rec = Some(self.mode.reconstructor(rows, starts));
         }
         let mode = &mut self.mode;
@@ -152,8 +157,9 @@ impl Slices for Merger<'_> {
         }
     }
 
-    fn slice_done(&mut self, buffer: &mut Vec<Event>) {
+    fn slice_done(&mut self, buffer: &mut Vec<Event>, rows: usize) {
         self.rec();
+        self.progress.advance(rows, self.rows);
         // Past the slices counted (which never happens), nothing is certain before the end.
         let bound = self.bounds.get(self.slices).copied().unwrap_or(i64::MIN);
         self.slices += 1;
@@ -214,6 +220,10 @@ fn read_into(
     if paths.is_empty() {
         return Err(AnalyzeError::NoInput);
     }
+    let label = match mode {
+        Mode::Emit(..) => "writing calls",
+        Mode::Keep | Mode::Count(..) => "reading",
+    };
     let mut log = EventLog::new();
     let mut warnings = Vec::new();
     let mut buffer = Vec::new();
@@ -229,6 +239,8 @@ fn read_into(
             rec: None,
             started: Vec::new(),
             mode,
+            rows: 0,
+            progress: Progress::new(label),
         };
         for path in paths {
             reader::read_slices(path, &mut log, &mut warnings, &mut buffer, &mut merger)?;
