@@ -38,6 +38,7 @@ pub mod evidence;
 pub mod goroutines;
 mod guard;
 mod hint;
+pub mod html;
 pub mod lineage;
 pub mod links;
 mod load;
