@@ -11,7 +11,7 @@ mod browser;
 #[path = "report_browser/fixture.rs"]
 mod fixture;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use browser::{file_url, Browser};
 use quadtrace_analyze::html::render;
@@ -29,20 +29,22 @@ fn browser_or_skip(test: &str) -> Option<Browser> {
     found
 }
 
-/// A directory holding the fixture's page as `report.html`.
+/// A directory holding the fixture's page as `report.html`, removed after the test unless
+/// `REPORT_BROWSER_KEEP` is set.
 struct Page {
-    dir: tempfile::TempDir,
+    /// Always `Some` until dropped.
+    dir: Option<tempfile::TempDir>,
 }
 
 impl Page {
     fn write() -> Page {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("report.html"), render(&fixture::report())).expect("write");
-        Page { dir }
+        Page { dir: Some(dir) }
     }
 
     fn dir(&self) -> &Path {
-        self.dir.path()
+        self.dir.as_ref().expect("not dropped").path()
     }
 
     fn url(&self, fragment: &str) -> String {
@@ -53,9 +55,9 @@ impl Page {
 impl Drop for Page {
     fn drop(&mut self) {
         if std::env::var_os("REPORT_BROWSER_KEEP").is_some() {
-            let kept: PathBuf =
-                std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir")).keep();
-            eprintln!("kept {}", kept.display());
+            if let Some(dir) = self.dir.take() {
+                eprintln!("kept {}", dir.keep().display());
+            }
         }
     }
 }
