@@ -12,12 +12,13 @@ SUDO=""
 # bpftool regenerates bpf/vmlinux.h; curl drives the demo; golang-*-dev are the Go sources the demos
 # build from (GOPATH mode); prometheus, its two exporters and
 # caddy are the third-party Go services of testdata/thirdparty (run by hand on loopback);
-# iproute2 and iptables make the pods' namespaces, veths and virtual IPs of record/tests/pods.
+# iproute2 and iptables make the pods' namespaces, veths and virtual IPs of record/tests/pods;
+# chromium (headless) runs the HTML report's script and screenshots it in analyze/tests/report_browser.rs.
 PACKAGES=(clang llvm libelf-dev zlib1g-dev pkg-config bpftool curl openssl make gcc
           golang-go golang-github-gin-gonic-gin-dev python3-venv
           golang-github-golang-protobuf-1-5-dev golang-google-protobuf-dev golang-google-grpc-dev  # grpc_demo; 1-5 by name, see install-go.sh
           prometheus prometheus-node-exporter prometheus-blackbox-exporter caddy wrk bpftrace  # wrk, bpftrace: scripts/bench-overhead.sh
-          iproute2 iptables)
+          iproute2 iptables chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

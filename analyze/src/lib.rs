@@ -39,6 +39,7 @@ pub mod evidence;
 pub mod goroutines;
 mod guard;
 mod hint;
+pub mod html;
 pub mod info;
 pub mod lineage;
 pub mod links;
