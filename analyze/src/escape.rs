@@ -4,17 +4,17 @@
 //! may be hostile: markup (`<script>`), quotes that end an attribute or a label, ANSI escapes,
 //! line breaks. Whatever shows one escapes it for its own syntax: [`terminal`] for tables,
 //! [`xml`] for SVG and HTML, [`dot`] for Graphviz, [`mermaid`] for Mermaid. Control characters
-//! (and U+FFFE, U+FFFF) are never passed on by any of them: each shows them as Rust writes them
-//! (`\n`, `\u{1b}`), so that a line break or an escape sequence in a name is seen, not obeyed,
-//! and a name reads the same in every form.
+//! (and line separators, bidirectional controls, U+FFFE, U+FFFF) are never passed on by any of
+//! them: each shows them as Rust writes them (`\n`, `\u{1b}`), so that a line break or an
+//! escape sequence in a name is seen, not obeyed, and a name reads the same in every form.
 //!
 //! Each returns its input borrowed when nothing in it needs escaping, as most names don't.
 
 use std::borrow::Cow;
 
 /// `s` with control characters shown as Rust escapes (`\n`, `\u{1b}`): a hostile name can
-/// neither break a table's lines nor send escape sequences to the terminal. U+FFFE and U+FFFF,
-/// which are no characters, are shown too, as [`xml`] must.
+/// neither break a table's lines nor send escape sequences to the terminal. So are the few
+/// other characters no form shows as themselves (see `hidden`).
 pub fn terminal(s: &str) -> Cow<'_, str> {
     replace(s, hidden, visible)
 }
@@ -41,14 +41,16 @@ pub fn xml(s: &str) -> Cow<'_, str> {
 /// `s` for the inside of a Graphviz DOT quoted string (`"..."`), as a label shows it.
 ///
 /// A quote ends the string and a backslash starts a label escape (`\n`, `\l`, `\N`): both
-/// are escaped with a backslash. Control characters are shown as Rust escapes, whose
+/// are escaped with a backslash. Graphviz reads HTML entities in every label (`&lt;` shows
+/// `<`), so `&` is written `&amp;`. Control characters are shown as Rust escapes, whose
 /// backslash is escaped in turn, so that the label reads `\n` where the name had a line break
 /// and the DOT file never has one inside a string.
 pub fn dot(s: &str) -> Cow<'_, str> {
-    let special = |c: char| matches!(c, '"' | '\\') || hidden(c);
+    let special = |c: char| matches!(c, '"' | '\\' | '&') || hidden(c);
     replace(s, special, |c, out| match c {
         '"' => out.push_str("\\\""),
         '\\' => out.push_str("\\\\"),
+        '&' => out.push_str("&amp;"),
         _ => {
             for e in c.escape_default() {
                 if e == '\\' {
@@ -65,14 +67,15 @@ pub fn dot(s: &str) -> Cow<'_, str> {
 ///
 /// Escaped besides quotes and markup: `#` (else a name could spell an entity), `` ` `` (it
 /// starts a Markdown label), `%` (`%%{init: ...}%%` anywhere in a diagram is read as its
-/// configuration), U+2028 and U+2029 (JavaScript line breaks), and `ﬂ` (U+FB02), which
-/// Mermaid uses in its own stand-ins for entities. Control characters are shown as Rust
-/// escapes.
+/// configuration). `ﬂ` (U+FB02) starts Mermaid's own stand-ins for entities, which it turns
+/// back into entities after its sanitizer has decoded ours, so no entity code would keep it
+/// from forging one: it is written as the two letters it joins, `fl`. Control characters are
+/// shown as Rust escapes.
 pub fn mermaid(s: &str) -> Cow<'_, str> {
     let special = |c: char| {
         matches!(
             c,
-            '"' | '<' | '>' | '&' | '#' | '`' | '\'' | '%' | '\u{2028}' | '\u{2029}' | '\u{fb02}'
+            '"' | '<' | '>' | '&' | '#' | '`' | '\'' | '%' | '\u{fb02}'
         ) || hidden(c)
     };
     replace(s, special, |c, out| match c {
@@ -80,6 +83,7 @@ pub fn mermaid(s: &str) -> Cow<'_, str> {
         '<' => out.push_str("#lt;"),
         '>' => out.push_str("#gt;"),
         '&' => out.push_str("#amp;"),
+        '\u{fb02}' => out.push_str("fl"),
         c if hidden(c) => visible(c, out),
         c => {
             out.push('#');
@@ -89,10 +93,17 @@ pub fn mermaid(s: &str) -> Cow<'_, str> {
     })
 }
 
-/// Whether `c` is shown as an escape rather than as itself: control characters, and the two
-/// noncharacters XML 1.0 forbids.
+/// Whether `c` is shown as an escape rather than as itself: control characters; the line and
+/// paragraph separators, which break lines in Graphviz and JavaScript; the bidirectional
+/// controls, which would let a name show its characters in another order than they are
+/// (`\u{202e}`); and the two noncharacters XML 1.0 forbids.
 fn hidden(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+        || matches!(c, '\u{fffe}' | '\u{ffff}')
 }
 
 /// `c` as Rust writes it in a string literal: `\n`, `\t`, `\u{1b}`.
@@ -150,6 +161,8 @@ mod tests {
         assert_eq!(terminal("\u{1b}[31mred"), "\\u{1b}[31mred");
         assert_eq!(terminal("\u{9b}31m"), "\\u{9b}31m");
         assert_eq!(terminal("\u{ffff}"), "\\u{ffff}");
+        // Right-to-left override: "gnp.exe" would show as "exe.png".
+        assert_eq!(terminal("a\u{202e}gnp.exe"), "a\\u{202e}gnp.exe");
         assert!(!terminal(HOSTILE).contains(|c: char| c.is_control()));
     }
 
@@ -174,6 +187,7 @@ mod tests {
     fn dot_keeps_the_string_closed_and_on_one_line() {
         assert_eq!(dot(r#"say "hi"\n"#), r#"say \"hi\"\\n"#);
         assert_eq!(dot("a\nb\u{1b}"), r"a\\nb\\u{1b}");
+        assert_eq!(dot("&lt; & <"), "&amp;lt; &amp; <");
         let escaped = dot(HOSTILE);
         assert!(!escaped.contains(|c: char| c.is_control()), "{escaped}");
         // Read as DOT reads a quoted string: no quote ends it early, no backslash is left to

@@ -12,7 +12,7 @@ pub const HOSTILE: [&str; 8] = [
     "back\\slash \"quote\" 'single' `tick` {brace} |pipe| [sq] ;",
     "#lt;&amp;&lt; %%{init: {'theme':'dark'}}%% -->|x| n0",
     "\\N \\G \\l\\\" ]; n9 -> n8 [label=x",
-    "]]><!-- --><![CDATA[ \u{fffe}\u{85}\u{2028}ﬂ°lt¶ß",
+    "]]><!-- --><![CDATA[ \u{fffe}\u{85}\u{2028}ﬂ°lt¶ß \u{202e}gnp.exe",
     "/%3Cscript%3E decoded: </svg><svg onload=alert(1)>",
 ];
 
