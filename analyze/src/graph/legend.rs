@@ -69,7 +69,11 @@ pub fn legend() -> (String, f64) {
         x += 36.0;
         caption(&mut out, &mut x, words);
     }
-    caption(&mut out, &mut x, "figures: calls, errors, p99 latency");
+    caption(
+        &mut out,
+        &mut x,
+        "figures: calls, errors, p99 latency; thicker: more calls",
+    );
     out.push_str("</g>\n");
     (out, x - 20.0)
 }

@@ -78,7 +78,7 @@ pub fn svg_element(t: &Topology) -> String {
         let _ = writeln!(
             out,
             "<text y=\"{}\" font-size=\"{}\" fill=\"{FIGURES_COLOR}\">No calls recorded.</text>",
-            num(LINE - 3.0),
+            num(LINE - 3.5),
             num(text::NAME_PX)
         );
     }
@@ -123,7 +123,7 @@ fn draw_edges(out: &mut String, t: &Topology, layout: &Layout) {
              <path d=\"{head}\" fill=\"{color}\"/></g>",
             escape::xml(&t.nodes[edge.caller].name),
             escape::xml(&t.nodes[edge.callee].name),
-            edge.label(),
+            escape::xml(&edge.label()),
             num(stroke),
         );
     }
