@@ -10,7 +10,8 @@ use quadtrace_schema::meta;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::output::{self, printable, Format};
+use crate::escape::terminal;
+use crate::output::{self, Format};
 use crate::reader::{self, boot_wall_ns, time_range, Census, ReadError};
 use crate::span::{wall, Period};
 use crate::AnalyzeError;
@@ -196,14 +197,14 @@ pub fn render_info(info: &Info, format: Format) -> String {
 }
 
 fn or_dash(s: &Option<String>) -> String {
-    s.as_deref().map_or_else(|| "-".to_owned(), printable)
+    s.as_deref().map_or_else(|| "-".to_owned(), |s| terminal(s).into_owned())
 }
 
 fn kinds_line(events: &BTreeMap<String, u64>) -> String {
     let total: u64 = events.values().sum();
     let each: Vec<String> = events
         .iter()
-        .map(|(k, n)| format!("{} {n}", printable(k)))
+        .map(|(k, n)| format!("{} {n}", terminal(k)))
         .collect();
     format!("{total} ({})", each.join(", "))
 }
@@ -216,7 +217,7 @@ fn text(info: &Info) -> String {
         _ => out.push_str(&format!("  {key:<10} {value}\n").replace(" \n", "\n")),
     };
     for f in &info.files {
-        line("file", printable(&f.path));
+        line("file", terminal(&f.path).into_owned());
         line(
             "host",
             format!("{} (kernel {})", or_dash(&f.host), or_dash(&f.kernel)),
@@ -254,7 +255,7 @@ fn text(info: &Info) -> String {
                 "service",
                 format!(
                     "{}: {} {} (offsets from {}; pids {})",
-                    printable(&s.service),
+                    terminal(&s.service),
                     or_dash(&s.go_version),
                     or_dash(&s.binary),
                     or_dash(&s.offsets_source),
@@ -262,11 +263,11 @@ fn text(info: &Info) -> String {
                 ),
             );
         }
-        line("probes", printable(&f.probes.join(", ")));
+        line("probes", terminal(&f.probes.join(", ")).into_owned());
         line("", String::new());
     }
     let t = &info.total;
-    let list = |v: &[String]| printable(&v.join(", "));
+    let list = |v: &[String]| terminal(&v.join(", ")).into_owned();
     line("total", format!("{} file(s)", t.files));
     line("hosts", list(&t.hosts));
     line("services", list(&t.services));

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::calls::{CallRow, CALL_COLUMNS};
+use crate::escape;
 use crate::quads::{ns_to_ms, Quad};
 
 /// How "none" (no request, no downstream call) is written in the table and CSV; JSON uses null.
@@ -200,7 +201,7 @@ fn call_cells(c: &CallRow, no_number: &str) -> Vec<String> {
 
 /// Columns padded to their widest cell and separated by two spaces; headers in upper case;
 /// the columns in `right` (indexes) aligned right, like counts in `uniq -c` and `ps`. Control
-/// characters in cells are escaped ([`printable`]).
+/// characters in cells are escaped ([`crate::escape::terminal`]).
 pub(crate) fn table(
     columns: &[&str],
     right: &[usize],
@@ -208,7 +209,13 @@ pub(crate) fn table(
 ) -> String {
     let header: Vec<String> = columns.iter().map(|c| c.to_uppercase()).collect();
     let rows: Vec<Vec<String>> = rows
-        .map(|row| row.iter().map(|c| printable(c)).collect())
+        // Escaped so that a hostile path can neither break the table's lines nor drive the
+        // terminal.
+        .map(|row| {
+            row.iter()
+                .map(|c| escape::terminal(c).into_owned())
+                .collect()
+        })
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
@@ -233,23 +240,6 @@ pub(crate) fn table(
         out.push('\n');
     }
     out
-}
-
-/// Escapes control characters so a hostile path cannot break the table's lines.
-pub(crate) fn printable(s: &str) -> String {
-    if s.chars().any(char::is_control) {
-        s.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect()
-    } else {
-        s.to_owned()
-    }
 }
 
 /// `rows` as a pretty JSON array, ending with a newline.
@@ -470,7 +460,11 @@ ts_ns,pid,goid,caller,caller_path,caller_func,method,callee,callee_addr,callee_p
 
     #[test]
     fn control_characters_are_escaped_in_tables() {
-        assert_eq!(printable("/a\nb"), "/a\\nb");
-        assert_eq!(printable("/ok"), "/ok");
+        let mut quads = sample();
+        quads[0].caller_func = Some("/a\nb\u{1b}[31m".into());
+        let table = render(&quads, Format::Table);
+        assert_eq!(table.lines().count(), 3, "{table}");
+        assert!(table.contains("/a\\nb\\u{1b}[31m"), "{table}");
+        assert!(!table.contains('\u{1b}'), "{table}");
     }
 }

@@ -16,7 +16,7 @@ use crate::attribute::Reconstruction;
 use crate::callee::CalleeNames;
 use crate::calls::{CallRow, Naming};
 use crate::events::EventLog;
-use crate::output::printable;
+use crate::escape::terminal;
 use crate::requests::{Request, RequestId};
 use crate::routes::Funcs;
 use crate::span::Period;
@@ -246,7 +246,7 @@ fn walk(
 ) {
     let func = r.func.as_deref().or(r.path.as_deref()).unwrap_or("none");
     lines.push((
-        format!("{lead}{} {}", printable(&r.service), printable(func)),
+        format!("{lead}{} {}", terminal(&r.service), terminal(func)),
         r.start_ns,
         r.duration_ns,
         format!("served {}", status(r.status)),
@@ -263,8 +263,8 @@ fn walk(
         lines.push((
             format!(
                 "{rest}{branch}→ {} {}",
-                printable(&c.callee),
-                printable(func)
+                terminal(&c.callee),
+                terminal(func)
             ),
             c.start_ns,
             c.duration_ns,

@@ -3,9 +3,10 @@
 //! `callee: none`. `record --live` prints it while recording and `analyze replay` plays a
 //! recording back in it, so both share this one definition.
 //!
-//! Paths, hosts and methods come from the network: control characters in them are printed as
-//! escapes (`\u{1b}`, `\n`), so that a hostile path can neither forge a block nor drive the
-//! terminal.
+//! Paths, hosts and methods come from the network: control characters in them (and the other
+//! [`hidden`] ones) are printed as escapes (`\u{1b}`, `\n`), so that a hostile path can neither
+//! forge a block nor drive the terminal. [`printable`] is also what every terminal output of
+//! analyze uses.
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -48,22 +49,34 @@ pub fn request_block(service: &str, path: &str, callees: &[Callee<'_>]) -> Strin
     out
 }
 
-/// `s` with its control characters escaped.
+/// `s` with every [`hidden`] character written as Rust writes it in a string literal (`\n`,
+/// `\u{1b}`); borrowed when there is none.
 pub fn printable(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    let Some(first) = s.find(hidden) else {
         return Cow::Borrowed(s);
+    };
+    let mut out = String::with_capacity(s.len() + 16);
+    out.push_str(&s[..first]);
+    for c in s[first..].chars() {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
-    Cow::Owned(
-        s.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    Cow::Owned(out)
+}
+
+/// Whether `c` would act on a terminal or a text's layout instead of showing: control
+/// characters, the line and paragraph separators, the bidirectional overrides and isolates
+/// (which reorder what follows), and the noncharacters U+FFFE and U+FFFF.
+pub fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+        || matches!(c, '\u{fffe}' | '\u{ffff}')
 }
 
 #[cfg(test)]
