@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use quadtrace_analyze::info::render_info;
 use quadtrace_analyze::tree::{render_waterfall, Pick};
 use quadtrace_analyze::{
-    analyze_files_with, diff, diff_files, info_for_files, render, replay_files, trees_for_files,
-    write_calls_for_files, Bound, Format, LinkSummary, QuadOptions, Span, Warning,
+    analyze_files_with, diff, diff_files, info_for_files, render, replay_files, topology_for_files,
+    trees_for_files, write_calls_for_files, write_report, Bound, Format, LinkSummary, QuadOptions,
+    Span, Warning,
 };
 
 const EXAMPLES: &str = "\
@@ -119,6 +120,61 @@ pub enum Command {
     /// status, the figures that moved, and `before` and `after` ({count, errors, p50_ms,
     /// p99_ms}, null where absent).
     Diff(DiffArgs),
+    /// Writes one self-contained HTML file about the recordings, to open in a browser, also
+    /// on a laptop without network: the topology picture, the quadruples (a sortable table),
+    /// per caller -> callee edge a per-minute series of calls, errors and p99 with its calls by
+    /// evidence and a few sample calls (why the edge exists), and the recordings' warnings.
+    /// Nothing in it loads anything from elsewhere, and nothing from a recording runs in it.
+    Report(ReportArgs),
+    /// Draws the service topology: a node per service (dashed: an address no recording saw
+    /// serve), an arrow per caller -> callee with its calls, errors and p99. As DOT (for
+    /// Graphviz), Mermaid (for Markdown pages) or SVG, laid out and drawn by analyze itself.
+    Graph(GraphArgs),
+}
+
+/// Arguments of `analyze graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Recordings written by `record` (Parquet); several are analyzed together.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Svg)]
+    pub format: GraphFormat,
+
+    /// Write to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub span: SpanArgs,
+}
+
+/// The forms of `analyze graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// An SVG picture, laid out by analyze.
+    Svg,
+}
+
+/// Arguments of `analyze report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Recordings written by `record` (Parquet); several are analyzed together.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The HTML file to write.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub span: SpanArgs,
 }
 
 /// Arguments of `analyze diff`.
@@ -336,6 +392,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 diff_files((&args.before, before), (&args.after, after), &thresholds)?;
             warn(&warnings, None);
             print(&diff::render(&rows, args.format))
+        }
+        Command::Report(args) => {
+            let file = std::fs::File::create(&args.output)
+                .with_context(|| format!("creating {}", args.output.display()))?;
+            let warnings =
+                write_report(&args.files, args.span.span(), std::io::BufWriter::new(file))?;
+            warn(&warnings, None);
+            eprintln!("analyze: wrote {}", args.output.display());
+            Ok(())
+        }
+        Command::Graph(args) => {
+            let (topology, warnings, links) = topology_for_files(&args.files, args.span.span())?;
+            warn(&warnings, links);
+            let text = match args.format {
+                GraphFormat::Dot => quadtrace_analyze::graph::dot(&topology),
+                GraphFormat::Mermaid => quadtrace_analyze::graph::mermaid(&topology),
+                GraphFormat::Svg => quadtrace_analyze::graph::svg(&topology),
+            };
+            match &args.output {
+                Some(path) => std::fs::write(path, text)
+                    .with_context(|| format!("writing {}", path.display())),
+                None => print(&text),
+            }
         }
         Command::Info(args) => {
             let info = info_for_files(&args.files, args.span.span())?;

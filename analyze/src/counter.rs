@@ -66,6 +66,29 @@ struct Calls {
 /// A quadruple named: caller, caller_func, callee, callee_func.
 type Named = (Sym, Option<Sym>, Option<String>, Option<Sym>);
 
+/// The figures of every call from one service to one callee, whatever the funcs: an edge of
+/// the topology.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EdgeFigures {
+    pub caller: String,
+    pub callee: String,
+    pub count: u64,
+    pub errors: u64,
+    /// Exact as a quadruple's (the edge's durations merged, not its quadruples' p99s).
+    pub p99_ns: Option<i64>,
+}
+
+/// What counting gives at the end.
+pub(crate) struct Finished {
+    pub(crate) quads: Vec<Quad>,
+    pub(crate) edges: Vec<EdgeFigures>,
+    pub(crate) links: Option<LinkSummary>,
+    /// The routes servers served their paths under, learned from every request.
+    pub(crate) funcs: Funcs,
+    /// The servers' addresses (for [`CalleeNames::from_parts`]).
+    pub(crate) servers: IdSet<(ProcId, Sym, Sym)>,
+}
+
 /// Quadruples counted so far.
 #[derive(Debug, Default)]
 pub struct QuadCounter {
@@ -177,19 +200,17 @@ impl QuadCounter {
         }
     }
 
-    /// What names calls, learned from every request counted: the routes servers served their
-    /// paths under, and the servers' addresses (for [`CalleeNames::from_parts`]).
-    pub(crate) fn into_naming(self, log: &EventLog) -> (Funcs, IdSet<(ProcId, Sym, Sym)>) {
-        (
-            self.votes.into_funcs(log, self.options.raw_paths),
-            self.servers,
-        )
-    }
-
     /// The quadruples, sorted (see [`sort_quads`]), and how the calls' callees were named
     /// (for the names of the dialled callees, `sockets` and `log` say who listened where and
     /// when).
     pub fn finish(self, log: &EventLog, sockets: &Sockets) -> (Vec<Quad>, Option<LinkSummary>) {
+        let done = self.finish_keeping_names(log, sockets);
+        (done.quads, done.links)
+    }
+
+    /// Like [`QuadCounter::finish`], also giving the figures of each caller and callee, and
+    /// what names calls (see [`Finished`]).
+    pub(crate) fn finish_keeping_names(self, log: &EventLog, sockets: &Sockets) -> Finished {
         let QuadCounter {
             options,
             calls,
@@ -207,6 +228,8 @@ impl QuadCounter {
         };
         let string = |s: Sym| log.str(s).to_owned();
         let mut quads: IdMap<Named, Tally> = IdMap::default();
+        // Caller and callee: every quadruple between them, their durations merged exactly.
+        let mut edges: IdMap<(Sym, String), Tally> = IdMap::default();
         let mut summary = LinkSummary {
             linked,
             ..LinkSummary::default()
@@ -238,6 +261,10 @@ impl QuadCounter {
                     (names.name(id).to_owned(), f)
                 }
             };
+            edges
+                .entry((key.caller, callee.clone()))
+                .or_default()
+                .merge(group.tally.clone());
             let quad = (
                 key.caller,
                 key.caller_func.and_then(func),
@@ -274,6 +301,26 @@ impl QuadCounter {
             })
             .collect();
         sort_quads(&mut quads);
-        (quads, sockets.seen().then_some(summary))
+        let mut edges: Vec<EdgeFigures> = edges
+            .into_iter()
+            .map(|((caller, callee), tally)| {
+                let s = tally.summary();
+                EdgeFigures {
+                    caller: string(caller),
+                    callee,
+                    count: s.count,
+                    errors: s.errors,
+                    p99_ns: s.p99_ns,
+                }
+            })
+            .collect();
+        edges.sort_by(|a, b| (&a.caller, &a.callee).cmp(&(&b.caller, &b.callee)));
+        Finished {
+            quads,
+            edges,
+            links: sockets.seen().then_some(summary),
+            funcs,
+            servers,
+        }
     }
 }

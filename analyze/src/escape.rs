@@ -95,7 +95,6 @@ pub fn mermaid(s: &str) -> Cow<'_, str> {
     })
 }
 
-
 /// `c` as Rust writes it in a string literal: `\n`, `\t`, `\u{1b}`.
 fn visible(c: char, out: &mut String) {
     out.extend(c.escape_default());

@@ -56,6 +56,18 @@ pub struct FileInfo {
     stop_wall: Option<i64>,
 }
 
+impl FileInfo {
+    /// When recording began, wall-clock ns, when the file says.
+    pub fn start_wall(&self) -> Option<i64> {
+        self.start_wall
+    }
+
+    /// When recording stopped, wall-clock ns, when the file says.
+    pub fn stop_wall(&self) -> Option<i64> {
+        self.stop_wall
+    }
+}
+
 /// Every recording together.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Total {
@@ -197,7 +209,8 @@ pub fn render_info(info: &Info, format: Format) -> String {
 }
 
 fn or_dash(s: &Option<String>) -> String {
-    s.as_deref().map_or_else(|| "-".to_owned(), |s| terminal(s).into_owned())
+    s.as_deref()
+        .map_or_else(|| "-".to_owned(), |s| terminal(s).into_owned())
 }
 
 fn kinds_line(events: &BTreeMap<String, u64>) -> String {

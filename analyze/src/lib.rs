@@ -31,7 +31,7 @@ pub mod calls;
 pub mod channels;
 pub mod client;
 pub mod contexts;
-mod counter;
+pub mod counter;
 pub mod diff;
 pub mod durations;
 pub mod escape;
@@ -48,12 +48,14 @@ pub mod links;
 mod load;
 pub mod output;
 mod pages;
+mod passes;
 mod phases;
 mod problems;
 mod progress;
 pub mod quads;
 pub mod reader;
 mod replay;
+mod report;
 pub mod requests;
 pub mod routes;
 pub mod sockets;
@@ -63,6 +65,7 @@ mod stream;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod timers;
+mod topology;
 pub mod tree;
 mod window;
 
@@ -103,6 +106,8 @@ pub enum AnalyzeError {
 pub struct Analysis {
     /// The quadruples, highest count first.
     pub quads: Vec<Quad>,
+    /// Their callers and callees (the topology's edges), with the figures of their calls.
+    pub edges: Vec<counter::EdgeFigures>,
     /// Things the user should know (lost events, skipped rows), in input order.
     pub warnings: Vec<Warning>,
     /// How many calls were linked to the requests they caused, when the recordings have
@@ -171,10 +176,12 @@ pub fn analyze_files_with(
     let (log, counted, mut warnings) = stream::read_and_count(paths, options, period)?;
     phases.done("read+rebuild");
     warn_partial(&counted.requests, &mut warnings);
-    let (quads, links) = counted.counter.finish(&log, &counted.sockets);
+    let finished = counted.counter.finish_keeping_names(&log, &counted.sockets);
+    let (quads, edges, links) = (finished.quads, finished.edges, finished.links);
     phases.done("count");
     Ok(Analysis {
         quads,
+        edges,
         warnings,
         links,
     })
@@ -204,16 +211,9 @@ pub fn analyze_calls(paths: &[PathBuf]) -> Result<CallsAnalysis, AnalyzeError> {
     })
 }
 
-/// Writes every client call of a set of recordings to `out` in `format`, row by row as they
-/// are done with (see [`output::CallWriter`]); returns the warnings and how many calls were
-/// linked.
-///
-/// Two passes over the files, each in bounded memory: the first learns what names calls and
-/// can only be known from all of them (the routes servers served their paths under, who
-/// listened where and when); the second reconstructs again and writes each call, in time
-/// order, as soon as it and the requests it depends on are done with (see
-/// `attribute::rows`). Both read the same files in the same order, so they give the same
-/// symbols to the same strings (which is checked).
+/// Writes every client call of a set of recordings that starts inside `span` to `out` in
+/// `format`, row by row as they are done with, in time order (see [`passes`]); returns the
+/// warnings and how many calls were linked.
 pub fn write_calls_for_files(
     paths: &[PathBuf],
     span: Span,
@@ -221,73 +221,10 @@ pub fn write_calls_for_files(
     out: impl std::io::Write + Send,
 ) -> Result<(Vec<Warning>, Option<LinkSummary>), AnalyzeError> {
     let period = period(paths, span)?;
-    let mut phases = phases::Phases::start();
-    // Names are learned from every request, the span's or not.
-    let all = span::Period::ALL;
-    let (log, counted, mut warnings) = stream::read_and_count(paths, QuadOptions::default(), all)?;
-    phases.done("first pass");
-    warn_partial(&counted.requests, &mut warnings);
-    // The first pass's requests (their table holds hundreds of MB of room) go before the
-    // second pass needs its own.
-    let attribute::Counted {
-        counter,
-        sockets,
-        requests,
-    } = counted;
-    drop(requests);
-    let (funcs, servers) = counter.into_naming(&log);
-    let mut naming = calls::Naming {
-        log: &log,
-        callees: callee::CalleeNames::from_parts(&log, &sockets, &servers),
-        funcs,
-    };
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<attribute::DoneCall>>(4);
-    let (written, second) = std::thread::scope(|scope| {
-        let writer = scope.spawn(|| {
-            let mut writer = output::CallWriter::new(format, out)?;
-            let mut out_of_order = 0u64;
-            let mut last = None;
-            // After a failure (a closed pipe) the rest is taken and dropped, so that the
-            // reconstruction is never left waiting.
-            let mut failed = None;
-            for batch in rx {
-                for done in batch {
-                    if last.is_some_and(|l| done.id < l) {
-                        out_of_order += 1;
-                    }
-                    last = Some(done.id);
-                    if failed.is_none() {
-                        let row =
-                            naming.row(&done.call, done.request.as_ref(), done.linked.as_ref());
-                        failed = writer.row(row).err();
-                    }
-                }
-            }
-            match failed {
-                Some(e) => Err(e),
-                None => writer.finish().map(|_| out_of_order),
-            }
-        });
-        let second = stream::read_and_emit(paths, attribute::CallSink::new(tx), period);
-        let written = writer
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the writer stopped")));
-        (written, second)
-    });
-    phases.done("second pass");
-    let (second_log, _) = second?;
-    let out_of_order = written.map_err(AnalyzeError::Write)?;
-    if !log.same_names(&second_log) {
-        return Err(AnalyzeError::Internal(
-            "the two passes over the recordings read different names".to_owned(),
-        ));
-    }
-    if out_of_order > 0 {
-        warnings.push(Warning::CallsOutOfOrder {
-            count: out_of_order,
-        });
-    }
-    Ok((warnings, naming.summary()))
+    let mut writer = output::CallWriter::new(format, out).map_err(AnalyzeError::Write)?;
+    let done = passes::two_passes(paths, period, &mut |row, _| writer.row(row))?;
+    writer.finish().map_err(AnalyzeError::Write)?;
+    Ok((done.warnings, done.links))
 }
 
 /// What is in a set of recordings (see [`info`]), events counted inside `span`.
@@ -370,6 +307,33 @@ fn seconds(paths: &[PathBuf], span: Span) -> Result<f64, AnalyzeError> {
     };
     let (start, stop) = (start.max(period.since), stop.min(period.until));
     Ok(stop.saturating_sub(start).max(0) as f64 / 1e9)
+}
+
+/// The service topology of the recordings over `span` (see [`graph`]), with the warnings
+/// and how many calls were linked.
+pub fn topology_for_files(
+    paths: &[PathBuf],
+    span: Span,
+) -> Result<(graph::Topology, Vec<Warning>, Option<LinkSummary>), AnalyzeError> {
+    let analysis = analyze_files_with(paths, QuadOptions::default(), span)?;
+    let topology = topology::topology(&analysis.quads, &analysis.edges);
+    Ok((topology, analysis.warnings, analysis.links))
+}
+
+/// Writes the HTML report of the recordings (see [`report`]) over `span` to `out`; returns
+/// the warnings.
+pub fn write_report(
+    paths: &[PathBuf],
+    span: Span,
+    mut out: impl std::io::Write,
+) -> Result<Vec<Warning>, AnalyzeError> {
+    let period = period(paths, span)?;
+    let info = info::gather(paths, period)?;
+    let (page, warnings) = report::build(paths, period, &info)?;
+    out.write_all(page.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(AnalyzeError::Write)?;
+    Ok(warnings)
 }
 
 /// `span` in wall-clock time. Every recording must say when its clock began for a span to

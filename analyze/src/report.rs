@@ -15,8 +15,8 @@ use crate::graph;
 use crate::html::{self, EdgeReport, Minute, Report, Sample};
 use crate::info::Info;
 use crate::passes::{two_passes, CallFacts};
-use crate::topology::topology;
 use crate::span::Period;
+use crate::topology::topology;
 use crate::{AnalyzeError, Warning};
 
 const MINUTE_NS: i64 = 60_000_000_000;
@@ -44,10 +44,9 @@ struct EdgeFold {
 
 impl EdgeFold {
     fn add(&mut self, row: &CallRow, facts: CallFacts, origin: i64) {
+        // By the evidence that tied the call to its request: the shares add up to the
+        // edge's calls. (How callees were named, by link or by address, is said once for all.)
         *self.evidence.entry(row.attribution).or_default() += 1;
-        if row.link.is_some() {
-            *self.evidence.entry("link").or_default() += 1;
-        }
         if let Some(at) = facts.wall_ns {
             let minute = origin + (at - origin).div_euclid(MINUTE_NS) * MINUTE_NS;
             let m = self.minutes.entry(minute).or_default();
@@ -72,7 +71,8 @@ impl EdgeFold {
             let faster = self.slowest.iter().map(|s| s.duration_ns).min().flatten();
             if self.slowest.len() < SLOWEST_SAMPLES || faster.is_some_and(|f| d > f) {
                 self.slowest.push(sample());
-                self.slowest.sort_by_key(|s| std::cmp::Reverse(s.duration_ns));
+                self.slowest
+                    .sort_by_key(|s| std::cmp::Reverse(s.duration_ns));
                 self.slowest.truncate(SLOWEST_SAMPLES);
             }
         }
@@ -93,11 +93,8 @@ pub(crate) fn build(
         Ok(())
     })?;
     let topology = topology(&done.quads, &done.edges);
-    let mut warnings = done.warnings;
-    let mut texts: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-    if let Some(links) = done.links {
-        texts.push(links.to_string());
-    }
+    let warnings = done.warnings;
+    let texts: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     let report = Report {
         title: format!("quadtrace report: {} recording(s)", info.files.len()),
         sources: info
@@ -112,6 +109,7 @@ pub(crate) fn build(
                     f.to.as_deref().unwrap_or("?")
                 )
             })
+            .chain(done.links.map(|l| format!("callees: {l}")))
             .collect(),
         window,
         topology_svg: graph::svg_element(&topology),
@@ -122,7 +120,6 @@ pub(crate) fn build(
             .collect(),
         warnings: texts,
     };
-    warnings.shrink_to_fit();
     Ok((html::render(&report), warnings))
 }
 

@@ -15,8 +15,8 @@ use serde::Serialize;
 use crate::attribute::Reconstruction;
 use crate::callee::CalleeNames;
 use crate::calls::{CallRow, Naming};
-use crate::events::EventLog;
 use crate::escape::terminal;
+use crate::events::EventLog;
 use crate::requests::{Request, RequestId};
 use crate::routes::Funcs;
 use crate::span::Period;
@@ -261,11 +261,7 @@ fn walk(
         };
         let func = c.callee_func.as_deref().unwrap_or("none");
         lines.push((
-            format!(
-                "{rest}{branch}→ {} {}",
-                terminal(&c.callee),
-                terminal(func)
-            ),
+            format!("{rest}{branch}→ {} {}", terminal(&c.callee), terminal(func)),
             c.start_ns,
             c.duration_ns,
             format!(

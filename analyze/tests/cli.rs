@@ -398,6 +398,9 @@ mod span;
 #[path = "cli/diff.rs"]
 mod diff;
 
+#[path = "cli/hostile.rs"]
+mod hostile;
+
 /// `analyze quads` on real recordings from `testdata/recordings/` (see its README), compared
 /// with the golden outputs beside them. `UPDATE_GOLDEN=1` rewrites the golden files instead.
 mod golden {
@@ -476,6 +479,27 @@ mod golden {
                 let out = analyze(&["tree", "--slowest", "2", "--format", format, path]);
                 assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
                 let golden = file.with_extension(format!("tree.{ext}"));
+                if update {
+                    std::fs::write(&golden, stdout(&out)).expect("write golden");
+                    continue;
+                }
+                let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
+                    panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display())
+                });
+                assert_eq!(stdout(&out), want, "{}", golden.display());
+            }
+        }
+    }
+
+    #[test]
+    fn golden_graph() {
+        let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
+        for file in recordings() {
+            for format in ["dot", "mermaid", "svg"] {
+                let path = file.to_str().expect("utf-8 path");
+                let out = analyze(&["graph", "--format", format, path]);
+                assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
+                let golden = file.with_extension(format!("graph.{format}"));
                 if update {
                     std::fs::write(&golden, stdout(&out)).expect("write golden");
                     continue;

@@ -225,3 +225,72 @@ fn a_screenshot_shows_the_page() {
     // A blank or failed page compresses to a few KB; this one has text, tables and charts.
     assert!(bytes.len() > 60_000, "{} bytes only", bytes.len());
 }
+
+/// `analyze report` end to end: the page it writes for the testdata recordings opens in the
+/// browser with its script run, a row per quadruple `analyze quads` prints, the topology with
+/// both demo services, a chart per edge, and a screenshot of it all.
+#[test]
+fn the_command_writes_a_page_the_browser_shows() {
+    let Some(browser) = browser_or_skip("the_command_writes_a_page_the_browser_shows") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let recordings = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/recordings");
+    let files: Vec<String> = [
+        "http_demo_go1.19_handle_x3",
+        "gin_demo_go1.27_stripped_handle_x8_par4",
+    ]
+    .iter()
+    .map(|n| {
+        recordings
+            .join(format!("{n}.parquet"))
+            .to_string_lossy()
+            .into_owned()
+    })
+    .collect();
+    let page = dir.path().join("report.html");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_analyze"))
+            .args(args)
+            .output()
+            .expect("run analyze");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let mut args = vec!["report", "-o", page.to_str().expect("utf-8 path")];
+    args.extend(files.iter().map(String::as_str));
+    run(&args);
+    let mut quads = vec!["quads", "--format", "csv"];
+    quads.extend(files.iter().map(String::as_str));
+    let quads = run(&quads).lines().count() - 1;
+
+    let (dom, log) = browser.dump_dom(dir.path(), &file_url(&page, "sort=count-desc"));
+    assert!(script_ran(&dom), "{log}");
+    let rows = table_rows(&dom, "quad-table");
+    assert_eq!(rows.len(), quads, "a row per quadruple");
+    let counts = numbers(&rows, COUNT);
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    for service in ["http_demo", "gin_demo"] {
+        assert!(
+            dom.contains(&format!(">{service}</text>")),
+            "{service} not in the topology"
+        );
+    }
+    // The topology and a chart per edge (each a calls, errors and p99 picture).
+    assert!(
+        dom.matches("<svg").count() >= 1 + 2,
+        "{}",
+        dom.matches("<svg").count()
+    );
+    let png = dir.path().join("report.png");
+    let log = browser.screenshot(dir.path(), &file_url(&page, ""), &png, (1280, 2000));
+    let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("no screenshot ({e}): {log}"));
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 20_000,
+        "{log}"
+    );
+}

@@ -30,7 +30,10 @@ fn recording(fx: &Fixture) -> String {
 fn run(args: &[&str]) -> String {
     let out = analyze(args);
     assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    assert!(!stderr(&out).contains('\x1b'), "{args:?}: raw ESC on stderr");
+    assert!(
+        !stderr(&out).contains('\x1b'),
+        "{args:?}: raw ESC on stderr"
+    );
     stdout(&out).to_owned()
 }
 
@@ -50,11 +53,19 @@ fn terminals_see_escapes() {
         let out = run(&args);
         assert!(!out.contains('\x1b'), "{args:?}: raw ESC in {out}");
         assert!(!out.contains('\x07'), "{args:?}: raw BEL in {out}");
-        assert!(out.contains("\\u{1b}"), "{args:?}: no visible escape in {out}");
+        assert!(
+            out.contains("\\u{1b}"),
+            "{args:?}: no visible escape in {out}"
+        );
     }
-    // The newline in the path cannot forge a block of the write-up's stream.
+    // The newline in the path cannot forge a line of the write-up's stream: the request made
+    // a call, so no line says it made none.
     let replay = run(&["replay", &p]);
-    assert_eq!(replay.matches("callee: none").count(), 1, "{replay}");
+    assert!(!replay.lines().any(|l| l == "callee: none"), "{replay}");
+    assert_eq!(
+        replay.lines().filter(|l| l.starts_with("caller: ")).count(),
+        1
+    );
 }
 
 /// JSON and CSV carry the strings exactly, and stay parseable.
@@ -74,7 +85,10 @@ fn json_and_csv_carry_them_intact() {
     assert_eq!(calls[0]["callee_addr"], HOST);
     let csv = run(&["calls", &p, "-f", "csv"]);
     // The path's quote is doubled inside a quoted field; its newline stays inside the quotes.
-    assert!(csv.contains("\"/<script>alert(1)</script>\x1b[31m\ncallee: none,\"\"x\"\"\""), "{csv}");
+    assert!(
+        csv.contains("\"/<script>alert(1)</script>\x1b[31m\ncallee: none,\"\"x\"\"\""),
+        "{csv}"
+    );
 }
 
 /// The picture's formats keep names as labels, never as markup or syntax.
@@ -85,7 +99,10 @@ fn graphs_keep_names_as_labels() {
     let svg = run(&["graph", &p, "-f", "svg"]);
     assert!(!svg.contains("<img") && !svg.contains("<script"), "{svg}");
     assert!(svg.contains("&lt;img src=x onerror=alert(1)&gt;"), "{svg}");
-    assert!(!svg.contains('\x1b') && !svg.contains('\x07'), "control characters in SVG");
+    assert!(
+        !svg.contains('\x1b') && !svg.contains('\x07'),
+        "control characters in SVG"
+    );
     let dot = run(&["graph", &p, "-f", "dot"]);
     for line in dot.lines() {
         assert_eq!(
@@ -96,7 +113,10 @@ fn graphs_keep_names_as_labels() {
     }
     assert!(!dot.contains('\x1b'), "{dot}");
     let mermaid = run(&["graph", &p, "-f", "mermaid"]);
-    assert!(!mermaid.contains("<img") && !mermaid.contains('\x1b'), "{mermaid}");
+    assert!(
+        !mermaid.contains("<img") && !mermaid.contains('\x1b'),
+        "{mermaid}"
+    );
 }
 
 /// The report holds every string as text: no element or script from the recording.
@@ -109,7 +129,11 @@ fn the_report_holds_them_as_text() {
     run(&["report", &p, "-o", &o]);
     let html = std::fs::read_to_string(&out).expect("report");
     assert!(!html.contains("<img"), "an element from a recording");
-    assert_eq!(html.matches("<script").count(), 1, "only the report's own script");
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "only the report's own script"
+    );
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(!html.contains('\x1b'));
 }
