@@ -3,7 +3,7 @@
 # to the inbound request that caused it, per concurrency pattern and load concurrency, and the
 # probe hits per inbound request with and without `record --no-channels`. Needs root.
 #
-# Usage: sudo scripts/bench-accuracy.sh [--check] [CONCURRENCY...]     (default: 1 8 64)
+# Usage: scripts/bench-accuracy.sh [--check] [CONCURRENCY...]     (default: 1 8 64)
 #
 # For each CONCURRENCY and each mode (record with channel probes, then with --no-channels),
 # on a fresh pair of processes (patterns -downstream on 127.0.0.1:9941, patterns on

@@ -4,7 +4,7 @@
 # binary, finding its functions, RETs and call sites by disassembly, loading and attaching the
 # BPF programs, reading the process's sockets). Needs root.
 #
-# Usage: sudo scripts/bench-attach.sh [RUNS]        (default 5; the median is reported)
+# Usage: scripts/bench-attach.sh [RUNS]        (default 5; the median is reported)
 # Environment:
 #   BENCH_RECORD  record binary (default: the release build if there is one, else debug)
 #   BENCH_PORT    loopback port of prometheus (default 19590)

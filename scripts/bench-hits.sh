@@ -8,7 +8,7 @@
 # under nested virtualisation, about 1 us on bare metal), so compare hits per request across
 # machines and run time per hit only between runs on one machine.
 #
-# Usage: sudo scripts/bench-hits.sh [REQUESTS] [PARALLEL]        (default 1000 8)
+# Usage: scripts/bench-hits.sh [REQUESTS] [PARALLEL]        (default 1000 8)
 # Environment:
 #   BENCH_DEMO    demo binary (default testdata/bin/go1.19/dwarf/http_demo; copied, so probes
 #                 on it hit only this run's process)

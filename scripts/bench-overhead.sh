@@ -12,7 +12,7 @@
 # requests/s and its ratio to `none`. Requests/s are of this machine only; compare the ratios.
 # Needs root, wrk and bpftrace.
 #
-# Usage: sudo scripts/bench-overhead.sh [DURATION] [ROUNDS]      (default 10 2)
+# Usage: scripts/bench-overhead.sh [DURATION] [ROUNDS]      (default 10 2)
 # Environment:
 #   BENCH_DEMO     demo binary with .symtab (default testdata/bin/go1.19/dwarf/http_demo;
 #                  copied, so the probes hit only this run's process)

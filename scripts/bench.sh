@@ -18,7 +18,7 @@
 #   analyze   analyze quads events/s and peak RSS on a synthetic recording
 #             (scripts/gen-recording.py, scripts/bench-analyze.sh)
 #
-# Usage: sudo scripts/bench.sh [--quick] [SECTION...]     (default: all six sections)
+# Usage: scripts/bench.sh [--quick] [SECTION...]     (default: all six sections)
 #   --quick   a short run: 200 requests, 3 s x 1 round of wrk, 1 M writer events, 5 M analyze
 #             events (each can still be set below)
 # Environment (defaults of a full run):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: install what is needed, build quadtrace and the demo service, record the demo
 # while it serves /handle, and print its service quadruples.
-# Usage: sudo scripts/demo.sh [http_demo|gin_demo] [REQUESTS]
+# Usage: scripts/demo.sh [http_demo|gin_demo] [REQUESTS]   (as root: recording needs BPF)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

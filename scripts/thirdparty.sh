@@ -2,7 +2,7 @@
 # Records Debian's own Go services (stripped, no DWARF) on loopback and prints their quadruples:
 # prometheus scraping node_exporter directly and through blackbox_exporter's /probe every second,
 # caddy reverse-proxying /node/* to node_exporter, and curl driving /probe and /node/metrics.
-# Needs root and the packages of scripts/setup.sh. Usage: sudo scripts/thirdparty.sh [SECONDS] [REQUESTS]
+# Needs root and the packages of scripts/setup.sh. Usage: scripts/thirdparty.sh [SECONDS] [REQUESTS]
 # Ports (127.0.0.1): node_exporter 19100, blackbox_exporter 19115, caddy 19080, prometheus 19090.
 set -euo pipefail
 
