@@ -394,10 +394,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print(&diff::render(&rows, args.format))
         }
         Command::Report(args) => {
-            let file = std::fs::File::create(&args.output)
-                .with_context(|| format!("creating {}", args.output.display()))?;
-            let warnings =
-                write_report(&args.files, args.span.span(), std::io::BufWriter::new(file))?;
+            // Made whole before the file is touched: a failed report replaces no earlier one.
+            let mut page = Vec::new();
+            let warnings = write_report(&args.files, args.span.span(), &mut page)?;
+            std::fs::write(&args.output, page)
+                .with_context(|| format!("writing {}", args.output.display()))?;
             warn(&warnings, None);
             eprintln!("analyze: wrote {}", args.output.display());
             Ok(())

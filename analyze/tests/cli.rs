@@ -401,6 +401,9 @@ mod diff;
 #[path = "cli/hostile.rs"]
 mod hostile;
 
+#[path = "cli/commands.rs"]
+mod commands;
+
 /// `analyze quads` on real recordings from `testdata/recordings/` (see its README), compared
 /// with the golden outputs beside them. `UPDATE_GOLDEN=1` rewrites the golden files instead.
 mod golden {
