@@ -421,115 +421,65 @@ mod golden {
         files
     }
 
-    /// `analyze COMMAND --format F FILE` for every recording and format, run in the
-    /// recordings' folder with the file's name (so that outputs naming the file are the same
-    /// on every machine), against `FILE.COMMAND.EXT` beside it.
-    fn golden(command: &str) {
-        let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
+    /// `analyze ARGS... FILE` for every recording, run in the recordings' folder with the
+    /// file's name (so that outputs naming the file are the same on every machine), against
+    /// `FILE.NAME` beside it.
+    fn golden(args: &[&str], name: &str) {
         for file in recordings() {
             let dir = file.parent().expect("a folder");
-            let name = file
+            let file_name = file
                 .file_name()
                 .and_then(|n| n.to_str())
                 .expect("utf-8 name");
-            for (format, ext) in [("table", "txt"), ("json", "json"), ("csv", "csv")] {
-                let out = Command::new(env!("CARGO_BIN_EXE_analyze"))
-                    .args([command, "--format", format, name])
-                    .current_dir(dir)
-                    .output()
-                    .expect("run analyze");
-                assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
-                let golden = file.with_extension(format!("{command}.{ext}"));
-                if update {
-                    std::fs::write(&golden, stdout(&out)).expect("write golden");
-                    continue;
-                }
-                let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
-                    panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display())
-                });
-                assert_eq!(
-                    stdout(&out),
-                    want,
-                    "{} differs from {}",
-                    file.display(),
-                    golden.display()
-                );
-            }
+            let out = Command::new(env!("CARGO_BIN_EXE_analyze"))
+                .args(args)
+                .arg(file_name)
+                .current_dir(dir)
+                .output()
+                .expect("run analyze");
+            assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
+            matches_golden(stdout(&out), &file.with_extension(name));
+        }
+    }
+
+    /// `command` in every format.
+    fn golden_formats(command: &str) {
+        for (format, ext) in [("table", "txt"), ("json", "json"), ("csv", "csv")] {
+            golden(&[command, "--format", format], &format!("{command}.{ext}"));
         }
     }
 
     #[test]
     fn golden_quads_in_every_format() {
-        golden("quads");
+        golden_formats("quads");
     }
 
     #[test]
     fn golden_calls_in_every_format() {
-        golden("calls");
+        golden_formats("calls");
     }
 
     #[test]
     fn golden_info_in_every_format() {
-        golden("info");
+        golden_formats("info");
     }
 
     #[test]
     fn golden_tree() {
-        let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
-        for file in recordings() {
-            for (format, ext) in [("table", "txt"), ("json", "json")] {
-                let path = file.to_str().expect("utf-8 path");
-                let out = analyze(&["tree", "--slowest", "2", "--format", format, path]);
-                assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
-                let golden = file.with_extension(format!("tree.{ext}"));
-                if update {
-                    std::fs::write(&golden, stdout(&out)).expect("write golden");
-                    continue;
-                }
-                let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
-                    panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display())
-                });
-                assert_eq!(stdout(&out), want, "{}", golden.display());
-            }
-        }
+        golden(&["tree", "--slowest", "2", "--format", "table"], "tree.txt");
+        golden(&["tree", "--slowest", "2", "--format", "json"], "tree.json");
     }
 
     #[test]
     fn golden_graph() {
-        let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
-        for file in recordings() {
-            for format in ["dot", "mermaid", "svg"] {
-                let path = file.to_str().expect("utf-8 path");
-                let out = analyze(&["graph", "--format", format, path]);
-                assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
-                let golden = file.with_extension(format!("graph.{format}"));
-                if update {
-                    std::fs::write(&golden, stdout(&out)).expect("write golden");
-                    continue;
-                }
-                let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
-                    panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display())
-                });
-                assert_eq!(stdout(&out), want, "{}", golden.display());
-            }
+        for format in ["dot", "mermaid", "svg"] {
+            golden(&["graph", "--format", format], &format!("graph.{format}"));
         }
     }
 
     #[test]
     fn golden_replay() {
-        let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
-        for file in recordings() {
-            let out = analyze(&["replay", file.to_str().expect("utf-8 path")]);
-            assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
-            let golden = file.with_extension("replay.txt");
-            if update {
-                std::fs::write(&golden, stdout(&out)).expect("write golden");
-                continue;
-            }
-            let want = std::fs::read_to_string(&golden)
-                .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display()));
-            assert_eq!(stdout(&out), want, "{}", golden.display());
-        }
+        golden(&["replay"], "replay.txt");
     }
 
     #[test]

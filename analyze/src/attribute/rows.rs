@@ -139,6 +139,12 @@ mod tests {
         }
     }
 
+    /// The ids of the next batch sent.
+    fn sent(rx: &std::sync::mpsc::Receiver<Vec<DoneCall>>) -> Vec<u32> {
+        let batch = rx.try_recv().unwrap_or_default();
+        batch.iter().map(|d| d.id).collect()
+    }
+
     /// Calls go out in id order once every earlier one is done; past the limit, the earliest
     /// go out anyway.
     #[test]
@@ -155,33 +161,15 @@ mod tests {
         assert!(rx.try_recv().is_err());
         sink.release(Some(4));
         sink.send();
-        let ids: Vec<u32> = rx
-            .try_recv()
-            .unwrap_or_default()
-            .iter()
-            .map(|d| d.id)
-            .collect();
-        assert_eq!(ids, [2, 3]);
+        assert_eq!(sent(&rx), [2, 3]);
         for id in 5..10 {
             sink.done(done(id));
         }
         // 4..=9 wait behind call 1, three too many.
         sink.release(Some(1));
         sink.send();
-        let ids: Vec<u32> = rx
-            .try_recv()
-            .unwrap_or_default()
-            .iter()
-            .map(|d| d.id)
-            .collect();
-        assert_eq!(ids, [4, 5, 6]);
+        assert_eq!(sent(&rx), [4, 5, 6]);
         sink.release(None);
-        let ids: Vec<u32> = rx
-            .try_recv()
-            .unwrap_or_default()
-            .iter()
-            .map(|d| d.id)
-            .collect();
-        assert_eq!(ids, [7, 8, 9]);
+        assert_eq!(sent(&rx), [7, 8, 9]);
     }
 }

@@ -65,7 +65,6 @@ fn every_command_refuses_bad_input_as_quads_does() {
 #[test]
 fn golden_diff_in_every_format() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/recordings");
-    let update = std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1");
     for (format, ext) in [("table", "txt"), ("json", "json"), ("csv", "csv")] {
         let out = Command::new(env!("CARGO_BIN_EXE_analyze"))
             .args([
@@ -81,13 +80,6 @@ fn golden_diff_in_every_format() {
             .output()
             .expect("run analyze");
         assert!(out.status.success(), "{}", stderr(&out));
-        let golden = dir.join(format!("diff.{ext}"));
-        if update {
-            std::fs::write(&golden, stdout(&out)).expect("write golden");
-            continue;
-        }
-        let want = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display()));
-        assert_eq!(stdout(&out), want, "{}", golden.display());
+        matches_golden(stdout(&out), &dir.join(format!("diff.{ext}")));
     }
 }

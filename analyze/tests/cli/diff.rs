@@ -86,19 +86,23 @@ fn statuses(json: &str) -> Vec<(String, String)> {
 fn one_recording_in_two_spans() {
     let fx = Fixture::new();
     let rec = recording(&fx, "two.parquet", &rows());
-    let out = analyze(&[
-        "diff",
-        "--before",
-        &rec,
-        "--after",
-        &rec,
-        "--before-until",
-        "+60s",
-        "--after-since",
-        "+60s",
-        "--format",
-        "json",
-    ]);
+    let two_spans = |format: &str| {
+        let args = [
+            "diff",
+            "--before",
+            &rec,
+            "--after",
+            &rec,
+            "--before-until",
+            "+60s",
+            "--after-since",
+            "+60s",
+            "--format",
+            format,
+        ];
+        analyze(&args)
+    };
+    let out = two_spans("json");
     assert!(out.status.success(), "{}", stderr(&out));
     let want: Vec<(String, String)> = [
         ("audit:1", "removed"),
@@ -125,17 +129,7 @@ fn one_recording_in_two_spans() {
         .and_then(|r| r.iter().find(|r| r["callee"] == "cache:1"))
         .expect("cache");
     assert!(added["before"].is_null());
-    let table = analyze(&[
-        "diff",
-        "--before",
-        &rec,
-        "--after",
-        &rec,
-        "--before-until",
-        "+60s",
-        "--after-since",
-        "+60s",
-    ]);
+    let table = two_spans("table");
     let table = stdout(&table);
     let first = table.lines().nth(1).unwrap_or_default();
     assert!(first.starts_with("changed"), "{table}");

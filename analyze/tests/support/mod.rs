@@ -419,3 +419,14 @@ impl Fixture {
         path.to_string_lossy().into_owned()
     }
 }
+
+/// `out` equals the golden file at `golden`; with `UPDATE_GOLDEN=1`, `out` becomes it.
+pub fn matches_golden(out: &str, golden: &Path) {
+    if std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1") {
+        std::fs::write(golden, out).expect("write golden");
+        return;
+    }
+    let want = std::fs::read_to_string(golden)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", golden.display()));
+    assert_eq!(out, want, "differs from {}", golden.display());
+}
