@@ -43,6 +43,8 @@ mod guard;
 mod hint;
 pub mod html;
 pub mod info;
+#[cfg(test)]
+mod layers_test;
 pub mod lineage;
 pub mod links;
 mod load;
