@@ -17,15 +17,15 @@ use quadtrace_schema::EventKind;
 
 use crate::channels::{Channels, Handoff, CHANNEL_DIRECT};
 use crate::contexts::Contexts;
-use crate::events::{ChanOp, Detail, Event, EventLog, ProcId, RecordingStart, Sym};
 use crate::evidence::{Carried, Evidence, SAME_GOROUTINE};
 use crate::goroutines::{GoState, Goroutines, Source, NO_CLAIM};
 use crate::lineage::Inherited;
 use crate::links::{Arrival, Links};
+use crate::model::events::{ChanOp, Detail, Event, EventLog, ProcId, RecordingStart, Sym};
+use crate::model::span::Period;
 use crate::quads::QuadOptions;
 use crate::requests::{End, Request, Requests};
 use crate::sockets::Sockets;
-use crate::span::Period;
 use crate::timers::Timers;
 use crate::window::Window;
 

@@ -13,10 +13,10 @@
 
 use std::fmt;
 
-use crate::addr::unix_socket;
 use crate::attribute::Reconstruction;
 use crate::client::ClientCall;
-use crate::events::{EventLog, IdMap, IdSet, ProcId, Sym};
+use crate::model::addr::unix_socket;
+use crate::model::events::{EventLog, IdMap, IdSet, ProcId, Sym};
 use crate::requests::{Request, RequestId};
 use crate::routes::Funcs;
 use crate::sockets::Sockets;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::attribute::Reconstruction;
 use crate::callee::{CalleeNames, LinkSummary};
 use crate::client::ClientCall;
-use crate::events::EventLog;
+use crate::model::events::EventLog;
 use crate::requests::Request;
 use crate::routes::Funcs;
 

@@ -20,9 +20,9 @@
 
 use std::collections::hash_map::Entry;
 
-use crate::events::{ChanOp, IdMap, ProcId, ProcKey};
 use crate::evidence::{Carried, Evidence};
 use crate::goroutines::GoIdx;
+use crate::model::events::{ChanOp, IdMap, ProcId, ProcKey};
 use crate::requests::RequestId;
 use queues::{expire_awaiting, Await, Queues, Send, Slab, NO_QUEUES};
 

@@ -3,8 +3,8 @@
 //! so that the parts of the pass that judge calls ([`crate::attribute`], [`crate::links`])
 //! share it without importing each other.
 
-use crate::events::{ProcId, Sym};
 use crate::evidence::Attribution;
+use crate::model::events::{ProcId, Sym};
 use crate::requests::RequestId;
 
 /// How long a client call without a recorded end still counts as in flight. While a call is in

@@ -6,8 +6,8 @@
 //! freed it, the same address may name an unrelated context. The most recent request with the
 //! address is the only candidate, and only for a while after it ended.
 
-use crate::events::{ProcId, ProcKey};
 use crate::evidence::{Attribution, Evidence};
+use crate::model::events::{ProcId, ProcKey};
 use crate::requests::{RequestId, Requests};
 use table::AddrTable;
 
@@ -121,8 +121,8 @@ impl Contexts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::EventLog;
     use crate::goroutines::Stack;
+    use crate::model::events::EventLog;
     use crate::requests::{End, Request};
 
     const S: i64 = 1_000_000_000;

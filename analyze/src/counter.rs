@@ -10,7 +10,7 @@
 
 use crate::callee::{CalleeNames, LinkSummary};
 use crate::client::ClientCall;
-use crate::events::{EventLog, IdMap, IdSet, ProcId, Sym};
+use crate::model::events::{EventLog, IdMap, IdSet, ProcId, Sym};
 use crate::quads::{sort_quads, Quad, QuadOptions};
 use crate::requests::{Request, RequestId, Requests};
 use crate::routes::{Funcs, RouteVotes};

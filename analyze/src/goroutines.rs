@@ -7,9 +7,9 @@
 //! that request while it serves others from a queue.
 
 use crate::channels::Handoff;
-use crate::events::{IdMap, ProcId, ProcKey};
 use crate::evidence::Carried;
 use crate::lineage::Inherited;
+use crate::model::events::{IdMap, ProcId, ProcKey};
 use crate::requests::RequestId;
 
 /// A stack that keeps its top element inline: a goroutine rarely has more than one request or
@@ -365,8 +365,8 @@ fn dense_slot(goid: i64) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::EventLog;
     use crate::evidence::Evidence;
+    use crate::model::events::EventLog;
 
     const S: i64 = 1_000_000_000;
 

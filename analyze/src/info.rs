@@ -11,9 +11,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::escape::terminal;
+use crate::model::span::{wall, Period};
 use crate::output::{self, Format};
 use crate::reader::{self, boot_wall_ns, time_range, Census, ReadError};
-use crate::span::{wall, Period};
 use crate::AnalyzeError;
 
 /// A service of a recording: one recorded binary.

@@ -24,7 +24,6 @@
 //! # Ok::<(), quadtrace_analyze::AnalyzeError>(())
 //! ```
 
-mod addr;
 pub mod attribute;
 pub mod callee;
 pub mod calls;
@@ -35,12 +34,10 @@ pub mod counter;
 pub mod diff;
 pub mod durations;
 pub mod escape;
-pub mod events;
 pub mod evidence;
 pub mod goroutines;
 pub mod graph;
 mod guard;
-mod hint;
 pub mod html;
 pub mod info;
 #[cfg(test)]
@@ -48,10 +45,10 @@ mod layers_test;
 pub mod lineage;
 pub mod links;
 mod load;
+mod model;
 pub mod output;
 mod pages;
 mod passes;
-mod phases;
 mod problems;
 mod progress;
 pub mod quads;
@@ -61,7 +58,6 @@ mod report;
 pub mod requests;
 pub mod routes;
 pub mod sockets;
-pub mod span;
 pub mod stats;
 mod stream;
 #[cfg(test)]
@@ -69,9 +65,13 @@ pub(crate) mod test_support;
 pub mod timers;
 mod topology;
 pub mod tree;
+mod util;
 mod window;
 
 use std::path::PathBuf;
+
+pub use model::{events, span};
+use util::phases;
 
 pub use attribute::{Attribution, ClientCall, Reconstruction};
 pub use callee::LinkSummary;

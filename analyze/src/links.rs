@@ -25,7 +25,7 @@
 use std::cmp::Reverse;
 
 use crate::client::ClientCall;
-use crate::events::{Event, IdMap, Machine, ProcId, Socket, Sym};
+use crate::model::events::{Event, IdMap, Machine, ProcId, Socket, Sym};
 use crate::requests::RequestId;
 use crate::sockets::{grown, Sockets};
 use crate::window::Window;

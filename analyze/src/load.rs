@@ -10,10 +10,10 @@ use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, BooleanArray, PrimitiveArray, RecordBatch, StringViewArray};
 use quadtrace_schema::{columns, meta, EventKind};
 
-use crate::addr::is_loopback_addr;
-use crate::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId, Socket, Sym};
-use crate::hint::prefetch;
+use crate::model::addr::is_loopback_addr;
+use crate::model::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId, Socket, Sym};
 use crate::reader::{type_name, Metadata, ReadError};
+use crate::util::hint::prefetch;
 use strings::{StringCols, Strings};
 
 mod strings;

@@ -11,7 +11,7 @@ use serde::{Serialize, Serializer};
 use crate::attribute::Reconstruction;
 use crate::callee::{CalleeNames, LinkSummary};
 use crate::counter::QuadCounter;
-use crate::events::EventLog;
+use crate::model::events::EventLog;
 
 /// One quadruple, how many times it was seen, how many of those failed and how long they took
 /// (see [`crate::stats`]). `None` is "none": no request (caller_func), or no downstream call

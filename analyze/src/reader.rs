@@ -19,11 +19,11 @@ use quadtrace_schema::{columns, meta, ColumnType, MIN_READABLE_SCHEMA_VERSION, S
 
 pub use crate::problems::{ReadError, Warning};
 
-use crate::events::{Event, EventLog, RecordingStart};
 use crate::guard;
 use crate::load::add_listeners;
+use crate::model::events::{Event, EventLog, RecordingStart};
+use crate::model::span::Period;
 use crate::pages;
-use crate::span::Period;
 use decode::{slice_reader, Decode};
 use processes::listed_processes;
 

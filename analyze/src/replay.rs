@@ -13,9 +13,9 @@ use std::path::PathBuf;
 use quadtrace_schema::stream::{request_block, Callee};
 
 use crate::attribute::Reconstruction;
-use crate::events::EventLog;
+use crate::model::events::EventLog;
+use crate::model::span::Period;
 use crate::requests::RequestId;
-use crate::span::Period;
 use crate::{stream, warn_partial, AnalyzeError, Warning};
 
 /// The method a call without a recorded one is shown with, as the write-up did.

@@ -14,8 +14,8 @@ use crate::durations::Durations;
 use crate::graph;
 use crate::html::{self, EdgeReport, Minute, Report, Sample};
 use crate::info::Info;
+use crate::model::span::Period;
 use crate::passes::{two_passes, CallFacts};
-use crate::span::Period;
 use crate::topology::topology;
 use crate::{AnalyzeError, Warning};
 

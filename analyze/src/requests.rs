@@ -6,8 +6,8 @@
 //! did; it is counted and otherwise ignored. A start that never ends (the recording stopped
 //! first) is still a request: whatever it called was observed.
 
-use crate::events::{ProcId, Sym};
 use crate::goroutines::Stack;
+use crate::model::events::{ProcId, Sym};
 use crate::window::{Verdict, Window};
 
 /// Index of a request in [`Requests::all`].
@@ -204,7 +204,7 @@ impl Requests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::EventLog;
+    use crate::model::events::EventLog;
 
     fn request(log: &mut EventLog, goid: i64, path: &str, ts: i64) -> Request {
         Request {

@@ -15,7 +15,7 @@
 use std::cmp::Reverse;
 
 use crate::attribute::Reconstruction;
-use crate::events::{EventLog, IdMap, IdSet, Sym};
+use crate::model::events::{EventLog, IdMap, IdSet, Sym};
 use crate::requests::Request;
 
 /// How many requests were served under each route (`None`: no route) for one path.

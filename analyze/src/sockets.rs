@@ -7,7 +7,7 @@
 //! Links ([`crate::links`]) read hosts and namespaces from here while the pass runs; callee
 //! naming ([`crate::callee`]) reads the spans afterwards.
 
-use crate::events::{Event, EventLog, IdMap, Machine, ProcId, RecordingStart, Socket, Sym};
+use crate::model::events::{Event, EventLog, IdMap, Machine, ProcId, RecordingStart, Socket, Sym};
 
 /// A process listening on an address for a span of time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +167,7 @@ pub(crate) fn grown<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Detail;
+    use crate::model::events::Detail;
 
     fn event(log: &mut EventLog, ts_ns: i64, proc: ProcId, detail: Detail) -> Event {
         Event {

@@ -14,12 +14,12 @@ use std::path::PathBuf;
 use std::thread::ScopedJoinHandle;
 
 use crate::attribute::{CallSink, Counted, Reconstruction, Reconstructor, PREFETCH_AHEAD};
-use crate::events::{Event, EventLog, RecordingStart};
 use crate::guard;
+use crate::model::events::{Event, EventLog, RecordingStart};
+use crate::model::span::Period;
 use crate::progress::Progress;
 use crate::quads::QuadOptions;
 use crate::reader::{self, Slices, Warning};
-use crate::span::Period;
 use crate::AnalyzeError;
 
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest

@@ -7,8 +7,8 @@
 
 use std::collections::VecDeque;
 
-use crate::events::{IdMap, ProcId};
 use crate::evidence::Carried;
+use crate::model::events::{IdMap, ProcId};
 use crate::requests::RequestId;
 
 /// How long an armed callback may wait for its spawn. Most `AfterFunc` timers (those behind
@@ -187,7 +187,7 @@ impl Timers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::EventLog;
+    use crate::model::events::EventLog;
 
     fn proc() -> ProcId {
         EventLog::new().process("h", 1)

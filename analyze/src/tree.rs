@@ -16,10 +16,10 @@ use crate::attribute::Reconstruction;
 use crate::callee::CalleeNames;
 use crate::calls::{CallRow, Naming};
 use crate::escape::terminal;
-use crate::events::EventLog;
+use crate::model::events::EventLog;
+use crate::model::span::Period;
 use crate::requests::{Request, RequestId};
 use crate::routes::Funcs;
-use crate::span::Period;
 use crate::{stream, warn_partial, AnalyzeError, Warning};
 
 /// How deep a tree is followed: links form no cycle in a real recording, but a crafted one

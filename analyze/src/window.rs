@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 
-use crate::events::IdMap;
+use crate::model::events::IdMap;
 
 /// What to do with the front item (see [`Window::retire_front`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

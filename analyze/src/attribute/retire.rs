@@ -17,11 +17,11 @@ use super::rows::{CallSink, DoneCall};
 use super::Pass;
 use crate::client::ClientCall;
 use crate::counter::QuadCounter;
-use crate::events::{Event, ProcId, RecordingStart};
+use crate::model::events::{Event, ProcId, RecordingStart};
+use crate::model::span::{Clocks, Period};
 use crate::quads::QuadOptions;
 use crate::requests::{RequestId, Requests};
 use crate::sockets::Sockets;
-use crate::span::{Clocks, Period};
 use crate::window::Verdict;
 
 /// How long after the last of its ends a call waits to be counted.
@@ -250,7 +250,7 @@ impl Pass {
                 self.calls.kept(),
                 self.goroutines.kept(),
                 self.contexts.addresses(),
-                crate::phases::rss_kib() / 1024
+                crate::util::phases::rss_kib() / 1024
             );
         }
     }
@@ -354,7 +354,7 @@ mod tests {
     /// long after it ended (within the spawn age), a timer firing 9 minutes after it was
     /// armed, a listener that moves from one service to another, and calls whose request the
     /// recording never saw.
-    fn long_log() -> crate::events::EventLog {
+    fn long_log() -> crate::model::events::EventLog {
         let mut b = LogBuilder::new();
         b.listen(0, 2, "users", "0.0.0.0:8080", None);
         for i in 0..200 {

@@ -113,7 +113,7 @@ impl CallSink {
 mod tests {
     use super::*;
     use crate::attribute::Attribution;
-    use crate::events::{EventLog, ProcId};
+    use crate::model::events::{EventLog, ProcId};
 
     fn done(id: u32) -> DoneCall {
         let service = EventLog::new().intern("front");

@@ -3,8 +3,8 @@
 use super::*;
 use crate::channels::{CHANNEL_DIRECT, CHANNEL_FIFO, CHANNEL_VALUE_MATCH, MAX_HANDOFF_AGE_NS};
 use crate::contexts::CONTEXT_AFTER_END_NS;
-use crate::events::ChanOp;
 use crate::lineage::{MAX_SPAWN_AGE_NS, SPAWN_FIRST_LINK};
+use crate::model::events::ChanOp;
 use crate::test_support::LogBuilder;
 use crate::timers::TIMER_UNIQUE;
 

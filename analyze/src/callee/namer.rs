@@ -23,8 +23,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use crate::addr::{ip, is_loopback, normalize_host, normalize_port, split_host_port, unix_socket};
-use crate::events::IdMap;
+use crate::model::addr::{
+    ip, is_loopback, normalize_host, normalize_port, split_host_port, unix_socket,
+};
+use crate::model::events::IdMap;
 
 /// Where a listener accepts connections.
 #[derive(Debug, Clone, PartialEq, Eq)]

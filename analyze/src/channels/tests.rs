@@ -1,7 +1,7 @@
 //! The pairing rules one by one, on the [`Channels`] table alone.
 
 use super::*;
-use crate::events::EventLog;
+use crate::model::events::EventLog;
 
 const C: i64 = 0xc000_0100;
 const MS: i64 = 1_000_000;

@@ -9,8 +9,8 @@
 
 use std::hash::BuildHasher;
 
-use crate::events::{IdHasher, ProcKey};
-use crate::hint::{huge_pages, prefetch};
+use crate::model::events::{IdHasher, ProcKey};
+use crate::util::hint::{huge_pages, prefetch};
 
 /// What an empty slot holds as its value.
 const EMPTY: u32 = u32::MAX;
@@ -164,7 +164,7 @@ fn slots_for(n: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::EventLog;
+    use crate::model::events::EventLog;
 
     #[test]
     fn inserts_replace_and_survive_growth() {

@@ -1,6 +1,6 @@
 use super::*;
 use crate::attribute::{reconstruct, Reconstruction};
-use crate::events::EventLog;
+use crate::model::events::EventLog;
 use crate::quads::{count_quads, Quad};
 use crate::test_support::LogBuilder;
 

@@ -11,7 +11,7 @@
 use arrow_array::{Array, StringViewArray};
 use quadtrace_schema::EventKind;
 
-use crate::events::{EventLog, IdMap, Sym};
+use crate::model::events::{EventLog, IdMap, Sym};
 
 /// One slice of a string column.
 pub(super) type StrArray = StringViewArray;

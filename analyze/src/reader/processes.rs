@@ -7,8 +7,8 @@
 use quadtrace_schema::meta::{self, process};
 use serde_json::Value;
 
-use crate::addr::interface_ip;
-use crate::events::Listed;
+use crate::model::addr::interface_ip;
+use crate::model::events::Listed;
 use crate::reader::Metadata;
 
 /// Every well-formed entry of `quadtrace.processes`, by pid; none when the key is absent.
@@ -54,7 +54,7 @@ fn integer(v: &Value) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::addr::ip;
+    use crate::model::addr::ip;
 
     fn metadata(doc: &str) -> Metadata {
         Metadata([(meta::PROCESSES.to_owned(), doc.to_owned())].into())
