@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::escape::terminal;
 use crate::model::span::{wall, Period};
 use crate::output::{self, Format};
-use crate::reader::{self, boot_wall_ns, time_range, Census, ReadError};
+use crate::read::reader::{self, boot_wall_ns, time_range, Census, ReadError};
 use crate::AnalyzeError;
 
 /// A service of a recording: one recorded binary.

@@ -37,22 +37,18 @@ pub mod escape;
 pub mod evidence;
 pub mod goroutines;
 pub mod graph;
-mod guard;
 pub mod html;
 pub mod info;
 #[cfg(test)]
 mod layers_test;
 pub mod lineage;
 pub mod links;
-mod load;
 mod model;
 pub mod output;
-mod pages;
 mod passes;
-mod problems;
 mod progress;
 pub mod quads;
-pub mod reader;
+mod read;
 mod replay;
 mod report;
 pub mod requests;
@@ -71,6 +67,7 @@ mod window;
 use std::path::PathBuf;
 
 pub use model::{events, span};
+pub use read::reader;
 use util::phases;
 
 pub use attribute::{Attribution, ClientCall, Reconstruction};

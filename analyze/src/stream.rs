@@ -1,6 +1,6 @@
 //! Reading recordings straight into reconstruction, without holding every event at once.
 //!
-//! Reconstruction takes events in time order, and [`crate::load`] gets that order by sorting
+//! Reconstruction takes events in time order, and [`crate::read::load`] gets that order by sorting
 //! every event of every file, which holds them all (tens of bytes each, ten times the file's
 //! size) next to the reconstruction's own state. Recordings are nearly in order already: an
 //! event is only ever a little late. So events are read a slice at a time into a buffer, and
@@ -14,12 +14,12 @@ use std::path::PathBuf;
 use std::thread::ScopedJoinHandle;
 
 use crate::attribute::{CallSink, Counted, Reconstruction, Reconstructor, PREFETCH_AHEAD};
-use crate::guard;
 use crate::model::events::{Event, EventLog, RecordingStart};
 use crate::model::span::Period;
 use crate::progress::Progress;
 use crate::quads::QuadOptions;
-use crate::reader::{self, Slices, Warning};
+use crate::read::guard;
+use crate::read::reader::{self, Slices, Warning};
 use crate::AnalyzeError;
 
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
@@ -178,7 +178,7 @@ fn sort(events: &mut [Event]) {
 }
 
 /// Reads every recording and reconstructs its requests and calls: the log (strings, processes
-/// and listeners; no events), the reconstruction and the warnings, as [`crate::load`] and
+/// and listeners; no events), the reconstruction and the warnings, as [`crate::read::load`] and
 /// [`crate::attribute::reconstruct`] would give them.
 pub(crate) fn read_and_reconstruct(
     paths: &[PathBuf],

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use quadtrace_schema::{meta, MIN_READABLE_SCHEMA_VERSION, SCHEMA_VERSION};
+use quadtrace_schema::{meta, ColumnType, MIN_READABLE_SCHEMA_VERSION, SCHEMA_VERSION};
 
 /// Why a file could not be read as a recording.
 #[derive(Debug, thiserror::Error)]
@@ -197,5 +197,15 @@ impl fmt::Display for Warning {
                  and the calls they made count as made outside any request"
             ),
         }
+    }
+}
+
+/// A column type's name in messages.
+pub(crate) fn type_name(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Int64 => "int64",
+        ColumnType::Int32 => "int32",
+        ColumnType::Utf8 => "string",
+        ColumnType::Bool => "bool",
     }
 }

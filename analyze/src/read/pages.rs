@@ -3,7 +3,7 @@
 //!
 //! A Parquet decoder trusts a page header's counts: a data page whose value count a flipped
 //! bit has made negative can be turned into a capacity of about 2^61 bytes, and a failed
-//! allocation aborts the process, which no panic guard can catch (see [`crate::guard`]). A
+//! allocation aborts the process, which no panic guard can catch (see [`crate::read::guard`]). A
 //! footer's row count bent huge would have analyze loop over billions of slices. So the
 //! footer's counts must agree ([`check_counts`]), and before a row group is decoded, every page
 //! header of the columns to be read is parsed here (with the Thrift definitions of

@@ -17,15 +17,16 @@ use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::file::metadata::ParquetMetaData;
 use quadtrace_schema::{columns, meta, ColumnType, MIN_READABLE_SCHEMA_VERSION, SCHEMA_VERSION};
 
-pub use crate::problems::{ReadError, Warning};
+pub use crate::read::problems::{ReadError, Warning};
 
-use crate::guard;
-use crate::load::add_listeners;
+use crate::read::problems::type_name;
+
 use crate::model::events::{Event, EventLog, RecordingStart};
 use crate::model::span::Period;
-use crate::pages;
+use crate::read::guard;
+use crate::read::pages;
 use decode::{slice_reader, Decode};
-use processes::listed_processes;
+use processes::{add_listeners, listed_processes};
 
 mod decode;
 mod processes;
@@ -595,15 +596,6 @@ fn arrow_type_matches(dtype: &DataType, expected: ColumnType) -> bool {
             DataType::Dictionary(_, values) => is_string(values),
             t => is_string(t),
         },
-    }
-}
-
-pub(crate) fn type_name(ty: ColumnType) -> &'static str {
-    match ty {
-        ColumnType::Int64 => "int64",
-        ColumnType::Int32 => "int32",
-        ColumnType::Utf8 => "string",
-        ColumnType::Bool => "bool",
     }
 }
 

@@ -8,11 +8,11 @@ use std::path::Path;
 
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, BooleanArray, PrimitiveArray, RecordBatch, StringViewArray};
-use quadtrace_schema::{columns, meta, EventKind};
+use quadtrace_schema::{columns, EventKind};
 
 use crate::model::addr::is_loopback_addr;
 use crate::model::events::{ChanOp, Detail, Event, EventLog, IdMap, ProcId, Socket, Sym};
-use crate::reader::{type_name, Metadata, ReadError};
+use crate::read::problems::{type_name, ReadError};
 use crate::util::hint::prefetch;
 use strings::{StringCols, Strings};
 
@@ -364,38 +364,5 @@ fn detail(rows: &Rows<'_>, s: &Strings, i: usize, kind: EventKind, log: &EventLo
         EventKind::Connect => Detail::Connect(socket()),
         EventKind::Listen => Detail::Listen(socket()),
         EventKind::ListenEnd => Detail::ListenEnd(socket()),
-    }
-}
-
-/// The listening addresses `record` found for each process (`listeners` in the targets
-/// metadata), so that servers whose requests carry no listen address still name callees.
-/// Missing or malformed entries are skipped: they only help naming.
-pub(crate) fn add_listeners(metadata: &Metadata, hostname: &str, log: &mut EventLog) {
-    let Some(targets) = metadata
-        .get(meta::TARGETS)
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-    else {
-        return;
-    };
-    for target in targets.as_array().into_iter().flatten() {
-        let Some(service) = target[meta::target::SERVICE].as_str() else {
-            continue;
-        };
-        let Some(by_pid) = target[meta::target::LISTENERS].as_object() else {
-            continue;
-        };
-        for (pid, addrs) in by_pid {
-            let Ok(pid) = pid.parse::<i32>() else {
-                continue;
-            };
-            for addr in addrs
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|a| a.as_str())
-            {
-                log.add_listener(hostname, pid, service, addr);
-            }
-        }
     }
 }

@@ -1,15 +1,16 @@
 //! The `quadtrace.processes` metadata: one object per recorded process, with where its service
-//! name came from, its container, network namespace and that namespace's addresses. Callee
-//! naming reads a process's network namespace and addresses from it; everything here only
-//! helps naming, so a missing key, a malformed document or a malformed entry is skipped, never
-//! an error.
+//! name came from, its container, network namespace and that namespace's addresses; and the
+//! listening addresses of the targets metadata. Callee naming reads a process's network
+//! namespace and addresses, and who listened where, from them; everything here only helps
+//! naming, so a missing key, a malformed document or a malformed entry is skipped, never an
+//! error.
 
 use quadtrace_schema::meta::{self, process};
 use serde_json::Value;
 
 use crate::model::addr::interface_ip;
-use crate::model::events::Listed;
-use crate::reader::Metadata;
+use crate::model::events::{EventLog, Listed};
+use crate::read::reader::Metadata;
 
 /// Every well-formed entry of `quadtrace.processes`, by pid; none when the key is absent.
 pub(crate) fn listed_processes(metadata: &Metadata) -> Vec<(i32, Listed)> {
@@ -48,6 +49,39 @@ fn integer(v: &Value) -> Option<i64> {
             .or_else(|| n.as_u64().and_then(|u| i64::try_from(u).ok())),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }
+}
+
+/// The listening addresses `record` found for each process (`listeners` in the targets
+/// metadata), so that servers whose requests carry no listen address still name callees.
+/// Missing or malformed entries are skipped: they only help naming.
+pub(crate) fn add_listeners(metadata: &Metadata, hostname: &str, log: &mut EventLog) {
+    let Some(targets) = metadata
+        .get(meta::TARGETS)
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+    else {
+        return;
+    };
+    for target in targets.as_array().into_iter().flatten() {
+        let Some(service) = target[meta::target::SERVICE].as_str() else {
+            continue;
+        };
+        let Some(by_pid) = target[meta::target::LISTENERS].as_object() else {
+            continue;
+        };
+        for (pid, addrs) in by_pid {
+            let Ok(pid) = pid.parse::<i32>() else {
+                continue;
+            };
+            for addr in addrs
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+            {
+                log.add_listener(hostname, pid, service, addr);
+            }
+        }
     }
 }
 

@@ -11,9 +11,9 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use parquet::arrow::ProjectionMask;
 
 use super::{check_pages, corrupt, guarded, Opened, ReadError, SLICE_ROWS};
-use crate::guard;
-use crate::load::load_events;
 use crate::model::events::{Event, EventLog};
+use crate::read::guard;
+use crate::read::load::load_events;
 
 /// A slice of a file turned into events, or why it could not be.
 pub(super) type Slice = Result<Vec<Event>, ReadError>;
