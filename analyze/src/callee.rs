@@ -1,6 +1,6 @@
 //! Callee naming: the service each client call reached, and the func it reached.
 //!
-//! A call linked to the request it caused ([`crate::links`]) takes that request's service and
+//! A call linked to the request it caused ([`crate::rebuild::links`]) takes that request's service and
 //! func (its route, else its raw path): the address dialled, a virtual IP or a DNS name, does
 //! not matter then. Any other call is named by the address it dialled: the recorded service
 //! listening there when the call started ([`namer`]), else the address as written.
@@ -13,13 +13,13 @@
 
 use std::fmt;
 
-use crate::attribute::Reconstruction;
-use crate::client::ClientCall;
 use crate::model::addr::unix_socket;
 use crate::model::events::{EventLog, IdMap, IdSet, ProcId, Sym};
-use crate::requests::{Request, RequestId};
+use crate::rebuild::attribute::Reconstruction;
+use crate::rebuild::client::ClientCall;
+use crate::rebuild::requests::{Request, RequestId};
+use crate::rebuild::sockets::Sockets;
 use crate::routes::Funcs;
-use crate::sockets::Sockets;
 
 pub mod namer;
 

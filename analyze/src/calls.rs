@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use crate::attribute::Reconstruction;
 use crate::callee::{CalleeNames, LinkSummary};
-use crate::client::ClientCall;
 use crate::model::events::EventLog;
-use crate::requests::Request;
+use crate::rebuild::attribute::Reconstruction;
+use crate::rebuild::client::ClientCall;
+use crate::rebuild::requests::Request;
 use crate::routes::Funcs;
 
 /// What the `link` column says of a call linked by its connection's address pair.
@@ -183,7 +183,7 @@ impl Naming<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::reconstruct;
+    use crate::rebuild::attribute::reconstruct;
     use crate::test_support::LogBuilder;
 
     #[test]

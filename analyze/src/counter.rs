@@ -9,12 +9,13 @@
 //! as each of its calls would be. Counted values stay small: symbols and numbers.
 
 use crate::callee::{CalleeNames, LinkSummary};
-use crate::client::ClientCall;
 use crate::model::events::{EventLog, IdMap, IdSet, ProcId, Sym};
 use crate::quads::{sort_quads, Quad, QuadOptions};
-use crate::requests::{Request, RequestId, Requests};
+use crate::rebuild::attribute::Counter;
+use crate::rebuild::client::ClientCall;
+use crate::rebuild::requests::{Request, RequestId, Requests};
+use crate::rebuild::sockets::Sockets;
 use crate::routes::{Funcs, RouteVotes};
-use crate::sockets::Sockets;
 use crate::stats::{Summary, Tally};
 
 /// The status `record` gives an HTTP/1 request an h2c server took over: its stream 1 serves
@@ -322,5 +323,26 @@ impl QuadCounter {
             funcs,
             servers,
         }
+    }
+}
+
+/// The pass counts with it while it lets calls and requests go (see `rebuild::attribute`).
+impl Counter for QuadCounter {
+    fn request_of(&self, call: &ClientCall) -> Option<RequestId> {
+        QuadCounter::request_of(self, call)
+    }
+
+    fn call(
+        &mut self,
+        call: &ClientCall,
+        requests: &Requests,
+        epoch: i64,
+        counted: bool,
+    ) -> Option<RequestId> {
+        QuadCounter::call(self, call, requests, epoch, counted)
+    }
+
+    fn request(&mut self, r: &Request, called: bool, counted: bool) {
+        QuadCounter::request(self, r, called, counted);
     }
 }

@@ -24,50 +24,43 @@
 //! # Ok::<(), quadtrace_analyze::AnalyzeError>(())
 //! ```
 
-pub mod attribute;
 pub mod callee;
 pub mod calls;
-pub mod channels;
-pub mod client;
-pub mod contexts;
 pub mod counter;
 pub mod diff;
 pub mod durations;
 pub mod escape;
-pub mod evidence;
-pub mod goroutines;
 pub mod graph;
 pub mod html;
 pub mod info;
 #[cfg(test)]
 mod layers_test;
-pub mod lineage;
-pub mod links;
 mod model;
 pub mod output;
 mod passes;
 mod progress;
 pub mod quads;
 mod read;
+mod rebuild;
 mod replay;
 mod report;
-pub mod requests;
 pub mod routes;
-pub mod sockets;
 pub mod stats;
 mod stream;
 #[cfg(test)]
 pub(crate) mod test_support;
-pub mod timers;
 mod topology;
 pub mod tree;
 mod util;
-mod window;
 
 use std::path::PathBuf;
 
 pub use model::{events, span};
 pub use read::reader;
+pub use rebuild::{
+    attribute, channels, client, contexts, evidence, goroutines, lineage, links, requests, sockets,
+    timers,
+};
 use util::phases;
 
 pub use attribute::{Attribution, ClientCall, Reconstruction};

@@ -10,12 +10,12 @@
 
 use std::path::PathBuf;
 
-use crate::attribute::{CallSink, Counted, DoneCall};
 use crate::callee::{CalleeNames, LinkSummary};
 use crate::calls::{CallRow, Naming};
 use crate::counter::EdgeFigures;
 use crate::model::span::Period;
 use crate::quads::{Quad, QuadOptions};
+use crate::rebuild::attribute::{CallSink, Counted, DoneCall};
 use crate::stats;
 use crate::{phases, stream, warn_partial, AnalyzeError, Warning};
 

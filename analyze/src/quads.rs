@@ -8,10 +8,10 @@
 
 use serde::{Serialize, Serializer};
 
-use crate::attribute::Reconstruction;
 use crate::callee::{CalleeNames, LinkSummary};
 use crate::counter::QuadCounter;
 use crate::model::events::EventLog;
+use crate::rebuild::attribute::Reconstruction;
 
 /// One quadruple, how many times it was seen, how many of those failed and how long they took
 /// (see [`crate::stats`]). `None` is "none": no request (caller_func), or no downstream call
@@ -127,7 +127,7 @@ pub fn sort_quads(quads: &mut [Quad]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::reconstruct;
+    use crate::rebuild::attribute::reconstruct;
     use crate::test_support::LogBuilder;
 
     fn q(caller: &str, cf: Option<&str>, callee: Option<&str>, ef: Option<&str>, n: u64) -> Quad {

@@ -12,10 +12,10 @@ use std::path::PathBuf;
 
 use quadtrace_schema::stream::{request_block, Callee};
 
-use crate::attribute::Reconstruction;
 use crate::model::events::EventLog;
 use crate::model::span::Period;
-use crate::requests::RequestId;
+use crate::rebuild::attribute::Reconstruction;
+use crate::rebuild::requests::RequestId;
 use crate::{stream, warn_partial, AnalyzeError, Warning};
 
 /// The method a call without a recorded one is shown with, as the write-up did.
@@ -53,7 +53,7 @@ fn blocks(log: &EventLog, rec: &Reconstruction, period: Period) -> Vec<String> {
     let inside = |proc, ts| {
         period == Period::ALL || log.wall_clock(proc, ts).is_some_and(|w| period.contains(w))
     };
-    let mut requests: Vec<(RequestId, &crate::requests::Request)> = rec
+    let mut requests: Vec<(RequestId, &crate::rebuild::requests::Request)> = rec
         .requests
         .all_with_ids()
         .filter(|(_, r)| inside(r.proc, r.start_ns))
@@ -81,7 +81,7 @@ fn blocks(log: &EventLog, rec: &Reconstruction, period: Period) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::reconstruct;
+    use crate::rebuild::attribute::reconstruct;
     use crate::test_support::LogBuilder;
 
     /// The write-up's demo: /handle calls /echo on the same service, /echo calls nothing; a

@@ -14,9 +14,9 @@
 
 use std::cmp::Reverse;
 
-use crate::attribute::Reconstruction;
 use crate::model::events::{EventLog, IdMap, IdSet, Sym};
-use crate::requests::Request;
+use crate::rebuild::attribute::Reconstruction;
+use crate::rebuild::requests::Request;
 
 /// How many requests were served under each route (`None`: no route) for one path.
 type Votes = IdMap<Option<Sym>, u64>;
@@ -158,8 +158,8 @@ fn winner(log: &EventLog, votes: &Votes) -> Option<Sym> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::reconstruct;
     use crate::callee::CalleeNames;
+    use crate::rebuild::attribute::reconstruct;
     use crate::test_support::LogBuilder;
 
     /// (caller_func, callee_func) of every call, in order, and caller_func of every request.

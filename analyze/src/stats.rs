@@ -12,10 +12,10 @@
 //! to [`EXACT_MAX`] durations; beyond, they come from a histogram and are at most 1/128 below
 //! the exact value ([`crate::durations`]).
 
-use crate::attribute::ClientCall;
 use crate::durations::Durations;
 pub use crate::durations::EXACT_MAX;
-use crate::requests::Request;
+use crate::rebuild::attribute::ClientCall;
+use crate::rebuild::requests::Request;
 
 /// What a quadruple adds up to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub fn nearest_rank(values: &mut [i64], pct: u32) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::reconstruct;
+    use crate::rebuild::attribute::reconstruct;
     use crate::test_support::LogBuilder;
 
     #[test]

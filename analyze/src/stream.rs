@@ -13,13 +13,16 @@
 use std::path::PathBuf;
 use std::thread::ScopedJoinHandle;
 
-use crate::attribute::{CallSink, Counted, Reconstruction, Reconstructor, PREFETCH_AHEAD};
+use crate::counter::QuadCounter;
 use crate::model::events::{Event, EventLog, RecordingStart};
 use crate::model::span::Period;
 use crate::progress::Progress;
 use crate::quads::QuadOptions;
 use crate::read::guard;
 use crate::read::reader::{self, Slices, Warning};
+use crate::rebuild::attribute::{
+    CallSink, Counted, Counter, Reconstruction, Reconstructor, PREFETCH_AHEAD,
+};
 use crate::AnalyzeError;
 
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
@@ -61,65 +64,36 @@ fn first_pass(paths: &[PathBuf]) -> FirstPass {
 }
 
 /// Hands events on to reconstruction as soon as their turn is certain.
-struct Merger<'scope> {
+struct Merger<'scope, C, F> {
     /// The first pass, while it runs beside the decoding of the first slice.
     first_pass: Option<ScopedJoinHandle<'scope, FirstPass>>,
     /// After slice `i`, events at or before `bounds[i]` may go.
     bounds: Vec<i64>,
     slices: usize,
     /// Made once the first pass has counted the rows, which size its tables.
-    rec: Option<Reconstructor>,
+    rec: Option<Reconstructor<C>>,
     /// Recordings begun before it was made.
     started: Vec<RecordingStart>,
-    /// What becomes of requests and calls.
-    mode: Mode,
+    /// Makes the reconstruction for about `rows` events of recordings begun at `starts`,
+    /// which says what becomes of requests and calls.
+    make: F,
     /// Rows of all the files (from the first pass), and the bar that counts them.
     rows: usize,
     progress: Progress,
 }
 
-/// What reconstruction does with requests and calls.
-enum Mode {
-    /// Keeps every one.
-    Keep,
-    /// Counts those inside the window in bounded memory, as the options say (see
-    /// `attribute::retire`).
-    Count(QuadOptions, Period),
-    /// Hands every call inside the window out as it is done with, in bounded memory (see
-    /// `attribute::rows`); the sink is taken when the reconstruction is made.
-    Emit(Option<CallSink>, Period),
-}
-
-impl Mode {
-    /// The reconstruction for about `rows` events of recordings begun at `starts`.
-    fn reconstructor(&mut self, rows: usize, starts: Vec<i64>) -> Reconstructor {
-        match self {
-            Mode::Keep => Reconstructor::for_rows(rows),
-            Mode::Count(options, window) => {
-                Reconstructor::counting_within(rows, *options, starts, *window)
-            }
-            Mode::Emit(sink, window) => match sink.take() {
-                Some(sink) => Reconstructor::emitting(rows, sink, starts, *window),
-                None => Reconstructor::for_rows(rows),
-            },
-        }
-    }
-}
-
-impl Merger<'_> {
+impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Merger<'_, C, F> {
     /// The reconstruction, once the first pass is done (a first pass that panicked bounds
     /// nothing: everything is held until the end, as when a file cannot be read so).
-    fn rec(&mut self) -> &mut Reconstructor {
+    fn rec(&mut self) -> &mut Reconstructor<C> {
         if let Some(first_pass) = self.first_pass.take() {
             let (bounds, rows, starts) = first_pass.join().unwrap_or_default();
             self.bounds = bounds;
             self.rows = rows;
-            self.rec = Some(self.mode.reconstructor(rows, starts));
+            self.rec = Some((self.make)(rows, starts));
         }
-        let mode = &mut self.mode;
-        let rec = self
-            .rec
-            .get_or_insert_with(|| mode.reconstructor(0, Vec::new()));
+        let make = &mut self.make;
+        let rec = self.rec.get_or_insert_with(|| make(0, Vec::new()));
         for start in self.started.drain(..) {
             rec.recording(&start);
         }
@@ -127,7 +101,7 @@ impl Merger<'_> {
     }
 
     /// Hands on what is left: the reconstruction is then complete.
-    fn drain(&mut self, buffer: &mut Vec<Event>) -> Reconstructor {
+    fn drain(&mut self, buffer: &mut Vec<Event>) -> Reconstructor<C> {
         sort(buffer);
         self.hand_on(buffer);
         buffer.clear();
@@ -147,7 +121,7 @@ impl Merger<'_> {
     }
 }
 
-impl Slices for Merger<'_> {
+impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Slices for Merger<'_, C, F> {
     /// Told before any of the recording's events, and kept until the reconstruction is made:
     /// making it waits for the first pass, which runs beside the first slice's decoding.
     fn started(&mut self, start: RecordingStart) {
@@ -179,11 +153,12 @@ fn sort(events: &mut [Event]) {
 
 /// Reads every recording and reconstructs its requests and calls: the log (strings, processes
 /// and listeners; no events), the reconstruction and the warnings, as [`crate::read::load`] and
-/// [`crate::attribute::reconstruct`] would give them.
+/// [`crate::rebuild::attribute::reconstruct`] would give them.
 pub(crate) fn read_and_reconstruct(
     paths: &[PathBuf],
 ) -> Result<(EventLog, Reconstruction, Vec<Warning>), AnalyzeError> {
-    let (log, rec, warnings) = read_into(paths, Mode::Keep)?;
+    let (log, rec, warnings) =
+        read_into(paths, "reading", |rows, _| Reconstructor::for_rows(rows))?;
     Ok((log, rec.finish(), warnings))
 }
 
@@ -194,8 +169,10 @@ pub(crate) fn read_and_count(
     paths: &[PathBuf],
     options: QuadOptions,
     window: Period,
-) -> Result<(EventLog, Counted, Vec<Warning>), AnalyzeError> {
-    let (log, rec, warnings) = read_into(paths, Mode::Count(options, window))?;
+) -> Result<(EventLog, Counted<QuadCounter>, Vec<Warning>), AnalyzeError> {
+    let (log, rec, warnings) = read_into(paths, "reading", |rows, starts| {
+        Reconstructor::counting_within(rows, QuadCounter::new(options), starts, window)
+    })?;
     Ok((log, rec.finish_counting(), warnings))
 }
 
@@ -207,23 +184,26 @@ pub(crate) fn read_and_emit(
     sink: CallSink,
     window: Period,
 ) -> Result<(EventLog, Vec<Warning>), AnalyzeError> {
-    let (log, rec, warnings) = read_into(paths, Mode::Emit(Some(sink), window))?;
+    // The sink is taken when the reconstruction is made.
+    let mut sink = Some(sink);
+    let (log, rec, warnings) =
+        read_into(paths, "writing calls", |rows, starts| match sink.take() {
+            Some(sink) => Reconstructor::emitting(rows, sink, starts, window),
+            None => Reconstructor::for_rows(rows),
+        })?;
     // Hands out the calls still kept, and closes the sink.
     drop(rec.finish_counting());
     Ok((log, warnings))
 }
 
-fn read_into(
+fn read_into<C: Counter>(
     paths: &[PathBuf],
-    mode: Mode,
-) -> Result<(EventLog, Reconstructor, Vec<Warning>), AnalyzeError> {
+    label: &'static str,
+    make: impl FnMut(usize, Vec<i64>) -> Reconstructor<C>,
+) -> Result<(EventLog, Reconstructor<C>, Vec<Warning>), AnalyzeError> {
     if paths.is_empty() {
         return Err(AnalyzeError::NoInput);
     }
-    let label = match mode {
-        Mode::Emit(..) => "writing calls",
-        Mode::Keep | Mode::Count(..) => "reading",
-    };
     let mut log = EventLog::new();
     let mut warnings = Vec::new();
     let mut buffer = Vec::new();
@@ -238,7 +218,7 @@ fn read_into(
             slices: 0,
             rec: None,
             started: Vec::new(),
-            mode,
+            make,
             rows: 0,
             progress: Progress::new(label),
         };

@@ -12,13 +12,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::attribute::Reconstruction;
 use crate::callee::CalleeNames;
 use crate::calls::{CallRow, Naming};
 use crate::escape::terminal;
 use crate::model::events::EventLog;
 use crate::model::span::Period;
-use crate::requests::{Request, RequestId};
+use crate::rebuild::attribute::Reconstruction;
+use crate::rebuild::requests::{Request, RequestId};
 use crate::routes::Funcs;
 use crate::{stream, warn_partial, AnalyzeError, Warning};
 
@@ -310,7 +310,7 @@ fn bar(offset: i64, duration: Option<i64>, span: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::reconstruct;
+    use crate::rebuild::attribute::reconstruct;
     use crate::test_support::LogBuilder;
 
     #[test]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::attribute::reconstruct;
+use crate::rebuild::attribute::reconstruct;
 use crate::test_support::LogBuilder;
 
 /// The callee name of every call, in order, and the summary.

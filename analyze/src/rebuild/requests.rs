@@ -6,9 +6,9 @@
 //! did; it is counted and otherwise ignored. A start that never ends (the recording stopped
 //! first) is still a request: whatever it called was observed.
 
-use crate::goroutines::Stack;
 use crate::model::events::{ProcId, Sym};
-use crate::window::{Verdict, Window};
+use crate::rebuild::stack::Stack;
+use crate::rebuild::window::{Verdict, Window};
 
 /// Index of a request in [`Requests::all`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -78,7 +78,7 @@ impl End {
 }
 
 /// Every request seen so far, or the recent ones when old ones are retired (see
-/// [`crate::window`]). The requests open on a goroutine are kept with the goroutine's state (a
+/// [`crate::rebuild::window`]). The requests open on a goroutine are kept with the goroutine's state (a
 /// [`Stack`] passed in), so that one lookup finds everything about a goroutine.
 #[derive(Debug, Default)]
 pub struct Requests {

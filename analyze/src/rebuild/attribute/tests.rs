@@ -1,12 +1,14 @@
 //! Scenarios for the whole pass: each evidence kind, its bounds, and how they combine.
 
 use super::*;
-use crate::channels::{CHANNEL_DIRECT, CHANNEL_FIFO, CHANNEL_VALUE_MATCH, MAX_HANDOFF_AGE_NS};
-use crate::contexts::CONTEXT_AFTER_END_NS;
-use crate::lineage::{MAX_SPAWN_AGE_NS, SPAWN_FIRST_LINK};
 use crate::model::events::ChanOp;
+use crate::rebuild::channels::{CHANNEL_DIRECT, CHANNEL_FIFO, CHANNEL_VALUE_MATCH};
+use crate::rebuild::contexts::CONTEXT_AFTER_END_NS;
+use crate::rebuild::evidence::SPAWN_FIRST_LINK;
+use crate::rebuild::handoff::MAX_HANDOFF_AGE_NS;
+use crate::rebuild::lineage::MAX_SPAWN_AGE_NS;
+use crate::rebuild::timers::TIMER_UNIQUE;
 use crate::test_support::LogBuilder;
-use crate::timers::TIMER_UNIQUE;
 
 const A: &str = "svc";
 const P: i32 = 10;

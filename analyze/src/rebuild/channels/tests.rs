@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::model::events::EventLog;
+use crate::rebuild::requests::RequestId;
 
 const C: i64 = 0xc000_0100;
 const MS: i64 = 1_000_000;

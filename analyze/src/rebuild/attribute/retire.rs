@@ -1,5 +1,6 @@
-//! Analysis in bounded memory: calls and requests are counted ([`QuadCounter`]) and let go
-//! once nothing later in the recording can change them, so that what is held follows what is
+//! Analysis in bounded memory: calls and requests are counted (by a [`Counter`]: the reports'
+//! quadruple counter, which reconstruction knows only through that trait) and let go once
+//! nothing later in the recording can change them, so that what is held follows what is
 //! live at one moment (open requests, calls in flight, the last minutes of requests that late
 //! work may still be attributed to), not the length of the recording.
 //!
@@ -15,20 +16,18 @@
 
 use super::rows::{CallSink, DoneCall};
 use super::Pass;
-use crate::client::ClientCall;
-use crate::counter::QuadCounter;
 use crate::model::events::{Event, ProcId, RecordingStart};
 use crate::model::span::{Clocks, Period};
-use crate::quads::QuadOptions;
-use crate::requests::{RequestId, Requests};
-use crate::sockets::Sockets;
-use crate::window::Verdict;
+use crate::rebuild::client::ClientCall;
+use crate::rebuild::requests::{Request, RequestId, Requests};
+use crate::rebuild::sockets::Sockets;
+use crate::rebuild::window::Verdict;
 
 /// How long after the last of its ends a call waits to be counted.
 pub const LAG_NS: i64 = 10 * 1_000_000_000;
 
 /// How long after it ended a request is kept: a context's minute, then two spawns' or hand-offs'.
-pub const RETAIN_NS: i64 = 3 * crate::lineage::MAX_SPAWN_AGE_NS;
+pub const RETAIN_NS: i64 = 3 * crate::rebuild::lineage::MAX_SPAWN_AGE_NS;
 
 /// How often calls and requests are looked over, in the events' time.
 const SWEEP_NS: i64 = 1_000_000_000;
@@ -37,10 +36,50 @@ const SWEEP_NS: i64 = 1_000_000_000;
 /// grow if need be (what is kept follows the traffic, not the file's size).
 pub(super) const MAX_PRESIZED: usize = 1 << 20;
 
+/// What the pass hands the calls and requests it is done with to, in bounded memory.
+pub(crate) trait Counter: Default {
+    /// Whether `call` counts as made for a request, and which: that request is kept until
+    /// the call is counted.
+    fn request_of(&self, call: &ClientCall) -> Option<RequestId>;
+
+    /// One call, done with: its own request and the request it caused (when linked) are in
+    /// `requests` if they are still kept. `epoch` is its start's (see [`Retire::epoch`]);
+    /// `counted` is false when it started outside the span looked at. Returns the request it
+    /// was made for, which is then remembered as called.
+    fn call(
+        &mut self,
+        call: &ClientCall,
+        requests: &Requests,
+        epoch: i64,
+        counted: bool,
+    ) -> Option<RequestId>;
+
+    /// One request, done with, after every call made for it; `called`: one was.
+    fn request(&mut self, r: &Request, called: bool, counted: bool);
+}
+
+/// The counter of a pass that counts nothing: one that keeps everything for its
+/// [`super::Reconstruction`], or hands calls out ([`Retire::emitting`]), for which a call
+/// counts as made for the request it is attributed to, however surely.
+#[derive(Debug, Default)]
+pub(crate) struct NoCount;
+
+impl Counter for NoCount {
+    fn request_of(&self, call: &ClientCall) -> Option<RequestId> {
+        call.attribution.request()
+    }
+
+    fn call(&mut self, call: &ClientCall, _: &Requests, _: i64, _: bool) -> Option<RequestId> {
+        self.request_of(call)
+    }
+
+    fn request(&mut self, _: &Request, _: bool, _: bool) {}
+}
+
 /// What counting in bounded memory keeps besides the pass.
 #[derive(Debug)]
-pub(crate) struct Retire {
-    counter: QuadCounter,
+pub(crate) struct Retire<C> {
+    counter: C,
     /// Listener changes so far (see [`crate::counter`]).
     epoch: u32,
     /// When each recording began, latest first: a change for the listeners reported then.
@@ -58,17 +97,17 @@ pub(crate) struct Retire {
 }
 
 /// What counting left at the end.
-pub(crate) struct Counted {
-    pub counter: QuadCounter,
+pub(crate) struct Counted<C> {
+    pub counter: C,
     pub sockets: Sockets,
     pub requests: Requests,
 }
 
-impl Retire {
-    pub(crate) fn new(options: QuadOptions, mut starts: Vec<i64>) -> Self {
+impl<C: Counter> Retire<C> {
+    pub(crate) fn new(counter: C, mut starts: Vec<i64>) -> Self {
         starts.sort_unstable_by(|a, b| b.cmp(a));
         Retire {
-            counter: QuadCounter::new(options),
+            counter,
             epoch: 0,
             starts,
             next_sweep_ns: i64::MIN,
@@ -96,19 +135,6 @@ impl Retire {
                 .clocks
                 .wall(proc.index(), ts_ns)
                 .is_some_and(|wall| self.window.contains(wall))
-    }
-
-    /// Handing every call out to `rows` as it is done with, whatever its attribution's
-    /// confidence, instead of counting.
-    pub(crate) fn emitting(rows: CallSink, starts: Vec<i64>) -> Self {
-        let every_call = QuadOptions {
-            min_confidence: 0.0,
-            raw_paths: false,
-        };
-        Retire {
-            rows: Some(rows),
-            ..Self::new(every_call, starts)
-        }
     }
 
     /// The epoch now.
@@ -164,8 +190,19 @@ impl Retire {
     }
 }
 
+impl Retire<NoCount> {
+    /// Handing every call out to `rows` as it is done with, whatever its attribution's
+    /// confidence, instead of counting.
+    pub(crate) fn emitting(rows: CallSink, starts: Vec<i64>) -> Self {
+        Retire {
+            rows: Some(rows),
+            ..Self::new(NoCount, starts)
+        }
+    }
+}
+
 /// When `call`, and the requests it depends on, last ended; `None` while one has not.
-fn done_at(call: &ClientCall, counter: &QuadCounter, requests: &Requests) -> Option<i64> {
+fn done_at<C: Counter>(call: &ClientCall, counter: &C, requests: &Requests) -> Option<i64> {
     let mut at = call.end_ns?;
     for r in [counter.request_of(call), call.link].into_iter().flatten() {
         if let Some(request) = requests.get(r) {
@@ -175,7 +212,7 @@ fn done_at(call: &ClientCall, counter: &QuadCounter, requests: &Requests) -> Opt
     Some(at)
 }
 
-impl Pass {
+impl<C: Counter> Pass<C> {
     /// Before event `e`: a recording began, or it is time to let calls and requests go.
     pub(super) fn retire_tick(&mut self, e: &Event) {
         let Some(retire) = self.retire.as_mut() else {
@@ -197,7 +234,7 @@ impl Pass {
             return;
         };
         let requests = &self.requests;
-        let judge_call = |c: &ClientCall, retire: &Retire, front: bool| match done_at(
+        let judge_call = |c: &ClientCall, retire: &Retire<C>, front: bool| match done_at(
             c,
             &retire.counter,
             requests,
@@ -256,10 +293,10 @@ impl Pass {
     }
 
     /// Counts everything still kept, once the events are over.
-    pub(super) fn finish_counting(mut self) -> Counted {
+    pub(super) fn finish_counting(mut self) -> Counted<C> {
         let Some(mut retire) = self.retire.take() else {
             return Counted {
-                counter: QuadCounter::default(),
+                counter: C::default(),
                 sockets: self.sockets,
                 requests: self.requests,
             };
@@ -286,8 +323,8 @@ impl Pass {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::{reconstruct, Reconstructor};
-    use crate::quads::count_quads_linked;
+    use crate::quads::{count_quads_linked, QuadOptions};
+    use crate::rebuild::attribute::{reconstruct, Reconstructor};
     use crate::test_support::LogBuilder;
 
     const MIN: i64 = 60_000; // ms
@@ -326,7 +363,7 @@ mod tests {
         let mut want = Vec::new();
         crate::calls::for_each_call_row(&log, &rec, |row| want.push(row));
         let (tx, rx) = std::sync::mpsc::sync_channel(1 << 10);
-        let sink = crate::attribute::CallSink::new(tx);
+        let sink = crate::rebuild::attribute::CallSink::new(tx);
         let mut emitting =
             Reconstructor::emitting(log.events().len(), sink, Vec::new(), Period::ALL);
         for e in log.events() {

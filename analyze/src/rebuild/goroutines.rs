@@ -6,51 +6,12 @@
 //! it works for, so a long-lived worker spawned lazily by one request does not keep working for
 //! that request while it serves others from a queue.
 
-use crate::channels::Handoff;
-use crate::evidence::Carried;
-use crate::lineage::Inherited;
 use crate::model::events::{IdMap, ProcId, ProcKey};
-use crate::requests::RequestId;
-
-/// A stack that keeps its top element inline: a goroutine rarely has more than one request or
-/// call open at once, so the common case allocates nothing and costs two words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stack<T> {
-    top: Option<T>,
-    // Boxed so that the common empty case costs one word, not a `Vec`'s three.
-    #[allow(clippy::box_collection)]
-    below: Option<Box<Vec<T>>>,
-}
-
-impl<T> Default for Stack<T> {
-    fn default() -> Self {
-        Stack {
-            top: None,
-            below: None,
-        }
-    }
-}
-
-impl<T: Copy> Stack<T> {
-    /// Puts `x` on top.
-    pub fn push(&mut self, x: T) {
-        if let Some(old) = self.top.replace(x) {
-            self.below.get_or_insert_with(Box::default).push(old);
-        }
-    }
-
-    /// Takes the top off.
-    pub fn pop(&mut self) -> Option<T> {
-        let top = self.top.take();
-        self.top = self.below.as_mut().and_then(|b| b.pop());
-        top
-    }
-
-    /// The top.
-    pub fn last(&self) -> Option<T> {
-        self.top
-    }
-}
+use crate::rebuild::evidence::Carried;
+use crate::rebuild::handoff::Handoff;
+use crate::rebuild::lineage::Inherited;
+use crate::rebuild::requests::RequestId;
+use crate::rebuild::stack::Stack;
 
 /// Index of a goroutine in [`Goroutines`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,14 +43,8 @@ pub struct GoState {
 
 impl GoState {
     const NEW: GoState = GoState {
-        open_requests: Stack {
-            top: None,
-            below: None,
-        },
-        open_calls: Stack {
-            top: None,
-            below: None,
-        },
+        open_requests: Stack::new(),
+        open_calls: Stack::new(),
         source: Source::Spawned(None),
         spawn_seen: false,
         recv_seq: 0,
@@ -365,22 +320,10 @@ fn dense_slot(goid: i64) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::Evidence;
     use crate::model::events::EventLog;
+    use crate::rebuild::evidence::Evidence;
 
     const S: i64 = 1_000_000_000;
-
-    #[test]
-    fn stacks_keep_order() {
-        let mut st = Stack::default();
-        assert_eq!(st.pop(), None);
-        st.push(1);
-        st.push(2);
-        st.push(3);
-        assert_eq!(st.last(), Some(3));
-        assert_eq!((st.pop(), st.pop(), st.last()), (Some(3), Some(2), Some(1)));
-        assert_eq!((st.pop(), st.pop()), (Some(1), None));
-    }
 
     #[test]
     fn ids_are_per_process_and_stable() {
@@ -465,7 +408,7 @@ mod tests {
         assert_eq!(g.find(p, 3), None);
         assert_eq!((g.find(p, 1), g.find(p, 2)), (Some(busy), Some(spawned)));
         // Its inheritance ages out, and it goes too; the request open on the other keeps it.
-        g.tick(S + crate::lineage::MAX_SPAWN_AGE_NS + SWEEP_NS);
+        g.tick(S + crate::rebuild::lineage::MAX_SPAWN_AGE_NS + SWEEP_NS);
         assert_eq!(g.find(p, 2), None);
         assert_eq!(g.find(p, 1), Some(busy));
         assert_eq!(g.kept(), 1);

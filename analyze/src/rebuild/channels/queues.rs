@@ -7,8 +7,8 @@ use super::{
     Claim, Handoff, CHANNEL_FIFO, CHANNEL_VALUE_MATCH, CHANNEL_VALUE_MISMATCH, MAX_QUEUED_NS,
     OVERTAKEN_NS, PROBE_SKEW_NS, VALUE_SCAN_LIMIT,
 };
-use crate::evidence::Carried;
-use crate::goroutines::GoIdx;
+use crate::rebuild::evidence::Carried;
+use crate::rebuild::goroutines::GoIdx;
 
 /// A recorded send waiting for its receive: when, the element's first bytes, and what the
 /// sender worked for.

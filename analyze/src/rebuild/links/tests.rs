@@ -1,7 +1,7 @@
 use super::*;
-use crate::attribute::{reconstruct, Reconstruction};
 use crate::model::events::EventLog;
 use crate::quads::{count_quads, Quad};
+use crate::rebuild::attribute::{reconstruct, Reconstruction};
 use crate::test_support::LogBuilder;
 
 /// Per call: (calling goroutine, goroutine of the request it is linked to).
@@ -327,12 +327,12 @@ fn the_calls_in_flight_are_swept_as_they_return() {
         end_ns: Some(10 * i + 5),
         status: None,
         error: false,
-        attribution: crate::evidence::Attribution::NONE,
+        attribution: crate::rebuild::evidence::Attribution::NONE,
         link: None,
         epoch: 0,
     };
     let mut links = Links::default();
-    let mut calls = crate::window::Window::default();
+    let mut calls = crate::rebuild::window::Window::default();
     for i in 0..10_000 {
         let index = calls.push(call(i));
         links.call_started(proc, index, &calls);

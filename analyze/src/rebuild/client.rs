@@ -1,11 +1,11 @@
 //! Client calls: one `client_start`, with its `client_end` when seen, and what reconstruction
 //! concluded about it (the request it was made for, the request it caused). A type of its own
-//! so that the parts of the pass that judge calls ([`crate::attribute`], [`crate::links`])
+//! so that the parts of the pass that judge calls ([`crate::rebuild::attribute`], [`crate::rebuild::links`])
 //! share it without importing each other.
 
-use crate::evidence::Attribution;
 use crate::model::events::{ProcId, Sym};
-use crate::requests::RequestId;
+use crate::rebuild::evidence::Attribution;
+use crate::rebuild::requests::RequestId;
 
 /// How long a client call without a recorded end still counts as in flight. While a call is in
 /// flight, its goroutine's channel operations are the HTTP transport's own (handing the request
@@ -41,7 +41,7 @@ pub struct ClientCall {
     /// The request it was made for.
     pub attribution: Attribution,
     /// The server request it caused, when the server was recorded too and the connection's
-    /// address pair ties them ([`crate::links`]).
+    /// address pair ties them ([`crate::rebuild::links`]).
     pub link: Option<RequestId>,
     /// How many times a listener began or stopped before it started (while analyzing in
     /// bounded memory; see [`crate::counter`]); 0 otherwise.

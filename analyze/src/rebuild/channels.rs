@@ -20,10 +20,10 @@
 
 use std::collections::hash_map::Entry;
 
-use crate::evidence::{Carried, Evidence};
-use crate::goroutines::GoIdx;
 use crate::model::events::{ChanOp, IdMap, ProcId, ProcKey};
-use crate::requests::RequestId;
+use crate::rebuild::evidence::Carried;
+use crate::rebuild::goroutines::GoIdx;
+use crate::rebuild::handoff::Handoff;
 use queues::{expire_awaiting, Await, Queues, Send, Slab, NO_QUEUES};
 
 mod queues;
@@ -43,11 +43,6 @@ pub const CHANNEL_FIFO: f64 = 0.7;
 /// while it is blocked in a receive, and the recorder reads the element where it was at
 /// entry); the second is common, so the disagreement weighs only a little.
 pub const CHANNEL_VALUE_MISMATCH: f64 = 0.6;
-
-/// How long after a receive its goroutine still works for the sender's request. A job's work
-/// follows its receive closely; a goroutine woken much later by something the recorder does
-/// not see (a mutex, a condition variable) has likely moved on.
-pub const MAX_HANDOFF_AGE_NS: i64 = 60 * 1_000_000_000;
 
 /// How long a send may wait for its receive. A value queued longer most likely had its receive
 /// lost (ring-buffer overflow) or taken by an unrecorded non-blocking receive; letting it pair
@@ -69,42 +64,6 @@ pub const VALUE_SCAN_LIMIT: usize = 64;
 /// concurrent senders reach the channel's lock in an order that may differ from their probe
 /// timestamps by scheduling noise (well under this), never by this much.
 pub const OVERTAKEN_NS: i64 = 10_000_000;
-
-/// What a goroutine works for after a receive.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Handoff {
-    /// The sender's request.
-    pub request: RequestId,
-    /// The sender's confidence times the pairing's.
-    pub confidence: f64,
-    /// When the value was received, ns.
-    pub received_ns: i64,
-}
-
-impl Handoff {
-    /// What a receive at `received_ns` of a value from `source` hands its goroutine, with the
-    /// pairing's confidence `factor`.
-    pub(crate) fn new(source: Carried, factor: f64, received_ns: i64) -> Self {
-        Handoff {
-            request: source.request,
-            confidence: source.confidence() * factor,
-            received_ns,
-        }
-    }
-
-    /// What the receiver carries at `ts_ns`; nothing past [`MAX_HANDOFF_AGE_NS`].
-    pub fn at(&self, ts_ns: i64) -> Option<Carried> {
-        if ts_ns.saturating_sub(self.received_ns) > MAX_HANDOFF_AGE_NS {
-            return None;
-        }
-        Some(Carried {
-            request: self.request,
-            evidence: Evidence::Channel,
-            root: self.confidence,
-            depth: 0,
-        })
-    }
-}
 
 /// A late `select` send claimed an earlier receive: the receiver works for `handoff`, if it
 /// has not received anything since (its receive count is still `seq`).

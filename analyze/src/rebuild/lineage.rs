@@ -7,8 +7,8 @@
 //! tree at each call, keeps every event O(1) and lets a parent that later serves another
 //! request, or becomes a channel worker, leave its earlier children alone.
 
-use crate::evidence::{Carried, Evidence};
-use crate::requests::RequestId;
+use crate::rebuild::evidence::{Carried, Evidence};
+use crate::rebuild::requests::RequestId;
 
 /// How many spawn links a call may walk up. Real handlers fan out through a few layers (an
 /// errgroup, a worker inside it); a deeper chain is more likely a long-lived pool whose root
@@ -21,23 +21,6 @@ pub const MAX_SPAWN_DEPTH: u8 = 8;
 /// otherwise inherits that one request forever; request-scoped goroutines finish far sooner.
 /// The bound holds per link: a parent must still be within it when it spawns the child.
 pub const MAX_SPAWN_AGE_NS: i64 = 60 * 1_000_000_000;
-
-/// Confidence of a direct child of the request's goroutine: only a goroutine that outlives its
-/// request's purpose (a pool started on demand, within the age bound) makes it wrong.
-pub const SPAWN_FIRST_LINK: f64 = 0.95;
-/// Each further link leaves more room for such a goroutine in between.
-pub const SPAWN_LINK_DECAY: f64 = 0.05;
-/// However deep (within [`MAX_SPAWN_DEPTH`]), descent is still better evidence than a context
-/// pointer seen only on the call.
-pub const SPAWN_FLOOR: f64 = 0.5;
-
-/// The confidence factor of `depth` spawn links (1 for none).
-pub fn spawn_factor(depth: u8) -> f64 {
-    if depth == 0 {
-        return 1.0;
-    }
-    (SPAWN_FIRST_LINK - SPAWN_LINK_DECAY * f64::from(depth - 1)).max(SPAWN_FLOOR)
-}
 
 /// What a goroutine inherited from the goroutine, or the timer, that started it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,6 +69,7 @@ impl Inherited {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rebuild::evidence::SPAWN_FIRST_LINK;
 
     const S: i64 = 1_000_000_000;
 
@@ -137,14 +121,5 @@ mod tests {
             carried = child.unwrap_or(carried);
         }
         assert_eq!(Inherited::from_parent(carried, 1), None);
-    }
-
-    #[test]
-    fn confidence_falls_with_depth_to_a_floor() {
-        assert_eq!(spawn_factor(0), 1.0);
-        assert_eq!(spawn_factor(1), SPAWN_FIRST_LINK);
-        assert!(spawn_factor(2) < spawn_factor(1));
-        assert!(spawn_factor(MAX_SPAWN_DEPTH) >= SPAWN_FLOOR);
-        assert_eq!(spawn_factor(u8::MAX), SPAWN_FLOOR);
     }
 }

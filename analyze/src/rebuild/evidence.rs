@@ -6,8 +6,7 @@
 //! [`Attribution`]. Confidences multiply along such a chain: a worker that received a value from
 //! a goroutine spawned by a handler is less certain than the handler's own call.
 
-use crate::lineage::spawn_factor;
-use crate::requests::RequestId;
+use crate::rebuild::requests::RequestId;
 
 /// The kind of evidence behind an attribution, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,6 +39,23 @@ impl Evidence {
 
 /// A call on the request's own goroutine is the request's by construction.
 pub const SAME_GOROUTINE: f64 = 1.0;
+
+/// Confidence of a direct child of the request's goroutine: only a goroutine that outlives its
+/// request's purpose (a pool started on demand, within the age bound) makes it wrong.
+pub const SPAWN_FIRST_LINK: f64 = 0.95;
+/// Each further link leaves more room for such a goroutine in between.
+pub const SPAWN_LINK_DECAY: f64 = 0.05;
+/// However deep (within [`MAX_SPAWN_DEPTH`](crate::rebuild::lineage::MAX_SPAWN_DEPTH)), descent is still better evidence than a context
+/// pointer seen only on the call.
+pub const SPAWN_FLOOR: f64 = 0.5;
+
+/// The confidence factor of `depth` spawn links (1 for none).
+pub fn spawn_factor(depth: u8) -> f64 {
+    if depth == 0 {
+        return 1.0;
+    }
+    (SPAWN_FIRST_LINK - SPAWN_LINK_DECAY * f64::from(depth - 1)).max(SPAWN_FLOOR)
+}
 
 /// Why a client call belongs to a request, or that nothing says it does.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,6 +151,7 @@ impl Carried {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rebuild::lineage::MAX_SPAWN_DEPTH;
 
     #[test]
     fn confidences_round_and_chains_multiply() {
@@ -174,5 +191,14 @@ mod tests {
             names,
             ["same_goroutine", "spawned", "context", "channel", "none"]
         );
+    }
+
+    #[test]
+    fn confidence_falls_with_depth_to_a_floor() {
+        assert_eq!(spawn_factor(0), 1.0);
+        assert_eq!(spawn_factor(1), SPAWN_FIRST_LINK);
+        assert!(spawn_factor(2) < spawn_factor(1));
+        assert!(spawn_factor(MAX_SPAWN_DEPTH) >= SPAWN_FLOOR);
+        assert_eq!(spawn_factor(u8::MAX), SPAWN_FLOOR);
     }
 }

@@ -207,7 +207,7 @@ fn receives_inside_a_call_change_nothing() {
 /// A call whose end was never recorded stops shielding its goroutine after a while.
 #[test]
 fn a_call_without_an_end_is_over_after_its_bound() {
-    let bound_ms = crate::attribute::MAX_CALL_NS / 1_000_000;
+    let bound_ms = crate::rebuild::attribute::MAX_CALL_NS / 1_000_000;
     let log = LogBuilder::new()
         .client_start(1, P, A, 20, "b:80", "/end-lost")
         .server_start(2, P, A, 7, ":80", "/a")
@@ -232,14 +232,14 @@ fn a_late_select_send_completes_the_receive_before_it() {
         .call(3_000, P, A, 20, "db:1", "/x")
         .recv(4_000, P, A, 20, op)
         .send(
-            4_000 + crate::channels::PROBE_SKEW_NS + 1,
+            4_000 + crate::rebuild::channels::PROBE_SKEW_NS + 1,
             P,
             A,
             7,
             op.in_select(),
         )
         .call(
-            4_000 + 2 * crate::channels::PROBE_SKEW_NS,
+            4_000 + 2 * crate::rebuild::channels::PROBE_SKEW_NS,
             P,
             A,
             20,

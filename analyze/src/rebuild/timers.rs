@@ -7,9 +7,9 @@
 
 use std::collections::VecDeque;
 
-use crate::evidence::Carried;
 use crate::model::events::{IdMap, ProcId};
-use crate::requests::RequestId;
+use crate::rebuild::evidence::Carried;
+use crate::rebuild::requests::RequestId;
 
 /// How long an armed callback may wait for its spawn. Most `AfterFunc` timers (those behind
 /// `context.WithTimeout`) are stopped and never fire; without a bound they would pile up and a

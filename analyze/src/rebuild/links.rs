@@ -24,11 +24,11 @@
 
 use std::cmp::Reverse;
 
-use crate::client::ClientCall;
 use crate::model::events::{Event, IdMap, Machine, ProcId, Socket, Sym};
-use crate::requests::RequestId;
-use crate::sockets::{grown, Sockets};
-use crate::window::Window;
+use crate::rebuild::client::ClientCall;
+use crate::rebuild::requests::RequestId;
+use crate::rebuild::sockets::{grown, Sockets};
+use crate::rebuild::window::Window;
 
 /// The connections and calls in flight seen so far.
 #[derive(Debug, Default)]

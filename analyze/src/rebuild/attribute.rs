@@ -7,36 +7,36 @@
 //! spawned, context, channel, none. Everything is a hash lookup per event, so the pass is
 //! linear in the events.
 //!
-//! The same pass gathers what the socket events say ([`crate::sockets`]) and links each call
+//! The same pass gathers what the socket events say ([`crate::rebuild::sockets`]) and links each call
 //! to the server request it caused, when that request's client address is a connection the
-//! calling process owns ([`crate::links`]): a request comes while its call is in flight.
+//! calling process owns ([`crate::rebuild::links`]): a request comes while its call is in flight.
 
 use std::collections::HashSet;
 
 use quadtrace_schema::EventKind;
 
-use crate::channels::{Channels, Handoff, CHANNEL_DIRECT};
-use crate::contexts::Contexts;
-use crate::evidence::{Carried, Evidence, SAME_GOROUTINE};
-use crate::goroutines::{GoState, Goroutines, Source, NO_CLAIM};
-use crate::lineage::Inherited;
-use crate::links::{Arrival, Links};
 use crate::model::events::{ChanOp, Detail, Event, EventLog, ProcId, RecordingStart, Sym};
 use crate::model::span::Period;
-use crate::quads::QuadOptions;
-use crate::requests::{End, Request, Requests};
-use crate::sockets::Sockets;
-use crate::timers::Timers;
-use crate::window::Window;
+use crate::rebuild::channels::{Channels, CHANNEL_DIRECT};
+use crate::rebuild::contexts::Contexts;
+use crate::rebuild::evidence::{Carried, Evidence, SAME_GOROUTINE};
+use crate::rebuild::goroutines::{GoState, Goroutines, Source, NO_CLAIM};
+use crate::rebuild::handoff::Handoff;
+use crate::rebuild::lineage::Inherited;
+use crate::rebuild::links::{Arrival, Links};
+use crate::rebuild::requests::{End, Request, Requests};
+use crate::rebuild::sockets::Sockets;
+use crate::rebuild::timers::Timers;
+use crate::rebuild::window::Window;
 
 mod retire;
 mod rows;
 
-pub(crate) use retire::{Counted, Retire};
+pub(crate) use retire::{Counted, Counter, NoCount, Retire};
 pub(crate) use rows::{CallSink, DoneCall};
 
-pub use crate::client::{ClientCall, MAX_CALL_NS};
-pub use crate::evidence::Attribution;
+pub use crate::rebuild::client::{ClientCall, MAX_CALL_NS};
+pub use crate::rebuild::evidence::Attribution;
 
 /// How soon after a call starts an inner transport takes it over (the hand-over is immediate,
 /// or after dialling): a later identical start on the goroutine is a call of its own, whose
@@ -65,7 +65,7 @@ pub(crate) const PREFETCH_AHEAD: usize = 8;
 /// Rebuilds requests, attributes every client call and links calls to the requests they
 /// caused, in one pass over `log`.
 pub fn reconstruct(log: &EventLog) -> Reconstruction {
-    let mut pass = Pass::sized_for(log);
+    let mut pass = Pass::<NoCount>::sized_for(log);
     pass.sockets = Sockets::of_log(log);
     let events = log.events();
     for (i, e) in events.iter().enumerate() {
@@ -78,9 +78,10 @@ pub fn reconstruct(log: &EventLog) -> Reconstruction {
 }
 
 /// [`reconstruct`] fed one event at a time, in time order, for callers that never hold every
-/// event at once (reading a large recording streams its events through).
+/// event at once (reading a large recording streams its events through). When it counts in
+/// bounded memory, `C` counts what the pass is done with ([`Reconstructor::counting_within`]).
 #[derive(Default)]
-pub(crate) struct Reconstructor(Pass);
+pub(crate) struct Reconstructor<C = NoCount>(Pass<C>);
 
 impl Reconstructor {
     /// Ready for about `rows` events.
@@ -88,6 +89,16 @@ impl Reconstructor {
         Reconstructor(Pass::sized_for_rows(rows))
     }
 
+    /// Ready for about `rows` events, handing every call out to `sink` as it is done with,
+    /// in time order, and letting calls and requests go (see `retire`, `rows`).
+    pub(crate) fn emitting(rows: usize, sink: CallSink, starts: Vec<i64>, window: Period) -> Self {
+        let mut pass = Pass::sized_for_rows(rows.min(retire::MAX_PRESIZED * 9));
+        pass.retire = Some(Retire::emitting(sink, starts).within(window));
+        Reconstructor(pass)
+    }
+}
+
+impl<C: Counter> Reconstructor<C> {
     /// The next event; events must come in the order [`EventLog::sort`] gives.
     pub(crate) fn event(&mut self, e: &Event) {
         self.0.event(e);
@@ -98,36 +109,22 @@ impl Reconstructor {
         self.0.prefetch(e);
     }
 
-    /// Ready for about `rows` events, counting quadruples as `options` say and letting calls
-    /// and requests go once done with (see `retire`); `starts`: when each recording began.
-    #[cfg(test)]
-    pub(crate) fn counting(rows: usize, options: QuadOptions, starts: Vec<i64>) -> Self {
-        Self::counting_within(rows, options, starts, Period::ALL)
-    }
-
-    /// Like [`Reconstructor::counting`], counting only calls and requests that start inside
-    /// `window`.
+    /// Ready for about `rows` events, counting with `counter` calls and requests that start
+    /// inside `window`, and letting them go once done with (see `retire`); `starts`: when
+    /// each recording began.
     pub(crate) fn counting_within(
         rows: usize,
-        options: QuadOptions,
+        counter: C,
         starts: Vec<i64>,
         window: Period,
     ) -> Self {
         let mut pass = Pass::sized_for_rows(rows.min(retire::MAX_PRESIZED * 9));
-        pass.retire = Some(Retire::new(options, starts).within(window));
-        Reconstructor(pass)
-    }
-
-    /// Ready for about `rows` events, handing every call out to `sink` as it is done with,
-    /// in time order, and letting calls and requests go (see `retire`, `rows`).
-    pub(crate) fn emitting(rows: usize, sink: CallSink, starts: Vec<i64>, window: Period) -> Self {
-        let mut pass = Pass::sized_for_rows(rows.min(retire::MAX_PRESIZED * 9));
-        pass.retire = Some(Retire::emitting(sink, starts).within(window));
+        pass.retire = Some(Retire::new(counter, starts).within(window));
         Reconstructor(pass)
     }
 
     /// What counting left, once every event was given.
-    pub(crate) fn finish_counting(self) -> Counted {
+    pub(crate) fn finish_counting(self) -> Counted<C> {
         self.0.finish_counting()
     }
 
@@ -145,9 +142,23 @@ impl Reconstructor {
     }
 }
 
+#[cfg(test)]
+impl Reconstructor<crate::counter::QuadCounter> {
+    /// Ready for about `rows` events, counting quadruples as `options` say and letting calls
+    /// and requests go once done with (see `retire`); `starts`: when each recording began.
+    pub(crate) fn counting(
+        rows: usize,
+        options: crate::quads::QuadOptions,
+        starts: Vec<i64>,
+    ) -> Self {
+        let counter = crate::counter::QuadCounter::new(options);
+        Self::counting_within(rows, counter, starts, Period::ALL)
+    }
+}
+
 /// The state of the pass.
 #[derive(Default)]
-struct Pass {
+struct Pass<C = NoCount> {
     requests: Requests,
     goroutines: Goroutines,
     contexts: Contexts,
@@ -161,10 +172,10 @@ struct Pass {
     direct: HashSet<(ProcId, i64, i64)>,
     /// Counting as calls and requests are done with, and letting them go (bounded memory);
     /// `None`: everything is kept for the [`Reconstruction`].
-    retire: Option<Retire>,
+    retire: Option<Retire<C>>,
 }
 
-impl Pass {
+impl<C: Counter> Pass<C> {
     fn finish(mut self) -> Reconstruction {
         Reconstruction {
             requests: self.requests,
@@ -228,7 +239,7 @@ impl Pass {
     }
 
     /// Asks for the memory an event's context lookups will touch: the context table is the
-    /// one table whose every access lands far from the last (see [`crate::contexts`]).
+    /// one table whose every access lands far from the last (see [`crate::rebuild::contexts`]).
     #[inline]
     fn prefetch(&self, e: &Event) {
         match &e.detail {

@@ -6,9 +6,9 @@
 //! freed it, the same address may name an unrelated context. The most recent request with the
 //! address is the only candidate, and only for a while after it ended.
 
-use crate::evidence::{Attribution, Evidence};
 use crate::model::events::{ProcId, ProcKey};
-use crate::requests::{RequestId, Requests};
+use crate::rebuild::evidence::{Attribution, Evidence};
+use crate::rebuild::requests::{RequestId, Requests};
 use table::AddrTable;
 
 mod table;
@@ -121,9 +121,9 @@ impl Contexts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::goroutines::Stack;
     use crate::model::events::EventLog;
-    use crate::requests::{End, Request};
+    use crate::rebuild::requests::{End, Request};
+    use crate::rebuild::stack::Stack;
 
     const S: i64 = 1_000_000_000;
 

@@ -11,8 +11,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::mpsc::SyncSender;
 
-use crate::client::ClientCall;
-use crate::requests::Request;
+use crate::rebuild::client::ClientCall;
+use crate::rebuild::requests::Request;
 
 /// The most calls that wait for an earlier one (a few hundred bytes each).
 const MAX_WAITING: usize = 1 << 18;
@@ -112,8 +112,8 @@ impl CallSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::Attribution;
     use crate::model::events::{EventLog, ProcId};
+    use crate::rebuild::attribute::Attribution;
 
     fn done(id: u32) -> DoneCall {
         let service = EventLog::new().intern("front");
