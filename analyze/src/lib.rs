@@ -24,33 +24,17 @@
 //! # Ok::<(), quadtrace_analyze::AnalyzeError>(())
 //! ```
 
-pub mod callee;
-pub mod calls;
-pub mod counter;
-pub mod diff;
-pub mod durations;
-pub mod escape;
-pub mod graph;
-pub mod html;
-pub mod info;
 #[cfg(test)]
 mod layers_test;
 mod model;
-pub mod output;
 mod passes;
 mod progress;
-pub mod quads;
 mod read;
 mod rebuild;
-mod replay;
 mod report;
-pub mod routes;
-pub mod stats;
 mod stream;
 #[cfg(test)]
 pub(crate) mod test_support;
-mod topology;
-pub mod tree;
 mod util;
 
 use std::path::PathBuf;
@@ -60,6 +44,10 @@ pub use read::reader;
 pub use rebuild::{
     attribute, channels, client, contexts, evidence, goroutines, lineage, links, requests, sockets,
     timers,
+};
+pub use report::{
+    callee, calls, counter, diff, durations, escape, graph, html, info, output, quads, routes,
+    stats, tree,
 };
 use util::phases;
 
@@ -221,7 +209,15 @@ pub fn write_calls_for_files(
 
 /// What is in a set of recordings (see [`info`]), events counted inside `span`.
 pub fn info_for_files(paths: &[PathBuf], span: Span) -> Result<info::Info, AnalyzeError> {
-    info::gather(paths, period(paths, span)?)
+    gather_info(paths, period(paths, span)?)
+}
+
+/// What is in the recordings (see [`info`]), events counted inside `period`.
+fn gather_info(paths: &[PathBuf], period: span::Period) -> Result<info::Info, AnalyzeError> {
+    if paths.is_empty() {
+        return Err(AnalyzeError::NoInput);
+    }
+    Ok(info::gather(paths, period)?)
 }
 
 /// Writes the recordings to `out` as the original write-up's stream (see [`replay`]), the
@@ -229,9 +225,17 @@ pub fn info_for_files(paths: &[PathBuf], span: Span) -> Result<info::Info, Analy
 pub fn replay_files(
     paths: &[PathBuf],
     span: Span,
-    out: impl std::io::Write,
+    mut out: impl std::io::Write,
 ) -> Result<Vec<Warning>, AnalyzeError> {
-    replay::write_replay(paths, period(paths, span)?, out)
+    let period = period(paths, span)?;
+    let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
+    warn_partial(&rec.requests, &mut warnings);
+    for block in report::replay::blocks(&log, &rec, period) {
+        out.write_all(block.as_bytes())
+            .map_err(AnalyzeError::Write)?;
+    }
+    out.flush().map_err(AnalyzeError::Write)?;
+    Ok(warnings)
 }
 
 /// The request trees `pick` asks for (see [`tree`]), among the requests that start inside
@@ -241,7 +245,11 @@ pub fn trees_for_files(
     pick: &tree::Pick,
     span: Span,
 ) -> Result<(Vec<tree::RequestNode>, Vec<Warning>), AnalyzeError> {
-    tree::trees(paths, pick, period(paths, span)?)
+    let period = period(paths, span)?;
+    let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
+    warn_partial(&rec.requests, &mut warnings);
+    let trees = tree::trees(&log, &rec, pick, period).map_err(AnalyzeError::Usage)?;
+    Ok((trees, warnings))
 }
 
 /// Compares the quadruples of the `before` recordings with those of the `after` ones (see
@@ -308,7 +316,7 @@ pub fn topology_for_files(
     span: Span,
 ) -> Result<(graph::Topology, Vec<Warning>, Option<LinkSummary>), AnalyzeError> {
     let analysis = analyze_files_with(paths, QuadOptions::default(), span)?;
-    let topology = topology::topology(&analysis.quads, &analysis.edges);
+    let topology = report::topology::topology(&analysis.quads, &analysis.edges);
     Ok((topology, analysis.warnings, analysis.links))
 }
 
@@ -320,12 +328,17 @@ pub fn write_report(
     mut out: impl std::io::Write,
 ) -> Result<Vec<Warning>, AnalyzeError> {
     let period = period(paths, span)?;
-    let info = info::gather(paths, period)?;
-    let (page, warnings) = report::build(paths, period, &info)?;
+    let info = gather_info(paths, period)?;
+    let mut fold = report::incident::Fold::new(period, &info);
+    let done = passes::two_passes(paths, period, &mut |row, facts| {
+        fold.add(&row, facts);
+        Ok(())
+    })?;
+    let page = fold.page(&info, done.quads, &done.edges, done.links, &done.warnings);
     out.write_all(page.as_bytes())
         .and_then(|()| out.flush())
         .map_err(AnalyzeError::Write)?;
-    Ok(warnings)
+    Ok(done.warnings)
 }
 
 /// `span` in wall-clock time. Every recording must say when its clock began for a span to

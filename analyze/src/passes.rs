@@ -10,13 +10,13 @@
 
 use std::path::PathBuf;
 
-use crate::callee::{CalleeNames, LinkSummary};
-use crate::calls::{CallRow, Naming};
-use crate::counter::EdgeFigures;
 use crate::model::span::Period;
-use crate::quads::{Quad, QuadOptions};
 use crate::rebuild::attribute::{CallSink, Counted, DoneCall};
-use crate::stats;
+use crate::report::callee::{CalleeNames, LinkSummary};
+use crate::report::calls::{CallFacts, CallRow, Naming};
+use crate::report::counter::EdgeFigures;
+use crate::report::quads::{Quad, QuadOptions};
+use crate::report::stats;
 use crate::{phases, stream, warn_partial, AnalyzeError, Warning};
 
 /// What the two passes give besides the calls.
@@ -28,15 +28,6 @@ pub(crate) struct TwoPasses {
     /// How the calls handed on were named, when the recordings could say.
     pub(crate) links: Option<LinkSummary>,
     pub(crate) warnings: Vec<Warning>,
-}
-
-/// What a call's row does not say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct CallFacts {
-    /// The wall-clock time it started at, when its recording says.
-    pub(crate) wall_ns: Option<i64>,
-    /// It got a 5xx or a transport error (see [`stats::call_failed`]).
-    pub(crate) failed: bool,
 }
 
 /// Hands every call of `paths` that starts inside `period` to `each`, in time order, with

@@ -13,16 +13,16 @@
 use std::path::PathBuf;
 use std::thread::ScopedJoinHandle;
 
-use crate::counter::QuadCounter;
 use crate::model::events::{Event, EventLog, RecordingStart};
 use crate::model::span::Period;
 use crate::progress::Progress;
-use crate::quads::QuadOptions;
 use crate::read::guard;
 use crate::read::reader::{self, Slices, Warning};
 use crate::rebuild::attribute::{
     CallSink, Counted, Counter, Reconstruction, Reconstructor, PREFETCH_AHEAD,
 };
+use crate::report::counter::QuadCounter;
+use crate::report::quads::QuadOptions;
 use crate::AnalyzeError;
 
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest

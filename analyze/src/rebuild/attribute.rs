@@ -143,15 +143,15 @@ impl<C: Counter> Reconstructor<C> {
 }
 
 #[cfg(test)]
-impl Reconstructor<crate::counter::QuadCounter> {
+impl Reconstructor<crate::report::counter::QuadCounter> {
     /// Ready for about `rows` events, counting quadruples as `options` say and letting calls
     /// and requests go once done with (see `retire`); `starts`: when each recording began.
     pub(crate) fn counting(
         rows: usize,
-        options: crate::quads::QuadOptions,
+        options: crate::report::quads::QuadOptions,
         starts: Vec<i64>,
     ) -> Self {
-        let counter = crate::counter::QuadCounter::new(options);
+        let counter = crate::report::counter::QuadCounter::new(options);
         Self::counting_within(rows, counter, starts, Period::ALL)
     }
 }

@@ -44,7 +44,7 @@ pub struct ClientCall {
     /// address pair ties them ([`crate::rebuild::links`]).
     pub link: Option<RequestId>,
     /// How many times a listener began or stopped before it started (while analyzing in
-    /// bounded memory; see [`crate::counter`]); 0 otherwise.
+    /// bounded memory; see [`crate::report::counter`]); 0 otherwise.
     pub epoch: u32,
 }
 

@@ -5,7 +5,7 @@
 //! work may still be attributed to), not the length of the recording.
 //!
 //! A call is done with once it ended, the request it was made for and the one it caused ended
-//! too, and [`LAG_NS`] went by (listeners reported up to [`crate::callee::FIRST_SIGHT_NS`] late
+//! too, and [`LAG_NS`] went by (listeners reported up to [`crate::report::callee::FIRST_SIGHT_NS`] late
 //! name it). A request is done with [`RETAIN_NS`] after it ended, unless a call still to be
 //! counted is made for it or a timer still armed may fire for it: every kind of evidence ages
 //! within a minute of its last link (a context 60 s after its request ended; what a goroutine
@@ -80,7 +80,7 @@ impl Counter for NoCount {
 #[derive(Debug)]
 pub(crate) struct Retire<C> {
     counter: C,
-    /// Listener changes so far (see [`crate::counter`]).
+    /// Listener changes so far (see [`crate::report::counter`]).
     epoch: u32,
     /// When each recording began, latest first: a change for the listeners reported then.
     starts: Vec<i64>,
@@ -323,8 +323,9 @@ impl<C: Counter> Pass<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quads::{count_quads_linked, QuadOptions};
     use crate::rebuild::attribute::{reconstruct, Reconstructor};
+    use crate::report::counter::count_quads_linked;
+    use crate::report::quads::QuadOptions;
     use crate::test_support::LogBuilder;
 
     const MIN: i64 = 60_000; // ms
@@ -361,7 +362,7 @@ mod tests {
         let log = long_log();
         let rec = reconstruct(&log);
         let mut want = Vec::new();
-        crate::calls::for_each_call_row(&log, &rec, |row| want.push(row));
+        crate::report::calls::for_each_call_row(&log, &rec, |row| want.push(row));
         let (tx, rx) = std::sync::mpsc::sync_channel(1 << 10);
         let sink = crate::rebuild::attribute::CallSink::new(tx);
         let mut emitting =
@@ -370,10 +371,10 @@ mod tests {
             emitting.event(e);
         }
         drop(emitting.finish_counting());
-        let mut naming = crate::calls::Naming {
+        let mut naming = crate::report::calls::Naming {
             log: &log,
-            callees: crate::callee::CalleeNames::new(&log, &rec),
-            funcs: crate::routes::Funcs::new(&log, &rec, false),
+            callees: crate::report::callee::CalleeNames::new(&log, &rec),
+            funcs: crate::report::routes::Funcs::new(&log, &rec, false),
         };
         let got: Vec<_> = rx
             .into_iter()

@@ -1,7 +1,8 @@
 use super::*;
 use crate::model::events::EventLog;
-use crate::quads::{count_quads, Quad};
 use crate::rebuild::attribute::{reconstruct, Reconstruction};
+use crate::report::counter::count_quads;
+use crate::report::quads::Quad;
 use crate::test_support::LogBuilder;
 
 /// Per call: (calling goroutine, goroutine of the request it is linked to).
