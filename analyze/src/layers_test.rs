@@ -32,7 +32,6 @@ const BINARY: &[&str] = &["main.rs", "cli.rs"];
 type ModPath = Vec<String>;
 
 #[test]
-#[ignore = "on until the source is regrouped into the layers"]
 fn layers_are_used_downward_only_and_modules_form_no_circle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let crate_ = Crate::read(&src);

@@ -27,12 +27,10 @@
 #[cfg(test)]
 mod layers_test;
 mod model;
-mod passes;
-mod progress;
+mod pipeline;
 mod read;
 mod rebuild;
 mod report;
-mod stream;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod util;
@@ -40,6 +38,9 @@ mod util;
 use std::path::PathBuf;
 
 pub use model::{events, span};
+use pipeline::stream::warn_partial;
+pub use pipeline::AnalyzeError;
+use pipeline::{passes, stream};
 pub use read::reader;
 pub use rebuild::{
     attribute, channels, client, contexts, evidence, goroutines, lineage, links, requests, sockets,
@@ -59,27 +60,6 @@ pub use output::{render, render_calls, Format};
 pub use quads::{Quad, QuadOptions};
 pub use reader::{ReadError, Warning};
 pub use span::{Bound, Span};
-
-/// Why an analysis failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AnalyzeError {
-    /// An input file could not be read as a recording.
-    #[error(transparent)]
-    Read(#[from] ReadError),
-    /// No input files were given.
-    #[error("no recordings given")]
-    NoInput,
-    /// The output could not be written.
-    #[error("writing the output: {0}")]
-    Write(std::io::Error),
-    /// What was asked cannot be done: a span that cannot place the events, a request that is
-    /// not there.
-    #[error("{0}")]
-    Usage(String),
-    /// A check of analyze's own consistency failed: a bug, to be reported.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
 
 /// The result of analyzing a set of recordings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -363,12 +343,4 @@ fn period(paths: &[PathBuf], span: Span) -> Result<span::Period, AnalyzeError> {
         }
     }
     span.resolve(first_start).map_err(AnalyzeError::Usage)
-}
-
-/// Adds a warning when the reconstruction saw only part of some requests.
-fn warn_partial(requests: &requests::Requests, warnings: &mut Vec<Warning>) {
-    let count = requests.unmatched_ends();
-    if count > 0 {
-        warnings.push(Warning::StartedBeforeRecording { count });
-    }
 }

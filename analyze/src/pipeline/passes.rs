@@ -11,13 +11,16 @@
 use std::path::PathBuf;
 
 use crate::model::span::Period;
+use crate::pipeline::stream::{self, warn_partial};
+use crate::pipeline::AnalyzeError;
+use crate::read::reader::Warning;
 use crate::rebuild::attribute::{CallSink, Counted, DoneCall};
 use crate::report::callee::{CalleeNames, LinkSummary};
 use crate::report::calls::{CallFacts, CallRow, Naming};
 use crate::report::counter::EdgeFigures;
 use crate::report::quads::{Quad, QuadOptions};
 use crate::report::stats;
-use crate::{phases, stream, warn_partial, AnalyzeError, Warning};
+use crate::util::phases;
 
 /// What the two passes give besides the calls.
 pub(crate) struct TwoPasses {

@@ -15,15 +15,16 @@ use std::thread::ScopedJoinHandle;
 
 use crate::model::events::{Event, EventLog, RecordingStart};
 use crate::model::span::Period;
-use crate::progress::Progress;
+use crate::pipeline::progress::Progress;
+use crate::pipeline::AnalyzeError;
 use crate::read::guard;
 use crate::read::reader::{self, Slices, Warning};
 use crate::rebuild::attribute::{
     CallSink, Counted, Counter, Reconstruction, Reconstructor, PREFETCH_AHEAD,
 };
+use crate::rebuild::requests::Requests;
 use crate::report::counter::QuadCounter;
 use crate::report::quads::QuadOptions;
-use crate::AnalyzeError;
 
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
 /// time of all the slices after it; `i64::MIN` throughout (hold everything until the end)
@@ -148,6 +149,14 @@ impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Slices for Merge
 fn sort(events: &mut [Event]) {
     if !events.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns) {
         events.sort_by_key(|e| e.ts_ns);
+    }
+}
+
+/// Adds a warning when the reconstruction saw only part of some requests.
+pub(crate) fn warn_partial(requests: &Requests, warnings: &mut Vec<Warning>) {
+    let count = requests.unmatched_ends();
+    if count > 0 {
+        warnings.push(Warning::StartedBeforeRecording { count });
     }
 }
 
