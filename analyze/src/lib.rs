@@ -6,9 +6,15 @@
 //! [`attribute::reconstruct`] pairs requests and attributes calls in one time-ordered pass
 //! (evidence from [`lineage`], [`contexts`], [`channels`] and [`timers`]), in which calls are
 //! also linked to the server requests they caused ([`links`]) and listeners gathered
-//! ([`sockets`]); [`quads::count_quads`] names callees ([`callee`]) and funcs ([`routes`]) and
-//! counts, with error counts and latency percentiles ([`stats`], [`durations`]), or
+//! ([`sockets`]); [`counter::count_quads`] names callees ([`callee`]) and funcs ([`routes`])
+//! and counts, with error counts and latency percentiles ([`stats`], [`durations`]), or
 //! [`calls::call_rows`] lists the calls, and [`output`] formats.
+//!
+//! The source follows that way, a folder per layer, each using only the layers before it:
+//! `util` and `model` (shared by all, using nothing of the crate), `read`, `rebuild`, `report`,
+//! and `pipeline`, which ties reading, reconstruction and reports together; this file holds
+//! the public functions. `layers_test.rs` checks the order, and that no modules import each
+//! other in a circle.
 //!
 //! `analyze quads` ([`analyze_files_with`]) streams: files are read a slice at a time into the
 //! pass, which counts calls and requests as it is done with them and lets them go (the
@@ -37,26 +43,28 @@ mod util;
 
 use std::path::PathBuf;
 
-pub use model::{events, span};
 use pipeline::stream::warn_partial;
-pub use pipeline::AnalyzeError;
 use pipeline::{passes, stream};
+use util::phases;
+
+// The public modules, at the crate's root as they were before the layers.
+pub use model::{events, span};
 pub use read::reader;
 pub use rebuild::{
-    attribute, channels, client, contexts, evidence, goroutines, lineage, links, requests, sockets,
-    timers,
+    attribute, channels, client, contexts, evidence, goroutines, handoff, lineage, links, requests,
+    sockets, stack, timers,
 };
 pub use report::{
     callee, calls, counter, diff, durations, escape, graph, html, info, output, quads, routes,
     stats, tree,
 };
-use util::phases;
 
 pub use attribute::{Attribution, ClientCall, Reconstruction};
 pub use callee::LinkSummary;
 pub use calls::CallRow;
 pub use evidence::Evidence;
 pub use output::{render, render_calls, Format};
+pub use pipeline::AnalyzeError;
 pub use quads::{Quad, QuadOptions};
 pub use reader::{ReadError, Warning};
 pub use span::{Bound, Span};
@@ -200,7 +208,7 @@ fn gather_info(paths: &[PathBuf], period: span::Period) -> Result<info::Info, An
     Ok(info::gather(paths, period)?)
 }
 
-/// Writes the recordings to `out` as the original write-up's stream (see [`replay`]), the
+/// Writes the recordings to `out` as the original write-up's stream (see [`report::replay`]), the
 /// requests that start inside `span`; returns the warnings.
 pub fn replay_files(
     paths: &[PathBuf],
@@ -300,7 +308,7 @@ pub fn topology_for_files(
     Ok((topology, analysis.warnings, analysis.links))
 }
 
-/// Writes the HTML report of the recordings (see [`report`]) over `span` to `out`; returns
+/// Writes the HTML report of the recordings (see [`report::incident`]) over `span` to `out`; returns
 /// the warnings.
 pub fn write_report(
     paths: &[PathBuf],

@@ -7,8 +7,8 @@
 //! spawned, context, channel, none. Everything is a hash lookup per event, so the pass is
 //! linear in the events.
 //!
-//! The same pass gathers what the socket events say ([`crate::rebuild::sockets`]) and links each call
-//! to the server request it caused, when that request's client address is a connection the
+//! The same pass gathers what the socket events say ([`crate::rebuild::sockets`]) and links each
+//! call to the server request it caused, when that request's client address is a connection the
 //! calling process owns ([`crate::rebuild::links`]): a request comes while its call is in flight.
 
 use std::collections::HashSet;
@@ -139,20 +139,6 @@ impl<C: Counter> Reconstructor<C> {
     /// The requests and calls of every event given.
     pub(crate) fn finish(self) -> Reconstruction {
         self.0.finish()
-    }
-}
-
-#[cfg(test)]
-impl Reconstructor<crate::report::counter::QuadCounter> {
-    /// Ready for about `rows` events, counting quadruples as `options` say and letting calls
-    /// and requests go once done with (see `retire`); `starts`: when each recording began.
-    pub(crate) fn counting(
-        rows: usize,
-        options: crate::report::quads::QuadOptions,
-        starts: Vec<i64>,
-    ) -> Self {
-        let counter = crate::report::counter::QuadCounter::new(options);
-        Self::counting_within(rows, counter, starts, Period::ALL)
     }
 }
 

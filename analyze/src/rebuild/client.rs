@@ -1,7 +1,7 @@
 //! Client calls: one `client_start`, with its `client_end` when seen, and what reconstruction
-//! concluded about it (the request it was made for, the request it caused). A type of its own
-//! so that the parts of the pass that judge calls ([`crate::rebuild::attribute`], [`crate::rebuild::links`])
-//! share it without importing each other.
+//! concluded about it (the request it was made for, the request it caused). A type of its own so
+//! that the parts of the pass that judge calls ([`crate::rebuild::attribute`],
+//! [`crate::rebuild::links`]) share it without importing each other.
 
 use crate::model::events::{ProcId, Sym};
 use crate::rebuild::evidence::Attribution;

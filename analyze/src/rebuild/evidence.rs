@@ -45,8 +45,8 @@ pub const SAME_GOROUTINE: f64 = 1.0;
 pub const SPAWN_FIRST_LINK: f64 = 0.95;
 /// Each further link leaves more room for such a goroutine in between.
 pub const SPAWN_LINK_DECAY: f64 = 0.05;
-/// However deep (within [`MAX_SPAWN_DEPTH`](crate::rebuild::lineage::MAX_SPAWN_DEPTH)), descent is still better evidence than a context
-/// pointer seen only on the call.
+/// However deep (within [`MAX_SPAWN_DEPTH`](crate::rebuild::lineage::MAX_SPAWN_DEPTH)), descent is
+/// still better evidence than a context pointer seen only on the call.
 pub const SPAWN_FLOOR: f64 = 0.5;
 
 /// The confidence factor of `depth` spawn links (1 for none).

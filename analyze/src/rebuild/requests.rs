@@ -78,8 +78,8 @@ impl End {
 }
 
 /// Every request seen so far, or the recent ones when old ones are retired (see
-/// [`crate::rebuild::window`]). The requests open on a goroutine are kept with the goroutine's state (a
-/// [`Stack`] passed in), so that one lookup finds everything about a goroutine.
+/// [`crate::rebuild::window`]). The requests open on a goroutine are kept with the goroutine's
+/// state (a [`Stack`] passed in), so that one lookup finds everything about a goroutine.
 #[derive(Debug, Default)]
 pub struct Requests {
     all: Window<Request>,

@@ -2,9 +2,9 @@
 //! gathered during the reconstruction pass: who listened on which address and when, each
 //! process's network namespace, and (from the recordings' metadata) each process's host.
 //!
-//! Listening is kept as spans of time, so that a server that started after recording began,
-//! or stopped before it ended, names the calls made to it while it listened, and only those.
-//! Links ([`crate::rebuild::links`]) read hosts and namespaces from here while the pass runs; callee
+//! Listening is kept as spans of time, so that a server that started after recording began, or
+//! stopped before it ended, names the calls made to it while it listened, and only those. Links
+//! ([`crate::rebuild::links`]) read hosts and namespaces from here while the pass runs; callee
 //! naming ([`crate::report::callee`]) reads the spans afterwards.
 
 use crate::model::events::{Event, EventLog, IdMap, Machine, ProcId, RecordingStart, Socket, Sym};

@@ -1,7 +1,7 @@
 //! Callee naming: the service each client call reached, and the func it reached.
 //!
-//! A call linked to the request it caused ([`crate::rebuild::links`]) takes that request's service and
-//! func (its route, else its raw path): the address dialled, a virtual IP or a DNS name, does
+//! A call linked to the request it caused ([`crate::rebuild::links`]) takes that request's service
+//! and func (its route, else its raw path): the address dialled, a virtual IP or a DNS name, does
 //! not matter then. Any other call is named by the address it dialled: the recorded service
 //! listening there when the call started ([`namer`]), else the address as written.
 //!

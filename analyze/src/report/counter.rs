@@ -1,7 +1,7 @@
 //! Counting quadruples as calls and requests are done with, so that a recording's calls and
 //! requests need not all be held until the end ([`crate::report::quads`] says what is
-//! counted): the reconstruction's pass hands them over as a [`Counter`]. A reconstruction kept
-//! whole is counted at once the same way ([`count_quads`]).
+//! counted): the reconstruction's pass hands them over through its `Counter` trait. A
+//! reconstruction kept whole is counted at once the same way ([`count_quads`]).
 //!
 //! What is known when a call is counted is kept as it is; what only the whole recording says
 //! is worked out once, at the end: routes learned from every request (a call's `callee_func`,

@@ -2,8 +2,8 @@
 //! those of a window after it, so that the on-call engineer sees which edges appeared,
 //! disappeared or behave differently.
 //!
-//! In: each window's quadruples ([`Quad`](crate::report::quads::Quad)s, as `analyze quads` counts them)
-//! and its length in seconds. Out: one [`Compared`] row per quadruple present on either side,
+//! In: each window's quadruples ([`Quad`](crate::report::quads::Quad)s, as `analyze quads` counts
+//! them) and its length in seconds. Out: one [`Compared`] row per quadruple present on either side,
 //! keyed by its four names, with a [`Status`]: `added` (only after), `removed` (only before),
 //! `changed` or `unchanged`; and the rows rendered as a table, JSON or CSV ([`render`]).
 //!

@@ -2,10 +2,10 @@
 //! flowchart, or an SVG picture laid out here, with no program to call.
 //!
 //! What enters is a [`Topology`]: a node per service (and per called address no recording saw
-//! serve), an edge per caller -> callee with its calls, errors and p99. What leaves is text in
-//! one of three forms; each escapes the names, which come from the network and may be hostile,
-//! for its own syntax ([`crate::report::escape`]). Callers are drawn left of their callees in all
-//! three. This module depends on no other of the crate but [`crate::report::escape`]: the command that
+//! serve), an edge per caller -> callee with its calls, errors and p99. What leaves is text in one
+//! of three forms; each escapes the names, which come from the network and may be hostile, for its
+//! own syntax ([`crate::report::escape`]). Callers are drawn left of their callees in all three.
+//! This module depends on no other of the crate but [`crate::report::escape`]: the command that
 //! builds a topology from recordings lives elsewhere.
 //!
 //! The SVG is drawn in stages, each a file, in the order the data goes: `parts` splits the

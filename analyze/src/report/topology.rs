@@ -1,6 +1,6 @@
-//! The service topology of counted quadruples, as [`crate::report::graph`] draws it: a node per service
-//! that served (the caller of some quadruple: every recorded service serves its requests' own
-//! `[service, func, none, none]` or calls) and per callee no recording saw serve (an address),
+//! The service topology of counted quadruples, as [`crate::report::graph`] draws it: a node per
+//! service that served (the caller of some quadruple: every recorded service serves its requests'
+//! own `[service, func, none, none]` or calls) and per callee no recording saw serve (an address),
 //! an edge per caller and callee with the figures of every call between them.
 
 use std::collections::BTreeMap;

@@ -4,15 +4,15 @@
 //! live at one moment (open requests, calls in flight, the last minutes of requests that late
 //! work may still be attributed to), not the length of the recording.
 //!
-//! A call is done with once it ended, the request it was made for and the one it caused ended
-//! too, and [`LAG_NS`] went by (listeners reported up to [`crate::report::callee::FIRST_SIGHT_NS`] late
-//! name it). A request is done with [`RETAIN_NS`] after it ended, unless a call still to be
-//! counted is made for it or a timer still armed may fire for it: every kind of evidence ages
-//! within a minute of its last link (a context 60 s after its request ended; what a goroutine
-//! inherited or was handed, 60 s after the spawn or the receive), so two links fit. Work that
-//! reaches further from its request (a third goroutine spawned near the end of each link's
-//! minute) finds it gone and counts as made for no request. Calls in flight, and requests still
-//! open, are set aside so that they hold back nothing behind them.
+//! A call is done with once it ended, the request it was made for and the one it caused ended too,
+//! and [`LAG_NS`] went by (listeners reported up to [`crate::report::callee::FIRST_SIGHT_NS`] late
+//! name it). A request is done with [`RETAIN_NS`] after it ended, unless a call still to be counted
+//! is made for it or a timer still armed may fire for it: every kind of evidence ages within a
+//! minute of its last link (a context 60 s after its request ended; what a goroutine inherited or
+//! was handed, 60 s after the spawn or the receive), so two links fit. Work that reaches further
+//! from its request (a third goroutine spawned near the end of each link's minute) finds it gone
+//! and counts as made for no request. Calls in flight, and requests still open, are set aside so
+//! that they hold back nothing behind them.
 
 use super::rows::{CallSink, DoneCall};
 use super::Pass;
@@ -324,11 +324,20 @@ impl<C: Counter> Pass<C> {
 mod tests {
     use super::*;
     use crate::rebuild::attribute::{reconstruct, Reconstructor};
-    use crate::report::counter::count_quads_linked;
+    use crate::report::counter::{count_quads_linked, QuadCounter};
     use crate::report::quads::QuadOptions;
     use crate::test_support::LogBuilder;
 
     const MIN: i64 = 60_000; // ms
+
+    impl Reconstructor<QuadCounter> {
+        /// Ready for about `rows` events, counting quadruples as `options` say and letting calls
+        /// and requests go once done with (see `retire`); `starts`: when each recording began.
+        pub(crate) fn counting(rows: usize, options: QuadOptions, starts: Vec<i64>) -> Self {
+            let counter = QuadCounter::new(options);
+            Self::counting_within(rows, counter, starts, Period::ALL)
+        }
+    }
 
     /// Counting while letting go gives what counting everything at the end gives, over a log
     /// far longer than every horizon ([`long_log`]).
