@@ -205,6 +205,9 @@ pub(crate) fn read_and_emit(
     Ok((log, warnings))
 }
 
+/// Reads every recording in `paths` into the reconstruction `make` gives (for about the
+/// files' rows, of recordings begun at the times given), `label` on the progress bar: the log,
+/// the reconstruction once every event went in, and the warnings.
 fn read_into<C: Counter>(
     paths: &[PathBuf],
     label: &'static str,
