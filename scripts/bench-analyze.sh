@@ -21,8 +21,8 @@
 #   analyze  `analyze quads FILES --format csv`: wall time (events/s), peak RSS;
 #   calls    `analyze calls FILES --format csv` (two passes, rows streamed): wall time, peak RSS;
 #   DuckDB   (Python package, BENCH_DUCKDB_THREADS = 2 threads) decodes the very columns analyze
-#            reads (its READ list in analyze/src/reader.rs, those the files have), from the same
-#            files, and combines every value so that nothing is skipped:
+#            reads (its READ list in analyze/src/read/reader.rs, those the files have), from the
+#            same files, and combines every value so that nothing is skipped:
 #              SELECT count(*), bit_xor(hash(ts_ns, pid, goid, kind, ...)) FROM read_parquet([FILES])
 #            timed around that query alone (connection made, threads set before); its row count
 #            must be the size. The ratio is analyze's wall time over DuckDB's: what analyze costs
@@ -138,13 +138,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The columns analyze reads: its READ list (analyze/src/reader.rs names them by the schema
-# crate's constants, whose values are their lowercase names); the list as of this writing when
-# that cannot be read.
-READ_COLUMNS=$(sed -n '/const READ: \[/,/\];/p' analyze/src/reader.rs 2>/dev/null |
+# The columns analyze reads: its READ list (analyze/src/read/reader.rs names them by the
+# schema crate's constants, whose values are their lowercase names); the list as of this
+# writing when that cannot be read.
+READ_COLUMNS=$(sed -n '/const READ: \[/,/\];/p' analyze/src/read/reader.rs 2>/dev/null |
     grep -o 'columns::[A-Z0-9_]*' | sed 's/columns:://' | tr 'A-Z' 'a-z' | paste -sd, || true)
 if [[ -z $READ_COLUMNS ]]; then
-    log "warning: no READ list in analyze/src/reader.rs; DuckDB reads the list this script knows"
+    log "warning: no READ list in analyze/src/read/reader.rs; DuckDB reads the list this script knows"
     READ_COLUMNS=ts_ns,pid,goid,kind,service,method,host,path,listen_addr,status,error,parent_goid,ctx,ctx1,ctx2,ctx3,chan,value,qcount,dataqsiz,in_select,completed,route,remote_addr,local_addr,netns,receiver_goid
 fi
 

@@ -6,9 +6,15 @@
 //! [`attribute::reconstruct`] pairs requests and attributes calls in one time-ordered pass
 //! (evidence from [`lineage`], [`contexts`], [`channels`] and [`timers`]), in which calls are
 //! also linked to the server requests they caused ([`links`]) and listeners gathered
-//! ([`sockets`]); [`quads::count_quads`] names callees ([`callee`]) and funcs ([`routes`]) and
-//! counts, with error counts and latency percentiles ([`stats`], [`durations`]), or
+//! ([`sockets`]); [`counter::count_quads`] names callees ([`callee`]) and funcs ([`routes`])
+//! and counts, with error counts and latency percentiles ([`stats`], [`durations`]), or
 //! [`calls::call_rows`] lists the calls, and [`output`] formats.
+//!
+//! The source follows that way, a folder per layer, each using only the layers before it:
+//! `util` and `model` (shared by all, using nothing of the crate), `read`, `rebuild`, `report`,
+//! and `pipeline`, which ties reading, reconstruction and reports together; this file holds
+//! the public functions. `layers_test.rs` checks the order, and that no modules import each
+//! other in a circle.
 //!
 //! `analyze quads` ([`analyze_files_with`]) streams: files are read a slice at a time into the
 //! pass, which counts calls and requests as it is done with them and lets them go (the
@@ -24,82 +30,44 @@
 //! # Ok::<(), quadtrace_analyze::AnalyzeError>(())
 //! ```
 
-mod addr;
-pub mod attribute;
-pub mod callee;
-pub mod calls;
-pub mod channels;
-pub mod client;
-pub mod contexts;
-pub mod counter;
-pub mod diff;
-pub mod durations;
-pub mod escape;
-pub mod events;
-pub mod evidence;
-pub mod goroutines;
-pub mod graph;
-mod guard;
-mod hint;
-pub mod html;
-pub mod info;
-pub mod lineage;
-pub mod links;
-mod load;
-pub mod output;
-mod pages;
-mod passes;
-mod phases;
-mod problems;
-mod progress;
-pub mod quads;
-pub mod reader;
-mod replay;
+#[cfg(test)]
+mod layers_test;
+mod model;
+mod pipeline;
+mod read;
+mod rebuild;
 mod report;
-pub mod requests;
-pub mod routes;
-pub mod sockets;
-pub mod span;
-pub mod stats;
-mod stream;
 #[cfg(test)]
 pub(crate) mod test_support;
-pub mod timers;
-mod topology;
-pub mod tree;
-mod window;
+mod util;
 
 use std::path::PathBuf;
+
+use pipeline::stream::warn_partial;
+use pipeline::{passes, stream};
+use util::phases;
+
+// The public modules, at the crate's root as they were before the layers.
+pub use model::{events, span};
+pub use read::reader;
+pub use rebuild::{
+    attribute, channels, client, contexts, evidence, goroutines, handoff, lineage, links, requests,
+    sockets, stack, timers,
+};
+pub use report::{
+    callee, calls, counter, diff, durations, escape, graph, html, info, output, quads, routes,
+    stats, tree,
+};
 
 pub use attribute::{Attribution, ClientCall, Reconstruction};
 pub use callee::LinkSummary;
 pub use calls::CallRow;
 pub use evidence::Evidence;
 pub use output::{render, render_calls, Format};
+pub use pipeline::AnalyzeError;
 pub use quads::{Quad, QuadOptions};
 pub use reader::{ReadError, Warning};
 pub use span::{Bound, Span};
-
-/// Why an analysis failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AnalyzeError {
-    /// An input file could not be read as a recording.
-    #[error(transparent)]
-    Read(#[from] ReadError),
-    /// No input files were given.
-    #[error("no recordings given")]
-    NoInput,
-    /// The output could not be written.
-    #[error("writing the output: {0}")]
-    Write(std::io::Error),
-    /// What was asked cannot be done: a span that cannot place the events, a request that is
-    /// not there.
-    #[error("{0}")]
-    Usage(String),
-    /// A check of analyze's own consistency failed: a bug, to be reported.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
 
 /// The result of analyzing a set of recordings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -229,17 +197,33 @@ pub fn write_calls_for_files(
 
 /// What is in a set of recordings (see [`info`]), events counted inside `span`.
 pub fn info_for_files(paths: &[PathBuf], span: Span) -> Result<info::Info, AnalyzeError> {
-    info::gather(paths, period(paths, span)?)
+    gather_info(paths, period(paths, span)?)
 }
 
-/// Writes the recordings to `out` as the original write-up's stream (see [`replay`]), the
+/// What is in the recordings (see [`info`]), events counted inside `period`.
+fn gather_info(paths: &[PathBuf], period: span::Period) -> Result<info::Info, AnalyzeError> {
+    if paths.is_empty() {
+        return Err(AnalyzeError::NoInput);
+    }
+    Ok(info::gather(paths, period)?)
+}
+
+/// Writes the recordings to `out` as the original write-up's stream (see [`report::replay`]), the
 /// requests that start inside `span`; returns the warnings.
 pub fn replay_files(
     paths: &[PathBuf],
     span: Span,
-    out: impl std::io::Write,
+    mut out: impl std::io::Write,
 ) -> Result<Vec<Warning>, AnalyzeError> {
-    replay::write_replay(paths, period(paths, span)?, out)
+    let period = period(paths, span)?;
+    let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
+    warn_partial(&rec.requests, &mut warnings);
+    for block in report::replay::blocks(&log, &rec, period) {
+        out.write_all(block.as_bytes())
+            .map_err(AnalyzeError::Write)?;
+    }
+    out.flush().map_err(AnalyzeError::Write)?;
+    Ok(warnings)
 }
 
 /// The request trees `pick` asks for (see [`tree`]), among the requests that start inside
@@ -249,7 +233,11 @@ pub fn trees_for_files(
     pick: &tree::Pick,
     span: Span,
 ) -> Result<(Vec<tree::RequestNode>, Vec<Warning>), AnalyzeError> {
-    tree::trees(paths, pick, period(paths, span)?)
+    let period = period(paths, span)?;
+    let (log, rec, mut warnings) = stream::read_and_reconstruct(paths)?;
+    warn_partial(&rec.requests, &mut warnings);
+    let trees = tree::trees(&log, &rec, pick, period).map_err(AnalyzeError::Usage)?;
+    Ok((trees, warnings))
 }
 
 /// Compares the quadruples of the `before` recordings with those of the `after` ones (see
@@ -316,11 +304,11 @@ pub fn topology_for_files(
     span: Span,
 ) -> Result<(graph::Topology, Vec<Warning>, Option<LinkSummary>), AnalyzeError> {
     let analysis = analyze_files_with(paths, QuadOptions::default(), span)?;
-    let topology = topology::topology(&analysis.quads, &analysis.edges);
+    let topology = report::topology::topology(&analysis.quads, &analysis.edges);
     Ok((topology, analysis.warnings, analysis.links))
 }
 
-/// Writes the HTML report of the recordings (see [`report`]) over `span` to `out`; returns
+/// Writes the HTML report of the recordings (see [`report::incident`]) over `span` to `out`; returns
 /// the warnings.
 pub fn write_report(
     paths: &[PathBuf],
@@ -328,12 +316,17 @@ pub fn write_report(
     mut out: impl std::io::Write,
 ) -> Result<Vec<Warning>, AnalyzeError> {
     let period = period(paths, span)?;
-    let info = info::gather(paths, period)?;
-    let (page, warnings) = report::build(paths, period, &info)?;
+    let info = gather_info(paths, period)?;
+    let mut fold = report::incident::Fold::new(period, &info);
+    let done = passes::two_passes(paths, period, &mut |row, facts| {
+        fold.add(&row, facts);
+        Ok(())
+    })?;
+    let page = fold.page(&info, done.quads, &done.edges, done.links, &done.warnings);
     out.write_all(page.as_bytes())
         .and_then(|()| out.flush())
         .map_err(AnalyzeError::Write)?;
-    Ok(warnings)
+    Ok(done.warnings)
 }
 
 /// `span` in wall-clock time. Every recording must say when its clock began for a span to
@@ -358,12 +351,4 @@ fn period(paths: &[PathBuf], span: Span) -> Result<span::Period, AnalyzeError> {
         }
     }
     span.resolve(first_start).map_err(AnalyzeError::Usage)
-}
-
-/// Adds a warning when the reconstruction saw only part of some requests.
-fn warn_partial(requests: &requests::Requests, warnings: &mut Vec<Warning>) {
-    let count = requests.unmatched_ends();
-    if count > 0 {
-        warnings.push(Warning::StartedBeforeRecording { count });
-    }
 }

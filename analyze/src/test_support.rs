@@ -5,8 +5,8 @@
 //! otherwise; the process is its pid there. Requests and calls use method GET unless
 //! [`LogBuilder::method`] says otherwise; ends answer 200 unless told.
 
-use crate::addr::{interface_ip, is_loopback_addr};
-use crate::events::{ChanOp, Detail, Event, EventLog, Listed, Socket};
+use crate::model::addr::{interface_ip, is_loopback_addr};
+use crate::model::events::{ChanOp, Detail, Event, EventLog, Listed, Socket};
 
 /// Builds an [`EventLog`].
 pub struct LogBuilder {

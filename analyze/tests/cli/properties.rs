@@ -5,7 +5,7 @@
 //!
 //! - damaged bytes: any mutation of a real recording reads, or fails with an error that names
 //!   the file; never a panic, nor an abort (page headers are checked before the decoder sizes
-//!   buffers from them: `analyze/src/pages.rs`);
+//!   buffers from them: `analyze/src/read/pages.rs`);
 //! - any events: random sequences of every kind (unmatched ends, unknown kinds, nested and
 //!   interleaved goroutines, connections and listeners that links and naming read)
 //!   reconstruct without a panic, and their answer (quadruples and calls) does not depend on

@@ -1,0 +1,243 @@
+//! Reading recordings straight into reconstruction, without holding every event at once.
+//!
+//! Reconstruction takes events in time order, and [`crate::read::load`] gets that order by sorting
+//! every event of every file, which holds them all (tens of bytes each, ten times the file's
+//! size) next to the reconstruction's own state. Recordings are nearly in order already: an
+//! event is only ever a little late. So events are read a slice at a time into a buffer, and
+//! those no later event can precede are handed on: an event may go once its time is at most
+//! the earliest time of every slice still unread, which a first pass over the `ts_ns` column
+//! alone gives. The order handed on is exactly [`EventLog::sort`]'s: by time, and in file order
+//! among equal times (the buffer is sorted stably, and what is still unread comes later in
+//! file order). A file whose times are all over the place just keeps more in the buffer.
+
+use std::path::PathBuf;
+use std::thread::ScopedJoinHandle;
+
+use crate::model::events::{Event, EventLog, RecordingStart};
+use crate::model::span::Period;
+use crate::pipeline::progress::Progress;
+use crate::pipeline::AnalyzeError;
+use crate::read::guard;
+use crate::read::reader::{self, Slices, Warning};
+use crate::rebuild::attribute::{
+    CallSink, Counted, Counter, Reconstruction, Reconstructor, PREFETCH_AHEAD,
+};
+use crate::rebuild::requests::Requests;
+use crate::report::counter::QuadCounter;
+use crate::report::quads::QuadOptions;
+
+/// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
+/// time of all the slices after it; `i64::MIN` throughout (hold everything until the end)
+/// when some file cannot be read so; and how many rows the files hold (0 then).
+fn later_min_ts(paths: &[PathBuf]) -> (Vec<i64>, usize) {
+    let mut mins = Vec::new();
+    let mut rows = 0;
+    for path in paths {
+        match reader::slice_min_ts(path) {
+            Some((n, file)) => {
+                rows += n;
+                mins.extend(file.into_iter().map(|m| m.unwrap_or(i64::MAX)));
+            }
+            None => return (Vec::new(), 0),
+        }
+    }
+    let mut later = vec![i64::MAX; mins.len() + 1];
+    for (i, min) in mins.iter().enumerate().rev() {
+        later[i] = later[i + 1].min(*min);
+    }
+    // later[i] is the earliest time from slice i on; after slice i, what matters is i + 1.
+    later.remove(0);
+    (later, rows)
+}
+
+/// What the first pass over the files gives: the bounds of [`later_min_ts`], the row count and
+/// when each recording began.
+type FirstPass = (Vec<i64>, usize, Vec<i64>);
+
+/// The first pass: [`later_min_ts`], and each file's start.
+fn first_pass(paths: &[PathBuf]) -> FirstPass {
+    let (bounds, rows) = later_min_ts(paths);
+    let starts = paths
+        .iter()
+        .filter_map(|p| reader::recording_start_ns(p))
+        .collect();
+    (bounds, rows, starts)
+}
+
+/// Hands events on to reconstruction as soon as their turn is certain.
+struct Merger<'scope, C, F> {
+    /// The first pass, while it runs beside the decoding of the first slice.
+    first_pass: Option<ScopedJoinHandle<'scope, FirstPass>>,
+    /// After slice `i`, events at or before `bounds[i]` may go.
+    bounds: Vec<i64>,
+    slices: usize,
+    /// Made once the first pass has counted the rows, which size its tables.
+    rec: Option<Reconstructor<C>>,
+    /// Recordings begun before it was made.
+    started: Vec<RecordingStart>,
+    /// Makes the reconstruction for about `rows` events of recordings begun at `starts`,
+    /// which says what becomes of requests and calls.
+    make: F,
+    /// Rows of all the files (from the first pass), and the bar that counts them.
+    rows: usize,
+    progress: Progress,
+}
+
+impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Merger<'_, C, F> {
+    /// The reconstruction, once the first pass is done (a first pass that panicked bounds
+    /// nothing: everything is held until the end, as when a file cannot be read so).
+    fn rec(&mut self) -> &mut Reconstructor<C> {
+        if let Some(first_pass) = self.first_pass.take() {
+            let (bounds, rows, starts) = first_pass.join().unwrap_or_default();
+            self.bounds = bounds;
+            self.rows = rows;
+            self.rec = Some((self.make)(rows, starts));
+        }
+        let make = &mut self.make;
+        let rec = self.rec.get_or_insert_with(|| make(0, Vec::new()));
+        for start in self.started.drain(..) {
+            rec.recording(&start);
+        }
+        rec
+    }
+
+    /// Hands on what is left: the reconstruction is then complete.
+    fn drain(&mut self, buffer: &mut Vec<Event>) -> Reconstructor<C> {
+        sort(buffer);
+        self.hand_on(buffer);
+        buffer.clear();
+        self.rec();
+        self.rec.take().unwrap_or_default()
+    }
+
+    /// Reconstructs from `events`, readying the tables a few events ahead.
+    fn hand_on(&mut self, events: &[Event]) {
+        let rec = self.rec();
+        for (i, e) in events.iter().enumerate() {
+            if let Some(ahead) = events.get(i + PREFETCH_AHEAD) {
+                rec.prefetch(ahead);
+            }
+            rec.event(e);
+        }
+    }
+}
+
+impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Slices for Merger<'_, C, F> {
+    /// Told before any of the recording's events, and kept until the reconstruction is made:
+    /// making it waits for the first pass, which runs beside the first slice's decoding.
+    fn started(&mut self, start: RecordingStart) {
+        match &mut self.rec {
+            Some(rec) => rec.recording(&start),
+            None => self.started.push(start),
+        }
+    }
+
+    fn slice_done(&mut self, buffer: &mut Vec<Event>, rows: usize) {
+        self.rec();
+        self.progress.advance(rows, self.rows);
+        // Past the slices counted (which never happens), nothing is certain before the end.
+        let bound = self.bounds.get(self.slices).copied().unwrap_or(i64::MIN);
+        self.slices += 1;
+        sort(buffer);
+        let ready = buffer.partition_point(|e| e.ts_ns <= bound);
+        self.hand_on(&buffer[..ready]);
+        buffer.drain(..ready);
+    }
+}
+
+/// [`EventLog::sort`]'s order: stable, by time.
+fn sort(events: &mut [Event]) {
+    if !events.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns) {
+        events.sort_by_key(|e| e.ts_ns);
+    }
+}
+
+/// Adds a warning when the reconstruction saw only part of some requests.
+pub(crate) fn warn_partial(requests: &Requests, warnings: &mut Vec<Warning>) {
+    let count = requests.unmatched_ends();
+    if count > 0 {
+        warnings.push(Warning::StartedBeforeRecording { count });
+    }
+}
+
+/// Reads every recording and reconstructs its requests and calls: the log (strings, processes
+/// and listeners; no events), the reconstruction and the warnings, as [`crate::read::load`] and
+/// [`crate::rebuild::attribute::reconstruct`] would give them.
+pub(crate) fn read_and_reconstruct(
+    paths: &[PathBuf],
+) -> Result<(EventLog, Reconstruction, Vec<Warning>), AnalyzeError> {
+    let (log, rec, warnings) =
+        read_into(paths, "reading", |rows, _| Reconstructor::for_rows(rows))?;
+    Ok((log, rec.finish(), warnings))
+}
+
+/// Reads every recording and counts its quadruples that start inside `window` as `options`
+/// say, letting requests and calls go once they are counted (bounded memory; see
+/// `attribute::retire`): the log, what counting left and the warnings.
+pub(crate) fn read_and_count(
+    paths: &[PathBuf],
+    options: QuadOptions,
+    window: Period,
+) -> Result<(EventLog, Counted<QuadCounter>, Vec<Warning>), AnalyzeError> {
+    let (log, rec, warnings) = read_into(paths, "reading", |rows, starts| {
+        Reconstructor::counting_within(rows, QuadCounter::new(options), starts, window)
+    })?;
+    Ok((log, rec.finish_counting(), warnings))
+}
+
+/// Reads every recording and hands each call that starts inside `window` to `sink` as it is
+/// done with, in time order, letting requests and calls go (bounded memory; see
+/// `attribute::rows`): the log and the warnings.
+pub(crate) fn read_and_emit(
+    paths: &[PathBuf],
+    sink: CallSink,
+    window: Period,
+) -> Result<(EventLog, Vec<Warning>), AnalyzeError> {
+    // The sink is taken when the reconstruction is made.
+    let mut sink = Some(sink);
+    let (log, rec, warnings) =
+        read_into(paths, "writing calls", |rows, starts| match sink.take() {
+            Some(sink) => Reconstructor::emitting(rows, sink, starts, window),
+            None => Reconstructor::for_rows(rows),
+        })?;
+    // Hands out the calls still kept, and closes the sink.
+    drop(rec.finish_counting());
+    Ok((log, warnings))
+}
+
+/// Reads every recording in `paths` into the reconstruction `make` gives (for about the
+/// files' rows, of recordings begun at the times given), `label` on the progress bar: the log,
+/// the reconstruction once every event went in, and the warnings.
+fn read_into<C: Counter>(
+    paths: &[PathBuf],
+    label: &'static str,
+    make: impl FnMut(usize, Vec<i64>) -> Reconstructor<C>,
+) -> Result<(EventLog, Reconstructor<C>, Vec<Warning>), AnalyzeError> {
+    if paths.is_empty() {
+        return Err(AnalyzeError::NoInput);
+    }
+    let mut log = EventLog::new();
+    let mut warnings = Vec::new();
+    let mut buffer = Vec::new();
+    // The first pass (the `ts_ns` column alone) runs beside the decoding of the first slice,
+    // which needs its bounds only once it is done.
+    let rec = std::thread::scope(|scope| {
+        let mut merger = Merger {
+            first_pass: Some(
+                scope.spawn(|| guard::catch(|| first_pass(paths)).unwrap_or_default()),
+            ),
+            bounds: Vec::new(),
+            slices: 0,
+            rec: None,
+            started: Vec::new(),
+            make,
+            rows: 0,
+            progress: Progress::new(label),
+        };
+        for path in paths {
+            reader::read_slices(path, &mut log, &mut warnings, &mut buffer, &mut merger)?;
+        }
+        Ok::<_, AnalyzeError>(merger.drain(&mut buffer))
+    })?;
+    Ok((log, rec, warnings))
+}
