@@ -8,6 +8,7 @@
 //! view from [`COLUMNS`], so the column list lives in exactly one place.
 #![deny(missing_docs)]
 
+pub mod export;
 mod kind;
 pub mod meta;
 pub mod stream;
