@@ -29,6 +29,8 @@ pub struct Request {
     pub path: Option<Sym>,
     /// The address the serving `http.Server` listened on, if recorded.
     pub listen_addr: Option<Sym>,
+    /// The client's `ip:port` as the server's connection saw it, if recorded (schema 4).
+    pub remote: Option<Sym>,
     /// When it started, ns.
     pub start_ns: i64,
     /// When it ended, ns; `None` when the recording stopped first.
@@ -214,6 +216,7 @@ mod tests {
             method: None,
             path: Some(log.intern(path)),
             listen_addr: None,
+            remote: None,
             start_ns: ts,
             end_ns: None,
             status: None,
