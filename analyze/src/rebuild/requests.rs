@@ -291,9 +291,10 @@ mod tests {
 
     #[test]
     fn a_request_stays_small() {
-        // Kept for minutes at tens of thousands a second.
+        // Kept for minutes at tens of thousands a second: 80 bytes, 8 of them for the client's
+        // address the export writes (a million requests kept cost 8 MB more).
         assert!(
-            std::mem::size_of::<Request>() <= 72,
+            std::mem::size_of::<Request>() <= 80,
             "{}",
             std::mem::size_of::<Request>()
         );
