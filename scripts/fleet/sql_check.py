@@ -7,8 +7,11 @@ Usage: scripts/fleet/sql_check.py [--engine duckdb|spark|both] [--edges]
 
   --export DIR ... --expect F   one check: the exports in the DIRs (one or many hosts each)
                                 against F
-  --case EXPECT=DIR[,DIR...]    a check per SPEC; all run in one session per engine (a Spark
-                                session costs 10-20 s to start)
+  --case EXPECT=DIR[,DIR...][=CALLS.CSV]
+                                a check per SPEC; all run in one session per engine (a Spark
+                                session costs 10-20 s to start). With CALLS.CSV (`analyze calls
+                                --format csv` of the same recordings, pids unique across hosts),
+                                also every call's link, call by call
   --quads                       print the quadruples (CSV) of each check instead of failing
   --edges                       also compare edges_per_minute.sql between the two engines
 
@@ -113,6 +116,7 @@ class Spark:
                       .config("spark.sql.session.timeZone", "UTC")
                       .config("spark.sql.shuffle.partitions", "4")
                       .config("spark.ui.enabled", "false")
+                      .config("spark.ui.showConsoleProgress", "false")
                       .config("spark.driver.memory", "2g")
                       .getOrCreate())
         self.spark.sparkContext.setLogLevel("ERROR")
@@ -187,11 +191,44 @@ def edges_text(rows):
     return "".join(",".join("" if v is None else str(v) for v in r) + "\n" for r in rows)
 
 
+LINKS = """
+SELECT c.pid, c.goid, c.ts_ns, coalesce(c.link_pid, x.r_pid), coalesce(c.link_goid, x.r_goid),
+  coalesce(c.link_ts_ns, x.r_ts_ns)
+FROM calls c
+LEFT JOIN cross_links x
+  ON x.host = c.host AND x.pid = c.pid AND x.goid = c.goid AND x.ts_ns = c.ts_ns
+"""
+
+
+def check_links(engine, calls_csv):
+    """Whether every call is linked (on its host or across) to the request analyze linked it
+    to; prints how many differ."""
+    import csv
+    number = lambda v: None if v in ("", "-") else int(v)
+    want = {}
+    with open(calls_csv, encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            key = (int(r["pid"]), int(r["goid"]), int(r["ts_ns"]))
+            want[key] = tuple(number(r[k]) for k in ("linked_pid", "linked_goid", "linked_ts_ns"))
+    got = {tuple(r[:3]): tuple(None if v is None else int(v) for v in r[3:])
+           for r in engine.query(LINKS)}
+    differ = [k for k in set(want) | set(got) if want.get(k) != got.get(k, (None,) * 3)]
+    linked = sum(1 for v in want.values() if v[0] is not None)
+    if differ:
+        print(f"FAIL {engine.name}: {len(differ)} of {len(want)} calls linked otherwise than in "
+              f"{calls_csv}, e.g. {sorted(differ)[:3]}")
+    else:
+        print(f"ok   {engine.name}: the {linked} links of {calls_csv}")
+    return not differ
+
+
 def run_cases(engine, cases, edges, show):
-    """Runs every (expect, dirs) case on `engine`; returns (failures, edge texts)."""
+    """Runs every (expect, dirs, calls) case on `engine`; returns (failures, edge texts)."""
     failures, series = 0, []
-    for expect, dirs in cases:
+    for expect, dirs, calls in cases:
         views(engine, dirs)
+        if calls and not check_links(engine, calls):
+            failures += 1
         got = quads_csv(engine.query(sql("quads")))
         if show:
             sys.stdout.write(got)
@@ -220,10 +257,10 @@ def main():
     a = ap.parse_args()
     cases = []
     if a.export:
-        cases.append((a.expect, a.export))
+        cases.append((a.expect, a.export, None))
     for spec in a.case:
-        expect, _, dirs = spec.partition("=")
-        cases.append((expect, dirs.split(",")))
+        expect, dirs, calls = (spec.split("=") + [None])[:3]
+        cases.append((expect, dirs.split(","), calls))
     if not cases:
         ap.error("nothing to check: give --export/--expect or --case")
     engines = {"duckdb": [Duck], "spark": [Spark], "both": [Duck, Spark]}[a.engine]
@@ -238,7 +275,7 @@ def main():
         failures += f
         results.append((engine.name, series))
     if a.edges and len(results) == 2:
-        for (expect, dirs), one, other in zip(cases, results[0][1], results[1][1]):
+        for (expect, dirs, _), one, other in zip(cases, results[0][1], results[1][1]):
             if one != other:
                 failures += 1
                 print(f"FAIL edges_per_minute differ between engines: {' '.join(dirs)}")
