@@ -82,6 +82,10 @@ struct Merger<'scope, C, F> {
     /// Rows of all the files (from the first pass), and the bar that counts them.
     rows: usize,
     progress: Progress,
+    /// The earliest time in the buffer.
+    buffer_min: i64,
+    /// Events left in the buffer when it was last sorted.
+    left: usize,
 }
 
 impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Merger<'_, C, F> {
@@ -139,10 +143,25 @@ impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Slices for Merge
         // Past the slices counted (which never happens), nothing is certain before the end.
         let bound = self.bounds.get(self.slices).copied().unwrap_or(i64::MIN);
         self.slices += 1;
+        // Files that overlap in time (hosts recorded side by side) let little go until the
+        // last of them is read, and sorting the whole buffer at every slice made the time
+        // grow with the square of the events. So the buffer is sorted only when something can
+        // go and it has at least doubled since it was last left: each event is then sorted a
+        // bounded number of times. Holding events longer changes nothing of the order handed
+        // on (the bounds only grow); one recording read in order still lets almost every
+        // slice go at once.
+        let new = &buffer[buffer.len().saturating_sub(rows)..];
+        let new_min = new.iter().map(|e| e.ts_ns).min().unwrap_or(i64::MAX);
+        self.buffer_min = self.buffer_min.min(new_min);
+        if self.buffer_min > bound || buffer.len() < 2 * self.left {
+            return;
+        }
         sort(buffer);
         let ready = buffer.partition_point(|e| e.ts_ns <= bound);
         self.hand_on(&buffer[..ready]);
         buffer.drain(..ready);
+        self.buffer_min = buffer.first().map_or(i64::MAX, |e| e.ts_ns);
+        self.left = buffer.len();
     }
 }
 
@@ -254,6 +273,8 @@ fn read_into<C: Counter>(
             make,
             rows: 0,
             progress: Progress::new(label),
+            buffer_min: i64::MAX,
+            left: 0,
         };
         for path in paths {
             reader::read_slices(
