@@ -8,6 +8,7 @@
 #
 # Usage: scripts/fleet.sh quads --engine duckdb|spark [--master URL] [--keep DIR] RECORDING...
 #        scripts/fleet.sh quads --engine duckdb|spark [--master URL] --exported DIR
+#        scripts/fleet.sh setup [--engine spark]   (installs, prints the venv's python)
 #   --master URL   Spark master (default local[2])
 #   --keep DIR     write the exports into DIR (new or empty) and keep them; on a Spark cluster
 #                  it must be storage the driver and every executor see (a shared mount, or a
@@ -19,10 +20,10 @@
 # decode) is named on stderr and left out; the rest still roll up.
 # Exit status: 0 ok; 1 error; 2 bad usage; 3 printed, but some recordings were skipped.
 #
-# Installs what it needs: pyarrow and duckdb (and pyspark for --engine spark) from PyPI into
-# $QUADTRACE_CACHE/venv, Debian's Java 17 for Spark when there is no java. analyze: $QUADTRACE_ANALYZE,
-# else the workspace's release build, else its debug build (built here with cargo when there
-# is neither, in the debug profile that the tests build too).
+# Installs what it needs: pyarrow, numpy and duckdb (and pyspark for --engine spark) from PyPI
+# into $QUADTRACE_CACHE/venv, Debian's Java 17 for Spark when there is no java. analyze:
+# $QUADTRACE_ANALYZE, else the workspace's release build, else its debug build (built here with
+# cargo when there is neither, in the debug profile that the tests build too).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,8 +58,8 @@ fi
 
 # The venv, one installer at a time (the test and a benchmark may start together).
 VENV=$QUADTRACE_CACHE/venv
-MODULES="pyarrow, duckdb"
-PACKAGES=(pyarrow duckdb)
+MODULES="pyarrow, numpy, duckdb"
+PACKAGES=(pyarrow numpy duckdb)
 if [[ $ENGINE == spark ]]; then
     MODULES+=", pyspark"
     PACKAGES+=(pyspark)
@@ -79,6 +80,11 @@ if ! "$VENV/bin/python" -c "import $MODULES" 2>/dev/null; then
         "$VENV/bin/pip" install --disable-pip-version-check -q "${PACKAGES[@]}" >&2
     fi
     exec 9>&-
+fi
+
+if [[ $1 == setup ]]; then
+    printf '%s\n' "$VENV/bin/python"
+    exit 0
 fi
 
 ANALYZE=${QUADTRACE_ANALYZE:-$(built analyze)}

@@ -19,6 +19,7 @@ import time
 
 import csvout
 import groups as grouping
+import spark_session
 import stage2
 
 SKIPPED = 3
@@ -101,7 +102,7 @@ def main(argv):
     args = parse(argv)
     stats = {"engine": args.engine, "master": args.master if args.engine == "spark" else None}
     scratch = tempfile.mkdtemp(prefix="quadtrace-fleet-")
-    spark = None
+    spark = spark_log = None
     try:
         out = prepare_out(args, scratch)
         skipped, hosts = [], {}
@@ -116,9 +117,7 @@ def main(argv):
             stats["events"] = sum(r.events for recs in hosts.values() for r in recs)
         if args.engine == "spark":
             started = time.monotonic()
-            import spark_session
-
-            spark = spark_session.start(args.master, scratch)
+            spark, spark_log = spark_session.start(args.master, scratch)
             stats["spark_start_s"] = time.monotonic() - started
 
         if not args.exported:
@@ -160,9 +159,9 @@ def main(argv):
             log(f"no SQL in {os.path.join(args.repo, 'schema', 'sql')}")
             return 1
         if args.engine == "spark":
-            columns, rows = stage2.run_spark(spark, out, statements, args.repo)
+            columns, rows = stage2.run_spark(spark, out, statements, args.repo, "quads")
         else:
-            columns, rows = stage2.run_duckdb(out, statements, args.repo)
+            columns, rows = stage2.run_duckdb(out, statements, args.repo, "quads")
         stats["stage2_s"] = time.monotonic() - started
         stats["quads"] = len(rows)
         try:
@@ -178,6 +177,10 @@ def main(argv):
                 f"(exit status {SKIPPED})")
             return SKIPPED
         return 0
+    except Exception:
+        if spark_log:
+            log(f"Spark's log ends:\n{spark_session.tail(spark_log)}")
+        raise
     finally:
         if args.stats:
             with open(args.stats, "w", encoding="utf-8") as f:
