@@ -9,7 +9,9 @@
 #      recording cut short, Parquet that is not a recording, and a recording of host-3 whose
 #      footer is sound but whose pages are zeros (only the export finds that; it is in
 #      host-3's group with good files, so the host is exported again without it). Each bad
-#      file must be named on stderr, no good one, and the exit status be 3.
+#      file must be named on stderr, no good one, and the exit status be 3. host-1 is given as
+#      a file:// URI (read through pyarrow's filesystems, as s3:// would be), and on Spark the
+#      exports go to a file:// URI (written by the tasks through pyarrow, read by Spark).
 # Usage: scripts/test-fleet.sh   (analyze: $QUADTRACE_ANALYZE, else the debug build of the
 #                                 workspace, which `cargo test` has just built)
 set -euo pipefail
@@ -96,12 +98,15 @@ check() {
 
 "$ANALYZE" quads --format csv testdata/recordings/*.parquet >"$WORK/fixtures.want" 2>/dev/null
 "$ANALYZE" quads --format csv "${GOOD[@]}" >"$WORK/fleet.want" 2>/dev/null
-# Every inputs' order: shuffled, so that nothing depends on it.
-mapfile -t ALL < <(printf '%s\n' "${GOOD[@]}" "${BAD[@]}" | sort -R)
+# The inputs in no particular order, so that nothing depends on it; host-1 as a URI.
+mapfile -t ALL < <(printf '%s\n' "${GOOD[@]}" "${BAD[@]}" | sort -R |
+    sed "s|^$WORK/in/host-1.parquet\$|file://$WORK/in/host-1.parquet|")
 
 check fixtures-duckdb 0 "$WORK/fixtures.want" -- --engine duckdb testdata/recordings/*.parquet
 check fleet-duckdb 3 "$WORK/fleet.want" "${BAD[@]}" -- --engine duckdb "${ALL[@]}"
-check fleet-spark 3 "$WORK/fleet.want" "${BAD[@]}" -- --engine spark --master 'local[2]' "${ALL[@]}"
+check fleet-spark 3 "$WORK/fleet.want" "${BAD[@]}" -- --engine spark --master 'local[2]' \
+    --keep "file://$WORK/kept" "${ALL[@]}"
+[[ -n $(find "$WORK/kept/calls" -name '*.parquet' 2>/dev/null) ]] || fail "fleet-spark: nothing kept"
 
 if ((FAILED)); then
     echo "test-fleet: FAILED ($((SECONDS - started)) s)" >&2

@@ -28,6 +28,11 @@ import tempfile
 import time
 
 
+def arrow_uri(uri):
+    """The URI as pyarrow's filesystems name it: Hadoop's s3a:// (what Spark reads) is s3://."""
+    return "s3://" + uri[len("s3a://"):] if uri.startswith("s3a://") else uri
+
+
 def is_uri(path):
     return "://" in path
 
@@ -67,7 +72,7 @@ def stage_in(paths, scratch):
         from pyarrow import fs
 
         dest = os.path.join(scratch, f"in-{i:05}-{os.path.basename(path.rstrip('/'))}")
-        fs.copy_files(path, dest)
+        fs.copy_files(arrow_uri(path), dest)
         local.append(dest)
     return local
 
@@ -119,7 +124,7 @@ def export_group(analyze, host, paths, out, command="export"):
             if is_uri(out) and os.path.isdir(dest):
                 from pyarrow import fs
 
-                fs.copy_files(dest, out.rstrip("/"))
+                fs.copy_files(dest, arrow_uri(out.rstrip("/")))
         except OSError as e:  # the binary missing, scratch full, a copy failing
             result["error"] = f"{type(e).__name__}: {e}"
         finally:

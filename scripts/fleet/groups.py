@@ -11,14 +11,11 @@ here. A file whose footer is sound but whose pages are not is caught by the expo
 
 import os
 
+from export_group import arrow_uri, is_uri
+
 # The recording's metadata keys (schema/README.md).
 SCHEMA_VERSION = b"quadtrace.schema_version"
 HOSTNAME = b"quadtrace.hostname"
-
-
-def is_uri(path):
-    """s3://bucket/key and the like (not a local path)."""
-    return "://" in path
 
 
 def open_footer(path):
@@ -28,7 +25,7 @@ def open_footer(path):
     if is_uri(path):
         from pyarrow import fs
 
-        filesystem, inner = fs.FileSystem.from_uri(path)
+        filesystem, inner = fs.FileSystem.from_uri(arrow_uri(path))
         with filesystem.open_input_file(inner) as f:
             return pq.ParquetFile(f).metadata
     return pq.ParquetFile(path).metadata

@@ -38,6 +38,8 @@ def parse(argv):
     q.add_argument("--engine", choices=("duckdb", "spark"), required=True)
     q.add_argument("--master", default="local[2]",
                    help="Spark master URL (default local[2]); --engine spark only")
+    q.add_argument("--conf", metavar="KEY=VALUE", action="append", default=[],
+                   help="a Spark setting (repeatable), e.g. spark.executor.memory=4g")
     q.add_argument("--keep", metavar="DIR",
                    help="write the exports here (new or empty; kept afterwards), not to a "
                         "temporary directory; on a Spark cluster, shared storage or a URI")
@@ -53,8 +55,10 @@ def parse(argv):
         ap.error("--exported takes no recordings and no --keep")
     if not args.exported and not args.recordings:
         ap.error("no recordings given")
-    if args.master != "local[2]" and args.engine != "spark":
-        ap.error("--master is for --engine spark")
+    if (args.master != "local[2]" or args.conf) and args.engine != "spark":
+        ap.error("--master and --conf are for --engine spark")
+    if any("=" not in c for c in args.conf):
+        ap.error("--conf takes KEY=VALUE")
     if args.jobs < 1:
         ap.error("--jobs must be at least 1")
     return args
@@ -117,7 +121,7 @@ def main(argv):
             stats["events"] = sum(r.events for recs in hosts.values() for r in recs)
         if args.engine == "spark":
             started = time.monotonic()
-            spark, spark_log = spark_session.start(args.master, scratch)
+            spark, spark_log = spark_session.start(args.master, scratch, args.conf)
             stats["spark_start_s"] = time.monotonic() - started
 
         if not args.exported:

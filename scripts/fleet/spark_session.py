@@ -11,7 +11,7 @@ import os
 import sys
 
 
-def start(master, scratch):
+def start(master, scratch, settings=()):
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     if master.startswith("local"):
@@ -30,6 +30,9 @@ def start(master, scratch):
         # A few MB of exports: Spark's default of 200 shuffle partitions is 200 tasks of nothing
         # each (adaptive execution coalesces them, but only after planning them).
         conf.set("spark.sql.shuffle.partitions", str(4 * cores_of(master)))
+    for setting in settings:
+        key, value = setting.split("=", 1)
+        conf.set(key, value)
     log = os.path.join(scratch, "spark.log")
     with open(log, "ab") as f:
         # What `SparkSession.builder.getOrCreate()` does, but with the JVM's output to the log.
