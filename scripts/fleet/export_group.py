@@ -53,12 +53,15 @@ def run(argv, scratch):
     return proc.returncode, text, usage.ru_utime + usage.ru_stime, time.monotonic() - started
 
 
-def why(stderr, code):
-    """analyze's error line (`error: ...`), else the last line it wrote, else the exit code."""
+def why(stderr, code, path=None):
+    """analyze's error line (`error: ...`, without the file's name when it names `path`, which
+    the report names already), else the last line it wrote, else the exit code."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error:")]
     text = (errors or lines or [f"exit status {code}"])[-1]
     text = text.removeprefix("error: ")
+    if path:
+        text = text.removeprefix(f"{path}: ")
     return text if len(text) <= 300 else text[:297] + "..."
 
 
@@ -100,14 +103,14 @@ def export_group(analyze, host, paths, out, command="export"):
             if code != 0:
                 bad = []
                 if len(local) == 1:
-                    bad = [(paths[0], why(text, code))]
+                    bad = [(paths[0], why(text, code, local[0]))]
                 else:
                     for path, lpath in zip(paths, local):
                         alone = tempfile.mkdtemp(dir=scratch)
                         c, t = attempt([lpath], alone)
                         shutil.rmtree(alone, ignore_errors=True)
                         if c != 0:
-                            bad.append((path, why(t, c)))
+                            bad.append((path, why(t, c, lpath)))
                 if not bad:
                     result["error"] = ("analyze export failed on the host's files together "
                                        f"although each passes alone: {why(text, code)}")
