@@ -90,9 +90,11 @@ def export_columns(repo):
     return columns
 
 
-def empty_view(name, cols):
-    """A view with the dataset's columns and no rows; the same text runs on both engines."""
-    fields = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in cols + [("date", "STRING")])
+def empty_view(name, cols, timestamp="TIMESTAMP"):
+    """A view with the dataset's columns and no rows. `timestamp`: the engine's type for a
+    Parquet timestamp without zone (Spark: TIMESTAMP_NTZ, what it reads `minute` as)."""
+    fields = ", ".join(f"CAST(NULL AS {timestamp if t == 'TIMESTAMP' else t}) AS {c}"
+                       for c, t in cols + [("date", "STRING")])
     return f"CREATE OR REPLACE TEMPORARY VIEW {name} AS SELECT {fields} LIMIT 0"
 
 
@@ -111,8 +113,9 @@ def run_duckdb(out, statements, repo, want, threads=None):
     for name in DATASETS:
         pattern = os.path.join(out, name, "*", "*.parquet")
         if glob.glob(pattern):
+            # By name: the exports of different hosts need not list their columns alike.
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({quote(pattern)}, "
-                        "hive_partitioning = true)")
+                        "hive_partitioning = true, union_by_name = true)")
         else:
             schema = schema or export_columns(repo)
             con.execute(empty_view(name, schema[name]))
@@ -144,7 +147,7 @@ def run_spark(spark, out, statements, repo, want):
             spark.read.parquet(path).createOrReplaceTempView(name)
         else:
             schema = schema or export_columns(repo)
-            spark.sql(empty_view(name, schema[name]))
+            spark.sql(empty_view(name, schema[name], "TIMESTAMP_NTZ"))
     for text in statements:
         spark.sql(text)
     df = spark.sql(f"SELECT * FROM {want}")
