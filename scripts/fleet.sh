@@ -22,8 +22,8 @@
 #
 # Installs what it needs: pyarrow, numpy and duckdb (and pyspark for --engine spark) from PyPI
 # into $QUADTRACE_CACHE/venv, Debian's Java 17 for Spark when there is no java. analyze:
-# $QUADTRACE_ANALYZE, else the workspace's release build, else its debug build (built here with
-# cargo when there is neither, in the debug profile that the tests build too).
+# $QUADTRACE_ANALYZE, else the workspace's release build, else its debug build, whichever has
+# `export` (built here with cargo when neither does, in the debug profile the tests build too).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -87,11 +87,23 @@ if [[ $1 == setup ]]; then
     exit 0
 fi
 
-ANALYZE=${QUADTRACE_ANALYZE:-$(built analyze)}
-if [[ ! -x $ANALYZE ]]; then
-    log "building analyze (cargo build -p quadtrace-analyze)"
-    (cd "$REPO" && cargo build -q -p quadtrace-analyze)
-    ANALYZE=$QT_BIN/analyze
+# An analyze that has `export`: $QUADTRACE_ANALYZE, else the release build, else the debug one
+# (a build older than `export` is passed over), else a debug build made now.
+has_export() { [[ -x $1 ]] && "$1" export --help >/dev/null 2>&1; }
+if [[ -n ${QUADTRACE_ANALYZE:-} ]]; then
+    ANALYZE=$QUADTRACE_ANALYZE
+    has_export "$ANALYZE" || die "$ANALYZE has no \`export\` command (an older build?)"
+else
+    ANALYZE=''
+    for bin in "$CARGO_TARGET_DIR/release/analyze" "$QT_BIN/analyze"; do
+        has_export "$bin" && { ANALYZE=$bin; break; }
+    done
+    if [[ -z $ANALYZE ]]; then
+        log "building analyze (cargo build -p quadtrace-analyze)"
+        (cd "$REPO" && cargo build -q -p quadtrace-analyze)
+        ANALYZE=$QT_BIN/analyze
+        has_export "$ANALYZE" || die "$ANALYZE has no \`export\` command"
+    fi
 fi
 
 exec "$VENV/bin/python" "$REPO/scripts/fleet/main.py" --analyze "$ANALYZE" --repo "$REPO" "$@"

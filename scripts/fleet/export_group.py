@@ -16,8 +16,9 @@ decode) and only decoding finds it, which is the export itself. So the common ca
 export; on failure each file is exported alone into scratch space (what `analyze info`, which
 reads only the footer and two columns, cannot vouch for), those that fail are left out with
 analyze's own error, and the host is exported again without them. A group that fails while
-each of its files passes alone is an error, not a skip: the files are fine, something else is
-not (a full disk, a bug), and hiding it would lose a host silently.
+each of its files passes alone (one file or many) is an error, not a skip: the files are fine,
+something else is not (the output directory, a full disk, a bug), and calling its files bad
+would lose a host silently.
 """
 
 import os
@@ -101,19 +102,18 @@ def export_group(analyze, host, paths, out, command="export"):
             dest = os.path.join(scratch, "out") if is_uri(out) else out
             code, text = attempt(local, dest)
             if code != 0:
+                # Each file alone, into scratch: a file that fails there is bad; when none
+                # does, the trouble is elsewhere (the output directory, say), even for one file.
                 bad = []
-                if len(local) == 1:
-                    bad = [(paths[0], why(text, code, local[0]))]
-                else:
-                    for path, lpath in zip(paths, local):
-                        alone = tempfile.mkdtemp(dir=scratch)
-                        c, t = attempt([lpath], alone)
-                        shutil.rmtree(alone, ignore_errors=True)
-                        if c != 0:
-                            bad.append((path, why(t, c, lpath)))
+                for path, lpath in zip(paths, local):
+                    alone = tempfile.mkdtemp(dir=scratch)
+                    c, t = attempt([lpath], alone)
+                    shutil.rmtree(alone, ignore_errors=True)
+                    if c != 0:
+                        bad.append((path, why(t, c, lpath)))
                 if not bad:
-                    result["error"] = ("analyze export failed on the host's files together "
-                                       f"although each passes alone: {why(text, code)}")
+                    result["error"] = ("analyze export failed, although each of the host's "
+                                       f"files passes alone: {why(text, code)}")
                     return result
                 result["skipped"] = bad
                 left_out = {p for p, _ in bad}

@@ -80,7 +80,10 @@ def prepare_out(args, scratch):
     if os.path.isdir(args.keep) and os.listdir(args.keep):
         # Exports of other hosts left there would be rolled up too.
         sys.exit(f"fleet: --keep {args.keep} is not empty")
-    os.makedirs(args.keep, exist_ok=True)
+    try:
+        os.makedirs(args.keep, exist_ok=True)
+    except OSError as e:
+        sys.exit(f"fleet: --keep {args.keep}: {e.strerror}")
     return os.path.abspath(args.keep)
 
 
