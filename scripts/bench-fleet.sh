@@ -15,7 +15,7 @@
 #
 # Usage: scripts/bench-fleet.sh [HOSTS...]    (default 10 100)
 # Environment:
-#   BENCH_FLEET_EVENTS  events per host (default 500000: a fleet of 100 is 50 M events, ~270 MB)
+#   BENCH_FLEET_EVENTS  events per host (default 300000: a fleet of 100 is 30 M events, ~180 MB)
 #   BENCH_RATE          front requests per second of each host's synthetic service (default
 #                       10000, i.e. ~350 k events/s, a busy node; see bench-analyze.sh)
 #   BENCH_GEN_JOBS      recordings generated at once (default: the cores)
@@ -37,7 +37,7 @@ log() { printf 'bench-fleet: %s\n' "$*" >&2; }
 SIZES=("$@")
 ((${#SIZES[@]})) || SIZES=(10 100)
 for n in "${SIZES[@]}"; do [[ $n =~ ^[1-9][0-9]*$ ]] || die "not a number of hosts: $n"; done
-EVENTS=${BENCH_FLEET_EVENTS:-500000}
+EVENTS=${BENCH_FLEET_EVENTS:-300000}
 RATE=${BENCH_RATE:-10000}
 JOBS=${BENCH_GEN_JOBS:-$(nproc)}
 SPARK=${BENCH_SPARK:-1}
