@@ -14,6 +14,8 @@
 #                  it must be storage the driver and every executor see (a shared mount, or a
 #                  URI: hdfs://, s3a://)
 #   --exported DIR skip stage 1: roll up exports already in DIR
+#   --from FILE    also the recordings listed in FILE, one a line (- : stdin)
+#   --conf K=V     a Spark setting (repeatable): spark.executor.memory=4g, spark.jars.packages=...
 #   --jobs N       exports at once with --engine duckdb (default: the cores)
 #   --stats FILE   the stages' figures as JSON (scripts/bench-fleet.sh)
 # A recording that cannot be read (not Parquet, cut short, not a recording, pages that do not

@@ -47,10 +47,20 @@ def parse(argv):
                    help="skip stage 1: roll up the exports already in DIR")
     q.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="exports at once with --engine duckdb (default: the cores)")
+    q.add_argument("--from", dest="listed", metavar="FILE",
+                   help="also the recordings listed in FILE, one a line ('-': stdin), for "
+                        "more than a command line holds (a bucket's listing)")
     q.add_argument("--stats", metavar="FILE", help="write the stages' figures here as JSON")
     q.add_argument("--stand-in", metavar="CMD", help=argparse.SUPPRESS)
     q.add_argument("recordings", nargs="*", metavar="RECORDING")
     args = ap.parse_args(argv)
+    if args.listed:
+        try:
+            f = sys.stdin if args.listed == "-" else open(args.listed, encoding="utf-8")
+            with f:
+                args.recordings += [line.strip() for line in f if line.strip()]
+        except OSError as e:
+            ap.error(f"--from {args.listed}: {e.strerror}")
     if args.exported and (args.recordings or args.keep):
         ap.error("--exported takes no recordings and no --keep")
     if not args.exported and not args.recordings:
