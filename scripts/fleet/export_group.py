@@ -81,17 +81,15 @@ def stage_in(paths, scratch):
     return local
 
 
-def export_group(analyze, host, paths, out, command="export"):
-    """Exports host's recordings `paths` into `out`; see the module doc. `command` other than
-    "export" runs that analyze command on the files instead, without -o (a stand-in to test
-    the plumbing with, e.g. "info")."""
+def export_group(analyze, host, paths, out):
+    """Exports host's recordings `paths` into `out`; see the module doc."""
     result = {"host": host, "files": list(paths), "skipped": [], "error": None,
               "cpu_s": 0.0, "wall_s": 0.0, "exports": 0, "stderr": ""}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="quadtrace-export-") as scratch:
 
         def attempt(files, dest):
-            argv = [analyze, command, *files] + (["-o", dest] if command == "export" else [])
+            argv = [analyze, "export", *files, "-o", dest]
             code, text, cpu, _ = run(argv, scratch)
             result["cpu_s"] += cpu
             result["exports"] += 1
@@ -135,7 +133,7 @@ def export_group(analyze, host, paths, out, command="export"):
     return result
 
 
-def spark_task(binary, out, command, item):
+def spark_task(binary, out, item):
     """A Spark task (stage1_spark.py): `item` is (host, paths); `binary` the name the analyze
     binary was shipped under with SparkContext.addFile."""
     from pyspark import SparkFiles
@@ -149,6 +147,6 @@ def spark_task(binary, out, command, item):
         shutil.copy(analyze, private)
         os.chmod(private, os.stat(private).st_mode | stat.S_IXUSR)
         analyze = private
-    result = export_group(analyze, host, paths, out, command)
+    result = export_group(analyze, host, paths, out)
     result["executor"] = os.uname().nodename
     return result

@@ -51,7 +51,6 @@ def parse(argv):
                    help="also the recordings listed in FILE, one a line ('-': stdin), for "
                         "more than a command line holds (a bucket's listing)")
     q.add_argument("--stats", metavar="FILE", help="write the stages' figures here as JSON")
-    q.add_argument("--stand-in", metavar="CMD", help=argparse.SUPPRESS)
     q.add_argument("recordings", nargs="*", metavar="RECORDING")
     args = ap.parse_args(argv)
     if args.listed:
@@ -139,15 +138,14 @@ def main(argv):
 
         if not args.exported:
             started = time.monotonic()
-            command = args.stand_in or "export"
             if args.engine == "spark":
                 import stage1_spark
 
-                results = stage1_spark.run(spark, args.analyze, hosts, out, command)
+                results = stage1_spark.run(spark, args.analyze, hosts, out)
             else:
                 import stage1_local
 
-                results = stage1_local.run(args.analyze, hosts, out, command, args.jobs)
+                results = stage1_local.run(args.analyze, hosts, out, args.jobs)
             stats["stage1_s"] = time.monotonic() - started
             stats["stage1_cpu_s"] = sum(r["cpu_s"] for r in results)
             stats["exports"] = sum(r["exports"] for r in results)
@@ -163,10 +161,6 @@ def main(argv):
                 return 1
             events_of = {rec.path: rec.events for recs in hosts.values() for rec in recs}
             stats["events_exported"] = sum(events_of[p] for r in results for p in r["files"])
-            if args.stand_in:
-                log(f"stand-in `analyze {command}` ran on {len(results)} host(s): " + ", ".join(
-                    f"{r['host']}@{r.get('executor', 'local')}" for r in results))
-                return SKIPPED if skipped else 0
             if not grouping.is_uri(out) and args.stats:
                 stats["datasets"] = dataset_sizes(out)
 

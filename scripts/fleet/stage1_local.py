@@ -11,12 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from export_group import export_group
 
 
-def run(analyze, groups, out, command="export", jobs=None):
+def run(analyze, groups, out, jobs=None):
     """Exports every group into `out`; threads only wait on the subprocesses."""
     jobs = jobs or os.cpu_count() or 1
     items = [(host, [r.path for r in recs]) for host, recs in groups.items()]
     if not items:
         return []
     with ThreadPoolExecutor(max_workers=min(jobs, len(items))) as pool:
-        return list(pool.map(lambda item: export_group(analyze, item[0], item[1], out, command),
+        return list(pool.map(lambda item: export_group(analyze, item[0], item[1], out),
                              items))

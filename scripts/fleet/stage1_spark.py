@@ -19,7 +19,7 @@ import os
 import export_group
 
 
-def run(spark, analyze, groups, out, command="export"):
+def run(spark, analyze, groups, out):
     sc = spark.sparkContext
     sc.addFile(analyze)
     sc.addPyFile(export_group.__file__)
@@ -29,5 +29,5 @@ def run(spark, analyze, groups, out, command="export"):
         return []
     rdd = sc.parallelize(items, numSlices=len(items))
     task = export_group.spark_task
-    results = rdd.map(lambda item: task(binary, out, command, item)).collect()
+    results = rdd.map(lambda item: task(binary, out, item)).collect()
     return sorted(results, key=lambda r: r["host"])
