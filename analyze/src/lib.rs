@@ -105,8 +105,9 @@ pub fn load(paths: &[PathBuf]) -> Result<(events::EventLog, Vec<Warning>), Analy
     let mut phases = phases::Phases::start();
     let mut log = events::EventLog::new();
     let mut warnings = Vec::new();
+    let timeline = reader::timeline::Timeline::of(paths);
     for path in paths {
-        reader::read_recording(path, &mut log, &mut warnings)?;
+        reader::read_recording_on(path, &mut log, &mut warnings, &timeline)?;
     }
     phases.done("read");
     log.sort();

@@ -345,6 +345,18 @@ pub const LISTENERS: Dataset = Dataset {
             true,
             "when it stopped; null: it did not while recorded",
         ),
+        c(
+            "from_wall_ns",
+            Int64,
+            true,
+            "`from_ns` on the wall clock (null: `from_ns` is, or no clock)",
+        ),
+        c(
+            "to_wall_ns",
+            Int64,
+            true,
+            "`to_ns` on the wall clock (null: `to_ns` is, or no clock)",
+        ),
     ],
 };
 

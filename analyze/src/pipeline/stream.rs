@@ -18,6 +18,7 @@ use crate::model::span::Period;
 use crate::pipeline::progress::Progress;
 use crate::pipeline::AnalyzeError;
 use crate::read::guard;
+use crate::read::reader::timeline::Timeline;
 use crate::read::reader::{self, Slices, Warning};
 use crate::rebuild::attribute::{
     CallSink, Counted, Counter, Reconstruction, Reconstructor, PREFETCH_AHEAD,
@@ -29,11 +30,11 @@ use crate::report::quads::QuadOptions;
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
 /// time of all the slices after it; `i64::MIN` throughout (hold everything until the end)
 /// when some file cannot be read so; and how many rows the files hold (0 then).
-fn later_min_ts(paths: &[PathBuf]) -> (Vec<i64>, usize) {
+fn later_min_ts(paths: &[PathBuf], timeline: &Timeline) -> (Vec<i64>, usize) {
     let mut mins = Vec::new();
     let mut rows = 0;
     for path in paths {
-        match reader::slice_min_ts(path) {
+        match reader::slice_min_ts(path, timeline) {
             Some((n, file)) => {
                 rows += n;
                 mins.extend(file.into_iter().map(|m| m.unwrap_or(i64::MAX)));
@@ -55,11 +56,11 @@ fn later_min_ts(paths: &[PathBuf]) -> (Vec<i64>, usize) {
 type FirstPass = (Vec<i64>, usize, Vec<i64>);
 
 /// The first pass: [`later_min_ts`], and each file's start.
-fn first_pass(paths: &[PathBuf]) -> FirstPass {
-    let (bounds, rows) = later_min_ts(paths);
+fn first_pass(paths: &[PathBuf], timeline: &Timeline) -> FirstPass {
+    let (bounds, rows) = later_min_ts(paths, timeline);
     let starts = paths
         .iter()
-        .filter_map(|p| reader::recording_start_ns(p))
+        .filter_map(|p| reader::recording_start_ns(p, timeline))
         .collect();
     (bounds, rows, starts)
 }
@@ -237,12 +238,14 @@ fn read_into<C: Counter>(
     let mut log = EventLog::new();
     let mut warnings = Vec::new();
     let mut buffer = Vec::new();
+    let timeline = Timeline::of(paths);
+    let timeline = &timeline;
     // The first pass (the `ts_ns` column alone) runs beside the decoding of the first slice,
     // which needs its bounds only once it is done.
     let rec = std::thread::scope(|scope| {
         let mut merger = Merger {
             first_pass: Some(
-                scope.spawn(|| guard::catch(|| first_pass(paths)).unwrap_or_default()),
+                scope.spawn(|| guard::catch(|| first_pass(paths, timeline)).unwrap_or_default()),
             ),
             bounds: Vec::new(),
             slices: 0,
@@ -253,7 +256,14 @@ fn read_into<C: Counter>(
             progress: Progress::new(label),
         };
         for path in paths {
-            reader::read_slices(path, &mut log, &mut warnings, &mut buffer, &mut merger)?;
+            reader::read_slices(
+                path,
+                &mut log,
+                &mut warnings,
+                &mut buffer,
+                &mut merger,
+                timeline,
+            )?;
         }
         Ok::<_, AnalyzeError>(merger.drain(&mut buffer))
     })?;

@@ -2,7 +2,7 @@
 //! and page headers: [`reader`], [`pages`]) before anything is decoded, then its rows are
 //! turned into events ([`load`]), a slice at a time. What can go wrong is said in
 //! [`problems`]; a panic of the Parquet decoder on a damaged file becomes an error naming it
-//! ([`guard`]).
+//! ([`guard`]). Recordings of several hosts are put on one timeline ([`reader::timeline`]).
 //!
 //! In: Parquet files. Out: an [`crate::model::events::EventLog`] (or its events handed on
 //! slice by slice), the recordings' metadata, warnings and errors. Uses only

@@ -27,9 +27,11 @@ use crate::read::guard;
 use crate::read::pages;
 use decode::{slice_reader, Decode};
 use processes::{add_listeners, listed_processes};
+use timeline::Timeline;
 
 mod decode;
 mod processes;
+pub mod timeline;
 
 /// The columns reconstruction reads. Columns a file's schema version predates may be absent and
 /// read as null; every other one must be there.
@@ -93,7 +95,27 @@ pub fn read_recording(
 ) -> Result<Metadata, ReadError> {
     let mut buffer = Vec::new();
     // Events stay in the buffer until the end: the log is lent to the decoder until then.
-    let metadata = read_slices(path, log, warnings, &mut buffer, &mut Keep)?;
+    let metadata = read_slices(
+        path,
+        log,
+        warnings,
+        &mut buffer,
+        &mut Keep,
+        &Timeline::default(),
+    )?;
+    log.append(&mut buffer);
+    Ok(metadata)
+}
+
+/// Like [`read_recording`], the recording's times moved onto `timeline`.
+pub fn read_recording_on(
+    path: &Path,
+    log: &mut EventLog,
+    warnings: &mut Vec<Warning>,
+    timeline: &Timeline,
+) -> Result<Metadata, ReadError> {
+    let mut buffer = Vec::new();
+    let metadata = read_slices(path, log, warnings, &mut buffer, &mut Keep, timeline)?;
     log.append(&mut buffer);
     Ok(metadata)
 }
@@ -208,6 +230,7 @@ pub(crate) fn read_slices(
     warnings: &mut Vec<Warning>,
     buffer: &mut Vec<Event>,
     to: &mut dyn Slices,
+    timeline: &Timeline,
 ) -> Result<Metadata, ReadError> {
     let opened = open(path)?;
     let metadata = read_metadata(&opened);
@@ -231,7 +254,8 @@ pub(crate) fn read_slices(
     check_counts(path, opened.parquet())?;
     let slices = slices(opened.parquet());
     let hostname = metadata.get(meta::HOSTNAME).unwrap_or_default();
-    to.started(recording_start(&metadata, hostname, log));
+    let offset = timeline.offset(hostname);
+    to.started(recording_start(&metadata, hostname, log, offset));
     buffer.reserve(SLICE_ROWS);
     // The decoder (see `decode`) decodes slices and turns them into events (interning their
     // strings in the log, which it holds until the end) while this thread hands the last
@@ -248,6 +272,7 @@ pub(crate) fn read_slices(
             columns: &present,
             slices: &slices,
             hostname,
+            offset,
         };
         let lent = &mut *log;
         let decoder = scope.spawn(move || job.run(lent, &tx, &spare));
@@ -279,19 +304,26 @@ pub(crate) fn read_slices(
 
 /// What the recording's metadata tells reconstruction (see [`RecordingStart`]); its start and
 /// its processes from `quadtrace.processes` are noted in `log` (before any of its events, so
-/// that they number from [`RecordingStart::first_proc`] like the rest of the file's).
-fn recording_start(metadata: &Metadata, hostname: &str, log: &mut EventLog) -> RecordingStart {
+/// that they number from [`RecordingStart::first_proc`] like the rest of the file's). Its times
+/// move by `offset` onto the set's timeline, and its clock's zero the other way.
+fn recording_start(
+    metadata: &Metadata,
+    hostname: &str,
+    log: &mut EventLog,
+    offset: i64,
+) -> RecordingStart {
     let first_proc = log.process_count();
     let machine = log.machine(hostname);
-    let start_ns = metadata
+    let start_ns: Option<i64> = metadata
         .get(meta::TIME_RANGE_NS)
         .and_then(|r| r.split_whitespace().next())
         .and_then(|s| s.parse().ok());
     if let Some(start_ns) = start_ns {
-        log.note_start(machine, start_ns);
+        log.note_start(machine, start_ns.saturating_add(offset));
     }
-    if let Some(boot) = boot_wall_ns(metadata) {
-        log.note_clock(machine, boot);
+    let zero = boot_wall_ns(metadata).map(|boot| boot.saturating_sub(offset));
+    if let Some(zero) = zero {
+        log.note_clock(machine, zero);
     }
     let mut netns = Vec::new();
     for (pid, listed) in listed_processes(metadata) {
@@ -304,7 +336,7 @@ fn recording_start(metadata: &Metadata, hostname: &str, log: &mut EventLog) -> R
         first_proc,
         machine,
         netns,
-        boot_wall_ns: boot_wall_ns(metadata),
+        boot_wall_ns: zero,
     }
 }
 
@@ -314,10 +346,15 @@ pub(crate) fn boot_wall_ns(metadata: &Metadata) -> Option<i64> {
 }
 
 /// The file's row count, and the earliest `ts_ns` of each slice [`read_slices`] reads from the
-/// file at `path` (`None` for a slice without one), decoding that column alone; `None` when the
-/// file cannot be read so, which [`read_slices`] will then say why.
-pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
+/// file at `path` (`None` for a slice without one) on `timeline`, decoding that column alone;
+/// `None` when the file cannot be read so, which [`read_slices`] will then say why.
+pub(crate) fn slice_min_ts(path: &Path, timeline: &Timeline) -> Option<(usize, Vec<Option<i64>>)> {
     let opened = open(path).ok()?;
+    let offset = timeline.offset(
+        read_metadata(&opened)
+            .get(meta::HOSTNAME)
+            .unwrap_or_default(),
+    );
     check_counts(path, opened.parquet()).ok()?;
     let slices = slices(opened.parquet());
     let column = [columns::TS_NS];
@@ -329,7 +366,7 @@ pub(crate) fn slice_min_ts(path: &Path) -> Option<(usize, Vec<Option<i64>>)> {
         while let Some(batch) = guarded(path, || batches.next().transpose()).ok()? {
             let ts = batch.columns().first()?;
             let ts = ts.as_any().downcast_ref::<Int64Array>()?;
-            mins.push(ts.iter().flatten().min());
+            mins.push(ts.iter().flatten().min().map(|t| t.saturating_add(offset)));
         }
     }
     // Each batch is one of the slices, in order (see `decode::slice_reader`).
@@ -426,16 +463,24 @@ pub(crate) fn census(path: &Path, period: Period) -> Result<Census, ReadError> {
     })
 }
 
-/// When the recording in the file at `path` began (`quadtrace.time_range_ns`), from its footer
-/// alone; `None` when it does not say or cannot be read.
-pub(crate) fn recording_start_ns(path: &Path) -> Option<i64> {
-    let metadata = read_metadata(&open(path).ok()?);
-    metadata
+/// When the recording in the file at `path` began (`quadtrace.time_range_ns`) on `timeline`,
+/// from its footer alone; `None` when it does not say or cannot be read.
+pub(crate) fn recording_start_ns(path: &Path, timeline: &Timeline) -> Option<i64> {
+    let metadata = read_footer_metadata(path)?;
+    let start: i64 = metadata
         .get(meta::TIME_RANGE_NS)?
         .split_whitespace()
         .next()?
         .parse()
-        .ok()
+        .ok()?;
+    let host = metadata.get(meta::HOSTNAME).unwrap_or_default();
+    Some(start.saturating_add(timeline.offset(host)))
+}
+
+/// The key-value metadata of the file at `path`, from its footer alone; `None` when it cannot
+/// be read.
+pub(crate) fn read_footer_metadata(path: &Path) -> Option<Metadata> {
+    Some(read_metadata(&open(path).ok()?))
 }
 
 fn read_metadata(opened: &Opened) -> Metadata {

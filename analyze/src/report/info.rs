@@ -163,20 +163,23 @@ fn file_info(path: &Path, period: Period) -> Result<FileInfo, ReadError> {
                     .collect()
             })
             .unwrap_or_default(),
-        services: services(metadata.get(meta::TARGETS)),
+        services: services(metadata.get(meta::TARGETS), metadata.get(meta::PROCESSES)),
         start_wall,
         stop_wall,
     })
 }
 
-/// The recorded binaries of `quadtrace.targets`; malformed entries are skipped (they only
-/// inform).
-fn services(targets: Option<&str>) -> Vec<Service> {
-    let Some(Value::Array(targets)) = targets.and_then(|t| serde_json::from_str(t).ok()) else {
-        return Vec::new();
+/// The recorded services: per service name (each process's, from `quadtrace.processes`, as
+/// its events carry it) and binary, with their pids; from `quadtrace.targets` alone (a name per
+/// binary) when the recording lists no processes. Where the offsets came from is the binary's.
+/// Malformed entries are skipped (they only inform).
+fn services(targets: Option<&str>, processes: Option<&str>) -> Vec<Service> {
+    let array = |json: Option<&str>| match json.and_then(|t| serde_json::from_str(t).ok()) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
     };
     let text = |t: &Value, key: &str| t[key].as_str().map(str::to_owned);
-    targets
+    let binaries: Vec<Service> = array(targets)
         .iter()
         .filter_map(|t| {
             Some(Service {
@@ -191,7 +194,38 @@ fn services(targets: Option<&str>) -> Vec<Service> {
                     .unwrap_or_default(),
             })
         })
-        .collect()
+        .collect();
+    let mut services: Vec<Service> = Vec::new();
+    for p in array(processes) {
+        let (Some(service), Some(pid)) = (
+            text(&p, meta::process::SERVICE),
+            p[meta::process::PID].as_i64(),
+        ) else {
+            continue;
+        };
+        let binary = text(&p, meta::process::EXE);
+        let build_id = text(&p, meta::process::BUILD_ID);
+        let of_binary = binaries
+            .iter()
+            .find(|b| b.pids.contains(&pid) || (b.binary.is_some() && b.binary == binary));
+        let same = |s: &&mut Service| s.service == service && s.binary == binary;
+        match services.iter_mut().find(same) {
+            Some(known) => known.pids.push(pid),
+            None => services.push(Service {
+                service,
+                go_version: text(&p, meta::process::GO_VERSION)
+                    .or_else(|| of_binary.and_then(|b| b.go_version.clone())),
+                binary,
+                build_id,
+                offsets_source: of_binary.and_then(|b| b.offsets_source.clone()),
+                pids: vec![pid],
+            }),
+        }
+    }
+    if services.is_empty() {
+        return binaries;
+    }
+    services
 }
 
 /// `info` as text (for people; every string from a recording made printable), JSON, or CSV
@@ -322,4 +356,43 @@ fn csv(info: &Info) -> String {
         ]
     });
     output::csv(&columns, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One binary run as three services (a container image on three pods): three services,
+    /// each with the binary's Go version and offsets' source.
+    #[test]
+    fn services_are_named_per_process_with_their_binary() {
+        let targets = r#"[{"service": "app", "exe": "/app", "go_version": "go1.27.3",
+            "offsets_source": "dwarf", "pids": [1, 2, 3]}]"#;
+        let processes = r#"[{"pid": 1, "service": "front", "exe": "/app"},
+            {"pid": 2, "service": "mid", "exe": "/app"},
+            {"pid": 3, "service": "back", "exe": "/app"},
+            {"pid": 4, "service": "back", "exe": "/app"}, {"broken": true}]"#;
+        let got = services(Some(targets), Some(processes));
+        let names: Vec<(&str, &[i64])> = got
+            .iter()
+            .map(|s| (s.service.as_str(), s.pids.as_slice()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("front", &[1][..]),
+                ("mid", &[2][..]),
+                ("back", &[3, 4][..])
+            ]
+        );
+        assert!(got
+            .iter()
+            .all(|s| s.go_version.as_deref() == Some("go1.27.3")
+                && s.offsets_source.as_deref() == Some("dwarf")
+                && s.binary.as_deref() == Some("/app")));
+        // Without the processes' list, a service per binary.
+        let got = services(Some(targets), None);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].service, "app");
+    }
 }

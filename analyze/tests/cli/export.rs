@@ -242,6 +242,10 @@ fn calls_say_their_request_link_and_address_as_naming_reads_it() {
     );
     assert_eq!(ints(l, "netns"), [Some(200), Some(300), Some(100)]);
     assert_eq!(ints(l, "to_ns"), [None, None, None]);
+    // Reported at the recording's start: listening since then.
+    assert_eq!(ints(l, "from_ns"), [Some(0), Some(0), None]);
+    let boot = 1_796_306_520_000_000_000;
+    assert_eq!(ints(l, "from_wall_ns"), [Some(boot), Some(boot), None]);
 
     let (addresses, _) = read(&dir, "addresses");
     assert_eq!(

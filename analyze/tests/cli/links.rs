@@ -143,3 +143,65 @@ fn a_tree_crosses_into_the_request_a_call_caused() {
     let text = stdout(&text);
     assert!(text.contains("└─ backend GET /b/{id}"), "{text}");
 }
+
+/// The node split in two hosts that booted an hour apart: `h2`'s monotonic clock reads an hour
+/// more than `h1`'s at the same moment (its `boot_wall_ns` an hour earlier). On one timeline,
+/// frontend's call on `h1` still caused backend's request on `h2`; each host alone cannot say.
+#[test]
+fn hosts_that_booted_apart_are_linked_on_one_timeline() {
+    const HOUR: i64 = 3_600_000_000_000;
+    let boot = 1_796_306_520_000_000_000_i64;
+    let fx = Fixture::new();
+    let rows = linked_rows();
+    let (on_h2, on_h1): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|r| r.pid != 10);
+    let on_h2: Vec<Row> = on_h2
+        .into_iter()
+        .map(|r| Row {
+            ts_ns: r.ts_ns + HOUR,
+            ..r
+        })
+        .collect();
+    let boot_h1 = boot.to_string();
+    let boot_h2 = (boot - HOUR).to_string();
+    let range_h2 = format!("{HOUR} {}", HOUR + 3000);
+    let h1 = fx.recording(
+        "h1.parquet",
+        &on_h1,
+        metadata(
+            "h1",
+            &[
+                ("quadtrace.processes", PROCESSES),
+                (meta::TIME_RANGE_NS, "0 3000"),
+                (meta::BOOT_WALL_NS, &boot_h1),
+            ],
+        ),
+    );
+    let h2 = fx.recording(
+        "h2.parquet",
+        &on_h2,
+        metadata(
+            "h2",
+            &[
+                ("quadtrace.processes", PROCESSES),
+                (meta::TIME_RANGE_NS, &range_h2),
+                (meta::BOOT_WALL_NS, &boot_h2),
+            ],
+        ),
+    );
+    for files in [[&h1, &h2], [&h2, &h1]] {
+        let out = analyze(&["quads", files[0], files[1], "-f", "csv"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("frontend,/a,backend,GET /b/{id},1,0,"),
+            "{files:?}:\n{}",
+            stdout(&out)
+        );
+    }
+    // Each host alone: the call is named by the virtual IP it dialled.
+    let out = analyze(&["quads", &h1, "-f", "csv"]);
+    assert!(
+        stdout(&out).contains("frontend,/a,198.19.0.10:80,/b/1,1,0,"),
+        "{}",
+        stdout(&out)
+    );
+}

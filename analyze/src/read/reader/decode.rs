@@ -28,6 +28,8 @@ pub(super) struct Decode<'a> {
     pub(super) columns: &'a [&'static str],
     pub(super) slices: &'a [(usize, Range<usize>)],
     pub(super) hostname: &'a str,
+    /// Added to every `ts_ns`: the host's move onto the set's timeline.
+    pub(super) offset: i64,
 }
 
 impl Decode<'_> {
@@ -63,6 +65,11 @@ impl Decode<'_> {
                         )
                     })
                     .map_err(|reason| corrupt(self.path, reason))??;
+                    if self.offset != 0 {
+                        for e in &mut events {
+                            e.ts_ns = e.ts_ns.saturating_add(self.offset);
+                        }
+                    }
                     Ok(events)
                 });
                 let failed = slice.is_err();

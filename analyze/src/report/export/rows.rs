@@ -188,6 +188,8 @@ impl<'a> Names<'a> {
             Str(place.port.as_deref()),
             I64(bound(l.from_ns)),
             I64(bound(l.to_ns)),
+            I64(bound(l.from_ns).and_then(|t| self.log.wall_clock(row.proc, t))),
+            I64(bound(l.to_ns).and_then(|t| self.log.wall_clock(row.proc, t))),
         ])
     }
 }
