@@ -4,14 +4,16 @@
 # both engines (DuckDB, and Spark local[2] with the export on its executors):
 #   1. testdata/recordings as they are (two recordings of one host, "vm": one export);
 #   2. (DuckDB and Spark) the fleet: those two as hosts vm-a and vm-b (copies with another
-#      quadtrace.hostname), three small synthetic hosts (scripts/gen-recording.py --host), one
-#      of them rotated into three segments, and four bad files: text named .parquet, a
-#      recording cut short, Parquet that is not a recording, and a recording of host-3 whose
-#      footer is sound but whose pages are zeros (only the export finds that; it is in
-#      host-3's group with good files, so the host is exported again without it). Each bad
-#      file must be named on stderr, no good one, and the exit status be 3. host-1 is given as
-#      a file:// URI (read through pyarrow's filesystems, as s3:// would be), and on Spark the
-#      exports go to a file:// URI (written by the tasks through pyarrow, read by Spark).
+#      quadtrace.hostname); three small synthetic hosts (scripts/gen-recording.py --host), one
+#      of them rotated into three segments; a synthetic recording split into four hosts whose
+#      calls link across hosts (schema/sql/tests/split_hosts.py); and four bad files: text
+#      named .parquet, a recording cut short, Parquet that is not a recording, and a recording
+#      of host-3 whose footer is sound but whose pages are zeros (only the export finds that;
+#      it is in host-3's group with good files, so the host is exported again without it).
+#      Each bad file must be named on stderr, no good one, and the exit status be 3. host-1 is
+#      given as a file:// URI (read through pyarrow's filesystems, as s3:// would be), and on
+#      Spark the exports go to a file:// URI (written by the tasks through pyarrow, read by
+#      Spark).
 # Usage: scripts/test-fleet.sh   (analyze: $QUADTRACE_ANALYZE, else the debug build of the
 #                                 workspace, which `cargo test` has just built)
 set -euo pipefail
@@ -39,6 +41,8 @@ for h in 1 2 3; do
     "$PY" scripts/gen-recording.py --events 20000 --concurrency 4 --host "host-$h" \
         "${extra[@]}" "$WORK/in/host-$h.parquet" 2>/dev/null
 done
+"$PY" scripts/gen-recording.py --events 20000 --concurrency 4 "$WORK/one-host.parquet" 2>/dev/null
+"$PY" schema/sql/tests/split_hosts.py "$WORK/one-host.parquet" "$WORK/in/split" >/dev/null
 "$PY" - "$WORK/in" testdata/recordings/*.parquet <<'PY'
 import os, struct, sys
 import pyarrow as pa, pyarrow.parquet as pq
@@ -64,7 +68,7 @@ PY
 BAD=("$WORK/in/notes.parquet" "$WORK/in/cut-short.parquet" "$WORK/in/foreign.parquet"
      "$WORK/in/host-3.zeroed.parquet")
 GOOD=("$WORK/in/vm-a.parquet" "$WORK/in/vm-b.parquet" "$WORK/in/host-1.parquet"
-      "$WORK/in/host-2".*.parquet "$WORK/in/host-3.parquet")
+      "$WORK/in/host-2".*.parquet "$WORK/in/host-3.parquet" "$WORK/in/split/"*.parquet)
 
 # check NAME EXPECTED-STATUS WANT.csv [BAD...] -- FLEET-ARGS...: runs fleet.sh, compares.
 check() {
