@@ -33,7 +33,10 @@ cd "$REPO"
 die() { printf 'bench-fleet: %s\n' "$*" >&2; exit 1; }
 log() { printf 'bench-fleet: %s\n' "$*" >&2; }
 
-[[ ${1:-} == -h || ${1:-} == --help ]] && { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0; }
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+fi
 SIZES=("$@")
 ((${#SIZES[@]})) || SIZES=(10 100)
 for n in "${SIZES[@]}"; do [[ $n =~ ^[1-9][0-9]*$ ]] || die "not a number of hosts: $n"; done
@@ -101,7 +104,8 @@ done
 
 "$PY" - "$WORK" "$PROFILE" "$EVENTS" "$RATE" "${SIZES[@]}" <<'PY'
 import json, os, sys
-work, profile, events, rate, sizes = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+work, profile, rate, sizes = sys.argv[1], sys.argv[2], sys.argv[4], sys.argv[5:]
+events = int(sys.argv[3])
 DATASETS = ("calls", "requests", "listeners", "addresses", "connects")
 
 

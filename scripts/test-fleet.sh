@@ -25,7 +25,10 @@ cd "$REPO"
 
 export QUADTRACE_ANALYZE=${QUADTRACE_ANALYZE:-$QT_BIN/analyze}
 ANALYZE=$QUADTRACE_ANALYZE
-[[ -x $ANALYZE ]] || { echo "test-fleet: no $ANALYZE (cargo build -p quadtrace-analyze)" >&2; exit 1; }
+if [[ ! -x $ANALYZE ]]; then
+    echo "test-fleet: no $ANALYZE (cargo build -p quadtrace-analyze)" >&2
+    exit 1
+fi
 PY=$(scripts/fleet.sh setup --engine spark)
 WORK=$(mktemp -d /tmp/test-fleet.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -110,7 +113,8 @@ check fixtures-duckdb 0 "$WORK/fixtures.want" -- --engine duckdb testdata/record
 check fleet-duckdb 3 "$WORK/fleet.want" "${BAD[@]}" -- --engine duckdb "${ALL[@]}"
 check fleet-spark 3 "$WORK/fleet.want" "${BAD[@]}" -- --engine spark --master 'local[2]' \
     --keep "file://$WORK/kept" "${ALL[@]}"
-[[ -n $(find "$WORK/kept/calls" -name '*.parquet' 2>/dev/null) ]] || fail "fleet-spark: nothing kept"
+[[ -n $(find "$WORK/kept/calls" -name '*.parquet' 2>/dev/null) ]] ||
+    fail "fleet-spark: nothing kept in file://$WORK/kept"
 
 if ((FAILED)); then
     echo "test-fleet: FAILED ($((SECONDS - started)) s)" >&2
