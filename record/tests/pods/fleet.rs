@@ -300,6 +300,17 @@ fn root_fleet_three_hosts_roll_up_as_analyze_quads() {
         String::from_utf8_lossy(&csv)
     );
     eprintln!("{TEST}: analyze info, total: {}", info["total"]);
+    // Each file alone, for the record: what a host's own recording can name without the others.
+    for h in &hosts {
+        match analyze(&["quads", "--format", "csv"], std::slice::from_ref(&h.file)) {
+            Ok((out, _)) => eprintln!(
+                "{TEST}: analyze quads of {} alone:\n{}",
+                h.hostname,
+                String::from_utf8_lossy(&out)
+            ),
+            Err(e) => eprintln!("{TEST}: analyze quads of {} alone: {e:#}", h.hostname),
+        }
+    }
     let outcome = Outcome {
         quads: counts_only(quads),
         calls,
