@@ -11,6 +11,8 @@
 //! - `analyze info` sees three hosts, each file one service;
 //! - the fleet roll-up, `scripts/fleet.sh quads --engine duckdb|spark`, prints byte for byte
 //!   what `analyze quads --format csv` prints for the same files ([`FLEET_SCRIPT`]).
+//!
+//! `QUADTRACE_KEEP_RECORDINGS=DIR` keeps the three recordings in DIR.
 
 use std::io;
 use std::os::unix::process::CommandExt;
@@ -283,6 +285,18 @@ fn root_fleet_three_hosts_roll_up_as_analyze_quads() {
             "{TEST}: recording failed:\n{}\n{record_stderr}",
             failed.join("\n")
         );
+    }
+
+    // QUADTRACE_KEEP_RECORDINGS=DIR keeps the three files, to look into (or to roll up by hand).
+    if let Some(keep) = std::env::var_os("QUADTRACE_KEEP_RECORDINGS") {
+        let keep = PathBuf::from(keep);
+        for h in &hosts {
+            let to = keep.join(h.file.file_name().unwrap_or_default());
+            match std::fs::create_dir_all(&keep).and_then(|()| std::fs::copy(&h.file, &to)) {
+                Ok(_) => eprintln!("{TEST}: kept {}", to.display()),
+                Err(e) => eprintln!("{TEST}: could not keep {}: {e}", to.display()),
+            }
+        }
     }
 
     let read = || -> Result<_> {
