@@ -8,7 +8,8 @@
 //! - `analyze quads` over the three files gives three_tiers.rs's quadruples. mid and back both
 //!   listen on :8080 and every call goes to a VIP that iptables DNATs, so no listening address
 //!   names a callee: only the calls linked to the requests they caused, across files, do;
-//! - `analyze info` sees three hosts, each file one service;
+//! - `analyze info` sees three hosts, each file one process;
+//! - the same holds when one host booted long before the others ([`CLOCKS_LINED_UP`]);
 //! - the fleet roll-up, `scripts/fleet.sh quads --engine duckdb|spark`, prints byte for byte
 //!   what `analyze quads --format csv` prints for the same files ([`FLEET_SCRIPT`]).
 //!
@@ -41,6 +42,73 @@ const FLEET_SCRIPT: bool = false;
 /// How long one engine may take over three small files (Spark starts a JVM, and the script
 /// may first install what it needs).
 const FLEET_TIMEOUT: Duration = Duration::from_secs(1200);
+
+/// Whether `analyze` lines up hosts whose monotonic clocks began at different times. Each
+/// recording's `ts_ns` is its host's CLOCK_MONOTONIC (since that host booted) and
+/// `quadtrace.boot_wall_ns` says when that was; hosts of a fleet booted at different times, but
+/// the three "hosts" of this test share one kernel, hence one clock. So the test also analyzes
+/// the files with mid's rewritten as a host booted [`BOOTED_EARLIER`] earlier would have written
+/// it (same wall-clock times): the quadruples must not change. Off while analyze compares
+/// `ts_ns` across hosts as recorded (the result is printed, not checked); on once it does not.
+const CLOCKS_LINED_UP: bool = false;
+
+/// How much earlier than the others mid's host booted, in the rewritten copy.
+const BOOTED_EARLIER: i64 = 3_600_000_000_000;
+
+/// Copies recording `src` to `dst` as a host booted `earlier_ns` before `src`'s would have
+/// written it: every `ts_ns` and `quadtrace.time_range_ns` later by that much, and
+/// `quadtrace.boot_wall_ns` earlier, so that every wall-clock time stays as it was.
+fn booted_earlier(src: &Path, dst: &Path, earlier_ns: i64) -> Result<()> {
+    use arrow_array::{cast::AsArray, types::Int64Type, ArrayRef, Int64Array, RecordBatch};
+    use parquet::arrow::{arrow_reader::ParquetRecordBatchReaderBuilder, ArrowWriter};
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::metadata::KeyValue;
+    use parquet::file::properties::WriterProperties;
+    use quadtrace_schema::meta;
+    use std::sync::Arc;
+
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(src)?)?;
+    let shift = |v: &str| -> Result<String> {
+        let ns: Vec<i64> = v
+            .split_whitespace()
+            .map(|n| n.parse::<i64>().map(|n| n + earlier_ns))
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("{} {v:?}", meta::TIME_RANGE_NS))?;
+        Ok(ns.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
+    };
+    let mut kv = Vec::new();
+    let file_kv = reader.metadata().file_metadata().key_value_metadata();
+    for KeyValue { key, value } in file_kv.into_iter().flatten() {
+        let value = value.clone().unwrap_or_default();
+        let value = match key.as_str() {
+            // The writer puts its own.
+            "ARROW:schema" => continue,
+            meta::BOOT_WALL_NS => (value.trim().parse::<i64>()? - earlier_ns).to_string(),
+            meta::TIME_RANGE_NS => shift(&value)?,
+            _ => value,
+        };
+        kv.push(KeyValue::new(key.clone(), value));
+    }
+    let schema = reader.schema().clone();
+    let ts = schema.index_of("ts_ns")?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+        .set_key_value_metadata(Some(kv))
+        .build();
+    let mut writer =
+        ArrowWriter::try_new(std::fs::File::create(dst)?, schema.clone(), Some(props))?;
+    for batch in reader.build()? {
+        let batch = batch?;
+        let mut columns = batch.columns().to_vec();
+        let later: Int64Array = columns[ts]
+            .as_primitive::<Int64Type>()
+            .unary(|t| t + earlier_ns);
+        columns[ts] = Arc::new(later) as ArrayRef;
+        writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
+    }
+    writer.close()?;
+    Ok(())
+}
 
 /// A host of the fleet: the tier it runs and the `record` that records it.
 struct Host {
@@ -385,6 +453,36 @@ fn root_fleet_three_hosts_roll_up_as_analyze_quads() {
                 h.service
             )
         });
+    }
+
+    // Hosts that booted at different times: mid's file as from a host booted an hour earlier.
+    let mid_file = &hosts[1].file;
+    let apart = mid_file.with_file_name("node-b-booted-earlier.parquet");
+    let files_apart = vec![files[0].clone(), apart.clone(), files[2].clone()];
+    let analyzed_apart = booted_earlier(mid_file, &apart, BOOTED_EARLIER)
+        .with_context(|| format!("rewriting {}", mid_file.display()))
+        .and_then(|()| analyze(&["quads", "--format", "csv"], &files_apart));
+    match analyzed_apart {
+        Ok((out, stderr)) => {
+            let same = out == csv;
+            eprintln!(
+                "{TEST}: with node-b booted {} s earlier than the others ({}):\n{}{stderr}",
+                BOOTED_EARLIER / 1_000_000_000,
+                if same { "the same" } else { "NOT the same" },
+                String::from_utf8_lossy(&out)
+            );
+            if CLOCKS_LINED_UP {
+                checks.that(same, || {
+                    format!(
+                        "analyze quads with node-b's host booted earlier differs\n got:\n{}\n\
+                         expected:\n{}{stderr}",
+                        String::from_utf8_lossy(&out),
+                        String::from_utf8_lossy(&csv)
+                    )
+                });
+            }
+        }
+        Err(e) => checks.that(false, || format!("hosts booted apart: {e:#}")),
     }
 
     // The roll-up, by each engine, byte for byte what analyze prints.
