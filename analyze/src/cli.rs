@@ -8,9 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use quadtrace_analyze::info::render_info;
 use quadtrace_analyze::tree::{render_waterfall, Pick};
 use quadtrace_analyze::{
-    analyze_files_with, diff, diff_files, info_for_files, render, replay_files, topology_for_files,
-    trees_for_files, write_calls_for_files, write_report, Bound, Format, LinkSummary, QuadOptions,
-    Span, Warning,
+    analyze_files_with, diff, diff_files, export_files, info_for_files, render, replay_files,
+    topology_for_files, trees_for_files, write_calls_for_files, write_report, Bound, Format,
+    LinkSummary, QuadOptions, Span, Warning,
 };
 
 const EXAMPLES: &str = "\
@@ -41,6 +41,15 @@ EXAMPLES:
     Calls that nothing ties to a request, with DuckDB:
         analyze calls rec.parquet -f csv > calls.csv
         duckdb -c \"SELECT * FROM 'calls.csv' WHERE attribution = 'none'\"";
+
+const EXPORT_EXAMPLES: &str = "\
+EXAMPLES:
+    One host's rotated recording, into a directory shared with other hosts' exports:
+        analyze export node-a-*.parquet -o /data/fleet
+
+    The calls of each minute, with DuckDB:
+        duckdb -c \"SELECT minute, count(*) FROM read_parquet('/data/fleet/calls/*/*.parquet',
+                    hive_partitioning = true) GROUP BY minute ORDER BY minute\"";
 
 /// Reconstructs service quadruples [caller, caller_func, callee, callee_func] from quadtrace
 /// recordings, offline.
@@ -95,6 +104,14 @@ pub enum Command {
     /// when one is given), events lost, probes, schema version and segment numbers. Reads
     /// only the footer and two columns.
     Info(InfoArgs),
+    /// Reduces recordings (typically one host's rotated files) to flat Parquet datasets for
+    /// fleet roll-ups in SQL on Spark, Trino or DuckDB: calls, requests, listeners,
+    /// addresses and connects, Hive-partitioned by date (`DIR/calls/date=2026-12-03/…`),
+    /// as schema/EXPORT.md documents column by column; schema/sql/ computes the quadruples
+    /// of `quads` from them, across hosts. Files are written under a temporary name and
+    /// renamed when complete; exporting the same files again replaces them.
+    #[command(after_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
     /// Plays recordings back as the original write-up's stream (as `record --live` prints it):
     /// a block per server request, in the order the requests ended, naming the caller and its
     /// path, then each call attributed to it (method, host, url), or `callee: none`. Keeps every
@@ -332,6 +349,21 @@ pub struct CallsArgs {
     pub span: SpanArgs,
 }
 
+/// Arguments of `analyze export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Recordings written by `record` (Parquet), typically one host's.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The directory to write the datasets under (created when missing).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub span: SpanArgs,
+}
+
 fn confidence(s: &str) -> Result<f64, String> {
     let x: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
     if (0.0..=1.0).contains(&x) {
@@ -416,6 +448,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     .with_context(|| format!("writing {}", path.display())),
                 None => print(&text),
             }
+        }
+        Command::Export(args) => {
+            let (summary, warnings) = export_files(&args.files, args.span.span(), &args.output)?;
+            warn(&warnings, None);
+            let rows: Vec<String> = summary
+                .rows
+                .iter()
+                .map(|(name, n)| format!("{n} {name}"))
+                .collect();
+            eprintln!(
+                "analyze: exported {} to {} ({} files)",
+                rows.join(", "),
+                args.output.display(),
+                summary.files.len()
+            );
+            Ok(())
         }
         Command::Info(args) => {
             let info = info_for_files(&args.files, args.span.span())?;

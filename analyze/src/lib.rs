@@ -55,8 +55,8 @@ pub use rebuild::{
     sockets, stack, timers,
 };
 pub use report::{
-    callee, calls, counter, diff, durations, escape, graph, html, info, output, quads, routes,
-    stats, tree,
+    callee, calls, counter, diff, durations, escape, export, graph, html, info, output, quads,
+    routes, stats, tree,
 };
 
 pub use attribute::{Attribution, ClientCall, Reconstruction};
@@ -193,6 +193,33 @@ pub fn write_calls_for_files(
     let done = passes::two_passes(paths, period, &mut |row, _| writer.row(row))?;
     writer.finish().map_err(AnalyzeError::Write)?;
     Ok((done.warnings, done.links))
+}
+
+/// Exports the recordings (one host's, typically) as the flat datasets of `schema/EXPORT.md`
+/// under `dir` (created when missing), the calls and requests that start inside `span`: what
+/// was written, and the warnings. A failure leaves none of the export's files behind.
+pub fn export_files(
+    paths: &[PathBuf],
+    span: Span,
+    dir: &std::path::Path,
+) -> Result<(report::export::ExportSummary, Vec<Warning>), AnalyzeError> {
+    let period = period(paths, span)?;
+    if paths.is_empty() {
+        return Err(AnalyzeError::NoInput);
+    }
+    if dir.exists() && !dir.is_dir() {
+        return Err(AnalyzeError::Usage(format!(
+            "{} is not a directory",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        AnalyzeError::Write(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", dir.display()),
+        ))
+    })?;
+    pipeline::export::export(paths, period, dir)
 }
 
 /// What is in a set of recordings (see [`info`]), events counted inside `span`.

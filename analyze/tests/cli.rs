@@ -398,6 +398,9 @@ mod span;
 #[path = "cli/diff.rs"]
 mod diff;
 
+#[path = "cli/export.rs"]
+mod export;
+
 #[path = "cli/hostile.rs"]
 mod hostile;
 

@@ -10,6 +10,7 @@
 //! [`crate::util`]); only `lib.rs`, the public functions, uses it.
 
 mod error;
+pub(crate) mod export;
 pub(crate) mod passes;
 pub(crate) mod progress;
 pub(crate) mod stream;

@@ -185,6 +185,24 @@ pub(crate) fn read_and_count(
     Ok((log, rec.finish_counting(), warnings))
 }
 
+/// Reads every recording into a pass whose `counter` is handed each call and request that
+/// starts inside `window` as it is done with (and each connection), letting them go (bounded
+/// memory): the log, what the pass left and the warnings.
+pub(crate) fn read_and_hand_over<C: Counter>(
+    paths: &[PathBuf],
+    counter: C,
+    label: &'static str,
+    window: Period,
+) -> Result<(EventLog, Counted<C>, Vec<Warning>), AnalyzeError> {
+    // The counter is taken when the reconstruction is made.
+    let mut counter = Some(counter);
+    let (log, rec, warnings) = read_into(paths, label, |rows, starts| {
+        let counter = counter.take().unwrap_or_default();
+        Reconstructor::counting_within(rows, counter, starts, window)
+    })?;
+    Ok((log, rec.finish_counting(), warnings))
+}
+
 /// Reads every recording and hands each call that starts inside `window` to `sink` as it is
 /// done with, in time order, letting requests and calls go (bounded memory; see
 /// `attribute::rows`): the log and the warnings.

@@ -261,6 +261,7 @@ impl<C: Counter> Pass<C> {
                     method,
                     path,
                     listen_addr,
+                    remote,
                     start_ns: e.ts_ns,
                     end_ns: None,
                     status: None,
@@ -325,6 +326,9 @@ impl<C: Counter> Pass<C> {
             Detail::Connect(s) => {
                 self.sockets.socket(e, &s);
                 self.links.connect(e, &s, &self.sockets);
+                if let Some(retire) = self.retire.as_mut() {
+                    retire.connect(e, &s);
+                }
             }
             Detail::Listen(s) => {
                 self.sockets.listen(e, &s);

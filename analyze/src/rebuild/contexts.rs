@@ -143,6 +143,7 @@ mod tests {
                 method: None,
                 path: None,
                 listen_addr: None,
+                remote: None,
                 start_ns: ts,
                 end_ns: None,
                 status: None,

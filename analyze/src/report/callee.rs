@@ -23,7 +23,7 @@ use crate::report::routes::Funcs;
 
 pub mod namer;
 
-pub use namer::{CalleeNamer, Caller, Listener};
+pub use namer::{dial_place, listen_place, CalleeNamer, Caller, Listener};
 
 /// Callee name for a client call whose host was not recorded.
 pub const UNKNOWN_HOST: &str = "?";
@@ -244,13 +244,40 @@ impl<'a> CalleeNames<'a> {
 /// The listeners of `sockets`, `log` and `servers` (see the module's doc).
 fn namer_of(log: &EventLog, sockets: &Sockets, servers: &IdSet<(ProcId, Sym, Sym)>) -> CalleeNamer {
     let mut namer = CalleeNamer::new();
+    for row in listener_rows(log, sockets, servers) {
+        namer.add(&row.addr, row.listener);
+    }
+    for (hostname, netns, addrs) in namespace_addrs(log) {
+        namer.add_addrs(hostname, netns, addrs);
+    }
+    namer
+}
+
+/// One listening address as naming learns it: from whom, and over what time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ListenerRow {
+    /// The address as recorded.
+    pub addr: String,
+    pub listener: Listener,
+    /// The listening process.
+    pub proc: ProcId,
+}
+
+/// Every listening address of `sockets`, `log` and `servers`, as naming learns them (see the
+/// module's doc), in that order.
+pub(crate) fn listener_rows(
+    log: &EventLog,
+    sockets: &Sockets,
+    servers: &IdSet<(ProcId, Sym, Sym)>,
+) -> Vec<ListenerRow> {
+    let mut rows = Vec::new();
     let with_spans: IdSet<ProcId> = sockets.spans().iter().map(|s| s.proc).collect();
     for s in sockets.spans() {
         let from_ns = match s.from_ns {
             None => i64::MIN,
             Some(ts) => first_sight(log, s.proc, ts),
         };
-        let l = Listener {
+        let listener = Listener {
             from_ns,
             to_ns: s.to_ns.unwrap_or(i64::MAX),
             ..Listener::always(
@@ -259,16 +286,26 @@ fn namer_of(log: &EventLog, sockets: &Sockets, servers: &IdSet<(ProcId, Sym, Sym
                 s.netns.or(sockets.netns(s.proc)),
             )
         };
-        namer.add(log.str(s.addr), l);
+        rows.push(ListenerRow {
+            addr: log.str(s.addr).to_owned(),
+            listener,
+            proc: s.proc,
+        });
     }
     // Processes the socket events say nothing of: their servers' `Addr`, and for servers
     // started with Serve(listener), which leave it empty, the sockets record saw them listen
     // on, for the whole recording. Millions of requests name a handful of servers: each is
-    // parsed once.
-    for &(proc, addr, service) in servers {
+    // parsed once. Sorted, so that the order does not depend on hashing.
+    let mut servers: Vec<&(ProcId, Sym, Sym)> = servers.iter().collect();
+    servers.sort_by_key(|(proc, addr, service)| (proc.index(), log.str(*addr), log.str(*service)));
+    for &&(proc, addr, service) in &servers {
         if !with_spans.contains(&proc) {
             let l = Listener::always(machine(log, proc), log.str(service), sockets.netns(proc));
-            namer.add(log.str(addr), l);
+            rows.push(ListenerRow {
+                addr: log.str(addr).to_owned(),
+                listener: l,
+                proc,
+            });
         }
     }
     for l in log.listeners() {
@@ -286,14 +323,24 @@ fn namer_of(log: &EventLog, sockets: &Sockets, servers: &IdSet<(ProcId, Sym, Sym
             .or(listed)
             .unwrap_or(log.str(l.service));
         let listener = Listener::always(machine(log, l.proc), service, sockets.netns(l.proc));
-        namer.add(log.str(l.addr), listener);
+        rows.push(ListenerRow {
+            addr: log.str(l.addr).to_owned(),
+            listener,
+            proc: l.proc,
+        });
     }
-    for p in log.processes() {
-        if let Some((netns, listed)) = p.listed.as_ref().and_then(|l| Some((l.netns?, l))) {
-            namer.add_addrs(&p.hostname, netns, &listed.addrs);
-        }
-    }
-    namer
+    rows
+}
+
+/// The IP addresses of each network namespace the recordings list: (host, inode, addresses).
+pub(crate) fn namespace_addrs(log: &EventLog) -> Vec<(&str, i64, &[std::net::IpAddr])> {
+    log.processes()
+        .iter()
+        .filter_map(|p| {
+            let listed = p.listed.as_ref()?;
+            Some((p.hostname.as_str(), listed.netns?, listed.addrs.as_slice()))
+        })
+        .collect()
 }
 
 /// When a listener reported at `ts_ns` began: at the start of its recording when reported

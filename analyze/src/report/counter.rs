@@ -116,6 +116,11 @@ impl QuadCounter {
         }
     }
 
+    /// Every server address requests named so far, with their process and service.
+    pub(crate) fn servers(&self) -> &IdSet<(ProcId, Sym, Sym)> {
+        &self.servers
+    }
+
     /// The func of request `r` as far as it is known.
     fn func(&self, r: &Request) -> Func {
         if self.options.raw_paths {

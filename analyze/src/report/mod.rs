@@ -18,6 +18,7 @@ pub mod counter;
 pub mod diff;
 pub mod durations;
 pub mod escape;
+pub mod export;
 pub mod graph;
 pub mod html;
 pub(crate) mod incident;

@@ -16,6 +16,7 @@ fn commands(file: &str, out: &str) -> Vec<Vec<String>> {
         vec!["graph", &f],
         vec!["report", &f, "-o", out],
         vec!["diff", "--before", &f, "--after", &f],
+        vec!["export", &f, "-o", out],
     ]
     .into_iter()
     .map(|args| args.into_iter().map(str::to_owned).collect())
@@ -56,7 +57,12 @@ fn every_command_refuses_bad_input_as_quads_does() {
             assert_eq!(stderr(&out), want, "{args:?}");
             assert_eq!(stdout(&out), "", "{args:?}");
         }
-        assert!(!Path::new(&report).exists(), "a failed report wrote a file");
+        // A failed report writes no file; a failed export leaves its directory empty.
+        assert!(
+            !Path::new(&report).exists()
+                || std::fs::read_dir(&report).is_ok_and(|mut d| d.next().is_none()),
+            "a failed command left {report} behind"
+        );
     }
 }
 

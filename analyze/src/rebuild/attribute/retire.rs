@@ -16,7 +16,7 @@
 
 use super::rows::{CallSink, DoneCall};
 use super::Pass;
-use crate::model::events::{Event, ProcId, RecordingStart};
+use crate::model::events::{Event, ProcId, RecordingStart, Socket};
 use crate::model::span::{Clocks, Period};
 use crate::rebuild::client::ClientCall;
 use crate::rebuild::requests::{Request, RequestId, Requests};
@@ -56,6 +56,9 @@ pub(crate) trait Counter: Default {
 
     /// One request, done with, after every call made for it; `called`: one was.
     fn request(&mut self, r: &Request, called: bool, counted: bool);
+
+    /// A `connect` event: `e`'s process made connection `s` (most counters need none).
+    fn connect(&mut self, _e: &Event, _s: &Socket) {}
 }
 
 /// The counter of a pass that counts nothing: one that keeps everything for its
@@ -140,6 +143,11 @@ impl<C: Counter> Retire<C> {
     /// The epoch now.
     pub(crate) fn epoch(&self) -> u32 {
         self.epoch
+    }
+
+    /// A connection was made (see [`Counter::connect`]).
+    pub(crate) fn connect(&mut self, e: &Event, s: &Socket) {
+        self.counter.connect(e, s);
     }
 
     /// A listener began or stopped.

@@ -140,25 +140,16 @@ impl CalleeNamer {
 
     /// Records that `l` listened on `addr`. An empty address says nothing.
     pub fn add(&mut self, addr: &str, l: Listener) {
-        if addr.is_empty() {
-            return;
-        }
-        if let Some(socket) = unix_socket(addr) {
-            let listeners = self.by_socket.entry(socket).or_default();
-            if !listeners.contains(&l) {
-                listeners.push(l);
+        let (host, port) = match place(addr) {
+            None => return,
+            Some(Place::Socket(socket)) => {
+                let listeners = self.by_socket.entry(socket).or_default();
+                if !listeners.contains(&l) {
+                    listeners.push(l);
+                }
+                return;
             }
-            return;
-        }
-        let (host, port) = split_host_port(addr);
-        let host = normalize_host(host);
-        let ip = ip(&host);
-        let host = if host.is_empty() || ip.is_some_and(|ip| ip.is_unspecified()) {
-            ListenHost::Any
-        } else if is_loopback(&host) || ip.is_some_and(|ip| ip.is_loopback()) {
-            ListenHost::Loopback
-        } else {
-            ListenHost::Named(host, ip)
+            Some(Place::Port(host, port)) => (host, port),
         };
         for t in [l.from_ns, l.to_ns] {
             if t != i64::MIN && t != i64::MAX {
@@ -167,7 +158,7 @@ impl CalleeNamer {
                 }
             }
         }
-        let listeners = self.by_port.entry(normalize_port(port)).or_default();
+        let listeners = self.by_port.entry(port).or_default();
         if !listeners.iter().any(|(h, known)| *h == host && *known == l) {
             listeners.push((host, l));
         }
@@ -262,6 +253,107 @@ impl CalleeNamer {
             }
             (Dial::Named(..), ListenHost::Loopback) => None,
         }
+    }
+}
+
+/// Where a listening address listens: a unix-domain socket, or a host kind on a port.
+enum Place {
+    Socket(String),
+    Port(ListenHost, String),
+}
+
+/// What `addr` listens on; none for an empty address (a server started with `Serve(l)`).
+fn place(addr: &str) -> Option<Place> {
+    if addr.is_empty() {
+        return None;
+    }
+    if let Some(socket) = unix_socket(addr) {
+        return Some(Place::Socket(socket));
+    }
+    let (host, port) = split_host_port(addr);
+    let host = normalize_host(host);
+    let ip = ip(&host);
+    let host = if host.is_empty() || ip.is_some_and(|ip| ip.is_unspecified()) {
+        ListenHost::Any
+    } else if is_loopback(&host) || ip.is_some_and(|ip| ip.is_loopback()) {
+        ListenHost::Loopback
+    } else {
+        ListenHost::Named(host, ip)
+    };
+    Some(Place::Port(host, normalize_port(port)))
+}
+
+/// A listening address as naming reads it, spelled out for the export (`schema/EXPORT.md`,
+/// `listeners`): `kind` is `any`, `loopback`, `named` or `unix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenPlace {
+    pub kind: &'static str,
+    /// `named`: the host; `unix`: the socket.
+    pub host: Option<String>,
+    /// `named`: the host as an IP address, when it is one.
+    pub ip: Option<IpAddr>,
+    /// The port; none for `unix`.
+    pub port: Option<String>,
+}
+
+/// How naming reads listening address `addr`; none for an empty one.
+pub fn listen_place(addr: &str) -> Option<ListenPlace> {
+    Some(match place(addr)? {
+        Place::Socket(socket) => ListenPlace {
+            kind: "unix",
+            host: Some(socket),
+            ip: None,
+            port: None,
+        },
+        Place::Port(host, port) => {
+            let (kind, host, ip) = match host {
+                ListenHost::Any => ("any", None, None),
+                ListenHost::Loopback => ("loopback", None, None),
+                ListenHost::Named(h, ip) => ("named", Some(h), ip),
+            };
+            ListenPlace {
+                kind,
+                host,
+                ip,
+                port: Some(port),
+            }
+        }
+    })
+}
+
+/// A dialled `host[:port]` as naming reads it, spelled out for the export (`calls`):
+/// `kind` is `loopback`, `named` or `unix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialPlace {
+    pub kind: &'static str,
+    /// The host, normalised; the socket for `unix`.
+    pub host: String,
+    /// `named`: the host as an IP address, when it is one.
+    pub ip: Option<IpAddr>,
+    /// The port; none for `unix`.
+    pub port: Option<String>,
+}
+
+/// How naming reads a call's dialled `host[:port]`.
+pub fn dial_place(dialled: &str) -> DialPlace {
+    if let Some(socket) = unix_socket(dialled) {
+        return DialPlace {
+            kind: "unix",
+            host: socket,
+            ip: None,
+            port: None,
+        };
+    }
+    let (host, port) = split_host_port(dialled);
+    let (kind, ip) = match Dial::of(host) {
+        Dial::Loopback => ("loopback", None),
+        Dial::Named(_, ip) => ("named", ip),
+    };
+    DialPlace {
+        kind,
+        host: normalize_host(host),
+        ip,
+        port: Some(normalize_port(port)),
     }
 }
 
