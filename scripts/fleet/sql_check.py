@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Runs the roll-up SQL of schema/sql/ on DuckDB and Spark SQL over export directories and
+holds the quadruples to a CSV (what `analyze quads --format csv` printed).
+
+Usage: scripts/fleet/sql_check.py [--engine duckdb|spark|both] [--edges]
+                                  (--export DIR... --expect QUADS.CSV | --case SPEC...)
+
+  --export DIR ... --expect F   one check: the exports in the DIRs (one or many hosts each)
+                                against F
+  --case EXPECT=DIR[,DIR...]    a check per SPEC; all run in one session per engine (a Spark
+                                session costs 10-20 s to start)
+  --quads                       print the quadruples (CSV) of each check instead of failing
+  --edges                       also compare edges_per_minute.sql between the two engines
+
+Exit status 0 when every check gives exactly the expected CSV on every engine (and, with
+--edges, both engines give the same series); 1 otherwise, with a diff.
+
+As a module: `views(engine, dirs)`, `run(engine, sql)`, `quads_csv(rows)` are what
+scripts/fleet.sh may reuse. The SQL files are one SELECT each; SQL_ORDER says in which order
+they become temporary views (schema/sql/README.md).
+"""
+
+import argparse
+import difflib
+import glob
+import os
+import re
+import sys
+from decimal import Decimal
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SQL_DIR = os.path.join(REPO, "schema", "sql")
+DATASETS = ["calls", "requests", "listeners", "addresses", "connects"]
+# Each file defines the view named after it, from the datasets and the views before it.
+SQL_ORDER = ["route_by_method", "route_by_path", "request_funcs", "cross_links", "dial_names",
+             "named_calls"]
+QUAD_COLUMNS = ["caller", "caller_func", "callee", "callee_func", "count", "errors", "p50_ms",
+                "p99_ms"]
+
+
+def sql(name):
+    with open(os.path.join(SQL_DIR, name + ".sql"), encoding="utf-8") as f:
+        return f.read()
+
+
+def export_columns():
+    """Each dataset's (column, type) from schema/EXPORT.md's tables (kept in sync with
+    schema/src/export.rs by a test), to make an empty view of a dataset no export wrote."""
+    with open(os.path.join(REPO, "schema", "EXPORT.md"), encoding="utf-8") as f:
+        text = f.read()
+    columns, current = {}, None
+    for line in text.splitlines():
+        m = re.match(r"### `(\w+)`", line)
+        if m:
+            current = m.group(1)
+            columns[current] = []
+        m = re.match(r"\| `(\w+)` \| ([^|]+?) \|", line)
+        if m and current:
+            columns[current].append((m.group(1), m.group(2)))
+    return columns
+
+
+DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "bool": "BOOLEAN", "double": "DOUBLE"}
+SPARK_TYPES = {"int64": "bigint", "string": "string", "bool": "boolean", "double": "double"}
+
+
+def parquet_files(dirs, dataset):
+    return sorted(f for d in dirs for f in glob.glob(os.path.join(d, dataset, "*", "*.parquet")))
+
+
+class Duck:
+    """DuckDB, in memory."""
+
+    name = "duckdb"
+
+    def __init__(self):
+        import duckdb
+        self.db = duckdb.connect()
+        self.version = duckdb.__version__
+
+    def dataset(self, name, files, columns):
+        if files:
+            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            self.db.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet("
+                            f"[{listed}], hive_partitioning = true, union_by_name = true)")
+        else:
+            cols = ", ".join(f"CAST(NULL AS {duck_type(t)}) AS {c}" for c, t in columns)
+            self.db.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols} LIMIT 0")
+
+    def view(self, name, select):
+        self.db.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+
+    def query(self, select):
+        return [tuple(r) for r in self.db.execute(select).fetchall()]
+
+    def close(self):
+        self.db.close()
+
+
+def duck_type(t):
+    return "TIMESTAMP" if t.startswith("timestamp") else DUCK_TYPES[t]
+
+
+class Spark:
+    """Spark SQL, local[2] unless SPARK_MASTER says; UTC."""
+
+    name = "spark"
+
+    def __init__(self):
+        from pyspark.sql import SparkSession
+        master = os.environ.get("SPARK_MASTER", "local[2]")
+        self.spark = (SparkSession.builder.master(master).appName("quadtrace-sql-check")
+                      .config("spark.sql.session.timeZone", "UTC")
+                      .config("spark.sql.shuffle.partitions", "4")
+                      .config("spark.ui.enabled", "false")
+                      .config("spark.driver.memory", "2g")
+                      .getOrCreate())
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.version = self.spark.version
+
+    def dataset(self, name, files, columns):
+        if files:
+            # Each export directory is a Hive-partitioned table of its own.
+            roots = sorted({os.path.dirname(os.path.dirname(f)) for f in files})
+            frames = [self.spark.read.parquet(r) for r in roots]
+            df = frames[0]
+            for f in frames[1:]:
+                df = df.unionByName(f, allowMissingColumns=True)
+        else:
+            schema = ", ".join(f"{c} {spark_type(t)}" for c, t in columns)
+            df = self.spark.createDataFrame([], schema)
+        df.createOrReplaceTempView(name)
+
+    def view(self, name, select):
+        self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {select}")
+
+    def query(self, select):
+        return [tuple(r) for r in self.spark.sql(select).collect()]
+
+    def close(self):
+        self.spark.stop()
+
+
+def spark_type(t):
+    return "timestamp_ntz" if t.startswith("timestamp") else SPARK_TYPES[t]
+
+
+def views(engine, dirs):
+    """The five datasets of the exports in `dirs`, then the views of SQL_ORDER."""
+    columns = export_columns()
+    for d in DATASETS:
+        engine.dataset(d, parquet_files(dirs, d), columns[d])
+    for name in SQL_ORDER:
+        engine.view(name, sql(name))
+
+
+def ms(value):
+    """A double of ms as Rust's f64 Display writes it: shortest round-trip digits, no
+    exponent, no trailing `.0`; empty for null."""
+    if value is None:
+        return ""
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        text = format(Decimal(text), "f")
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text
+
+
+def field(text):
+    if any(ch in text for ch in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def quads_csv(rows):
+    """The rows of quads.sql as `analyze quads --format csv` prints them."""
+    out = [",".join(QUAD_COLUMNS)]
+    for caller, cf, callee, ef, count, errors, p50, p99 in rows:
+        names = ["none" if s is None else s for s in (caller, cf, callee, ef)]
+        cells = names + [str(count), str(errors), ms(p50), ms(p99)]
+        out.append(",".join(field(c) for c in cells))
+    return "\n".join(out) + "\n"
+
+
+def edges_text(rows):
+    return "".join(",".join("" if v is None else str(v) for v in r) + "\n" for r in rows)
+
+
+def run_cases(engine, cases, edges, show):
+    """Runs every (expect, dirs) case on `engine`; returns (failures, edge texts)."""
+    failures, series = 0, []
+    for expect, dirs in cases:
+        views(engine, dirs)
+        got = quads_csv(engine.query(sql("quads")))
+        if show:
+            sys.stdout.write(got)
+        elif expect is not None:
+            with open(expect, encoding="utf-8") as f:
+                want = f.read()
+            if got != want:
+                failures += 1
+                print(f"FAIL {engine.name}: {expect} ({' '.join(dirs)})")
+                sys.stdout.writelines(difflib.unified_diff(
+                    want.splitlines(True), got.splitlines(True), "analyze", engine.name))
+            else:
+                print(f"ok   {engine.name}: {expect} ({len(got.splitlines()) - 1} quadruples)")
+        series.append(edges_text(engine.query(sql("edges_per_minute"))) if edges else None)
+    return failures, series
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--engine", choices=["duckdb", "spark", "both"], default="both")
+    ap.add_argument("--export", nargs="+", default=[])
+    ap.add_argument("--expect")
+    ap.add_argument("--case", action="append", default=[])
+    ap.add_argument("--edges", action="store_true")
+    ap.add_argument("--quads", action="store_true")
+    a = ap.parse_args()
+    cases = []
+    if a.export:
+        cases.append((a.expect, a.export))
+    for spec in a.case:
+        expect, _, dirs = spec.partition("=")
+        cases.append((expect, dirs.split(",")))
+    if not cases:
+        ap.error("nothing to check: give --export/--expect or --case")
+    engines = {"duckdb": [Duck], "spark": [Spark], "both": [Duck, Spark]}[a.engine]
+    failures, results = 0, []
+    for make in engines:
+        engine = make()
+        print(f"{engine.name} {engine.version}")
+        try:
+            f, series = run_cases(engine, cases, a.edges, a.quads)
+        finally:
+            engine.close()
+        failures += f
+        results.append((engine.name, series))
+    if a.edges and len(results) == 2:
+        for (expect, dirs), one, other in zip(cases, results[0][1], results[1][1]):
+            if one != other:
+                failures += 1
+                print(f"FAIL edges_per_minute differ between engines: {' '.join(dirs)}")
+                sys.stdout.writelines(difflib.unified_diff(
+                    one.splitlines(True), other.splitlines(True), "duckdb", "spark"))
+            else:
+                print(f"ok   edges_per_minute alike on both ({len(one.splitlines())} rows)")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
