@@ -2,8 +2,17 @@
 """Writes a synthetic quadtrace recording (schema 4, or 3) of N events, for benchmarking `analyze`.
 
 Usage: scripts/gen-recording.py [--events N] [--concurrency C] [--schema 3|4]
-                                [--segment-events S [--jobs J]] OUT.parquet
+                                [--segment-events S [--jobs J]] [--host NAME] OUT.parquet
        (default 50,000,000 events, schema 4; needs pyarrow and numpy)
+
+With --host NAME the recording is of host NAME (`quadtrace.hostname`, "synthetic" without it),
+so that a synthetic fleet is N recordings made with N names (scripts/bench-fleet.sh). The rows
+are the same whatever the name; the host's own address in `quadtrace.processes` (10.0.0.1
+without --host) is one of its own, 10.B.C.1 with B.C the number the name ends in plus one (host
+7: 10.0.8.1; a name without digits: a hash of it), so that no address of one synthetic host is
+another's. Pids and the network namespace's inode stay the same on every host, as the init
+namespace's inode and low pids repeat across real machines: what tells processes apart is
+(host, pid).
 
 With --segment-events S the recording is written as `record --rotate-size` leaves it: segments
 OUT-stem.00001.parquet, OUT-stem.00002.parquet, ... (record/src/segments.rs's names) of S events
@@ -52,6 +61,7 @@ import os
 import re
 import sys
 import time
+import zlib
 
 try:
     import numpy as np
@@ -386,7 +396,14 @@ def socket_events(t0, conc, dicts):
     return table(4, dicts, values, masks)
 
 
-def metadata(events, t0, t1, schema):
+def host_addr(name):
+    """Host NAME's own address in its namespace (see the module doc): 10.B.C.1/16."""
+    digits = re.search(r"(\d+)$", name)
+    k = (int(digits.group(1)) if digits else zlib.crc32(name.encode())) % 0xFFFF + 1
+    return f"10.{k >> 8}.{k & 0xFF}.1/16"
+
+
+def metadata(events, t0, t1, schema, host=None):
     targets = [{
         "service": s, "exe": f"/srv/{s}/{s}", "go_version": "go1.22.5",
         "build_id": f"synthetic-{s}", "offsets_source": "dwarf", "pids": [pid],
@@ -396,7 +413,7 @@ def metadata(events, t0, t1, schema):
     return {
         "quadtrace.schema_version": str(schema),
         "quadtrace.recorder_version": "gen-recording.py",
-        "quadtrace.hostname": "synthetic",
+        "quadtrace.hostname": host if host is not None else "synthetic",
         "quadtrace.kernel": "synthetic",
         "quadtrace.boot_wall_ns": str(1_796_000_000_000_000_000),
         "quadtrace.time_range_ns": f"{t0} {t1}",
@@ -415,7 +432,7 @@ def metadata(events, t0, t1, schema):
         "pid": pid, "ns_pid": pid, "service": s, "service_source": "exe",
         "exe": f"/srv/{s}/{s}", "build_id": f"synthetic-{s}", "go_version": "go1.22.5",
         "pod_hostname": None, "container_id": None, "netns": NETNS,
-        "addrs": ["127.0.0.1/8", "10.0.0.1/24"],
+        "addrs": ["127.0.0.1/8", "10.0.0.1/24" if host is None else host_addr(host)],
     } for pid, (s, _) in SERVICES.items()])} if schema >= 4 else {})
 
 
@@ -520,7 +537,7 @@ def write_segment(job):
     """One segment (a worker's task): (args, number, first row, rows, time range)."""
     args, number, first_row, rows, (t_from, t_to) = job
     path = segment_path(args.out, number)
-    meta = metadata(rows, t_from, t_to, args.schema) | {"quadtrace.segment": str(number)}
+    meta = metadata(rows, t_from, t_to, args.schema, args.host) | {"quadtrace.segment": str(number)}
     write_file(path, first_row, rows, meta, args)
     return path, rows
 
@@ -538,7 +555,11 @@ def main():
     ap.add_argument("--rate", type=float, default=0,
                     help="front requests per second (default: back to back, REQUEST_NS / "
                          "concurrency apart, ~178 k/s; a busy service is ~10 k/s)")
+    ap.add_argument("--host", metavar="NAME",
+                    help="the recording host's name (default: synthetic); see above")
     args = ap.parse_args()
+    if args.host is not None and not args.host:
+        sys.exit("gen-recording: --host must not be empty")
     if args.rate < 0:
         sys.exit("gen-recording: --rate must be > 0")
     if args.rate:
@@ -559,8 +580,8 @@ def main():
     t1 = 1_000_000_000 + (args.events // len(TEMPLATE) + 1) * period + 100_000
     started = time.monotonic()
     if not args.segment_events:
-        write_file(args.out, 0, args.events, metadata(args.events, t0, t1, args.schema), args,
-                   progress=True)
+        meta = metadata(args.events, t0, t1, args.schema, args.host)
+        write_file(args.out, 0, args.events, meta, args, progress=True)
         outputs = [args.out]
     else:
         # As `record --rotate-size` would have cut it: segment k holds rows

@@ -30,3 +30,6 @@ fi
 # This compiles the paths behind cfg(windows) and cfg(not(target_os = "linux")).
 scripts/check-windows.sh
 QUADTRACE_GO_VERSIONS="${GO_VERSIONS[*]}" cargo test -q --workspace
+# The fleet roll-ups (issue 14): scripts/fleet.sh on DuckDB and on Spark local[2] against
+# `analyze quads`, with the debug analyze that the tests above have just built (no other build).
+QUADTRACE_ANALYZE="$QT_BIN/analyze" scripts/test-fleet.sh
