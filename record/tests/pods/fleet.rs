@@ -37,7 +37,7 @@ use super::{named, record_pids, setup, Setup, REQUESTS};
 /// Whether `scripts/fleet.sh` is merged (branch `fleet`, with the SQL of branch `sql`). While
 /// it is not, the roll-up part of the test says it did not run; once it is, the script must
 /// be there and both engines must agree with `analyze quads`.
-const FLEET_SCRIPT: bool = false;
+const FLEET_SCRIPT: bool = true;
 
 /// How long one engine may take over three small files (Spark starts a JVM, and the script
 /// may first install what it needs).
@@ -232,11 +232,14 @@ fn fleet_quads(engine: &str, files: &[PathBuf]) -> Result<(Vec<u8>, String)> {
         bail!("{} is missing though FLEET_SCRIPT is on", script.display());
     }
     // `timeout` runs the script in a process group of its own and signals all of it.
+    // The analyze the test compares with exports for it too.
+    let analyze = analyze_cmd().get_program().to_owned();
     let o = Command::new("timeout")
         .args(["--kill-after=10", &format!("{}", FLEET_TIMEOUT.as_secs())])
         .arg(&script)
         .args(["quads", "--engine", engine])
         .args(files)
+        .env("QUADTRACE_ANALYZE", analyze)
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("running {}", script.display()))?;
@@ -247,6 +250,7 @@ fn fleet_quads(engine: &str, files: &[PathBuf]) -> Result<(Vec<u8>, String)> {
             "fleet.sh --engine {engine} did not finish within {} s:\n{stderr}",
             FLEET_TIMEOUT.as_secs()
         ),
+        Some(3) => bail!("fleet.sh --engine {engine} skipped some recordings:\n{stderr}"),
         _ => bail!(
             "fleet.sh --engine {engine} failed ({}):\n{stderr}",
             o.status
