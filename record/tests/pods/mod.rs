@@ -9,11 +9,13 @@
 //!   `198.19.0.10:80`), and `analyze calls` links it to the request it caused;
 //! - servers listening on the same port in different pods are told apart;
 //! - a server that restarts, or starts after `record` began, still names its callers' calls;
-//! - `record -a` finds the pods' programs by itself.
+//! - `record -a` finds the pods' programs by itself;
+//! - tiers recorded by a `record` each, as on hosts of their own, roll up as one (fleet.rs).
 //!
 //! Traffic goes only to the pods' addresses and the VIPs, all inside namespaces the test
 //! makes (node.rs), and every loop is bounded in count and time.
 
+mod fleet;
 mod host;
 mod launch;
 mod leftovers;

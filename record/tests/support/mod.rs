@@ -208,8 +208,15 @@ pub fn record_args(pid: u32, out: &Path) -> Vec<String> {
 
 /// Starts `record` and waits until it has attached (it says "recording to").
 pub fn start_record(args: &[String], stdout: Stdio) -> Result<(Guard, mpsc::Receiver<String>)> {
-    let mut child = record_cmd()
-        .args(args)
+    let mut cmd = record_cmd();
+    cmd.args(args);
+    start_recorder(cmd, stdout)
+}
+
+/// Like [`start_record`] for a command that ends by `exec`ing `record` (e.g. in a namespace of
+/// its own): the child's pid is record's once it runs.
+pub fn start_recorder(mut cmd: Command, stdout: Stdio) -> Result<(Guard, mpsc::Receiver<String>)> {
+    let mut child = cmd
         .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
