@@ -2,31 +2,34 @@
 -- not linked on its host, the service of the recorded listener that best fits the address it
 -- dialled when it started; null when none fits or the best fits are of several services.
 -- Names hold while no listener of the port begins or stops (an epoch), so the fit is worked
--- out once per caller place, address dialled and epoch, not once per call.
+-- out once per caller place, address dialled and epoch, not once per call. A listener may be
+-- on another host than the caller, so times are compared on the wall clock, as analyze does
+-- (from_wall_ns, to_wall_ns, wall_ns; the monotonic ones for a recording without a clock).
 WITH changes AS (
   -- Per port ('' for unix sockets, which have none), every time a listener began or stopped.
-  SELECT CASE WHEN kind = 'unix' THEN '' ELSE port END AS pkey, from_ns AS t
+  SELECT CASE WHEN kind = 'unix' THEN '' ELSE port END AS pkey,
+    coalesce(from_wall_ns, from_ns) AS t
   FROM listeners WHERE from_ns IS NOT NULL
   UNION
-  SELECT CASE WHEN kind = 'unix' THEN '' ELSE port END, to_ns
+  SELECT CASE WHEN kind = 'unix' THEN '' ELSE port END, coalesce(to_wall_ns, to_ns)
   FROM listeners WHERE to_ns IS NOT NULL
 ),
 timeline AS (
   -- Changes (kind 0) and calls (kind 1) in time order, a change first at the same ns: a
   -- listener holds from its from_ns on, up to but not at its to_ns.
-  SELECT pkey, t, 0 AS kind, CAST(NULL AS STRING) AS host, CAST(NULL AS BIGINT) AS pid,
-    CAST(NULL AS BIGINT) AS goid, CAST(NULL AS BIGINT) AS netns,
+  SELECT pkey, t, 0 AS kind, CAST(NULL AS BIGINT) AS ts_ns, CAST(NULL AS STRING) AS host,
+    CAST(NULL AS BIGINT) AS pid, CAST(NULL AS BIGINT) AS goid, CAST(NULL AS BIGINT) AS netns,
     CAST(NULL AS STRING) AS dial_kind, CAST(NULL AS STRING) AS dial_host,
     CAST(NULL AS STRING) AS dial_ip, CAST(NULL AS STRING) AS dial_port
   FROM changes
   UNION ALL
-  SELECT CASE WHEN dial_kind = 'unix' THEN '' ELSE dial_port END, ts_ns, 1, host, pid, goid,
-    netns, dial_kind, dial_host, dial_ip, dial_port
+  SELECT CASE WHEN dial_kind = 'unix' THEN '' ELSE dial_port END, coalesce(wall_ns, ts_ns), 1,
+    ts_ns, host, pid, goid, netns, dial_kind, dial_host, dial_ip, dial_port
   FROM calls
   WHERE link_pid IS NULL AND dialled IS NOT NULL
 ),
 epochs AS (
-  SELECT pkey, t AS ts_ns, host, pid, goid, netns, dial_kind, dial_host, dial_ip, dial_port,
+  SELECT pkey, t, ts_ns, host, pid, goid, netns, dial_kind, dial_host, dial_ip, dial_port,
     -- The latest change at or before the call (null: none, the epoch since the start).
     max(CASE WHEN kind = 0 THEN t END) OVER (
       PARTITION BY pkey ORDER BY t, kind
@@ -37,7 +40,7 @@ epochs AS (
 dials AS (
   -- One row per caller place, address and epoch; any of its times names it alike.
   SELECT pkey, host, netns, dial_kind, dial_host, dial_ip, dial_port, epoch,
-    min(ts_ns) AS at_ns
+    min(t) AS at_ns
   FROM epochs
   WHERE kind = 1
   GROUP BY pkey, host, netns, dial_kind, dial_host, dial_ip, dial_port, epoch
@@ -83,7 +86,8 @@ fits AS (
     ON (CASE WHEN l.kind = 'unix' THEN '' ELSE l.port END) = d.pkey
   LEFT JOIN known k ON k.host = l.host AND k.netns = l.netns
   LEFT JOIN held h ON h.host = l.host AND h.netns = l.netns AND h.ip = d.dial_ip
-  WHERE (l.from_ns IS NULL OR l.from_ns <= d.at_ns) AND (l.to_ns IS NULL OR d.at_ns < l.to_ns)
+  WHERE (l.from_ns IS NULL OR coalesce(l.from_wall_ns, l.from_ns) <= d.at_ns)
+    AND (l.to_ns IS NULL OR d.at_ns < coalesce(l.to_wall_ns, l.to_ns))
 ),
 best AS (
   SELECT pkey, host, netns, dial_kind, dial_host, dial_ip, dial_port, epoch,
