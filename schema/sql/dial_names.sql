@@ -45,6 +45,15 @@ dials AS (
   WHERE kind = 1
   GROUP BY pkey, host, netns, dial_kind, dial_host, dial_ip, dial_port, epoch
 ),
+places AS (
+  -- The listeners with their host's name in lowercase as analyze reads it (ASCII letters
+  -- only, as Rust's to_ascii_lowercase: lower() would also fold other letters) and their
+  -- times on the wall clock.
+  SELECT l.*, CASE WHEN kind = 'unix' THEN '' ELSE port END AS pkey,
+    translate(host, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AS machine,
+    coalesce(from_wall_ns, from_ns) AS from_t, coalesce(to_wall_ns, to_ns) AS to_t
+  FROM listeners l
+),
 known AS (
   -- Namespaces whose addresses are known: a wildcard listener there fits only those.
   SELECT DISTINCT host, netns FROM addresses
@@ -72,9 +81,9 @@ fits AS (
       WHEN l.kind = 'any' THEN
         CASE
           -- Dialled by its host's name, fully qualified or not.
-          WHEN lower(l.host) <> '' AND (d.dial_host = lower(l.host)
-            OR split_part(d.dial_host, '.', 1) = lower(l.host)
-            OR split_part(lower(l.host), '.', 1) = d.dial_host) THEN 4
+          WHEN l.machine <> '' AND (d.dial_host = l.machine
+            OR split_part(d.dial_host, '.', 1) = l.machine
+            OR split_part(l.machine, '.', 1) = d.dial_host) THEN 4
           WHEN d.dial_ip IS NOT NULL AND k.host IS NOT NULL THEN
             CASE WHEN h.ip IS NOT NULL THEN 4 END
           WHEN l.host = d.host THEN 2
@@ -82,12 +91,10 @@ fits AS (
         END
     END AS fit
   FROM dials d
-  JOIN listeners l
-    ON (CASE WHEN l.kind = 'unix' THEN '' ELSE l.port END) = d.pkey
+  JOIN places l ON l.pkey = d.pkey
   LEFT JOIN known k ON k.host = l.host AND k.netns = l.netns
   LEFT JOIN held h ON h.host = l.host AND h.netns = l.netns AND h.ip = d.dial_ip
-  WHERE (l.from_ns IS NULL OR coalesce(l.from_wall_ns, l.from_ns) <= d.at_ns)
-    AND (l.to_ns IS NULL OR d.at_ns < coalesce(l.to_wall_ns, l.to_ns))
+  WHERE (l.from_t IS NULL OR l.from_t <= d.at_ns) AND (l.to_t IS NULL OR d.at_ns < l.to_t)
 ),
 best AS (
   SELECT pkey, host, netns, dial_kind, dial_host, dial_ip, dial_port, epoch,

@@ -193,14 +193,17 @@ def edges_text(rows):
 
 # Every call's link (on its host or across), keyed as `analyze calls` prints it: over several
 # hosts, analyze moves each host's times by its boot time's distance from the earliest host's
-# (`quadtrace.boot_wall_ns`, which is wall_ns - ts_ns of any of the host's rows), so its ts_ns
-# are each host's own plus that move.
+# (`quadtrace.boot_wall_ns`, which is wall_ns - ts_ns of any of the host's rows with both), so
+# its ts_ns are each host's own plus that move. (A host whose export has no such row, only
+# listeners held all along and addresses, moves the others in analyze but not here.)
 LINKS = """
 WITH boots AS (
   SELECT host, min(wall_ns - ts_ns) AS boot FROM (
     SELECT host, ts_ns, wall_ns FROM calls
     UNION ALL SELECT host, ts_ns, wall_ns FROM requests
-    UNION ALL SELECT host, ts_ns, wall_ns FROM connects) t
+    UNION ALL SELECT host, ts_ns, wall_ns FROM connects
+    UNION ALL SELECT host, from_ns, from_wall_ns FROM listeners
+    UNION ALL SELECT host, to_ns, to_wall_ns FROM listeners) t
   WHERE wall_ns IS NOT NULL
   GROUP BY host
 ),
