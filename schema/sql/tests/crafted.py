@@ -211,6 +211,13 @@ def naming():
     b.listen_unix(206, "unix:/run/k.sock")
     b.listen(21, 207, ":8008")
     b.listen(24, 208, ":8010")                        # within 5 s of node-b's start (20 s)
+    b.proc(210, "phi", 2010, ["10.2.0.10/24"])        # pods on one node, one port each
+    b.proc(211, "chi", 2011, ["10.2.0.11/24"])
+    b.proc(212, "phi", 2012, ["10.2.0.12/24"])
+    b.listen(21, 210, ":8013")
+    b.listen(21, 211, ":8013")
+    b.listen(21, 210, ":8014")
+    b.listen(21, 212, ":8014")
     b.listen(None, 209, ":8011", end=60)              # known only by its end
     b.listen(120, 209, ":8011", end=155)
 
@@ -268,6 +275,9 @@ def naming():
         (160, client, "node-b:8009", "/m"),           # by host name: mu
         (57, client, "", "/e"),                       # an empty host: loopback, port 80
         (58, client, "no-such:9999", "/q"),
+        (59, client, "node-b:8013", "/c"),            # phi and chi by the host's name: not named
+        (59.1, client, "10.2.0.11:8013", "/c"),       # chi by its pod's IP
+        (59.2, client, "node-b:8014", "/c"),          # two pods of phi: phi
     ]
     for t, pid, dialled, path in calls:
         g = a.goid()
