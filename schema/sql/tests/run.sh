@@ -9,8 +9,8 @@
 #    four hosts, two of which booted hours before the others (every call linked across hosts:
 #    checked call by call against `analyze calls`).
 # With QUICK=1 (tests/quick.sh) two cases: the crafted naming and routes recordings as one
-# fleet, and a synthetic recording of 30k events split across hosts booted apart (about a
-# minute). All cases run in one DuckDB and one Spark session.
+# fleet, and a synthetic recording of 30k events split across hosts booted apart (1.5 min on
+# two busy cores). All cases run in one DuckDB and one Spark session.
 #
 # Usage: schema/sql/tests/run.sh [--engine duckdb|spark|both]   (default both)
 # Needs: the analyze binary (ANALYZE, default the release build under CARGO_TARGET_DIR or
