@@ -2,31 +2,34 @@
 -- not linked on its host, the service of the recorded listener that best fits the address it
 -- dialled when it started; null when none fits or the best fits are of several services.
 -- Names hold while no listener of the port begins or stops (an epoch), so the fit is worked
--- out once per caller place, address dialled and epoch, not once per call.
+-- out once per caller place, address dialled and epoch, not once per call. A listener may be
+-- on another host than the caller, so times are compared on the wall clock, as analyze does
+-- (from_wall_ns, to_wall_ns, wall_ns; the monotonic ones for a recording without a clock).
 WITH changes AS (
   -- Per port ('' for unix sockets, which have none), every time a listener began or stopped.
-  SELECT CASE WHEN kind = 'unix' THEN '' ELSE port END AS pkey, from_ns AS t
+  SELECT CASE WHEN kind = 'unix' THEN '' ELSE port END AS pkey,
+    coalesce(from_wall_ns, from_ns) AS t
   FROM listeners WHERE from_ns IS NOT NULL
   UNION
-  SELECT CASE WHEN kind = 'unix' THEN '' ELSE port END, to_ns
+  SELECT CASE WHEN kind = 'unix' THEN '' ELSE port END, coalesce(to_wall_ns, to_ns)
   FROM listeners WHERE to_ns IS NOT NULL
 ),
 timeline AS (
   -- Changes (kind 0) and calls (kind 1) in time order, a change first at the same ns: a
   -- listener holds from its from_ns on, up to but not at its to_ns.
-  SELECT pkey, t, 0 AS kind, CAST(NULL AS STRING) AS host, CAST(NULL AS BIGINT) AS pid,
-    CAST(NULL AS BIGINT) AS goid, CAST(NULL AS BIGINT) AS netns,
+  SELECT pkey, t, 0 AS kind, CAST(NULL AS BIGINT) AS ts_ns, CAST(NULL AS STRING) AS host,
+    CAST(NULL AS BIGINT) AS pid, CAST(NULL AS BIGINT) AS goid, CAST(NULL AS BIGINT) AS netns,
     CAST(NULL AS STRING) AS dial_kind, CAST(NULL AS STRING) AS dial_host,
     CAST(NULL AS STRING) AS dial_ip, CAST(NULL AS STRING) AS dial_port
   FROM changes
   UNION ALL
-  SELECT CASE WHEN dial_kind = 'unix' THEN '' ELSE dial_port END, ts_ns, 1, host, pid, goid,
-    netns, dial_kind, dial_host, dial_ip, dial_port
+  SELECT CASE WHEN dial_kind = 'unix' THEN '' ELSE dial_port END, coalesce(wall_ns, ts_ns), 1,
+    ts_ns, host, pid, goid, netns, dial_kind, dial_host, dial_ip, dial_port
   FROM calls
   WHERE link_pid IS NULL AND dialled IS NOT NULL
 ),
 epochs AS (
-  SELECT pkey, t AS ts_ns, host, pid, goid, netns, dial_kind, dial_host, dial_ip, dial_port,
+  SELECT pkey, t, ts_ns, host, pid, goid, netns, dial_kind, dial_host, dial_ip, dial_port,
     -- The latest change at or before the call (null: none, the epoch since the start).
     max(CASE WHEN kind = 0 THEN t END) OVER (
       PARTITION BY pkey ORDER BY t, kind
@@ -37,10 +40,19 @@ epochs AS (
 dials AS (
   -- One row per caller place, address and epoch; any of its times names it alike.
   SELECT pkey, host, netns, dial_kind, dial_host, dial_ip, dial_port, epoch,
-    min(ts_ns) AS at_ns
+    min(t) AS at_ns
   FROM epochs
   WHERE kind = 1
   GROUP BY pkey, host, netns, dial_kind, dial_host, dial_ip, dial_port, epoch
+),
+places AS (
+  -- The listeners with their host's name in lowercase as analyze reads it (ASCII letters
+  -- only, as Rust's to_ascii_lowercase: lower() would also fold other letters) and their
+  -- times on the wall clock.
+  SELECT l.*, CASE WHEN kind = 'unix' THEN '' ELSE port END AS pkey,
+    translate(host, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AS machine,
+    coalesce(from_wall_ns, from_ns) AS from_t, coalesce(to_wall_ns, to_ns) AS to_t
+  FROM listeners l
 ),
 known AS (
   -- Namespaces whose addresses are known: a wildcard listener there fits only those.
@@ -69,9 +81,9 @@ fits AS (
       WHEN l.kind = 'any' THEN
         CASE
           -- Dialled by its host's name, fully qualified or not.
-          WHEN lower(l.host) <> '' AND (d.dial_host = lower(l.host)
-            OR split_part(d.dial_host, '.', 1) = lower(l.host)
-            OR split_part(lower(l.host), '.', 1) = d.dial_host) THEN 4
+          WHEN l.machine <> '' AND (d.dial_host = l.machine
+            OR split_part(d.dial_host, '.', 1) = l.machine
+            OR split_part(l.machine, '.', 1) = d.dial_host) THEN 4
           WHEN d.dial_ip IS NOT NULL AND k.host IS NOT NULL THEN
             CASE WHEN h.ip IS NOT NULL THEN 4 END
           WHEN l.host = d.host THEN 2
@@ -79,11 +91,10 @@ fits AS (
         END
     END AS fit
   FROM dials d
-  JOIN listeners l
-    ON (CASE WHEN l.kind = 'unix' THEN '' ELSE l.port END) = d.pkey
+  JOIN places l ON l.pkey = d.pkey
   LEFT JOIN known k ON k.host = l.host AND k.netns = l.netns
   LEFT JOIN held h ON h.host = l.host AND h.netns = l.netns AND h.ip = d.dial_ip
-  WHERE (l.from_ns IS NULL OR l.from_ns <= d.at_ns) AND (l.to_ns IS NULL OR d.at_ns < l.to_ns)
+  WHERE (l.from_t IS NULL OR l.from_t <= d.at_ns) AND (l.to_t IS NULL OR d.at_ns < l.to_t)
 ),
 best AS (
   SELECT pkey, host, netns, dial_kind, dial_host, dial_ip, dial_port, epoch,

@@ -191,12 +191,38 @@ def edges_text(rows):
     return "".join(",".join("" if v is None else str(v) for v in r) + "\n" for r in rows)
 
 
+# Every call's link (on its host or across), keyed as `analyze calls` prints it: over several
+# hosts, analyze moves each host's times by its boot time's distance from the earliest host's
+# (`quadtrace.boot_wall_ns`, which is wall_ns - ts_ns of any of the host's rows with both), so
+# its ts_ns are each host's own plus that move. (A host whose export has no such row, only
+# listeners held all along and addresses, moves the others in analyze but not here.)
 LINKS = """
-SELECT c.pid, c.goid, c.ts_ns, coalesce(c.link_pid, x.r_pid), coalesce(c.link_goid, x.r_goid),
-  coalesce(c.link_ts_ns, x.r_ts_ns)
-FROM calls c
-LEFT JOIN cross_links x
-  ON x.host = c.host AND x.pid = c.pid AND x.goid = c.goid AND x.ts_ns = c.ts_ns
+WITH boots AS (
+  SELECT host, min(wall_ns - ts_ns) AS boot FROM (
+    SELECT host, ts_ns, wall_ns FROM calls
+    UNION ALL SELECT host, ts_ns, wall_ns FROM requests
+    UNION ALL SELECT host, ts_ns, wall_ns FROM connects
+    UNION ALL SELECT host, from_ns, from_wall_ns FROM listeners
+    UNION ALL SELECT host, to_ns, to_wall_ns FROM listeners) t
+  WHERE wall_ns IS NOT NULL
+  GROUP BY host
+),
+moves AS (
+  SELECT host, boot - (SELECT min(boot) FROM boots) AS move_ns FROM boots
+),
+links AS (
+  SELECT c.host, c.pid, c.goid, c.ts_ns, coalesce(c.link_pid, x.r_pid) AS l_pid,
+    coalesce(c.link_goid, x.r_goid) AS l_goid, coalesce(c.link_ts_ns, x.r_ts_ns) AS l_ts_ns,
+    CASE WHEN c.link_pid IS NOT NULL THEN c.host ELSE x.r_host END AS l_host
+  FROM calls c
+  LEFT JOIN cross_links x
+    ON x.host = c.host AND x.pid = c.pid AND x.goid = c.goid AND x.ts_ns = c.ts_ns
+)
+SELECT l.pid, l.goid, l.ts_ns + coalesce(m.move_ns, 0), l.l_pid, l.l_goid,
+  l.l_ts_ns + coalesce(n.move_ns, 0)
+FROM links l
+LEFT JOIN moves m ON m.host = l.host
+LEFT JOIN moves n ON n.host = l.l_host
 """
 
 

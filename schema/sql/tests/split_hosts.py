@@ -6,22 +6,39 @@ service's name, its own network namespace and IP (10.0.0.N), listening on every 
 `analyze quads` over the four files links calls across hosts through the connections, which is
 what rule 4 of schema/EXPORT.md (schema/sql/cross_links.sql) is checked against.
 
-Usage: split_hosts.py IN.parquet OUTDIR   (writes OUTDIR/<service>.parquet)
+With --shift SERVICE=HOURS (repeatable) that service's host booted HOURS earlier than the
+recording's: its `ts_ns` (and `quadtrace.time_range_ns`) read HOURS more, its
+`quadtrace.boot_wall_ns` HOURS less, so its wall-clock times are unchanged. Its monotonic
+times then never agree with the other hosts': `analyze` still links every call (it moves each
+host onto one timeline by its boot time), and the SQL must compare times on the wall clock.
+
+Usage: split_hosts.py [--shift SERVICE=HOURS]... IN.parquet OUTDIR
+       (writes OUTDIR/<service>.parquet)
 """
 
+import argparse
 import json
 import os
 import re
-import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 NETNS = 4026531840
+HOUR_NS = 3_600_000_000_000
 
 
 def main():
-    src, out = sys.argv[1], sys.argv[2]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shift", action="append", default=[], metavar="SERVICE=HOURS")
+    ap.add_argument("src")
+    ap.add_argument("out")
+    a = ap.parse_args()
+    src, out = a.src, a.out
+    shifts = {}
+    for spec in a.shift:
+        service, hours = spec.split("=")
+        shifts[service] = int(float(hours) * HOUR_NS)
     os.makedirs(out, exist_ok=True)
     table = pq.read_table(src)
     meta = dict(table.schema.metadata)
@@ -67,6 +84,8 @@ def main():
                 vals = [rewrite(name, v, pid, k) for v, k in zip(vals, kinds)]
             elif name == "netns":
                 vals = [None if v is None else netns for v in vals]
+            elif name == "ts_ns":
+                vals = [v + shifts.get(p["service"], 0) for v in vals]
             data[name] = pa.array(vals, type=table.schema.field(name).type)
         m = dict(meta)
         m[b"quadtrace.hostname"] = p["service"].encode()
@@ -78,6 +97,12 @@ def main():
                               for k, v in t["listeners"].items()}
         m[b"quadtrace.targets"] = json.dumps(mine).encode()
         m[b"quadtrace.service"] = p["service"].encode()
+        by = shifts.get(p["service"], 0)
+        if by:
+            boot = int(m[b"quadtrace.boot_wall_ns"])
+            m[b"quadtrace.boot_wall_ns"] = str(boot - by).encode()
+            t0, t1 = (int(t) for t in m[b"quadtrace.time_range_ns"].split())
+            m[b"quadtrace.time_range_ns"] = f"{t0 + by} {t1 + by}".encode()
         schema = table.schema.with_metadata(m)
         pq.write_table(pa.table(data, schema=schema), os.path.join(out, p["service"] + ".parquet"),
                        compression="zstd")
