@@ -33,3 +33,7 @@ QUADTRACE_GO_VERSIONS="${GO_VERSIONS[*]}" cargo test -q --workspace
 # The fleet roll-ups (issue 14): scripts/fleet.sh on DuckDB and on Spark local[2] against
 # `analyze quads`, with the debug analyze that the tests above have just built (no other build).
 QUADTRACE_ANALYZE="$QT_BIN/analyze" scripts/test-fleet.sh
+# The roll-up SQL against analyze on crafted recordings of hosts booted apart (naming by
+# address, route votes, unended requests, carriers) and a recording split across hosts: one
+# DuckDB and one Spark session.
+schema/sql/tests/quick.sh "$QT_BIN/analyze"

@@ -286,7 +286,14 @@ impl<C: Counter> Pass<C> {
                         path,
                     };
                     let (calls, sockets) = (&mut self.calls, &self.sockets);
-                    self.links.request_started(&arrival, id, calls, sockets);
+                    if self.links.request_started(&arrival, id, calls, sockets) {
+                        // The call that caused it names its callee by it when counted, which
+                        // may be long after the request ended (a call whose end or whose own
+                        // request's end is never recorded): it stays until then.
+                        if let Some(r) = self.requests.get_mut(id) {
+                            r.pending = r.pending.saturating_add(1);
+                        }
+                    }
                 }
             }
             Detail::ServerEnd {

@@ -125,22 +125,22 @@ impl Links {
     }
 
     /// A request started: links it to the call that caused it, when one can be told (see the
-    /// module's doc).
+    /// module's doc). Returns whether it was.
     pub(crate) fn request_started(
         &mut self,
         r: &Arrival,
         id: RequestId,
         calls: &mut Window<ClientCall>,
         sockets: &Sockets,
-    ) {
+    ) -> bool {
         let Some(owners) = self.conns.get(&r.remote) else {
-            return;
+            return false;
         };
         let Some(conn) = owner(owners, sockets.machine(r.proc), sockets.netns(r.proc)) else {
-            return;
+            return false;
         };
         let Some(flight) = self.flight.get_mut(conn.owner.index()) else {
-            return;
+            return false;
         };
         let call = |i: u32| calls.get(i);
         let best = flight
@@ -157,8 +157,12 @@ impl Links {
         flight
             .calls
             .retain(|&i| Some(i) != best && call(i).is_some_and(|c| may_link(c, r.ts_ns)));
-        if let Some(linked) = best.and_then(|i| calls.get_mut(i)) {
-            linked.link = Some(id);
+        match best.and_then(|i| calls.get_mut(i)) {
+            Some(linked) => {
+                linked.link = Some(id);
+                true
+            }
+            None => false,
         }
     }
 }

@@ -108,10 +108,11 @@ impl<'a> Export<'a> {
     }
 
     fn write_places(&mut self, listeners: &[ListenerRow]) -> Result<(), WriteError> {
+        // The date the first row went to; without rows, the date the recordings began.
         let date = self
             .first_date
             .clone()
-            .unwrap_or_else(|| When::of(None).date);
+            .unwrap_or_else(|| When::of(self.names.log.first_wall_start()).date);
         for row in listeners {
             let Some(place) = ListenText::of(&row.addr) else {
                 continue;

@@ -309,3 +309,26 @@ fn an_output_that_is_a_file_is_refused_and_left_alone() {
     );
     assert_eq!(std::fs::read_to_string(&file).ok().as_deref(), Some("mine"));
 }
+
+#[test]
+fn a_host_that_only_listened_has_its_listeners_under_the_date_it_began() {
+    let fx = Fixture::new();
+    let rows = vec![socket(10, 20, "backend", "listen", "[::]:8080", None, 200)];
+    let kv = metadata(
+        "quiet",
+        &[
+            (meta::TIME_RANGE_NS, "0 3000"),
+            (meta::BOOT_WALL_NS, "1796306520000000000"),
+        ],
+    );
+    let rec = fx.recording("quiet.parquet", &rows, kv);
+    let dir = fx.path("out");
+    let out = analyze(&["export", &rec, "-o", &dir.to_string_lossy()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = files(&dir);
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(
+        written[0].starts_with("listeners/date=2026-12-03/quiet-"),
+        "{written:?}"
+    );
+}

@@ -205,3 +205,35 @@ fn hosts_that_booted_apart_are_linked_on_one_timeline() {
         stdout(&out)
     );
 }
+
+/// A call whose end was never recorded, linked to the request it caused, is counted only when
+/// the recording ends; the request it caused ended long before (minutes of other traffic
+/// later): it must still be there to name the callee.
+#[test]
+fn a_call_counted_late_keeps_the_request_it_caused() {
+    let fx = Fixture::new();
+    let late = 400_000_000_000; // 400 s on: past how long an ended request is kept.
+    let rows: Vec<Row> = linked_rows()
+        .into_iter()
+        .filter(|r| !(r.kind == "client_end" && r.ts_ns == 1_400))
+        .chain([
+            server_start(late, 20, "backend", 9, ":8080", "/later"),
+            server_end(late + 100, 20, "backend", 9),
+        ])
+        .collect();
+    let kv = metadata(
+        "h1",
+        &[
+            ("quadtrace.processes", PROCESSES),
+            (meta::TIME_RANGE_NS, &format!("0 {}", late + 1_000)),
+        ],
+    );
+    let rec = fx.recording("late.parquet", &rows, kv);
+    let out = analyze(&["quads", &rec, "-f", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("frontend,/a,backend,GET /b/{id},1,0,,"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -506,7 +506,10 @@ fn root_fleet_three_hosts_roll_up_as_analyze_quads() {
                 Ok((out, stderr)) => {
                     eprintln!(
                         "{TEST}: fleet.sh --engine {engine} on {:?}: {:.1} s",
-                        files.iter().filter_map(|f| f.file_name()).collect::<Vec<_>>(),
+                        files
+                            .iter()
+                            .filter_map(|f| f.file_name())
+                            .collect::<Vec<_>>(),
                         started.elapsed().as_secs_f64()
                     );
                     checks.that(out == csv, || {

@@ -132,6 +132,17 @@ impl EventLog {
         starts.map(|(_, t)| *t).max()
     }
 
+    /// The wall-clock time the earliest recording with a clock began.
+    pub fn first_wall_start(&self) -> Option<i64> {
+        self.starts
+            .iter()
+            .filter_map(|(m, t)| {
+                let (_, zero) = self.clocks.iter().find(|(c, _)| c == m)?;
+                Some(zero.saturating_add(*t))
+            })
+            .min()
+    }
+
     /// Notes the service name `proc`'s events carry, unless one is noted already.
     pub fn note_service(&mut self, proc: ProcId, service: Sym) {
         if let Some(p) = self.processes.get_mut(proc.index()) {

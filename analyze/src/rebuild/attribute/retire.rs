@@ -170,6 +170,7 @@ impl<C: Counter> Retire<C> {
     /// called.
     fn count(&mut self, id: u32, call: ClientCall, requests: &mut Requests) {
         let request = self.counter.request_of(&call);
+        let caused = call.link;
         let inside = self.inside(call.proc, call.ts_ns);
         let counted = match &mut self.rows {
             Some(rows) => {
@@ -194,6 +195,10 @@ impl<C: Counter> Retire<C> {
         if let Some(r) = request.and_then(|r| requests.get_mut(r)) {
             r.pending = r.pending.saturating_sub(1);
             r.called |= counted;
+        }
+        // The request it caused waited for it too (see `request_started` in `attribute`).
+        if let Some(r) = caused.and_then(|r| requests.get_mut(r)) {
+            r.pending = r.pending.saturating_sub(1);
         }
     }
 }
