@@ -8,14 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
 use crate::model::span::Period;
-use crate::pipeline::stream::{self, warn_partial};
+use crate::pipeline::passes::{first_pass, FirstPass};
+use crate::pipeline::stream;
 use crate::pipeline::AnalyzeError;
 use crate::read::reader::Warning;
-use crate::rebuild::attribute::Counted;
 use crate::report::callee::listener_rows;
 use crate::report::export::handover::{Handover, Item};
 use crate::report::export::{part_name, Export, ExportSummary};
-use crate::report::quads::QuadOptions;
 use crate::util::phases;
 
 /// Batches of items in flight between the pass and the writer.
@@ -29,17 +28,13 @@ pub(crate) fn export(
     dir: &Path,
 ) -> Result<(ExportSummary, Vec<Warning>), AnalyzeError> {
     let mut phases = phases::Phases::start();
-    let (log, counted, mut warnings) =
-        stream::read_and_count(paths, QuadOptions::default(), period)?;
-    phases.done("first pass");
-    warn_partial(&counted.requests, &mut warnings);
-    let Counted {
+    let FirstPass {
+        log,
         counter,
         sockets,
-        requests,
-    } = counted;
-    // The first pass's request table goes before the second pass makes its own.
-    drop(requests);
+        warnings,
+    } = first_pass(paths, period)?;
+    phases.done("first pass");
     let listeners = listener_rows(&log, &sockets, counter.servers());
     drop(counter);
     let write = |e: (PathBuf, std::io::Error)| {

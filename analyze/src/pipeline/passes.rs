@@ -10,14 +10,16 @@
 
 use std::path::PathBuf;
 
+use crate::model::events::EventLog;
 use crate::model::span::Period;
 use crate::pipeline::stream::{self, warn_partial};
 use crate::pipeline::AnalyzeError;
 use crate::read::reader::Warning;
 use crate::rebuild::attribute::{CallSink, Counted, DoneCall};
+use crate::rebuild::sockets::Sockets;
 use crate::report::callee::{CalleeNames, LinkSummary};
 use crate::report::calls::{CallFacts, CallRow, Naming};
-use crate::report::counter::EdgeFigures;
+use crate::report::counter::{EdgeFigures, QuadCounter};
 use crate::report::quads::{Quad, QuadOptions};
 use crate::report::stats;
 use crate::util::phases;
@@ -33,18 +35,19 @@ pub(crate) struct TwoPasses {
     pub(crate) warnings: Vec<Warning>,
 }
 
-/// Hands every call of `paths` that starts inside `period` to `each`, in time order, with
-/// what its row does not say; stops at the first error `each` returns, which comes back as a
-/// write error.
-pub(crate) fn two_passes(
-    paths: &[PathBuf],
-    period: Period,
-    each: &mut (dyn FnMut(CallRow, CallFacts) -> std::io::Result<()> + Send),
-) -> Result<TwoPasses, AnalyzeError> {
-    let mut phases = phases::Phases::start();
+/// What the first pass over the recordings leaves for the second: the log (the names), the
+/// quadruples counted, the sockets (who listened where) and the warnings.
+pub(crate) struct FirstPass {
+    pub(crate) log: EventLog,
+    pub(crate) counter: QuadCounter,
+    pub(crate) sockets: Sockets,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+/// The first pass: reads `paths`, counting what starts inside `period`.
+pub(crate) fn first_pass(paths: &[PathBuf], period: Period) -> Result<FirstPass, AnalyzeError> {
     let (log, counted, mut warnings) =
         stream::read_and_count(paths, QuadOptions::default(), period)?;
-    phases.done("first pass");
     warn_partial(&counted.requests, &mut warnings);
     // The first pass's requests (their table holds hundreds of MB of room) go before the
     // second pass needs its own.
@@ -54,6 +57,30 @@ pub(crate) fn two_passes(
         requests,
     } = counted;
     drop(requests);
+    Ok(FirstPass {
+        log,
+        counter,
+        sockets,
+        warnings,
+    })
+}
+
+/// Hands every call of `paths` that starts inside `period` to `each`, in time order, with
+/// what its row does not say; stops at the first error `each` returns, which comes back as a
+/// write error.
+pub(crate) fn two_passes(
+    paths: &[PathBuf],
+    period: Period,
+    each: &mut (dyn FnMut(CallRow, CallFacts) -> std::io::Result<()> + Send),
+) -> Result<TwoPasses, AnalyzeError> {
+    let mut phases = phases::Phases::start();
+    let FirstPass {
+        log,
+        counter,
+        sockets,
+        mut warnings,
+    } = first_pass(paths, period)?;
+    phases.done("first pass");
     let finished = counter.finish_keeping_names(&log, &sockets);
     let mut naming = Naming {
         log: &log,

@@ -10,39 +10,23 @@ use arrow_array::{Array, BooleanArray, Int64Array, RecordBatch, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use quadtrace_schema::export::{self, ExportType, DATASETS, EXPORT_VERSION};
 
+use super::links::{linked_rows, PROCESSES};
 use super::*;
 
 /// The recording of `links.rs`' node: frontend's call to a virtual IP linked to backend's
 /// request, a call to orders by its pod IP, a call to a service nobody recorded.
 fn linked(fx: &Fixture, host: &str, wall: bool) -> String {
-    const PROCESSES: &str = r#"[
-        {"pid": 10, "service": "frontend", "netns": 100, "addrs": ["10.1.0.10/24"]},
-        {"pid": 20, "service": "backend", "netns": 200, "addrs": ["10.1.0.20/24"]},
-        {"pid": 30, "service": "orders", "netns": 300, "addrs": ["10.1.0.30/24"]}
-    ]"#;
-    let rows = vec![
-        socket(10, 20, "backend", "listen", "[::]:8080", None, 200),
-        socket(20, 30, "orders", "listen", "[::]:8080", None, 300),
-        server_start(1_000, 10, "frontend", 5, ":8000", "/a"),
-        client_start(1_100, 10, "frontend", 5, "198.19.0.10:80", "/b/1"),
-        socket(
-            1_150,
-            10,
-            "frontend",
-            "connect",
-            "10.1.0.10:40000",
-            Some("198.19.0.10:80"),
-            100,
-        ),
-        server_start(1_200, 20, "backend", 7, ":8080", "/b/1").from("10.1.0.10:40000"),
-        server_end(1_300, 20, "backend", 7).with_route("GET /b/{id}"),
-        client_end(1_400, 10, "frontend", 5, 200),
-        client_start(1_500, 10, "frontend", 5, "10.1.0.30:8080", "/o"),
-        client_end(1_600, 10, "frontend", 5, 200),
-        client_start(1_700, 10, "frontend", 5, "Api.Example.com.:443", "/x"),
-        client_error(1_800, 10, "frontend", 5),
-        server_end(2_000, 10, "frontend", 5),
-    ];
+    // The last call fails, to a name written in capitals with a trailing dot.
+    let rows: Vec<Row> = linked_rows()
+        .into_iter()
+        .map(|r| match (r.kind, r.ts_ns) {
+            ("client_start", 1_700) => {
+                client_start(1_700, 10, "frontend", 5, "Api.Example.com.:443", "/x")
+            }
+            ("client_end", 1_800) => client_error(1_800, 10, "frontend", 5),
+            _ => r,
+        })
+        .collect();
     // 2026-12-03T14:02:00Z, the recording's ts_ns = 0.
     let boot = "1796306520000000000";
     let mut extra = vec![

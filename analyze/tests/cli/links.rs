@@ -8,7 +8,7 @@ use super::*;
 /// `backend` (pid 20), then `orders` (pid 30) by its pod IP over a connection opened before
 /// the recording, then a service nobody recorded. `backend` and `orders` both listen on
 /// `[::]:8080`, each in its own network namespace.
-fn linked_rows() -> Vec<Row> {
+pub(crate) fn linked_rows() -> Vec<Row> {
     vec![
         socket(10, 20, "backend", "listen", "[::]:8080", None, 200),
         socket(20, 30, "orders", "listen", "[::]:8080", None, 300),
@@ -34,7 +34,7 @@ fn linked_rows() -> Vec<Row> {
     ]
 }
 
-const PROCESSES: &str = r#"[
+pub(crate) const PROCESSES: &str = r#"[
     {"pid": 10, "service": "frontend", "netns": 100, "addrs": ["10.1.0.10/24"]},
     {"pid": 20, "service": "backend", "netns": 200, "addrs": ["10.1.0.20/24"]},
     {"pid": 30, "service": "orders", "netns": 300, "addrs": ["10.1.0.30/24"]}
