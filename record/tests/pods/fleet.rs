@@ -32,7 +32,7 @@ use crate::support::{
     Guard,
 };
 
-use super::launch::Launch;
+use super::three_tiers::Tiers;
 use super::{named, record_pids, setup, Setup, REQUESTS};
 
 /// Whether the roll-up part runs: `scripts/fleet.sh` (branch `fleet`, with the SQL of branch
@@ -273,39 +273,13 @@ fn root_fleet_three_hosts_roll_up_as_analyze_quads() {
         return;
     };
 
-    let client = node.add_pod("client").expect("pod client");
-    let front = node.add_pod("front").expect("pod front");
-    let mid = node.add_pod("mid").expect("pod mid");
-    let back = node.add_pod("back").expect("pod back");
-    let front_vip = node.add_vip(10, &front, 8080).expect("front's VIP");
-    let mid_vip = node.add_vip(11, &mid, 8080).expect("mid's VIP");
-    let back_vip = node.add_vip(12, &back, 8080).expect("back's VIP");
-
-    let to_mid = format!("/a=http://{mid_vip}/b");
-    let to_back = format!("/b=http://{back_vip}/c");
-    let f = node
-        .start(
-            &front,
-            &Launch::new(&app)
-                .hostname("web-7d4b9c8f6-k4m2p")
-                .env(
-                    "OTEL_RESOURCE_ATTRIBUTES",
-                    "service.namespace=shop,service.name=front",
-                )
-                .env("TIERS_CALLS", &to_mid),
-        )
-        .expect("front starts");
-    let m = node
-        .start(
-            &mid,
-            &Launch::new(&app)
-                .hostname("mid-6f7b9c5d4-q8k2z")
-                .env("TIERS_CALLS", &to_back),
-        )
-        .expect("mid starts");
-    let b = node
-        .start(&back, &Launch::new(&app).hostname("back-0"))
-        .expect("back starts");
+    let Tiers {
+        client,
+        front_vip,
+        mid_vip,
+        back_vip,
+        pids: [f, m, b],
+    } = Tiers::start(&mut node, &app).expect("the tiers start");
 
     let hosts = [
         ("node-a", "front", f),

@@ -8,6 +8,7 @@ use anyhow::bail;
 use crate::support::{naming, outcome, outcome::quad, outcome::Checks};
 
 use super::launch::Launch;
+use super::node::{Node, Pod};
 use super::{named, record_pids, setup, Setup, REQUESTS};
 
 #[test]
@@ -23,39 +24,14 @@ fn root_three_tiers_with_two_backends_on_one_port() {
         return;
     };
 
-    let client = node.add_pod("client").expect("pod client");
-    let front = node.add_pod("front").expect("pod front");
-    let mid = node.add_pod("mid").expect("pod mid");
-    let back = node.add_pod("back").expect("pod back");
-    let front_vip = node.add_vip(10, &front, 8080).expect("front's VIP");
-    let mid_vip = node.add_vip(11, &mid, 8080).expect("mid's VIP");
-    let back_vip = node.add_vip(12, &back, 8080).expect("back's VIP");
-
-    let to_mid = format!("/a=http://{mid_vip}/b");
-    let to_back = format!("/b=http://{back_vip}/c");
-    let f = node
-        .start(
-            &front,
-            &Launch::new(&app)
-                .hostname("web-7d4b9c8f6-k4m2p")
-                .env(
-                    "OTEL_RESOURCE_ATTRIBUTES",
-                    "service.namespace=shop,service.name=front",
-                )
-                .env("TIERS_CALLS", &to_mid),
-        )
-        .expect("front starts");
-    let m = node
-        .start(
-            &mid,
-            &Launch::new(&app)
-                .hostname("mid-6f7b9c5d4-q8k2z")
-                .env("TIERS_CALLS", &to_back),
-        )
-        .expect("mid starts");
-    let b = node
-        .start(&back, &Launch::new(&app).hostname("back-0"))
-        .expect("back starts");
+    let tiers = Tiers::start(&mut node, &app).expect("the tiers start");
+    let Tiers {
+        client,
+        front_vip,
+        mid_vip,
+        back_vip,
+        pids: [f, m, b],
+    } = tiers;
 
     let out = dir.path().join("rec.parquet");
     let front_url = format!("http://{front_vip}/a");
@@ -99,4 +75,53 @@ fn root_three_tiers_with_two_backends_on_one_port() {
     );
     node.close().expect("the node is removed");
     checks.finish(TEST, &outcome, &table);
+}
+
+/// The three tiers started: the client pod, the tiers' VIPs and pids (front, mid, back).
+pub(super) struct Tiers {
+    pub(super) client: Pod,
+    pub(super) front_vip: String,
+    pub(super) mid_vip: String,
+    pub(super) back_vip: String,
+    pub(super) pids: [u32; 3],
+}
+
+impl Tiers {
+    /// Pods client, front, mid and back on `node`, VIPs 10, 11 and 12 for the tiers' :8080,
+    /// and `app` started in each tier, named as the module's doc says.
+    pub(super) fn start(node: &mut Node, app: &std::path::Path) -> anyhow::Result<Tiers> {
+        let client = node.add_pod("client")?;
+        let front = node.add_pod("front")?;
+        let mid = node.add_pod("mid")?;
+        let back = node.add_pod("back")?;
+        let front_vip = node.add_vip(10, &front, 8080)?;
+        let mid_vip = node.add_vip(11, &mid, 8080)?;
+        let back_vip = node.add_vip(12, &back, 8080)?;
+        let to_mid = format!("/a=http://{mid_vip}/b");
+        let to_back = format!("/b=http://{back_vip}/c");
+        let f = node.start(
+            &front,
+            &Launch::new(app)
+                .hostname("web-7d4b9c8f6-k4m2p")
+                .env(
+                    "OTEL_RESOURCE_ATTRIBUTES",
+                    "service.namespace=shop,service.name=front",
+                )
+                .env("TIERS_CALLS", &to_mid),
+        )?;
+        let m = node.start(
+            &mid,
+            &Launch::new(app)
+                .hostname("mid-6f7b9c5d4-q8k2z")
+                .env("TIERS_CALLS", &to_back),
+        )?;
+        let b = node.start(&back, &Launch::new(app).hostname("back-0"))?;
+        Ok(Tiers {
+            client,
+            front_vip,
+            mid_vip,
+            back_vip,
+            pids: [f, m, b],
+        })
+    }
 }
