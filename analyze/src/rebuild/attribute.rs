@@ -270,6 +270,7 @@ impl<C: Counter> Pass<C> {
                     grpc,
                     carrier: false,
                     called: false,
+                    awaits_cause: false,
                     pending: 0,
                 };
                 if grpc {
@@ -291,7 +292,7 @@ impl<C: Counter> Pass<C> {
                         // may be long after the request ended (a call whose end or whose own
                         // request's end is never recorded): it stays until then.
                         if let Some(r) = self.requests.get_mut(id) {
-                            r.pending = r.pending.saturating_add(1);
+                            r.awaits_cause = true;
                         }
                     }
                 }

@@ -152,6 +152,7 @@ mod tests {
                 grpc: false,
                 carrier: false,
                 called: false,
+                awaits_cause: false,
                 pending: 0,
             },
         )

@@ -50,6 +50,9 @@ pub struct Request {
     pub carrier: bool,
     /// Some call counted for it already (while counting in bounded memory).
     pub called: bool,
+    /// A call linked to it as its cause is not yet counted (while counting in bounded memory):
+    /// that call is named by it, so it stays until then.
+    pub awaits_cause: bool,
     /// Its calls not yet counted (while counting in bounded memory): it stays until they are.
     pub pending: u16,
 }
@@ -225,6 +228,7 @@ mod tests {
             grpc: false,
             carrier: false,
             called: false,
+            awaits_cause: false,
             pending: 0,
         }
     }

@@ -198,7 +198,7 @@ impl<C: Counter> Retire<C> {
         }
         // The request it caused waited for it too (see `request_started` in `attribute`).
         if let Some(r) = caused.and_then(|r| requests.get_mut(r)) {
-            r.pending = r.pending.saturating_sub(1);
+            r.awaits_cause = false;
         }
     }
 }
@@ -279,6 +279,12 @@ impl<C: Counter> Pass<C> {
         self.requests.retire(
             |id, r| match r.end_ns {
                 _ if r.pending > 0 || timers.holds(id) => Verdict::Aside,
+                // Old enough to go, but the call that caused it, still to be counted, is
+                // named by it: it waits aside (rare: such a call is counted within
+                // `LAG_NS` of its end, unless its end or its request's was not recorded).
+                Some(end) if now.saturating_sub(end) > RETAIN_NS && r.awaits_cause => {
+                    Verdict::Aside
+                }
                 Some(end) if now.saturating_sub(end) > RETAIN_NS => Verdict::Retire,
                 Some(_) => Verdict::Stop,
                 None => Verdict::Aside,
