@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use crate::support::{
     self, analyze_cmd, naming,
-    outcome::{quad, Checks, Outcome},
+    outcome::{Checks, Outcome},
     Guard,
 };
 
@@ -381,20 +381,8 @@ fn root_fleet_three_hosts_roll_up_as_analyze_quads() {
     };
 
     let mut checks = Checks::new();
-    checks.quads(
-        &outcome.quads,
-        &[
-            quad(Some("front"), Some("/a"), Some("mid"), Some("/b"), REQUESTS),
-            quad(Some("mid"), Some("/b"), Some("back"), Some("/c"), REQUESTS),
-            quad(Some("back"), Some("/c"), None, None, REQUESTS),
-        ],
-    );
     // front's calls are served by mid, mid's by back: links from one file into another.
-    checks.calls_linked(outcome.calls(), |call| match call["pid"].as_u64() {
-        Some(p) if p == u64::from(f) => Some(m),
-        Some(p) if p == u64::from(m) => Some(b),
-        _ => None,
-    });
+    Tiers::check(&mut checks, &outcome, [f, m, b]);
 
     // Three hosts, each file one host with its one process. (info's services are the recorded
     // binaries, named after the file, `app` for all three: the tiers' own names are per

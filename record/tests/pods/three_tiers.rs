@@ -50,20 +50,7 @@ fn root_three_tiers_with_two_backends_on_one_port() {
     .expect("recorded while the tiers served");
 
     let mut checks = Checks::new();
-    checks.quads(
-        &outcome.quads,
-        &[
-            quad(Some("front"), Some("/a"), Some("mid"), Some("/b"), REQUESTS),
-            quad(Some("mid"), Some("/b"), Some("back"), Some("/c"), REQUESTS),
-            quad(Some("back"), Some("/c"), None, None, REQUESTS),
-        ],
-    );
-    // front's calls are served by mid, mid's by back.
-    checks.calls_linked(outcome.calls(), |call| match call["pid"].as_u64() {
-        Some(p) if p == u64::from(f) => Some(m),
-        Some(p) if p == u64::from(m) => Some(b),
-        _ => None,
-    });
+    Tiers::check(&mut checks, &outcome, [f, m, b]);
     let started = node.started();
     let table = naming::table(
         &[
@@ -87,6 +74,25 @@ pub(super) struct Tiers {
 }
 
 impl Tiers {
+    /// The tiers' quadruples, [`REQUESTS`] each, and their calls linked: front's to mid's
+    /// requests, mid's to back's (`pids`: front, mid, back).
+    pub(super) fn check(checks: &mut Checks, outcome: &outcome::Outcome, pids: [u32; 3]) {
+        let [f, m, b] = pids;
+        checks.quads(
+            &outcome.quads,
+            &[
+                quad(Some("front"), Some("/a"), Some("mid"), Some("/b"), REQUESTS),
+                quad(Some("mid"), Some("/b"), Some("back"), Some("/c"), REQUESTS),
+                quad(Some("back"), Some("/c"), None, None, REQUESTS),
+            ],
+        );
+        checks.calls_linked(outcome.calls(), |call| match call["pid"].as_u64() {
+            Some(p) if p == u64::from(f) => Some(m),
+            Some(p) if p == u64::from(m) => Some(b),
+            _ => None,
+        });
+    }
+
     /// Pods client, front, mid and back on `node`, VIPs 10, 11 and 12 for the tiers' :8080,
     /// and `app` started in each tier, named as the module's doc says.
     pub(super) fn start(node: &mut Node, app: &std::path::Path) -> anyhow::Result<Tiers> {

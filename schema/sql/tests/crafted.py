@@ -37,6 +37,7 @@ Cases:
 """
 
 import json
+import importlib.util
 import os
 import sys
 
@@ -47,21 +48,14 @@ BASE_NS = 1_796_306_520_000_000_000
 S = 1_000_000_000
 HOUR_NS = 3600 * S
 
-# The recording columns (schema/README.md), in order.
-COLUMNS = [
-    ("ts_ns", pa.int64(), False), ("pid", pa.int32(), False), ("tid", pa.int32(), False),
-    ("goid", pa.int64(), False), ("kind", pa.string(), False), ("service", pa.string(), False),
-    ("method", pa.string(), True), ("host", pa.string(), True), ("path", pa.string(), True),
-    ("listen_addr", pa.string(), True), ("status", pa.int32(), True), ("error", pa.bool_(), True),
-    ("parent_goid", pa.int64(), True), ("ctx", pa.int64(), True),
-    ("truncated", pa.bool_(), False), ("ctx1", pa.int64(), True), ("ctx2", pa.int64(), True),
-    ("ctx3", pa.int64(), True), ("chan", pa.int64(), True), ("value", pa.int64(), True),
-    ("qcount", pa.int32(), True), ("dataqsiz", pa.int32(), True), ("sendx", pa.int32(), True),
-    ("recvx", pa.int32(), True), ("in_select", pa.bool_(), True), ("completed", pa.bool_(), True),
-    ("route", pa.string(), True), ("remote_addr", pa.string(), True),
-    ("local_addr", pa.string(), True), ("netns", pa.int64(), True),
-    ("receiver_goid", pa.int64(), True),
-]
+# The recording columns (schema/README.md), in order: gen-recording.py's, which checks them
+# against the schema's table.
+_spec = importlib.util.spec_from_file_location(
+    "gen_recording", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                  "..", "..", "..", "scripts", "gen-recording.py"))
+_gen = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_gen)
+COLUMNS = _gen.COLUMNS
 
 
 def ns(t):
