@@ -204,22 +204,17 @@ pub fn export_files(
     span: Span,
     dir: &std::path::Path,
 ) -> Result<(report::export::ExportSummary, Vec<Warning>), AnalyzeError> {
-    let period = period(paths, span)?;
     if paths.is_empty() {
         return Err(AnalyzeError::NoInput);
     }
+    let period = period(paths, span)?;
     if dir.exists() && !dir.is_dir() {
         return Err(AnalyzeError::Usage(format!(
             "{} is not a directory",
             dir.display()
         )));
     }
-    std::fs::create_dir_all(dir).map_err(|e| {
-        AnalyzeError::Write(std::io::Error::new(
-            e.kind(),
-            format!("{}: {e}", dir.display()),
-        ))
-    })?;
+    std::fs::create_dir_all(dir).map_err(|e| AnalyzeError::write_to(dir, &e))?;
     pipeline::export::export(paths, period, dir)
 }
 

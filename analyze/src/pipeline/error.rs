@@ -1,6 +1,8 @@
 //! What stops an analysis: the one error of the crate's public functions, whatever stage it
 //! comes from.
 
+use std::path::Path;
+
 use crate::read::reader::ReadError;
 
 /// Why an analysis failed.
@@ -22,4 +24,14 @@ pub enum AnalyzeError {
     /// A check of analyze's own consistency failed: a bug, to be reported.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl AnalyzeError {
+    /// Writing to `path` failed with `e`: a write error naming the path.
+    pub(crate) fn write_to(path: &Path, e: &std::io::Error) -> AnalyzeError {
+        AnalyzeError::Write(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        ))
+    }
 }

@@ -37,12 +37,7 @@ pub(crate) fn export(
     phases.done("first pass");
     let listeners = listener_rows(&log, &sockets, counter.servers());
     drop(counter);
-    let write = |e: (PathBuf, std::io::Error)| {
-        AnalyzeError::Write(std::io::Error::new(
-            e.1.kind(),
-            format!("{}: {}", e.0.display(), e.1),
-        ))
-    };
+    let write = |(path, e): (PathBuf, std::io::Error)| AnalyzeError::write_to(&path, &e);
     let mut out = Export::new(dir, &part_name(paths, &log), &log, &sockets);
     let (tx, rx) = sync_channel::<Vec<Item>>(IN_FLIGHT);
     let (written, second) = std::thread::scope(|scope| {

@@ -199,10 +199,7 @@ pub(crate) fn read_and_count(
     options: QuadOptions,
     window: Period,
 ) -> Result<(EventLog, Counted<QuadCounter>, Vec<Warning>), AnalyzeError> {
-    let (log, rec, warnings) = read_into(paths, "reading", |rows, starts| {
-        Reconstructor::counting_within(rows, QuadCounter::new(options), starts, window)
-    })?;
-    Ok((log, rec.finish_counting(), warnings))
+    read_and_hand_over(paths, QuadCounter::new(options), "reading", window)
 }
 
 /// Reads every recording into a pass whose `counter` is handed each call and request that

@@ -93,18 +93,7 @@ pub fn read_recording(
     log: &mut EventLog,
     warnings: &mut Vec<Warning>,
 ) -> Result<Metadata, ReadError> {
-    let mut buffer = Vec::new();
-    // Events stay in the buffer until the end: the log is lent to the decoder until then.
-    let metadata = read_slices(
-        path,
-        log,
-        warnings,
-        &mut buffer,
-        &mut Keep,
-        &Timeline::default(),
-    )?;
-    log.append(&mut buffer);
-    Ok(metadata)
+    read_recording_on(path, log, warnings, &Timeline::default())
 }
 
 /// Like [`read_recording`], the recording's times moved onto `timeline`.
@@ -115,6 +104,7 @@ pub fn read_recording_on(
     timeline: &Timeline,
 ) -> Result<Metadata, ReadError> {
     let mut buffer = Vec::new();
+    // Events stay in the buffer until the end: the log is lent to the decoder until then.
     let metadata = read_slices(path, log, warnings, &mut buffer, &mut Keep, timeline)?;
     log.append(&mut buffer);
     Ok(metadata)

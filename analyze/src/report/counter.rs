@@ -134,8 +134,7 @@ impl QuadCounter {
 
     /// Whether `call` counts as made for a request, and which: attributed surely enough.
     pub fn request_of(&self, call: &ClientCall) -> Option<RequestId> {
-        let sure = call.attribution.confidence >= self.options.min_confidence;
-        call.attribution.request().filter(|_| sure)
+        self.options.request_of(call)
     }
 
     /// One call, done with: its own request and the request it caused (when linked) are in

@@ -9,6 +9,9 @@
 
 use serde::{Serialize, Serializer};
 
+use crate::rebuild::client::ClientCall;
+use crate::rebuild::requests::RequestId;
+
 /// One quadruple, how many times it was seen, how many of those failed and how long they took
 /// (see [`crate::report::stats`]). `None` is "none": no request (caller_func), or no downstream
 /// call (callee, callee_func). Durations are kept in ns and written in ms.
@@ -67,6 +70,14 @@ pub struct QuadOptions {
     pub min_confidence: f64,
     /// Name caller_func and callee_func by raw path, not by route.
     pub raw_paths: bool,
+}
+
+impl QuadOptions {
+    /// Whether `call` counts as made for a request, and which: attributed surely enough.
+    pub fn request_of(&self, call: &ClientCall) -> Option<RequestId> {
+        let sure = call.attribution.confidence >= self.min_confidence;
+        call.attribution.request().filter(|_| sure)
+    }
 }
 
 /// Count descending, then the four names ascending ("none" before any name).

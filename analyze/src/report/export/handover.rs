@@ -98,8 +98,7 @@ impl Drop for Handover {
 
 impl Counter for Handover {
     fn request_of(&self, call: &ClientCall) -> Option<RequestId> {
-        let sure = call.attribution.confidence >= self.options.min_confidence;
-        call.attribution.request().filter(|_| sure)
+        self.options.request_of(call)
     }
 
     /// As `QuadCounter::call`: a request no longer kept makes the call one made for none, and
