@@ -100,9 +100,7 @@ impl<'a> Export<'a> {
     pub(crate) fn finish(mut self, listeners: &[ListenerRow]) -> Result<ExportSummary, WriteError> {
         let done = self.write_places(listeners).and_then(|()| self.complete());
         if done.is_err() {
-            for t in self.tables() {
-                t.abandon();
-            }
+            self.abandon();
         }
         done
     }
