@@ -29,7 +29,8 @@ import glob
 import os
 import re
 import sys
-from decimal import Decimal
+
+import csvout  # scripts/fleet/csvout.py: analyze's CSV cells, as fleet.sh prints them
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SQL_DIR = os.path.join(REPO, "schema", "sql")
@@ -37,9 +38,6 @@ DATASETS = ["calls", "requests", "listeners", "addresses", "connects"]
 # Each file defines the view named after it, from the datasets and the views before it.
 SQL_ORDER = ["route_by_method", "route_by_path", "request_funcs", "cross_links", "dial_names",
              "named_calls"]
-QUAD_COLUMNS = ["caller", "caller_func", "callee", "callee_func", "count", "errors", "p50_ms",
-                "p99_ms"]
-
 
 def sql(name):
     with open(os.path.join(SQL_DIR, name + ".sql"), encoding="utf-8") as f:
@@ -158,32 +156,14 @@ def views(engine, dirs):
         engine.view(name, sql(name))
 
 
-def ms(value):
-    """A double of ms as Rust's f64 Display writes it: shortest round-trip digits, no
-    exponent, no trailing `.0`; empty for null."""
-    if value is None:
-        return ""
-    text = repr(float(value))
-    if "e" in text or "E" in text:
-        text = format(Decimal(text), "f")
-    if text.endswith(".0"):
-        text = text[:-2]
-    return text
-
-
-def field(text):
-    if any(ch in text for ch in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
 def quads_csv(rows):
     """The rows of quads.sql as `analyze quads --format csv` prints them."""
-    out = [",".join(QUAD_COLUMNS)]
+    out = [",".join(csvout.COLUMNS)]
     for caller, cf, callee, ef, count, errors, p50, p99 in rows:
         names = ["none" if s is None else s for s in (caller, cf, callee, ef)]
-        cells = names + [str(count), str(errors), ms(p50), ms(p99)]
-        out.append(",".join(field(c) for c in cells))
+        cells = names + [str(count), str(errors)]
+        cells += ["" if v is None else csvout.rust_f64(v) for v in (p50, p99)]
+        out.append(",".join(csvout.field(c) for c in cells))
     return "\n".join(out) + "\n"
 
 
