@@ -27,10 +27,10 @@ import argparse
 import difflib
 import glob
 import os
-import re
 import sys
 
 import csvout  # scripts/fleet/csvout.py: analyze's CSV cells, as fleet.sh prints them
+import stage2  # scripts/fleet/stage2.py: the datasets' columns and empty views, as fleet.sh's
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SQL_DIR = os.path.join(REPO, "schema", "sql")
@@ -42,27 +42,6 @@ SQL_ORDER = ["route_by_method", "route_by_path", "request_funcs", "cross_links",
 def sql(name):
     with open(os.path.join(SQL_DIR, name + ".sql"), encoding="utf-8") as f:
         return f.read()
-
-
-def export_columns():
-    """Each dataset's (column, type) from schema/EXPORT.md's tables (kept in sync with
-    schema/src/export.rs by a test), to make an empty view of a dataset no export wrote."""
-    with open(os.path.join(REPO, "schema", "EXPORT.md"), encoding="utf-8") as f:
-        text = f.read()
-    columns, current = {}, None
-    for line in text.splitlines():
-        m = re.match(r"### `(\w+)`", line)
-        if m:
-            current = m.group(1)
-            columns[current] = []
-        m = re.match(r"\| `(\w+)` \| ([^|]+?) \|", line)
-        if m and current:
-            columns[current].append((m.group(1), m.group(2)))
-    return columns
-
-
-DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "bool": "BOOLEAN", "double": "DOUBLE"}
-SPARK_TYPES = {"int64": "bigint", "string": "string", "bool": "boolean", "double": "double"}
 
 
 def parquet_files(dirs, dataset):
@@ -85,8 +64,7 @@ class Duck:
             self.db.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet("
                             f"[{listed}], hive_partitioning = true, union_by_name = true)")
         else:
-            cols = ", ".join(f"CAST(NULL AS {duck_type(t)}) AS {c}" for c, t in columns)
-            self.db.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols} LIMIT 0")
+            self.db.execute(stage2.empty_view(name, columns))
 
     def view(self, name, select):
         self.db.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
@@ -96,10 +74,6 @@ class Duck:
 
     def close(self):
         self.db.close()
-
-
-def duck_type(t):
-    return "TIMESTAMP" if t.startswith("timestamp") else DUCK_TYPES[t]
 
 
 class Spark:
@@ -128,10 +102,9 @@ class Spark:
             df = frames[0]
             for f in frames[1:]:
                 df = df.unionByName(f, allowMissingColumns=True)
+            df.createOrReplaceTempView(name)
         else:
-            schema = ", ".join(f"{c} {spark_type(t)}" for c, t in columns)
-            df = self.spark.createDataFrame([], schema)
-        df.createOrReplaceTempView(name)
+            self.spark.sql(stage2.empty_view(name, columns, "TIMESTAMP_NTZ"))
 
     def view(self, name, select):
         self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {select}")
@@ -143,13 +116,9 @@ class Spark:
         self.spark.stop()
 
 
-def spark_type(t):
-    return "timestamp_ntz" if t.startswith("timestamp") else SPARK_TYPES[t]
-
-
 def views(engine, dirs):
     """The five datasets of the exports in `dirs`, then the views of SQL_ORDER."""
-    columns = export_columns()
+    columns = stage2.export_columns(REPO)
     for d in DATASETS:
         engine.dataset(d, parquet_files(dirs, d), columns[d])
     for name in SQL_ORDER:
