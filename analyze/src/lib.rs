@@ -68,6 +68,9 @@ pub use pipeline::AnalyzeError;
 pub use quads::{Quad, QuadOptions};
 pub use reader::{ReadError, Warning};
 pub use span::{Bound, Span};
+/// For a program about to analyze large recordings (the `analyze` binary calls it first):
+/// tunes the allocator to reuse what decoding frees (see its doc).
+pub use util::hint::reuse_freed_memory;
 
 /// The result of analyzing a set of recordings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

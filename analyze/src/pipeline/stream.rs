@@ -26,6 +26,7 @@ use crate::rebuild::attribute::{
 use crate::rebuild::requests::Requests;
 use crate::report::counter::QuadCounter;
 use crate::report::quads::QuadOptions;
+use crate::util::phases::{self, Role};
 
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
 /// time of all the slices after it; `i64::MIN` throughout (hold everything until the end)
@@ -86,6 +87,9 @@ struct Merger<'scope, C, F> {
     buffer_min: i64,
     /// Events left in the buffer when it was last sorted.
     left: usize,
+    /// Whether the buffer is in time order (it is once sorted, and stays so while every new
+    /// slice continues it).
+    in_order: bool,
 }
 
 impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Merger<'_, C, F> {
@@ -150,13 +154,29 @@ impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Slices for Merge
         // bounded number of times. Holding events longer changes nothing of the order handed
         // on (the bounds only grow); one recording read in order still lets almost every
         // slice go at once.
-        let new = &buffer[buffer.len().saturating_sub(rows)..];
-        let new_min = new.iter().map(|e| e.ts_ns).min().unwrap_or(i64::MAX);
+        // One look at the new events says their earliest time and whether the buffer is
+        // still in order (the events before them were).
+        let old = buffer.len().saturating_sub(rows);
+        let mut last = old
+            .checked_sub(1)
+            .and_then(|i| buffer.get(i))
+            .map_or(i64::MIN, |e| e.ts_ns);
+        let mut new_min = i64::MAX;
+        let mut in_order = true;
+        for e in &buffer[old..] {
+            new_min = new_min.min(e.ts_ns);
+            in_order &= last <= e.ts_ns;
+            last = e.ts_ns;
+        }
+        self.in_order &= in_order;
         self.buffer_min = self.buffer_min.min(new_min);
         if self.buffer_min > bound || buffer.len() < 2 * self.left {
             return;
         }
-        sort(buffer);
+        if !self.in_order {
+            sort(buffer);
+            self.in_order = true;
+        }
         let ready = buffer.partition_point(|e| e.ts_ns <= bound);
         self.hand_on(&buffer[..ready]);
         buffer.drain(..ready);
@@ -272,7 +292,9 @@ fn read_into<C: Counter>(
             progress: Progress::new(label),
             buffer_min: i64::MAX,
             left: 0,
+            in_order: true,
         };
+        let cpu = phases::thread_cpu_ns();
         for path in paths {
             reader::read_slices(
                 path,
@@ -283,7 +305,9 @@ fn read_into<C: Counter>(
                 timeline,
             )?;
         }
-        Ok::<_, AnalyzeError>(merger.drain(&mut buffer))
+        let rec = merger.drain(&mut buffer);
+        phases::add_cpu(Role::Pass, cpu);
+        Ok::<_, AnalyzeError>(rec)
     })?;
     Ok((log, rec, warnings))
 }

@@ -27,8 +27,31 @@ pub(crate) fn huge_pages(start: usize, len: usize) {
     portable::huge_pages(start, len);
 }
 
+/// Asks the allocator to keep memory it is given back for the next allocation rather than
+/// return it to the kernel at once. Decoding allocates and frees a slice's columns, megabytes,
+/// dozens of times a second; glibc hands blocks that size back to the kernel and asks for them
+/// again, and each page then costs a fault and the kernel's zeroing (a fifth of the decoder's
+/// time here). Blocks up to 64 MiB now come from the heap and go back to it, and its top is
+/// trimmed only past 256 MiB free. Peak memory grows by a few slices' worth.
+pub fn reuse_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    linux::reuse_freed_memory();
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    portable::reuse_freed_memory();
+}
+
 #[cfg(target_os = "linux")]
 mod linux {
+    #[cfg(target_env = "gnu")]
+    pub(super) fn reuse_freed_memory() {
+        // SAFETY: mallopt only sets the allocator's tuning; it is called before any thread is
+        // started, and a refusal (a return of 0) leaves the defaults.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+        }
+    }
+
     pub(super) fn huge_pages(start: usize, len: usize) {
         // SAFETY: the caller passes a range inside an allocation it owns and has not touched;
         // the advice only changes how the kernel backs it.
@@ -38,8 +61,11 @@ mod linux {
     }
 }
 
-/// Where the kernel takes no such advice (macOS, Windows): small pages, same results.
-#[cfg_attr(target_os = "linux", allow(dead_code))]
+/// Where the kernel takes no such advice (macOS, Windows; musl's allocator has no tuning):
+/// small pages and the allocator's defaults, same results.
+#[allow(dead_code)]
 mod portable {
     pub(super) fn huge_pages(_start: usize, _len: usize) {}
+
+    pub(super) fn reuse_freed_memory() {}
 }

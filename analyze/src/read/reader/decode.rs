@@ -14,6 +14,7 @@ use super::{check_pages, corrupt, guarded, Opened, ReadError, SLICE_ROWS};
 use crate::model::events::{Event, EventLog};
 use crate::read::guard;
 use crate::read::load::load_events;
+use crate::util::phases::{self, Role};
 
 /// A slice of a file turned into events, or why it could not be.
 pub(super) type Slice = Result<Vec<Event>, ReadError>;
@@ -42,11 +43,16 @@ impl Decode<'_> {
         tx: &SyncSender<Slice>,
         spare: &Receiver<Vec<Event>>,
     ) -> u64 {
-        std::thread::scope(|scope| {
+        let cpu = phases::thread_cpu_ns();
+        let unknown = std::thread::scope(|scope| {
             // One decoded slice may wait to be converted while the next is being decoded,
             // never more (see `read_slices`).
             let (frames_tx, frames) = sync_channel(1);
-            scope.spawn(move || self.decode(&frames_tx));
+            scope.spawn(move || {
+                let cpu = phases::thread_cpu_ns();
+                self.decode(&frames_tx);
+                phases::add_cpu(Role::Decode, cpu);
+            });
             let mut unknown = 0;
             // `frames` goes when the loop ends, which stops the decoding thread if it is
             // still going.
@@ -78,7 +84,9 @@ impl Decode<'_> {
                 }
             }
             unknown
-        })
+        });
+        phases::add_cpu(Role::Convert, cpu);
+        unknown
     }
 
     /// Decodes each slice and sends it to `tx`; stops at the first error (sent too) or when

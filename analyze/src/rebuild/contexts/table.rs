@@ -115,14 +115,33 @@ impl AddrTable {
     }
 
     /// Keeps only the entries whose value `keep` accepts, in a table sized for them.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(u32) -> bool) {
-        let kept: Vec<Slot> = self
+    ///
+    /// The table holds millions of entries, and `keep` looks each value up in a table of its
+    /// own (requests by id), so asked in slot order every question lands anywhere in that
+    /// table and waits for memory: a quarter of the whole pass's time at 50 M events. Asked in
+    /// the order of the values ([`in_value_order`]), it walks that table forward. The entries
+    /// kept go back in slot order, into the same slots when the size stays.
+    pub(crate) fn retain(&mut self, keep: impl FnMut(u32) -> bool) {
+        let live: Vec<Slot> = self
             .slots
             .iter()
-            .filter(|s| s.value != EMPTY && keep(s.value))
+            .filter(|s| s.value != EMPTY)
             .copied()
             .collect();
-        self.slots = free_slots(slots_for(kept.len() * 2));
+        let keeps = in_value_order(&live, keep);
+        let kept = live
+            .into_iter()
+            .zip(keeps)
+            .filter_map(|(s, k)| k.then_some(s));
+        let kept: Vec<Slot> = kept.collect();
+        let n = slots_for(kept.len() * 2);
+        if n == self.slots.len() {
+            self.slots.fill(FREE);
+        } else {
+            // The old slots go before the new ones are taken.
+            self.slots = Vec::new();
+            self.slots = free_slots(n);
+        }
         self.len = 0;
         for slot in kept {
             self.insert(slot.key, slot.value);
@@ -138,6 +157,42 @@ impl AddrTable {
         }
     }
 }
+
+/// Which of `slots` `keep` accepts, asking it about their values in increasing blocks of
+/// 2^[`VALUE_BLOCK_BITS`] values (a counting sort: two passes, whatever the number of entries); within
+/// a block, in slot order.
+fn in_value_order(slots: &[Slot], mut keep: impl FnMut(u32) -> bool) -> Vec<bool> {
+    let (Some(low), Some(high)) = (
+        slots.iter().map(|s| s.value).min(),
+        slots.iter().map(|s| s.value).max(),
+    ) else {
+        return Vec::new();
+    };
+    let block = |value: u32| ((value - low) >> VALUE_BLOCK_BITS) as usize;
+    // starts[b]: where block b's entries begin in `order`.
+    let mut starts = vec![0usize; block(high) + 2];
+    for s in slots {
+        starts[block(s.value) + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    // (value, index in `slots`), by block.
+    let mut order = vec![(0u32, 0u32); slots.len()];
+    for (i, s) in slots.iter().enumerate() {
+        let at = &mut starts[block(s.value)];
+        order[*at] = (s.value, i as u32);
+        *at += 1;
+    }
+    let mut keeps = vec![false; slots.len()];
+    for (value, i) in order {
+        keeps[i as usize] = keep(value);
+    }
+    keeps
+}
+
+/// Values looked up together by [`in_value_order`]: 4,096 requests, a few hundred KB of them.
+const VALUE_BLOCK_BITS: u32 = 12;
 
 /// `n` empty slots, in huge pages where the kernel has them to give.
 fn free_slots(n: usize) -> Vec<Slot> {
@@ -186,5 +241,40 @@ mod tests {
         assert_eq!(slots_for(0), 16);
         assert_eq!(slots_for(12), 16);
         assert_eq!(slots_for(13), 32);
+    }
+
+    #[test]
+    fn retain_keeps_what_keep_accepts_asking_in_value_blocks() {
+        let mut log = EventLog::new();
+        let p = log.process("h", 1);
+        let mut table = AddrTable::with_capacity(0);
+        // Values far apart and out of order, some keys given twice (the later value wins).
+        let values = |i: u32| i.wrapping_mul(2_654_435_761) % 100_000;
+        for i in 0..20_000u32 {
+            table.insert(ProcKey::new(p, i64::from(i % 15_000) * 16), values(i));
+        }
+        let before: Vec<(i64, u32)> = (0..15_000)
+            .filter_map(|k| Some((k, table.get(&ProcKey::new(p, k * 16))?)))
+            .collect();
+        let mut asked = Vec::new();
+        table.retain(|v| {
+            asked.push(v);
+            v % 3 != 0
+        });
+        let blocks: Vec<u32> = asked.iter().map(|v| v >> VALUE_BLOCK_BITS).collect();
+        assert!(
+            blocks.windows(2).all(|w| w[0] <= w[1]),
+            "asked out of order"
+        );
+        assert_eq!(asked.len(), before.len());
+        for (k, v) in before {
+            let now = table.get(&ProcKey::new(p, k * 16));
+            assert_eq!(now, (v % 3 != 0).then_some(v), "key {k}");
+        }
+        assert_eq!(table.len, asked.iter().filter(|v| *v % 3 != 0).count());
+        table.retain(|_| false);
+        assert_eq!(table.len, 0);
+        table.retain(|_| true);
+        assert_eq!(table.get(&ProcKey::new(p, 16)), None);
     }
 }
