@@ -30,40 +30,81 @@ use crate::util::phases::{self, Role};
 
 /// For each slice that [`reader::read_slices`] will read from `paths`, in order, the earliest
 /// time of all the slices after it; `i64::MIN` throughout (hold everything until the end)
-/// when some file cannot be read so; and how many rows the files hold (0 then).
-fn later_min_ts(paths: &[PathBuf], timeline: &Timeline) -> (Vec<i64>, usize) {
-    let mut mins = Vec::new();
-    let mut rows = 0;
+/// when some file cannot be read so; how many rows the files hold (0 then); and how many
+/// events at least will wait in the buffer at once ([`held_at_most_once`]).
+fn later_min_ts(paths: &[PathBuf], timeline: &Timeline) -> (Vec<i64>, usize, usize) {
+    let mut slices = Vec::new();
     for path in paths {
         match reader::slice_min_ts(path, timeline) {
-            Some((n, file)) => {
-                rows += n;
-                mins.extend(file.into_iter().map(|m| m.unwrap_or(i64::MAX)));
-            }
-            None => return (Vec::new(), 0),
+            Some(file) => slices.extend(file.into_iter().map(|(m, n)| (m.unwrap_or(i64::MAX), n))),
+            None => return (Vec::new(), 0, 0),
         }
     }
-    let mut later = vec![i64::MAX; mins.len() + 1];
-    for (i, min) in mins.iter().enumerate().rev() {
+    let rows = slices.iter().map(|(_, n)| n).sum();
+    let mut later = vec![i64::MAX; slices.len() + 1];
+    for (i, (min, _)) in slices.iter().enumerate().rev() {
         later[i] = later[i + 1].min(*min);
     }
     // later[i] is the earliest time from slice i on; after slice i, what matters is i + 1.
     later.remove(0);
-    (later, rows)
+    let held = held_at_most_once(&slices, &later);
+    (later, rows, held)
 }
 
-/// What the first pass over the files gives: the bounds of [`later_min_ts`], the row count and
-/// when each recording began.
-type FirstPass = (Vec<i64>, usize, Vec<i64>);
+/// How many events at least wait in the buffer at once, for slices (earliest time, rows) read
+/// in order with `bounds` (see [`later_min_ts`]): after each slice, every slice read so far
+/// whose earliest event is later than the bound waits whole (those partly later wait in part,
+/// not counted). Files read one after another that overlap in time (hosts recorded side by
+/// side) hold all but the last of them; a recording read in order, a slice or so.
+fn held_at_most_once(slices: &[(i64, usize)], bounds: &[i64]) -> usize {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    // The bounds only grow, so a slice let go once is never held again.
+    let mut waiting = BinaryHeap::new();
+    let (mut held, mut most) = (0usize, 0usize);
+    for (&(min, rows), &bound) in slices.iter().zip(bounds) {
+        waiting.push(Reverse((min, rows)));
+        held += rows;
+        while let Some(&Reverse((min, rows))) = waiting.peek() {
+            if min > bound {
+                break;
+            }
+            waiting.pop();
+            held -= rows;
+        }
+        most = most.max(held);
+    }
+    most
+}
+
+/// Events held at once past which the user is told why memory grows, and what to do.
+const HELD_NOTE_EVENTS: usize = 10_000_000;
+
+/// What the user is told when at least `held` events of overlapping files will wait in memory.
+fn held_note(held: usize) -> String {
+    let bytes = held as f64 * std::mem::size_of::<Event>() as f64;
+    format!(
+        "analyze: note: these recordings overlap in time (hosts recorded side by side) and are \
+         read one file after another, so at least {:.1} million events (~{:.1} GiB) wait in \
+         memory for the later files; for long windows of many hosts, roll them up from \
+         `analyze export` instead (docs/FLEET.md)",
+        held as f64 / 1e6,
+        bytes / f64::from(1u32 << 30)
+    )
+}
+
+/// What the first pass over the files gives: the bounds of [`later_min_ts`], the row count,
+/// the events held at once at least, and when each recording began.
+type FirstPass = (Vec<i64>, usize, usize, Vec<i64>);
 
 /// The first pass: [`later_min_ts`], and each file's start.
 fn first_pass(paths: &[PathBuf], timeline: &Timeline) -> FirstPass {
-    let (bounds, rows) = later_min_ts(paths, timeline);
+    let (bounds, rows, held) = later_min_ts(paths, timeline);
     let starts = paths
         .iter()
         .filter_map(|p| reader::recording_start_ns(p, timeline))
         .collect();
-    (bounds, rows, starts)
+    (bounds, rows, held, starts)
 }
 
 /// Hands events on to reconstruction as soon as their turn is certain.
@@ -97,7 +138,12 @@ impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Merger<'_, C, F>
     /// nothing: everything is held until the end, as when a file cannot be read so).
     fn rec(&mut self) -> &mut Reconstructor<C> {
         if let Some(first_pass) = self.first_pass.take() {
-            let (bounds, rows, starts) = first_pass.join().unwrap_or_default();
+            let (bounds, rows, held, starts) = first_pass.join().unwrap_or_default();
+            // Once per run: `calls` and `export` read the files twice.
+            static TOLD: std::sync::Once = std::sync::Once::new();
+            if held >= HELD_NOTE_EVENTS {
+                TOLD.call_once(|| eprintln!("{}", held_note(held)));
+            }
             self.bounds = bounds;
             self.rows = rows;
             self.rec = Some((self.make)(rows, starts));
@@ -310,4 +356,46 @@ fn read_into<C: Counter>(
         Ok::<_, AnalyzeError>(rec)
     })?;
     Ok((log, rec, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bounds [`later_min_ts`] gives for slices read in this order.
+    fn bounds(slices: &[(i64, usize)]) -> Vec<i64> {
+        (0..slices.len())
+            .map(|i| {
+                slices[i + 1..]
+                    .iter()
+                    .map(|(m, _)| *m)
+                    .min()
+                    .unwrap_or(i64::MAX)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_recording_read_in_order_holds_nothing_whole() {
+        let one = [(0, 10), (10, 10), (20, 10), (30, 5)];
+        assert_eq!(held_at_most_once(&one, &bounds(&one)), 0);
+        // Its segments, one after another, neither.
+        let segments = [(0, 10), (10, 10), (20, 10), (30, 10)];
+        assert_eq!(held_at_most_once(&segments, &bounds(&segments)), 0);
+    }
+
+    #[test]
+    fn hosts_side_by_side_hold_all_but_the_last_file() {
+        // Two hosts over the same minute, three slices each, read host after host: the
+        // first host's later slices wait for the second host's to be read.
+        let a = [(0, 10), (20, 10), (40, 10)];
+        let b = [(1, 7), (21, 7), (41, 7)];
+        let both: Vec<(i64, usize)> = a.iter().chain(&b).copied().collect();
+        assert_eq!(held_at_most_once(&both, &bounds(&both)), 20);
+        // Three hosts: the first two's.
+        let c = [(2, 5), (22, 5), (42, 5)];
+        let all: Vec<(i64, usize)> = both.iter().chain(&c).copied().collect();
+        assert_eq!(held_at_most_once(&all, &bounds(&all)), 20 + 14);
+        assert!(held_note(12_345_678).contains("at least 12.3 million events"));
+    }
 }

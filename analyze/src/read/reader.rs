@@ -335,10 +335,10 @@ pub(crate) fn boot_wall_ns(metadata: &Metadata) -> Option<i64> {
     metadata.get(meta::BOOT_WALL_NS)?.trim().parse().ok()
 }
 
-/// The file's row count, and the earliest `ts_ns` of each slice [`read_slices`] reads from the
-/// file at `path` (`None` for a slice without one) on `timeline`, decoding that column alone;
+/// The earliest `ts_ns` of each slice [`read_slices`] reads from the file at `path` (`None`
+/// for a slice without one) on `timeline`, with the slice's rows, decoding that column alone;
 /// `None` when the file cannot be read so, which [`read_slices`] will then say why.
-pub(crate) fn slice_min_ts(path: &Path, timeline: &Timeline) -> Option<(usize, Vec<Option<i64>>)> {
+pub(crate) fn slice_min_ts(path: &Path, timeline: &Timeline) -> Option<Vec<(Option<i64>, usize)>> {
     let opened = open(path).ok()?;
     let offset = timeline.offset(
         read_metadata(&opened)
@@ -356,12 +356,12 @@ pub(crate) fn slice_min_ts(path: &Path, timeline: &Timeline) -> Option<(usize, V
         while let Some(batch) = guarded(path, || batches.next().transpose()).ok()? {
             let ts = batch.columns().first()?;
             let ts = ts.as_any().downcast_ref::<Int64Array>()?;
-            mins.push(ts.iter().flatten().min().map(|t| t.saturating_add(offset)));
+            let min = ts.iter().flatten().min().map(|t| t.saturating_add(offset));
+            mins.push((min, ts.len()));
         }
     }
     // Each batch is one of the slices, in order (see `decode::slice_reader`).
-    let rows = slices.last().map_or(0, |(_, rows)| rows.end);
-    (mins.len() == slices.len()).then_some((rows, mins))
+    (mins.len() == slices.len()).then_some(mins)
 }
 
 /// A recording's clock, from its footer: the wall-clock time of its `ts_ns = 0` and the
