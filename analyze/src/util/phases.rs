@@ -7,7 +7,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-/// What a reading thread does; its processor time is added up by role.
+/// What a reading thread does; its processor time is added up by role (one thread may have
+/// two roles in turn).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Role {
     /// Decoding Parquet pages into columns (arrow-rs).
@@ -47,9 +48,11 @@ pub(crate) fn thread_cpu_ns() -> u64 {
 }
 
 /// Adds the processor time the calling thread took since `since` (a [`thread_cpu_ns`]
-/// reading) to `role`'s.
-pub(crate) fn add_cpu(role: Role, since: u64) {
-    CPU_NS[role as usize].fetch_add(thread_cpu_ns().saturating_sub(since), Ordering::Relaxed);
+/// reading) to `role`'s; returns the reading it took, from which the next role's time counts.
+pub(crate) fn add_cpu(role: Role, since: u64) -> u64 {
+    let now = thread_cpu_ns();
+    CPU_NS[role as usize].fetch_add(now.saturating_sub(since), Ordering::Relaxed);
+    now
 }
 
 /// A stopwatch over the phases of one analysis.
