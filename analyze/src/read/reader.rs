@@ -68,10 +68,17 @@ pub(crate) const READ: [&str; 27] = [
 /// Rows decoded at a time, within a row group. Decoding a whole row group at once holds every
 /// column of it in memory next to the events made from them, several times their size; a
 /// slice's buffers are freed and reused for the next. `record` writes row groups of about a
-/// million rows, eight slices each: a slice's columns and events (~three of them in flight)
-/// are then ~100 MB instead of ~600 MB, at the same speed (measured on 100 M events: peak
-/// 1.42 GiB instead of 1.55 GiB with 2^18 rows, 2.31 GiB with 2^20).
-const SLICE_ROWS: usize = 1 << 17;
+/// million rows, sixteen slices each: a slice's events are 5 MB, which stay in the
+/// processor's cache from conversion to the pass (measured on 100 M events: peak 1.42 GiB
+/// with 2^17 rows, 1.55 GiB with 2^18, 2.31 GiB with 2^20; at 50 M, 2^16 rows with
+/// [`SLICES_WAITING`] took 5.8-6.3 s where 2^17 with one took 6.0-6.8, and 9 MiB less).
+const SLICE_ROWS: usize = 1 << 16;
+
+/// Slices of events that may wait between the decoder and the pass. The pass works in bursts
+/// (every ten seconds of the events' time it sweeps its tables), and waiting slices let the
+/// decoder go on meanwhile; more than a few leave the events to go cold before the pass reads
+/// them (conversion took 10 % longer with twelve).
+const SLICES_WAITING: usize = 6;
 
 /// What `record` appends to the name of the file it is writing, until it has closed it.
 const INPROGRESS_EXTENSION: &str = "inprogress";
@@ -249,12 +256,10 @@ pub(crate) fn read_slices(
     buffer.reserve(SLICE_ROWS);
     // The decoder (see `decode`) decodes slices and turns them into events (interning their
     // strings in the log, which it holds until the end) while this thread hands the last
-    // slice's events on. One slice's events may wait between the two, never more: more
-    // (measured up to 32) absorbs the pass's bursts (the periodic sweeps) but holds 10 MB a
-    // slice, 150 MB for 16 slices and half a second less at 50 M events. Emptied vectors go
-    // back to the decoder to be filled again without new page faults.
+    // slice's events on; up to `SLICES_WAITING` slices wait between the two. Emptied vectors
+    // go back to the decoder to be filled again without new page faults.
     let unknown = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel(SLICES_WAITING);
         let (back, spare) = std::sync::mpsc::channel();
         let job = Decode {
             path,
