@@ -18,7 +18,8 @@
 # changes; how long making each took is printed under the table.
 #
 # Each size: the files are read once (cat, to the page cache: both tools then read warm), then
-#   analyze  `analyze quads FILES --format csv`: wall time (events/s), peak RSS;
+#   analyze  `analyze quads FILES --format csv`: wall time (events/s), peak RSS, and the
+#            processor time of its reading threads by role (QUADTRACE_PHASES);
 #   calls    `analyze calls FILES --format csv` (two passes, rows streamed): wall time, peak RSS;
 #   DuckDB   (Python package, BENCH_DUCKDB_THREADS = 2 threads) decodes the very columns analyze
 #            reads (its READ list in analyze/src/read/reader.rs, those the files have), from the
@@ -332,10 +333,13 @@ for events in "${SIZES[@]}"; do
     cat "${FILES[@]}" >/dev/null
 
     log "$events events: analyze quads"
-    run_capped "analyze-$events" "$ANALYZE" quads "${FILES[@]}" --format csv
+    # QUADTRACE_PHASES: analyze also prints the processor time of its reading roles.
+    run_capped "analyze-$events" env QUADTRACE_PHASES=1 "$ANALYZE" quads "${FILES[@]}" --format csv
     a_secs=$SECS a_rss=$RSS_KB a_status=$STATUS
+    a_cpu=$(sed -n 's/^phase read+rebuild .*decode \([0-9.]*\) s *convert \([0-9.]*\) s *pass \([0-9.]*\) s.*/\1 \2 \3/p' \
+        "$WORK/analyze-$events.log" | tail -1)
     head -12 "$WORK/analyze-$events.out" | column -t -s, >&2 || true
-    grep -v -e '^\s' -e '^Command ' "$WORK/analyze-$events.log" | tail -3 >&2 || true
+    grep -v -e '^\s' -e '^Command ' -e '^phase ' -e '^kept at ' "$WORK/analyze-$events.log" | tail -3 >&2 || true
 
     c_secs='' c_rss=0 c_status='not run' c_rows=''
     if ((CALLS)); then
@@ -358,9 +362,9 @@ for events in "${SIZES[@]}"; do
     fi
     [[ $d_status == ok ]] || d_secs=''
     log "$events events: DuckDB read ${d_rows:-?} rows of ${d_cols:-?} columns in ${d_secs:-?} s (hash ${d_hash:-?}, peak RSS $((d_rss / 1024)) MiB)"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$events" "${#FILES[@]}" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$events" "${#FILES[@]}" \
         "$bytes" "$a_secs" "$a_rss" "$a_status" "$d_secs" "$d_status" "$d_rss" "$GEN" \
-        "$c_secs" "$c_rss" "$c_status" "$c_rows" >>"$WORK/rows.tsv"
+        "$c_secs" "$c_rss" "$c_status" "$c_rows" "$a_cpu" >>"$WORK/rows.tsv"
 done
 
 $PY - "$WORK/rows.tsv" "$PROFILE" "$LIMIT" "$SEGMENT" "${BENCH_TSV:-}" <<'PY'
@@ -372,7 +376,7 @@ head = ("events", "files", "bytes on disk", "analyze s", "analyze M ev/s", "peak
 table, notes, tsv_rows = [], [], []
 for line in open(path):
     (events, files, size, a_secs, a_rss, a_status, d_secs, d_status, d_rss, gen,
-     c_secs, c_rss, c_status, c_rows) = line.rstrip("\n").split("\t") + [""] * (14 - len(line.split("\t")))
+     c_secs, c_rss, c_status, c_rows, a_cpu) = (line.rstrip("\n").split("\t") + [""] * 15)[:15]
     events, files, size = int(events), int(files), int(size)
     m = events / 1e6
     if not a_secs:  # not run
@@ -401,6 +405,11 @@ for line in open(path):
         notes.append(f"  {events:,} events: analyze calls wrote {int(c_rows):,} rows in "
                      f"{float(c_secs):.1f} s ({events / float(c_secs) / 1e6:.2f} M events/s, two "
                      f"passes), peak RSS {c_rss_b / 2**30:.2f} GiB")
+    if ok and len(a_cpu.split()) == 3:
+        dec, conv, pas = map(float, a_cpu.split())
+        notes.append(f"  {events:,} events: analyze's processor time: decoding {dec:.2f} s, "
+                     f"conversion {conv:.2f} s (one thread), the pass {pas:.2f} s (the other), "
+                     f"{a_secs:.1f} s of wall time")
     notes.append(f"  {events:,} events: peak RSS {at_least}{rss / 2**30:.2f} GiB (target <= 1.5 GiB), "
                  f"{at_least}{rss / size:.1f} x the files; "
                  f"{size / events:.2f} bytes/event; generation "
