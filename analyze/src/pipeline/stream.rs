@@ -158,11 +158,20 @@ impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Merger<'_, C, F>
 
     /// Hands on what is left: the reconstruction is then complete.
     fn drain(&mut self, buffer: &mut Vec<Event>) -> Reconstructor<C> {
-        sort(buffer);
+        self.put_in_order(buffer);
         self.hand_on(buffer);
         buffer.clear();
         self.rec();
         self.rec.take().unwrap_or_default()
+    }
+
+    /// Sorts the buffer into [`EventLog::sort`]'s order (stable, by time) unless it is in
+    /// order already.
+    fn put_in_order(&mut self, buffer: &mut [Event]) {
+        if !self.in_order {
+            buffer.sort_by_key(|e| e.ts_ns);
+            self.in_order = true;
+        }
     }
 
     /// Reconstructs from `events`, readying the tables a few events ahead.
@@ -193,13 +202,6 @@ impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Slices for Merge
         // Past the slices counted (which never happens), nothing is certain before the end.
         let bound = self.bounds.get(self.slices).copied().unwrap_or(i64::MIN);
         self.slices += 1;
-        // Files that overlap in time (hosts recorded side by side) let little go until the
-        // last of them is read, and sorting the whole buffer at every slice made the time
-        // grow with the square of the events. So the buffer is sorted only when something can
-        // go and it has at least doubled since it was last left: each event is then sorted a
-        // bounded number of times. Holding events longer changes nothing of the order handed
-        // on (the bounds only grow); one recording read in order still lets almost every
-        // slice go at once.
         // One look at the new events says their earliest time and whether the buffer is
         // still in order (the events before them were).
         let old = buffer.len().saturating_sub(rows);
@@ -216,25 +218,22 @@ impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Slices for Merge
         }
         self.in_order &= in_order;
         self.buffer_min = self.buffer_min.min(new_min);
+        // Files that overlap in time (hosts recorded side by side) let little go until the
+        // last of them is read, and sorting the whole buffer at every slice made the time
+        // grow with the square of the events. So the buffer is sorted only when something can
+        // go and it has at least doubled since it was last left: each event is then sorted a
+        // bounded number of times. Holding events longer changes nothing of the order handed
+        // on (the bounds only grow); one recording read in order still lets almost every
+        // slice go at once.
         if self.buffer_min > bound || buffer.len() < 2 * self.left {
             return;
         }
-        if !self.in_order {
-            sort(buffer);
-            self.in_order = true;
-        }
+        self.put_in_order(buffer);
         let ready = buffer.partition_point(|e| e.ts_ns <= bound);
         self.hand_on(&buffer[..ready]);
         buffer.drain(..ready);
         self.buffer_min = buffer.first().map_or(i64::MAX, |e| e.ts_ns);
         self.left = buffer.len();
-    }
-}
-
-/// [`EventLog::sort`]'s order: stable, by time.
-fn sort(events: &mut [Event]) {
-    if !events.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns) {
-        events.sort_by_key(|e| e.ts_ns);
     }
 }
 

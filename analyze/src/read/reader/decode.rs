@@ -80,11 +80,8 @@ impl Decode<'_> {
                     Err(e) => Err(e),
                 };
                 cpu = phases::add_cpu(Role::Decode, cpu);
-                let slice = decoded.and_then(|batch| {
-                    let events = self.convert(&batch, rows.start, log, spare)?;
-                    unknown += events.1;
-                    Ok(events.0)
-                });
+                let slice = decoded
+                    .and_then(|batch| self.convert(&batch, rows.start, log, spare, &mut unknown));
                 cpu = phases::add_cpu(Role::Convert, cpu);
                 let failed = slice.is_err();
                 if tx.send(slice).is_err() || failed {
@@ -96,17 +93,18 @@ impl Decode<'_> {
     }
 
     /// The events of a decoded slice whose first row is the file's `first_row`, in a vector
-    /// from `spare` when one came back, and how many rows had an unknown kind.
+    /// from `spare` when one came back; rows of an unknown kind are added to `unknown`.
     fn convert(
         &self,
         batch: &RecordBatch,
         first_row: usize,
         log: &mut EventLog,
         spare: &Receiver<Vec<Event>>,
-    ) -> Result<(Vec<Event>, u64), ReadError> {
+        unknown: &mut u64,
+    ) -> Result<Vec<Event>, ReadError> {
         let mut events = spare.try_recv().unwrap_or_default();
         events.clear();
-        let unknown = guard::catch(|| {
+        *unknown += guard::catch(|| {
             load_events(self.path, batch, first_row, self.hostname, log, &mut events)
         })
         .map_err(|reason| corrupt(self.path, reason))??;
@@ -115,7 +113,7 @@ impl Decode<'_> {
                 e.ts_ns = e.ts_ns.saturating_add(self.offset);
             }
         }
-        Ok((events, unknown))
+        Ok(events)
     }
 }
 
