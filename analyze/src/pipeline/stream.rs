@@ -93,12 +93,14 @@ fn held_note(held: usize) -> String {
     )
 }
 
-/// What the first pass over the files gives: the bounds of [`later_min_ts`], the row count,
+/// What the time pass (the first pass over the files, their `ts_ns` column alone; not the
+/// first of `calls`' two passes, [`crate::pipeline::passes::first_pass`]) gives: the bounds of
+/// [`later_min_ts`], the row count,
 /// the events held at once at least, and when each recording began.
-type FirstPass = (Vec<i64>, usize, usize, Vec<i64>);
+type TimePass = (Vec<i64>, usize, usize, Vec<i64>);
 
-/// The first pass: [`later_min_ts`], and each file's start.
-fn first_pass(paths: &[PathBuf], timeline: &Timeline) -> FirstPass {
+/// The time pass: [`later_min_ts`], and each file's start.
+fn time_pass(paths: &[PathBuf], timeline: &Timeline) -> TimePass {
     let (bounds, rows, held) = later_min_ts(paths, timeline);
     let starts = paths
         .iter()
@@ -109,19 +111,19 @@ fn first_pass(paths: &[PathBuf], timeline: &Timeline) -> FirstPass {
 
 /// Hands events on to reconstruction as soon as their turn is certain.
 struct Merger<'scope, C, F> {
-    /// The first pass, while it runs beside the decoding of the first slice.
-    first_pass: Option<ScopedJoinHandle<'scope, FirstPass>>,
+    /// The time pass, while it runs beside the decoding of the first slice.
+    time_pass: Option<ScopedJoinHandle<'scope, TimePass>>,
     /// After slice `i`, events at or before `bounds[i]` may go.
     bounds: Vec<i64>,
     slices: usize,
-    /// Made once the first pass has counted the rows, which size its tables.
+    /// Made once the time pass has counted the rows, which size its tables.
     rec: Option<Reconstructor<C>>,
     /// Recordings begun before it was made.
     started: Vec<RecordingStart>,
     /// Makes the reconstruction for about `rows` events of recordings begun at `starts`,
     /// which says what becomes of requests and calls.
     make: F,
-    /// Rows of all the files (from the first pass), and the bar that counts them.
+    /// Rows of all the files (from the time pass), and the bar that counts them.
     rows: usize,
     progress: Progress,
     /// The earliest time in the buffer.
@@ -134,11 +136,11 @@ struct Merger<'scope, C, F> {
 }
 
 impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Merger<'_, C, F> {
-    /// The reconstruction, once the first pass is done (a first pass that panicked bounds
+    /// The reconstruction, once the time pass is done (a time pass that panicked bounds
     /// nothing: everything is held until the end, as when a file cannot be read so).
     fn rec(&mut self) -> &mut Reconstructor<C> {
-        if let Some(first_pass) = self.first_pass.take() {
-            let (bounds, rows, held, starts) = first_pass.join().unwrap_or_default();
+        if let Some(time_pass) = self.time_pass.take() {
+            let (bounds, rows, held, starts) = time_pass.join().unwrap_or_default();
             // Once per run: `calls` and `export` read the files twice.
             static TOLD: std::sync::Once = std::sync::Once::new();
             if held >= HELD_NOTE_EVENTS {
@@ -188,7 +190,7 @@ impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Merger<'_, C, F>
 
 impl<C: Counter, F: FnMut(usize, Vec<i64>) -> Reconstructor<C>> Slices for Merger<'_, C, F> {
     /// Told before any of the recording's events, and kept until the reconstruction is made:
-    /// making it waits for the first pass, which runs beside the first slice's decoding.
+    /// making it waits for the time pass, which runs beside the first slice's decoding.
     fn started(&mut self, start: RecordingStart) {
         match &mut self.rec {
             Some(rec) => rec.recording(&start),
@@ -321,12 +323,12 @@ fn read_into<C: Counter>(
     let mut buffer = Vec::new();
     let timeline = Timeline::of(paths);
     let timeline = &timeline;
-    // The first pass (the `ts_ns` column alone) runs beside the decoding of the first slice,
+    // The time pass (the `ts_ns` column alone) runs beside the decoding of the first slice,
     // which needs its bounds only once it is done.
     let rec = std::thread::scope(|scope| {
         let mut merger = Merger {
-            first_pass: Some(
-                scope.spawn(|| guard::catch(|| first_pass(paths, timeline)).unwrap_or_default()),
+            time_pass: Some(
+                scope.spawn(|| guard::catch(|| time_pass(paths, timeline)).unwrap_or_default()),
             ),
             bounds: Vec::new(),
             slices: 0,
