@@ -8,7 +8,7 @@
 
 use crate::model::events::{ProcId, ProcKey};
 use crate::rebuild::evidence::{Attribution, Evidence};
-use crate::rebuild::requests::{RequestId, Requests};
+use crate::rebuild::requests::{Request, RequestId, Requests};
 use table::AddrTable;
 
 mod table;
@@ -34,6 +34,8 @@ pub struct Contexts {
     latest: AddrTable,
     /// Entries after the last [`Contexts::forget_stale`].
     kept: usize,
+    /// Which requests an address may still name, as of the last look-over.
+    current: Current,
 }
 
 impl Contexts {
@@ -46,7 +48,7 @@ impl Contexts {
     pub fn with_capacity(n: usize) -> Self {
         Contexts {
             latest: AddrTable::with_capacity(n),
-            kept: 0,
+            ..Self::default()
         }
     }
 
@@ -58,18 +60,21 @@ impl Contexts {
     }
 
     /// Forgets the addresses whose request can no longer be found by them at `now` or later
-    /// (retired, or ended over [`CONTEXT_AFTER_END_NS`] ago), once the table has doubled
-    /// since it was last looked over (so each entry is looked at a bounded number of times).
+    /// (retired, or ended over [`CONTEXT_AFTER_END_NS`] ago), once the table is half full and
+    /// has taken a sixteenth of its slots in entries since it was last looked over: the table
+    /// then stays at the size of a minute of requests, and lookups stay short.
+    ///
+    /// Which requests are still current is known without looking each entry's request up
+    /// (millions of lookups anywhere in the requests, a fifth of the pass's time when they were
+    /// asked): see [`Current`].
     pub fn forget_stale(&mut self, requests: &Requests, now: i64) {
-        if self.latest.len() < (2 * self.kept).max(1 << 16) {
+        let (len, slots) = (self.latest.len(), self.latest.slots());
+        if len * 2 < slots || len < self.kept + slots / 16 {
             return;
         }
-        self.latest.retain(|id| {
-            requests.get(RequestId(id)).is_some_and(|r| {
-                r.end_ns
-                    .is_none_or(|end| now.saturating_sub(end) <= CONTEXT_AFTER_END_NS)
-            })
-        });
+        self.current.advance(requests, now);
+        let current = &self.current;
+        self.latest.retain(|id| current.holds(id));
         self.kept = self.latest.len();
     }
 
@@ -105,9 +110,7 @@ impl Contexts {
             let Some(id) = self.latest.get(&ProcKey::new(proc, ctx)).map(RequestId) else {
                 continue;
             };
-            let current = requests.get(id).is_some_and(|r| {
-                !matches!(r.end_ns, Some(end) if ts_ns.saturating_sub(end) > CONTEXT_AFTER_END_NS)
-            });
+            let current = requests.get(id).is_some_and(|r| names_at(r, ts_ns));
             if current && !matches!(best, Some((b, _)) if b >= id) {
                 best = Some((id, level));
             }
@@ -115,6 +118,62 @@ impl Contexts {
         let (request, level) = best?;
         let confidence = CONTEXT_DIRECT - CONTEXT_ANCESTOR_STEP * level as f64;
         Some(Attribution::to(request, Evidence::Context, confidence))
+    }
+}
+
+/// Whether request `r`'s context address still names it at `ts_ns`: it is open, or ended at
+/// most [`CONTEXT_AFTER_END_NS`] before. Once false, false for good (time only goes on).
+fn names_at(r: &Request, ts_ns: i64) -> bool {
+    r.end_ns
+        .is_none_or(|end| ts_ns.saturating_sub(end) <= CONTEXT_AFTER_END_NS)
+}
+
+/// The requests an address may still name, kept as a bound on ids instead of an answer per
+/// request: every request from `from` on, and before it only those in `long_lived`.
+///
+/// Requests are numbered in the order they started, and nearly all end within moments, so the
+/// ones before the first request of the last minute that is still current are stale but for a
+/// few long ones. Moving `from` forward reads the requests once each, in id order (memory read
+/// forward, which the processor fetches ahead); the long ones it passes are remembered by id and
+/// asked about again at each look-over until they are stale. Requests from `from` on that are
+/// already stale stay named a little longer: that costs memory, never a result, since
+/// [`Contexts::find`] asks the request itself.
+#[derive(Debug, Default)]
+struct Current {
+    from: u32,
+    /// Ids before `from` of requests still current when last asked, in increasing order.
+    long_lived: Vec<u32>,
+}
+
+impl Current {
+    /// Brings the bound up to `now`.
+    fn advance(&mut self, requests: &Requests, now: i64) {
+        let named = |id: u32| {
+            requests
+                .get(RequestId(id))
+                .is_some_and(|r| names_at(r, now))
+        };
+        self.long_lived.retain(|&id| named(id));
+        let started = u32::try_from(requests.started()).unwrap_or(u32::MAX);
+        while self.from < started {
+            match requests.get(RequestId(self.from)) {
+                Some(r) if names_at(r, now) => {
+                    // Started in the last minute: from here on, the requests are recent.
+                    if now.saturating_sub(r.start_ns) <= CONTEXT_AFTER_END_NS {
+                        break;
+                    }
+                    self.long_lived.push(self.from);
+                }
+                // Retired, or stale: no address names it any more.
+                _ => {}
+            }
+            self.from += 1;
+        }
+    }
+
+    /// Whether request `id` may still be named.
+    fn holds(&self, id: u32) -> bool {
+        id >= self.from || self.long_lived.binary_search(&id).is_ok()
     }
 }
 
@@ -209,5 +268,43 @@ mod tests {
             ctxs.find(p, &chain, S + CONTEXT_AFTER_END_NS + 1, &reqs),
             None
         );
+    }
+    #[test]
+    fn a_look_over_forgets_the_stale_and_keeps_the_long_and_the_recent() {
+        let (mut log, p, mut reqs, mut ctxs) = setup();
+        let long = start(&mut log, &mut reqs, 1, 0);
+        ctxs.request_started(p, 0x100, long);
+        for i in 0..20 {
+            let r = start(&mut log, &mut reqs, 2, (i + 1) * S);
+            ctxs.request_started(p, 0x200 + 16 * i, r);
+            end(&mut reqs, r, (i + 1) * S + 1_000);
+        }
+        let recent = start(&mut log, &mut reqs, 3, 150 * S);
+        ctxs.request_started(p, 0x900, recent);
+        end(&mut reqs, recent, 151 * S);
+        assert_eq!(ctxs.addresses(), 22);
+        ctxs.forget_stale(&reqs, 200 * S);
+        assert_eq!(
+            ctxs.addresses(),
+            2,
+            "only the open request and the recent one"
+        );
+        let find = |ctxs: &Contexts, reqs: &Requests, ctx: i64, at: i64| {
+            ctxs.find(p, &[ctx, 0, 0, 0], at, reqs)
+                .and_then(|a| a.request)
+        };
+        assert_eq!(find(&ctxs, &reqs, 0x100, 200 * S), Some(long));
+        assert_eq!(find(&ctxs, &reqs, 0x900, 200 * S), Some(recent));
+        // The long one ends; a minute later, with enough new entries, it goes too.
+        let mut open = Stack::default();
+        open.push(long);
+        reqs.end(Some(&mut open), End::at(210 * S));
+        for i in 0..20 {
+            let r = start(&mut log, &mut reqs, 4, 280 * S + i);
+            ctxs.request_started(p, 0x2000 + 16 * i, r);
+        }
+        ctxs.forget_stale(&reqs, 280 * S + 20);
+        assert_eq!(find(&ctxs, &reqs, 0x100, 280 * S + 20), None);
+        assert_eq!(ctxs.addresses(), 20, "the twenty open ones");
     }
 }

@@ -1,7 +1,7 @@
 //! The table behind [`super::Contexts`]: (process, context address) to request.
 //!
-//! It holds one entry per request of the recording (millions), keyed by heap addresses that
-//! land anywhere in it, so nearly every insert and lookup is a cache and TLB miss. A general
+//! It holds an entry per request of the last minute or so (millions), keyed by heap addresses
+//! that land anywhere in it, so nearly every insert and lookup is a cache and TLB miss. A general
 //! hash map touches two places per operation (its control bytes, then its slot); here a slot
 //! holds its key and value in 16 bytes, linear probing stays within the slot's cache line but
 //! rarely, and the pass asks for a slot's line a few events ahead ([`AddrTable::prefetch`]),
@@ -114,38 +114,67 @@ impl AddrTable {
         self.len
     }
 
-    /// Keeps only the entries whose value `keep` accepts, in a table sized for them.
+    /// How many slots it has (it grows when three quarters are taken).
+    pub(crate) fn slots(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Keeps only the entries whose value `keep` accepts, in place: one walk through the
+    /// slots, front to back, that allocates nothing (the table is hundreds of MB, and a fresh
+    /// one costs the kernel's zeroing of every page).
     ///
-    /// The table holds millions of entries, and `keep` looks each value up in a table of its
-    /// own (requests by id), so asked in slot order every question lands anywhere in that
-    /// table and waits for memory: a quarter of the whole pass's time at 50 M events. Asked in
-    /// the order of the values ([`in_value_order`]), it walks that table forward. The entries
-    /// kept go back in slot order, into the same slots when the size stays.
-    pub(crate) fn retain(&mut self, keep: impl FnMut(u32) -> bool) {
-        let live: Vec<Slot> = self
-            .slots
-            .iter()
-            .filter(|s| s.value != EMPTY)
-            .copied()
-            .collect();
-        let keeps = in_value_order(&live, keep);
-        let kept = live
-            .into_iter()
-            .zip(keeps)
-            .filter_map(|(s, k)| k.then_some(s));
-        let kept: Vec<Slot> = kept.collect();
-        let n = slots_for(kept.len() * 2);
-        if n == self.slots.len() {
-            self.slots.fill(FREE);
-        } else {
-            // The old slots go before the new ones are taken.
-            self.slots = Vec::new();
-            self.slots = free_slots(n);
+    /// A key is found by probing from its home slot to the first empty one, so emptying a slot
+    /// would hide the entries after it in its run of taken slots. Each run that lost an entry
+    /// is emptied and its survivors inserted again, in slot order: each then lands at or before
+    /// where it was (a run holds the home of every entry in it), so within the run.
+    pub(crate) fn retain(&mut self, keep: impl Fn(u32) -> bool) {
+        let n = self.slots.len();
+        // Walk from just after an empty slot, so that no run is cut by the walk's start (there
+        // is one: at most three quarters are taken).
+        let Some(empty) = self.slots.iter().position(|s| s.value == EMPTY) else {
+            return;
+        };
+        let mask = n - 1;
+        let mut survivors: Vec<Slot> = Vec::new();
+        let mut run_start = (empty + 1) & mask;
+        let mut lost = false;
+        for step in 1..=n {
+            let i = (empty + step) & mask;
+            let slot = self.slots[i];
+            if slot.value != EMPTY {
+                if keep(slot.value) {
+                    survivors.push(slot);
+                } else {
+                    lost = true;
+                }
+                continue;
+            }
+            // `i` ends the run from `run_start`.
+            if lost {
+                let mut j = run_start;
+                while j != i {
+                    self.slots[j] = FREE;
+                    j = (j + 1) & mask;
+                }
+                self.len -= (i.wrapping_sub(run_start) & mask) - survivors.len();
+                for s in survivors.drain(..) {
+                    self.place(s);
+                }
+            }
+            survivors.clear();
+            lost = false;
+            run_start = (i + 1) & mask;
         }
-        self.len = 0;
-        for slot in kept {
-            self.insert(slot.key, slot.value);
+    }
+
+    /// Puts `slot`, whose key is in no slot, at the first empty slot from its home.
+    fn place(&mut self, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(&slot.key);
+        while self.slots[i].value != EMPTY {
+            i = (i + 1) & mask;
         }
+        self.slots[i] = slot;
     }
 
     fn grow(&mut self) {
@@ -157,49 +186,6 @@ impl AddrTable {
         }
     }
 }
-
-/// Which of `slots` `keep` accepts, asking it about their values in increasing order: a
-/// counting sort into blocks of 2^[`VALUE_BLOCK_BITS`] values (two passes, whatever the number
-/// of entries), then each block sorted on its own, in cache.
-fn in_value_order(slots: &[Slot], mut keep: impl FnMut(u32) -> bool) -> Vec<bool> {
-    let (Some(low), Some(high)) = (
-        slots.iter().map(|s| s.value).min(),
-        slots.iter().map(|s| s.value).max(),
-    ) else {
-        return Vec::new();
-    };
-    let block = |value: u32| ((value - low) >> VALUE_BLOCK_BITS) as usize;
-    // starts[b]: where block b's entries begin in `order`.
-    let mut starts = vec![0usize; block(high) + 2];
-    for s in slots {
-        starts[block(s.value) + 1] += 1;
-    }
-    for b in 1..starts.len() {
-        starts[b] += starts[b - 1];
-    }
-    // (value, index in `slots`), by block.
-    let mut order = vec![(0u32, 0u32); slots.len()];
-    for (i, s) in slots.iter().enumerate() {
-        let at = &mut starts[block(s.value)];
-        order[*at] = (s.value, i as u32);
-        *at += 1;
-    }
-    // Within a block, in value order too: the lookups then stream through memory, which
-    // the processor reads ahead of them.
-    let mut from = 0;
-    for &end in &starts[..starts.len() - 1] {
-        order[from..end].sort_unstable();
-        from = end;
-    }
-    let mut keeps = vec![false; slots.len()];
-    for (value, i) in order {
-        keeps[i as usize] = keep(value);
-    }
-    keeps
-}
-
-/// Values looked up together by [`in_value_order`]: 4,096 requests, a few hundred KB of them.
-const VALUE_BLOCK_BITS: u32 = 12;
 
 /// `n` empty slots, in huge pages where the kernel has them to give.
 fn free_slots(n: usize) -> Vec<Slot> {
@@ -251,37 +237,36 @@ mod tests {
     }
 
     #[test]
-    fn retain_keeps_what_keep_accepts_asking_in_value_order() {
+    fn retain_keeps_exactly_what_keep_accepts_and_every_kept_key_is_found() {
         let mut log = EventLog::new();
         let p = log.process("h", 1);
+        // Tables from nearly empty to nearly full (runs then reach across the end of the
+        // slots), and several look-overs of one table with inserts between them.
+        for fill in [10u32, 500, 1_400, 3_000] {
+            let mut table = AddrTable::with_capacity(0);
+            let mut expected: std::collections::BTreeMap<i64, u32> = Default::default();
+            let mut next = 0u32;
+            for round in 0..4u32 {
+                for _ in 0..fill {
+                    // Addresses 16 apart, as heap objects are; some given again (later wins).
+                    let key = i64::from(next.wrapping_mul(2_654_435_761) % (fill * 2)) * 16;
+                    table.insert(ProcKey::new(p, key), next);
+                    expected.insert(key, next);
+                    next += 1;
+                }
+                let keep = |v: u32| (v.wrapping_mul(40_503) >> 7) % 3 != round % 3;
+                table.retain(keep);
+                expected.retain(|_, v| keep(*v));
+                assert_eq!(table.len(), expected.len(), "fill {fill}, round {round}");
+                for k in 0..i64::from(fill * 2) {
+                    let found = table.get(&ProcKey::new(p, k * 16));
+                    assert_eq!(found, expected.get(&(k * 16)).copied(), "key {k}");
+                }
+            }
+        }
         let mut table = AddrTable::with_capacity(0);
-        // Values far apart and out of order, some keys given twice (the later value wins).
-        let values = |i: u32| i.wrapping_mul(2_654_435_761) % 100_000;
-        for i in 0..20_000u32 {
-            table.insert(ProcKey::new(p, i64::from(i % 15_000) * 16), values(i));
-        }
-        let before: Vec<(i64, u32)> = (0..15_000)
-            .filter_map(|k| Some((k, table.get(&ProcKey::new(p, k * 16))?)))
-            .collect();
-        let mut asked = Vec::new();
-        table.retain(|v| {
-            asked.push(v);
-            v % 3 != 0
-        });
-        let blocks: Vec<u32> = asked.iter().map(|v| v >> VALUE_BLOCK_BITS).collect();
-        assert!(
-            blocks.windows(2).all(|w| w[0] <= w[1]),
-            "asked out of order"
-        );
-        assert_eq!(asked.len(), before.len());
-        for (k, v) in before {
-            let now = table.get(&ProcKey::new(p, k * 16));
-            assert_eq!(now, (v % 3 != 0).then_some(v), "key {k}");
-        }
-        assert_eq!(table.len, asked.iter().filter(|v| *v % 3 != 0).count());
+        table.insert(ProcKey::new(p, 16), 1);
         table.retain(|_| false);
-        assert_eq!(table.len, 0);
-        table.retain(|_| true);
-        assert_eq!(table.get(&ProcKey::new(p, 16)), None);
+        assert_eq!((table.len(), table.get(&ProcKey::new(p, 16))), (0, None));
     }
 }
