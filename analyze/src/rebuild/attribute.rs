@@ -312,7 +312,9 @@ impl<C: Counter> Pass<C> {
                     route,
                     failed,
                 };
-                self.requests.end(open, end);
+                if let Some(id) = self.requests.end(open, end) {
+                    self.request_ended(id);
+                }
             }
             Detail::ClientStart {
                 method,

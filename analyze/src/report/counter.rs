@@ -192,6 +192,13 @@ impl QuadCounter {
     /// whether one was. What it says of routes and servers is learned even when it is not
     /// `counted` (it started outside the span looked at).
     pub fn request(&mut self, r: &Request, called: bool, counted: bool) {
+        self.learn(r);
+        self.count_request(r, called, counted);
+    }
+
+    /// What request `r` says of routes and servers, which needs nothing later than its end
+    /// (see [`QuadCounter::request_ended`]).
+    fn learn(&mut self, r: &Request) {
         if !self.options.raw_paths {
             self.votes.learn(r);
         }
@@ -202,6 +209,10 @@ impl QuadCounter {
                 self.last_server = Some(server);
             }
         }
+    }
+
+    /// Request `r` as a quadruple of its own when it called nothing.
+    fn count_request(&mut self, r: &Request, called: bool, counted: bool) {
         if counted && !called && !r.carrier && r.status != Some(SWITCHING_PROTOCOLS) {
             let key = (r.service, self.func(r));
             self.requests.entry(key).or_default().request(r);
@@ -395,7 +406,18 @@ impl Counter for QuadCounter {
         QuadCounter::call(self, call, requests, epoch, counted)
     }
 
+    /// Learned at its end rather than when it is let go (three minutes on): at the end of a
+    /// recording every request still kept is let go at once, on the pass's thread, while the
+    /// other thread has nothing left to decode.
+    fn request_ended(&mut self, r: &Request) {
+        self.learn(r);
+    }
+
     fn request(&mut self, r: &Request, called: bool, counted: bool) {
-        QuadCounter::request(self, r, called, counted);
+        // One whose end was recorded was learned then.
+        if r.end_ns.is_none() {
+            self.learn(r);
+        }
+        self.count_request(r, called, counted);
     }
 }

@@ -54,6 +54,10 @@ pub(crate) trait Counter: Default {
         counted: bool,
     ) -> Option<RequestId>;
 
+    /// Request `r` just ended (it is let go later, see [`Counter::request`]): what needs
+    /// nothing later than its end can be taken now.
+    fn request_ended(&mut self, _r: &Request) {}
+
     /// One request, done with, after every call made for it; `called`: one was.
     fn request(&mut self, r: &Request, called: bool, counted: bool);
 
@@ -226,6 +230,13 @@ fn done_at<C: Counter>(call: &ClientCall, counter: &C, requests: &Requests) -> O
 }
 
 impl<C: Counter> Pass<C> {
+    /// Request `id` just ended.
+    pub(super) fn request_ended(&mut self, id: RequestId) {
+        if let (Some(retire), Some(r)) = (self.retire.as_mut(), self.requests.get(id)) {
+            retire.counter.request_ended(r);
+        }
+    }
+
     /// Before event `e`: a recording began, or it is time to let calls and requests go.
     pub(super) fn retire_tick(&mut self, e: &Event) {
         let Some(retire) = self.retire.as_mut() else {
