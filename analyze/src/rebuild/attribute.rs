@@ -11,11 +11,9 @@
 //! call to the server request it caused, when that request's client address is a connection the
 //! calling process owns ([`crate::rebuild::links`]): a request comes while its call is in flight.
 
-use std::collections::HashSet;
-
 use quadtrace_schema::EventKind;
 
-use crate::model::events::{ChanOp, Detail, Event, EventLog, ProcId, RecordingStart, Sym};
+use crate::model::events::{ChanOp, Detail, Event, EventLog, IdSet, ProcId, RecordingStart, Sym};
 use crate::model::span::Period;
 use crate::rebuild::channels::{Channels, CHANNEL_DIRECT};
 use crate::rebuild::contexts::Contexts;
@@ -155,7 +153,7 @@ struct Pass<C = NoCount> {
     links: Links,
     /// Sends the runtime handed straight to a named receiver, by (process, receiver, channel):
     /// that receiver's next receive on the channel, when recorded, is this one.
-    direct: HashSet<(ProcId, i64, i64)>,
+    direct: IdSet<(ProcId, i64, i64)>,
     /// Counting as calls and requests are done with, and letting them go (bounded memory);
     /// `None`: everything is kept for the [`Reconstruction`].
     retire: Option<Retire<C>>,
@@ -219,7 +217,7 @@ impl<C: Counter> Pass<C> {
             calls: Window::with_capacity(count(EventKind::ClientStart)),
             sockets: Sockets::default(),
             links: Links::default(),
-            direct: HashSet::new(),
+            direct: IdSet::default(),
             retire: None,
         }
     }
@@ -515,7 +513,8 @@ impl<C: Counter> Pass<C> {
     /// right; but one made inside a client call leaves the goroutine's state alone (see
     /// [`MAX_CALL_NS`]): a worker keeps its job, a spawned goroutine its lineage.
     fn recv(&mut self, e: &Event, op: &ChanOp) {
-        if self.direct.remove(&(e.proc, e.goid, op.chan)) {
+        // Most receives follow no hand-off: an empty set is not hashed into.
+        if !self.direct.is_empty() && self.direct.remove(&(e.proc, e.goid, op.chan)) {
             return;
         }
         let g = self.goroutines.id(e.proc, e.goid);

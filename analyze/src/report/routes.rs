@@ -33,11 +33,13 @@ pub struct Funcs {
 }
 
 /// The routes requests were served under, counted as requests end: what [`Funcs`] is made of.
+///
+/// One count per (service, path, method, route), a single lookup for each of millions of
+/// requests (often the same key as the last); the votes by method and by path, and the
+/// services, are summed from them at the end.
 #[derive(Debug, Default)]
 pub struct RouteVotes {
-    by_method: IdMap<(Sym, Sym, Sym), Votes>,
-    by_path: IdMap<(Sym, Sym), Votes>,
-    services: IdSet<Sym>,
+    counts: IdMap<(Sym, Sym, Option<Sym>, Option<Sym>), u64>,
 }
 
 impl RouteVotes {
@@ -46,13 +48,10 @@ impl RouteVotes {
         let Some(path) = r.path.filter(|_| r.end_ns.is_some()) else {
             return;
         };
-        self.services.insert(r.service);
-        if let Some(method) = r.method {
-            let votes = self.by_method.entry((r.service, path, method)).or_default();
-            *votes.entry(r.route).or_default() += 1;
-        }
-        let votes = self.by_path.entry((r.service, path)).or_default();
-        *votes.entry(r.route).or_default() += 1;
+        *self
+            .counts
+            .entry((r.service, path, r.method, r.route))
+            .or_default() += 1;
     }
 
     /// The winners. With `raw_paths`, every func is the raw path and nothing is learned.
@@ -63,20 +62,35 @@ impl RouteVotes {
                 ..Funcs::default()
             };
         }
+        let mut services = IdSet::default();
+        let mut by_method: IdMap<(Sym, Sym, Sym), Votes> = IdMap::default();
+        let mut by_path: IdMap<(Sym, Sym), Votes> = IdMap::default();
+        for ((service, path, method, route), n) in self.counts {
+            services.insert(service);
+            if let Some(method) = method {
+                *by_method
+                    .entry((service, path, method))
+                    .or_default()
+                    .entry(route)
+                    .or_default() += n;
+            }
+            *by_path
+                .entry((service, path))
+                .or_default()
+                .entry(route)
+                .or_default() += n;
+        }
         Funcs {
             raw_paths,
-            services: self
-                .services
+            services: services
                 .into_iter()
                 .map(|s| (log.str(s).to_owned(), s))
                 .collect(),
-            by_method: self
-                .by_method
+            by_method: by_method
                 .into_iter()
                 .map(|(k, v)| (k, winner(log, &v)))
                 .collect(),
-            by_path: self
-                .by_path
+            by_path: by_path
                 .into_iter()
                 .map(|(k, v)| (k, winner(log, &v)))
                 .collect(),

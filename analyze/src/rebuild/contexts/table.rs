@@ -124,9 +124,10 @@ impl AddrTable {
     /// one costs the kernel's zeroing of every page).
     ///
     /// A key is found by probing from its home slot to the first empty one, so emptying a slot
-    /// would hide the entries after it in its run of taken slots. Each run that lost an entry
-    /// is emptied and its survivors inserted again, in slot order: each then lands at or before
-    /// where it was (a run holds the home of every entry in it), so within the run.
+    /// would hide the entries after it in its run of taken slots. Those entries, from a run's
+    /// first lost one on, are taken out and inserted again in slot order: each then lands at or
+    /// before where it was (a run holds the home of every entry in it), so within the run. The
+    /// entries before the first lost one are found as before.
     pub(crate) fn retain(&mut self, keep: impl Fn(u32) -> bool) {
         let n = self.slots.len();
         // Walk from just after an empty slot, so that no run is cut by the walk's start (there
@@ -135,35 +136,32 @@ impl AddrTable {
             return;
         };
         let mask = n - 1;
-        let mut survivors: Vec<Slot> = Vec::new();
-        let mut run_start = (empty + 1) & mask;
-        let mut lost = false;
+        // The entries of the current run from its first lost one on, and where that was.
+        let mut moved: Vec<Slot> = Vec::new();
+        let mut first_lost: Option<usize> = None;
         for step in 1..=n {
             let i = (empty + step) & mask;
             let slot = self.slots[i];
             if slot.value != EMPTY {
-                if keep(slot.value) {
-                    survivors.push(slot);
-                } else {
-                    lost = true;
+                let kept = keep(slot.value);
+                if !kept {
+                    self.len -= 1;
+                    first_lost.get_or_insert(i);
+                }
+                if first_lost.is_some() {
+                    self.slots[i] = FREE;
+                    if kept {
+                        moved.push(slot);
+                    }
                 }
                 continue;
             }
-            // `i` ends the run from `run_start`.
-            if lost {
-                let mut j = run_start;
-                while j != i {
-                    self.slots[j] = FREE;
-                    j = (j + 1) & mask;
-                }
-                self.len -= (i.wrapping_sub(run_start) & mask) - survivors.len();
-                for s in survivors.drain(..) {
+            // `i` ends a run.
+            if first_lost.take().is_some() {
+                for s in moved.drain(..) {
                     self.place(s);
                 }
             }
-            survivors.clear();
-            lost = false;
-            run_start = (i + 1) & mask;
         }
     }
 
