@@ -207,10 +207,37 @@ impl Rows<'_> {
     }
 }
 
-/// Appends the rows of `batch` to `out`, interning their strings and processes in `log`;
-/// returns how many rows had an unknown kind. `first_row` is the file's row number of the
-/// slice's first row, for error messages.
-pub(crate) fn load_events(
+/// Turns one file's slices into events, keeping from slice to slice what repeats: the symbols
+/// of short strings (see `strings`), the processes by pid, and the vectors of symbols. Made
+/// afresh for every slice, they were interned and allocated again each time: 65,536 rows
+/// bring thousands of distinct paths and addresses, most of them seen in the slice before.
+#[derive(Default)]
+pub(crate) struct Converter {
+    strings: Strings,
+    /// Processes by pid: a file comes from one host, and rows of a few processes interleave.
+    procs: IdMap<i32, ProcId>,
+}
+
+impl Converter {
+    /// Appends the rows of `batch` to `out`, interning their strings and processes in `log`;
+    /// returns how many rows had an unknown kind. `first_row` is the file's row number of the
+    /// slice's first row, for error messages. Every slice given must come from the file of
+    /// host `hostname`.
+    pub(crate) fn load_events(
+        &mut self,
+        path: &Path,
+        batch: &RecordBatch,
+        first_row: usize,
+        hostname: &str,
+        log: &mut EventLog,
+        out: &mut Vec<Event>,
+    ) -> Result<u64, ReadError> {
+        load_events(self, path, batch, first_row, hostname, log, out)
+    }
+}
+
+fn load_events(
+    conv: &mut Converter,
     path: &Path,
     batch: &RecordBatch,
     first_row: usize,
@@ -229,9 +256,7 @@ pub(crate) fn load_events(
     let service = frame.required(rows.service.0, columns::SERVICE)?;
     frame.no_nulls(kind, columns::KIND, first_row)?;
     frame.no_nulls(service, columns::SERVICE, first_row)?;
-    let mut strings = Strings::default();
-    // Processes by pid: a file comes from one host, and rows of a few processes interleave.
-    let mut procs: IdMap<i32, ProcId> = IdMap::default();
+    let Converter { strings, procs } = conv;
     // Consecutive rows are mostly of one process.
     let mut last_proc: Option<(i32, ProcId)> = None;
     let mut unknown = 0;
@@ -281,7 +306,7 @@ pub(crate) fn load_events(
                 proc
             }
         };
-        let detail = match detail(&rows, &strings, i, kind, log) {
+        let detail = match detail(&rows, strings, i, kind, log) {
             Detail::ChanRecv(op) => {
                 log.note_receiving(proc, goid, op.chan);
                 Detail::ChanRecv(op)

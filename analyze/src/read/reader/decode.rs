@@ -16,7 +16,7 @@ use parquet::arrow::ProjectionMask;
 use super::{check_pages, corrupt, guarded, Opened, ReadError, SLICE_ROWS};
 use crate::model::events::{Event, EventLog};
 use crate::read::guard;
-use crate::read::load::load_events;
+use crate::read::load::Converter;
 use crate::util::phases::{self, Role};
 
 /// A slice of a file turned into events, or why it could not be.
@@ -44,6 +44,7 @@ impl Decode<'_> {
         spare: &Receiver<Vec<Event>>,
     ) -> u64 {
         let mut unknown = 0;
+        let mut converter = Converter::default();
         // Processor time by role, for `QUADTRACE_PHASES`: a clock reading between the two.
         let mut cpu = phases::thread_cpu_ns();
         let path = self.path;
@@ -80,8 +81,9 @@ impl Decode<'_> {
                     Err(e) => Err(e),
                 };
                 cpu = phases::add_cpu(Role::Decode, cpu);
-                let slice = decoded
-                    .and_then(|batch| self.convert(&batch, rows.start, log, spare, &mut unknown));
+                let slice = decoded.and_then(|batch| {
+                    self.convert(&mut converter, &batch, rows.start, log, spare, &mut unknown)
+                });
                 cpu = phases::add_cpu(Role::Convert, cpu);
                 let failed = slice.is_err();
                 if tx.send(slice).is_err() || failed {
@@ -96,6 +98,7 @@ impl Decode<'_> {
     /// from `spare` when one came back; rows of an unknown kind are added to `unknown`.
     fn convert(
         &self,
+        converter: &mut Converter,
         batch: &RecordBatch,
         first_row: usize,
         log: &mut EventLog,
@@ -105,7 +108,7 @@ impl Decode<'_> {
         let mut events = spare.try_recv().unwrap_or_default();
         events.clear();
         *unknown += guard::catch(|| {
-            load_events(self.path, batch, first_row, self.hostname, log, &mut events)
+            converter.load_events(self.path, batch, first_row, self.hostname, log, &mut events)
         })
         .map_err(|reason| corrupt(self.path, reason))??;
         if self.offset != 0 {
