@@ -9,11 +9,16 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::mpsc::TryRecvError;
 use std::sync::Arc;
 
 use arrow_array::{Array, Int64Array, StringViewArray};
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
+use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::ParquetMetaData;
 use quadtrace_schema::{columns, meta, ColumnType, MIN_READABLE_SCHEMA_VERSION, SCHEMA_VERSION};
 
@@ -25,12 +30,14 @@ use crate::model::events::{Event, EventLog, RecordingStart};
 use crate::model::span::Period;
 use crate::read::guard;
 use crate::read::pages;
-use decode::{slice_reader, Decode};
+use decode::Decode;
 use processes::{add_listeners, listed_processes};
+use shared::SharedColumns;
 use timeline::Timeline;
 
 mod decode;
 mod processes;
+mod shared;
 pub mod timeline;
 
 /// The columns reconstruction reads. Columns a file's schema version predates may be absent and
@@ -258,6 +265,7 @@ pub(crate) fn read_slices(
     // strings in the log, which it holds until the end) while this thread hands the last
     // slice's events on; up to `SLICES_WAITING` slices wait between the two. Emptied vectors
     // go back to the decoder to be filled again without new page faults.
+    let shared = SharedColumns::new(path, &opened, &present, &slices)?;
     let unknown = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(SLICES_WAITING);
         let (back, spare) = std::sync::mpsc::channel();
@@ -268,10 +276,21 @@ pub(crate) fn read_slices(
             slices: &slices,
             hostname,
             offset,
+            shared: shared.as_ref(),
         };
         let lent = &mut *log;
         let decoder = scope.spawn(move || job.run(lent, &tx, &spare));
-        for slice in rx {
+        loop {
+            // Waiting for the next slice, this thread decodes columns of later ones instead.
+            let slice = match rx.try_recv() {
+                Ok(slice) => slice,
+                Err(TryRecvError::Empty) if shared.as_ref().is_some_and(|s| s.help()) => continue,
+                Err(TryRecvError::Empty) => match rx.recv() {
+                    Ok(slice) => slice,
+                    Err(_) => break,
+                },
+                Err(TryRecvError::Disconnected) => break,
+            };
             let mut events = slice?;
             let rows = events.len();
             if buffer.is_empty() {
@@ -652,6 +671,29 @@ fn data_error(path: &Path, e: &impl std::fmt::Display) -> ReadError {
         path: path.to_owned(),
         reason: one_line(e),
     }
+}
+
+/// A reader of `columns` of row group `group` of the open file, whose batches are the group's
+/// slices (see [`slices`]).
+pub(super) fn slice_reader(
+    path: &Path,
+    opened: &Opened,
+    columns: &[&str],
+    group: usize,
+) -> Result<ParquetRecordBatchReader, ReadError> {
+    let file = opened.file.try_clone().map_err(|source| ReadError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, opened.footer.clone());
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    guarded(path, || {
+        builder
+            .with_projection(mask)
+            .with_row_groups(vec![group])
+            .with_batch_size(SLICE_ROWS)
+            .build()
+    })
 }
 
 #[cfg(test)]

@@ -56,6 +56,15 @@ pub(crate) fn add_cpu(role: Role, since: u64) -> u64 {
     now
 }
 
+/// Moves the processor time the calling thread took since `since` from `from`'s to `to`'s: a
+/// thread that takes on another role's work for a moment, whose own time is added up whole.
+pub(crate) fn move_cpu(from: Role, to: Role, since: u64) {
+    let took = thread_cpu_ns().saturating_sub(since);
+    CPU_NS[to as usize].fetch_add(took, Ordering::Relaxed);
+    // Wraps below zero until `from`'s whole time is added; only the sum is read.
+    CPU_NS[from as usize].fetch_sub(took, Ordering::Relaxed);
+}
+
 /// A stopwatch over the phases of one analysis.
 pub(crate) struct Phases {
     last: Option<Instant>,

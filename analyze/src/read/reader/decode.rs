@@ -10,10 +10,9 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use arrow_array::RecordBatch;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
-use parquet::arrow::ProjectionMask;
 
-use super::{check_pages, corrupt, guarded, Opened, ReadError, SLICE_ROWS};
+use super::shared::{self, SharedColumns};
+use super::{check_pages, corrupt, guarded, slice_reader, Opened, ReadError};
 use crate::model::events::{Event, EventLog};
 use crate::read::guard;
 use crate::read::load::Converter;
@@ -31,6 +30,8 @@ pub(super) struct Decode<'a> {
     pub(super) hostname: &'a str,
     /// Added to every `ts_ns`: the host's move onto the set's timeline.
     pub(super) offset: i64,
+    /// The columns decoded apart, by whichever thread is free (see [`SharedColumns`]).
+    pub(super) shared: Option<&'a SharedColumns<'a>>,
 }
 
 impl Decode<'_> {
@@ -48,13 +49,17 @@ impl Decode<'_> {
         // Processor time by role, for `QUADTRACE_PHASES`: a clock reading between the two.
         let mut cpu = phases::thread_cpu_ns();
         let path = self.path;
+        let own = match self.shared {
+            Some(shared) => shared.own(self.columns),
+            None => self.columns.to_vec(),
+        };
         let mut slices = self.slices.iter().peekable();
         while let Some((group, _)) = slices.peek() {
             let group = *group;
             // Checked here rather than up front, so that a damaged group further on does not
             // hold back the slices before it.
-            let reader = check_pages(path, self.opened, self.columns, group)
-                .and_then(|()| slice_reader(path, self.opened, self.columns, group));
+            let reader = check_pages(path, self.opened, &own, group)
+                .and_then(|()| slice_reader(path, self.opened, &own, group));
             let mut batches = match reader {
                 Ok(reader) => reader,
                 Err(e) => {
@@ -79,6 +84,13 @@ impl Decode<'_> {
                         format!("row group {group} ended before the rows its footer counts"),
                     )),
                     Err(e) => Err(e),
+                };
+                let decoded = match self.shared {
+                    Some(shared) => decoded.and_then(|own| {
+                        let shared = shared.take()?;
+                        shared::joined(&own, &shared).map_err(|reason| corrupt(path, reason))
+                    }),
+                    None => decoded,
                 };
                 cpu = phases::add_cpu(Role::Decode, cpu);
                 let slice = decoded.and_then(|batch| {
@@ -118,27 +130,4 @@ impl Decode<'_> {
         }
         Ok(events)
     }
-}
-
-/// A reader of `columns` of row group `group` of the open file, whose batches are the group's
-/// slices (see [`super::slices`]).
-pub(super) fn slice_reader(
-    path: &Path,
-    opened: &Opened,
-    columns: &[&str],
-    group: usize,
-) -> Result<ParquetRecordBatchReader, ReadError> {
-    let file = opened.file.try_clone().map_err(|source| ReadError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
-    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, opened.footer.clone());
-    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-    guarded(path, || {
-        builder
-            .with_projection(mask)
-            .with_row_groups(vec![group])
-            .with_batch_size(SLICE_ROWS)
-            .build()
-    })
 }
