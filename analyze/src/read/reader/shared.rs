@@ -190,3 +190,111 @@ pub(super) fn joined(own: &RecordBatch, shared: &RecordBatch) -> Result<RecordBa
     columns.extend_from_slice(shared.columns());
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{Array, Int64Array};
+    use arrow_schema::{DataType, Field};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    use super::*;
+    use crate::read::reader::{open, slices};
+
+    /// A file of `groups` row groups of `rows` rows each, whose columns are `goid` (the row's
+    /// number), `ctx` (ten times it) and `kind` (a column not shared).
+    fn file(dir: &Path, groups: usize, rows: usize) -> std::path::PathBuf {
+        let path = dir.join("shared.parquet");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(columns::GOID, DataType::Int64, false),
+            Field::new(columns::CTX, DataType::Int64, true),
+            Field::new(columns::KIND, DataType::Int64, false),
+        ]));
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(rows))
+            .build();
+        let out = File::create(&path).expect("create");
+        let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props)).expect("writer");
+        let n = (groups * rows) as i64;
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from_iter_values(0..n)),
+                Arc::new(Int64Array::from_iter_values((0..n).map(|i| i * 10))),
+                Arc::new(Int64Array::from_iter_values((0..n).map(|_| 7))),
+            ],
+        )
+        .expect("batch");
+        writer.write(&batch).expect("write");
+        writer.close().expect("close");
+        path
+    }
+
+    /// Whichever thread decodes a slice, and however far ahead, the decoder thread takes every
+    /// slice in order, whole, with only the shared columns.
+    #[test]
+    fn slices_decoded_ahead_or_on_demand_come_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = file(dir.path(), 3, 100_000);
+        let opened = open(&path).expect("open");
+        let slices = slices(opened.parquet());
+        assert_eq!(slices.len(), 6, "two slices a group");
+        let present = [columns::GOID, columns::CTX, columns::KIND];
+        let shared = SharedColumns::new(&path, &opened, &present, &slices)
+            .expect("opens")
+            .expect("has shared columns");
+        assert_eq!(shared.own(&present), [columns::KIND]);
+        let check = |batch: Result<RecordBatch, ReadError>, slice: usize| {
+            let batch = batch.expect("decodes");
+            let rows = &slices[slice].1;
+            assert_eq!(batch.num_columns(), 2);
+            assert_eq!(batch.num_rows(), rows.len(), "slice {slice}");
+            let goid = batch.column(0).as_any().downcast_ref::<Int64Array>();
+            let goid = goid.expect("goid is Int64");
+            assert_eq!(goid.value(0), rows.start as i64, "slice {slice}");
+            assert_eq!(goid.value(goid.len() - 1), rows.end as i64 - 1);
+        };
+        // Two ahead, then taken; then ahead as far as allowed, across row groups.
+        assert!(shared.help() && shared.help());
+        check(shared.take(), 0);
+        check(shared.take(), 1);
+        check(shared.take(), 2);
+        let mut ahead = 0;
+        while shared.help() {
+            ahead += 1;
+        }
+        assert_eq!(
+            ahead, 3,
+            "up to AHEAD past the slices taken, and no further than the file"
+        );
+        for slice in 3..6 {
+            check(shared.take(), slice);
+        }
+        assert!(!shared.help(), "nothing left");
+        assert!(shared.take().is_err(), "past the last slice");
+        let own = slice_reader(&path, &opened, &shared.own(&present), 0).expect("reader");
+        let own = own.into_iter().next().expect("a batch").expect("decodes");
+        let joined = joined(&own, &shared_first(&path, &opened, &present, &slices));
+        let joined = joined.expect("joins");
+        let names: Vec<String> = joined
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, [columns::KIND, columns::GOID, columns::CTX]);
+    }
+
+    fn shared_first(
+        path: &Path,
+        opened: &Opened,
+        present: &[&'static str],
+        slices: &[(usize, Range<usize>)],
+    ) -> RecordBatch {
+        let shared = SharedColumns::new(path, opened, present, slices);
+        let shared = shared.expect("opens").expect("has shared columns");
+        shared.take().expect("decodes")
+    }
+}
