@@ -408,8 +408,9 @@ for line in open(path):
     if ok and len(a_cpu.split()) == 3:
         dec, conv, pas = map(float, a_cpu.split())
         notes.append(f"  {events:,} events: analyze's processor time: decoding {dec:.2f} s, "
-                     f"conversion {conv:.2f} s (one thread), the pass {pas:.2f} s (the other), "
-                     f"{a_secs:.1f} s of wall time")
+                     f"conversion {conv:.2f} s, the pass {pas:.2f} s, {a_secs:.1f} s of wall "
+                     f"time on two threads (one decodes and converts; the pass's decodes four "
+                     f"columns whenever it would wait)")
     notes.append(f"  {events:,} events: peak RSS {at_least}{rss / 2**30:.2f} GiB (target <= 1.5 GiB), "
                  f"{at_least}{rss / size:.1f} x the files; "
                  f"{size / events:.2f} bytes/event; generation "

@@ -299,19 +299,29 @@ impl Channels {
         }
     }
 
-    /// The channel's state, and whether this is the first event on it (or on a new channel at
-    /// a reused address, when the buffer size changed).
-    fn state(
+    /// Runs `f` on the channel's state, with whether this is the first event on it (or on a
+    /// new channel at a reused address, when the buffer size changed), and keeps the state
+    /// only if `op` leaves something to remember: most channels carry one value at a time, so
+    /// a state is mostly made and dropped again, and one lookup serves both.
+    fn with_state<T>(
         &mut self,
         key: ProcKey,
         op: &ChanOp,
         send: bool,
-    ) -> (&mut ChanState, &mut Slab, bool) {
+        f: impl FnOnce(&mut ChanState, &mut Slab, bool) -> T,
+    ) -> T {
         let slab = &mut self.slab;
         match self.states.entry(key) {
-            Entry::Vacant(v) => (v.insert(ChanState::first(op, send)), slab, true),
-            Entry::Occupied(o) => {
-                let st = o.into_mut();
+            Entry::Vacant(v) => {
+                let mut st = ChanState::first(op, send);
+                let out = f(&mut st, slab, true);
+                if !st.idle_after(op) {
+                    v.insert(st);
+                }
+                out
+            }
+            Entry::Occupied(mut o) => {
+                let st = o.get_mut();
                 let fresh = op.dataqsiz.is_some_and(|now| now != st.dataqsiz);
                 if fresh {
                     if st.queues != NO_QUEUES {
@@ -319,7 +329,11 @@ impl Channels {
                     }
                     *st = ChanState::first(op, send);
                 }
-                (st, slab, fresh)
+                let out = f(st, slab, fresh);
+                if st.idle_after(op) {
+                    o.remove();
+                }
+                out
             }
         }
     }
@@ -337,12 +351,9 @@ impl Channels {
             return None;
         }
         let key = ProcKey::new(proc, op.chan);
-        let (st, slab, _) = self.state(key, op, true);
-        let claim = st.send(slab, op, ts_ns, source);
-        if st.idle_after(op) {
-            self.states.remove(&key);
-        }
-        claim
+        self.with_state(key, op, true, |st, slab, _| {
+            st.send(slab, op, ts_ns, source)
+        })
     }
 
     /// A receive at `ts_ns` by `receiver`, whose receive count after it is `seq`: what the
@@ -359,12 +370,9 @@ impl Channels {
             return None;
         }
         let key = ProcKey::new(proc, op.chan);
-        let (st, slab, fresh) = self.state(key, op, false);
-        let handoff = st.recv(slab, fresh, op, ts_ns, receiver, seq);
-        if st.idle_after(op) {
-            self.states.remove(&key);
-        }
-        handoff
+        self.with_state(key, op, false, |st, slab, fresh| {
+            st.recv(slab, fresh, op, ts_ns, receiver, seq)
+        })
     }
 }
 
