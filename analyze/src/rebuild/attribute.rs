@@ -226,6 +226,7 @@ impl<C: Counter> Pass<C> {
     /// one table whose every access lands far from the last (see [`crate::rebuild::contexts`]).
     #[inline]
     fn prefetch(&self, e: &Event) {
+        self.goroutines.prefetch(e.proc, e.goid);
         match &e.detail {
             Detail::ServerStart { ctx, .. } => self.contexts.prefetch(e.proc, &[*ctx]),
             Detail::ClientStart { ctx, .. } => self.contexts.prefetch(e.proc, ctx),

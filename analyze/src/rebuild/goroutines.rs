@@ -343,6 +343,17 @@ impl Goroutines {
         dense.or_else(|| self.ids.get(&ProcKey::new(proc, goid)).copied())
     }
 
+    /// Asks the processor for the state of goroutine `goid` of `proc`, an event or so ahead:
+    /// its own if it is kept, else the one a new goroutine will take. States are reused as
+    /// goroutines come and go, so the next one's is anywhere among millions.
+    #[inline]
+    pub fn prefetch(&self, proc: ProcId, goid: i64) {
+        let next = self.find(proc, goid).or_else(|| self.free.last().copied());
+        if let Some(st) = next.and_then(|g| self.states.get(g.0 as usize)) {
+            crate::util::hint::prefetch(st);
+        }
+    }
+
     /// Its state. Indexes come only from [`Goroutines::id`], so they are always in range; the
     /// fallback is for the type system.
     pub fn get(&self, id: GoIdx) -> &GoState {
