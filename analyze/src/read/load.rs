@@ -232,99 +232,89 @@ impl Converter {
         log: &mut EventLog,
         out: &mut Vec<Event>,
     ) -> Result<u64, ReadError> {
-        load_events(self, path, batch, first_row, hostname, log, out)
-    }
-}
-
-fn load_events(
-    conv: &mut Converter,
-    path: &Path,
-    batch: &RecordBatch,
-    first_row: usize,
-    hostname: &str,
-    log: &mut EventLog,
-    out: &mut Vec<Event>,
-) -> Result<u64, ReadError> {
-    let frame = Frame { path, batch };
-    let rows = Rows::new(&frame)?;
-    let ts = frame.required(rows.ts.0, columns::TS_NS)?;
-    frame.required(rows.pid.0, columns::PID)?;
-    frame.required(rows.goid.0, columns::GOID)?;
-    // String columns are read column by column (see `strings`), so the nulls of those that
-    // may have none are looked for first.
-    let kind = frame.required(rows.kind.0, columns::KIND)?;
-    let service = frame.required(rows.service.0, columns::SERVICE)?;
-    frame.no_nulls(kind, columns::KIND, first_row)?;
-    frame.no_nulls(service, columns::SERVICE, first_row)?;
-    let Converter { strings, procs } = conv;
-    // Consecutive rows are mostly of one process.
-    let mut last_proc: Option<(i32, ProcId)> = None;
-    let mut unknown = 0;
-    let string_cols = StringCols {
-        kind,
-        service,
-        method: rows.method.0,
-        host: rows.host.0,
-        path: rows.path.0,
-        listen: rows.listen.0,
-        route: rows.route.0,
-        remote: rows.remote.0,
-        local: rows.local.0,
-    };
-    strings.read(log, &string_cols, ts.len());
-    out.reserve(ts.len());
-    for (i, (kind, &service)) in strings.kind.iter().zip(&strings.service).enumerate() {
-        if i % 8 == 0 {
-            rows.prefetch(i + PREFETCH_ROWS);
-        }
-        let row = first_row + i;
-        let ts_ns = rows
-            .ts
-            .get(i)
-            .ok_or_else(|| frame.null(columns::TS_NS, row))?;
-        let pid = rows
-            .pid
-            .get(i)
-            .ok_or_else(|| frame.null(columns::PID, row))?;
-        let goid = rows
-            .goid
-            .get(i)
-            .ok_or_else(|| frame.null(columns::GOID, row))?;
-        let Some(kind) = *kind else {
-            unknown += 1;
-            continue;
-        };
-        let proc = match last_proc {
-            Some((last_pid, proc)) if last_pid == pid => proc,
-            _ => {
-                let proc = *procs.entry(pid).or_insert_with(|| {
-                    let proc = log.process(hostname, pid);
-                    log.note_service(proc, service);
-                    proc
-                });
-                last_proc = Some((pid, proc));
-                proc
-            }
-        };
-        let detail = match detail(&rows, strings, i, kind, log) {
-            Detail::ChanRecv(op) => {
-                log.note_receiving(proc, goid, op.chan);
-                Detail::ChanRecv(op)
-            }
-            Detail::ChanHandoff { chan, receiver } if log.has_received(proc, receiver, chan) => {
-                Detail::ChanSend(rows.chan_op(i, false))
-            }
-            d => d,
-        };
-        out.push(Event {
-            ts_ns,
-            goid,
-            proc,
+        let frame = Frame { path, batch };
+        let rows = Rows::new(&frame)?;
+        let ts = frame.required(rows.ts.0, columns::TS_NS)?;
+        frame.required(rows.pid.0, columns::PID)?;
+        frame.required(rows.goid.0, columns::GOID)?;
+        // String columns are read column by column (see `strings`), so the nulls of those that
+        // may have none are looked for first.
+        let kind = frame.required(rows.kind.0, columns::KIND)?;
+        let service = frame.required(rows.service.0, columns::SERVICE)?;
+        frame.no_nulls(kind, columns::KIND, first_row)?;
+        frame.no_nulls(service, columns::SERVICE, first_row)?;
+        let Converter { strings, procs } = self;
+        // Consecutive rows are mostly of one process.
+        let mut last_proc: Option<(i32, ProcId)> = None;
+        let mut unknown = 0;
+        let string_cols = StringCols {
+            kind,
             service,
-            detail,
-        });
+            method: rows.method.0,
+            host: rows.host.0,
+            path: rows.path.0,
+            listen: rows.listen.0,
+            route: rows.route.0,
+            remote: rows.remote.0,
+            local: rows.local.0,
+        };
+        strings.read(log, &string_cols, ts.len());
+        out.reserve(ts.len());
+        for (i, (kind, &service)) in strings.kind.iter().zip(&strings.service).enumerate() {
+            if i % 8 == 0 {
+                rows.prefetch(i + PREFETCH_ROWS);
+            }
+            let row = first_row + i;
+            let ts_ns = rows
+                .ts
+                .get(i)
+                .ok_or_else(|| frame.null(columns::TS_NS, row))?;
+            let pid = rows
+                .pid
+                .get(i)
+                .ok_or_else(|| frame.null(columns::PID, row))?;
+            let goid = rows
+                .goid
+                .get(i)
+                .ok_or_else(|| frame.null(columns::GOID, row))?;
+            let Some(kind) = *kind else {
+                unknown += 1;
+                continue;
+            };
+            let proc = match last_proc {
+                Some((last_pid, proc)) if last_pid == pid => proc,
+                _ => {
+                    let proc = *procs.entry(pid).or_insert_with(|| {
+                        let proc = log.process(hostname, pid);
+                        log.note_service(proc, service);
+                        proc
+                    });
+                    last_proc = Some((pid, proc));
+                    proc
+                }
+            };
+            let detail = match detail(&rows, strings, i, kind, log) {
+                Detail::ChanRecv(op) => {
+                    log.note_receiving(proc, goid, op.chan);
+                    Detail::ChanRecv(op)
+                }
+                Detail::ChanHandoff { chan, receiver }
+                    if log.has_received(proc, receiver, chan) =>
+                {
+                    Detail::ChanSend(rows.chan_op(i, false))
+                }
+                d => d,
+            };
+            out.push(Event {
+                ts_ns,
+                goid,
+                proc,
+                service,
+                detail,
+            });
+        }
+        Ok(unknown)
     }
-    Ok(unknown)
 }
 
 /// The method `record` gives gRPC requests and calls.
