@@ -3,7 +3,9 @@
 //! the slice before. Two threads for two cores: decoding and conversion on threads of their
 //! own (three in all) took 20 % more processor time for the same work, each thread's caches
 //! emptied by the others, and the run 10 % longer (measured at 50 M events: decoding 3.2 s and
-//! conversion 2.6 s apart, 4.7 s together; wall time 6.3-6.5 s against 5.7-5.9 s).
+//! conversion 2.6 s apart, 4.7 s together; wall time 6.3-6.5 s against 5.7-5.9 s). A few
+//! costly columns are decoded apart, by whichever of the two threads is free (see
+//! [`super::shared`]).
 
 use std::ops::Range;
 use std::path::Path;
