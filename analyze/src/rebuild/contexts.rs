@@ -69,7 +69,7 @@ impl Contexts {
     ///
     /// Which requests are still current is known without looking each entry's request up
     /// (millions of lookups anywhere in the requests, a fifth of the pass's time when they were
-    /// asked): see [`Current`].
+    /// asked): see `Current`.
     pub fn forget_stale(&mut self, requests: &Requests, now: i64) {
         let (len, slots) = (self.latest.len(), self.latest.slots());
         if len * 2 < slots || len < self.kept + slots / 8 {
