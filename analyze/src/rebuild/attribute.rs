@@ -14,6 +14,7 @@
 use quadtrace_schema::EventKind;
 
 use crate::model::events::{ChanOp, Detail, Event, EventLog, IdSet, ProcId, RecordingStart, Sym};
+use crate::model::packed::{OptI32, OptI64};
 use crate::model::span::Period;
 use crate::rebuild::channels::{Channels, CHANNEL_DIRECT};
 use crate::rebuild::contexts::Contexts;
@@ -262,8 +263,8 @@ impl<C: Counter> Pass<C> {
                     listen_addr,
                     remote,
                     start_ns: e.ts_ns,
-                    end_ns: None,
-                    status: None,
+                    end: OptI64::NONE,
+                    status_code: OptI32::NONE,
                     route: None,
                     failed: false,
                     grpc,

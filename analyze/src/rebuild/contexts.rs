@@ -127,7 +127,7 @@ impl Contexts {
 /// Whether request `r`'s context address still names it at `ts_ns`: it is open, or ended at
 /// most [`CONTEXT_AFTER_END_NS`] before. Once false, false for good (time only goes on).
 fn names_at(r: &Request, ts_ns: i64) -> bool {
-    r.end_ns
+    r.end_ns()
         .is_none_or(|end| ts_ns.saturating_sub(end) <= CONTEXT_AFTER_END_NS)
 }
 
@@ -184,6 +184,7 @@ impl Current {
 mod tests {
     use super::*;
     use crate::model::events::EventLog;
+    use crate::model::packed::{OptI32, OptI64};
     use crate::rebuild::requests::{End, Request};
     use crate::rebuild::stack::Stack;
 
@@ -207,8 +208,8 @@ mod tests {
                 listen_addr: None,
                 remote: None,
                 start_ns: ts,
-                end_ns: None,
-                status: None,
+                end: OptI64::NONE,
+                status_code: OptI32::NONE,
                 route: None,
                 failed: false,
                 grpc: false,

@@ -125,7 +125,7 @@ impl QuadCounter {
     fn func(&self, r: &Request) -> Func {
         if self.options.raw_paths {
             Func::Known(r.path)
-        } else if r.route.is_some() || r.end_ns.is_some() {
+        } else if r.route.is_some() || r.end_ns().is_some() {
             Func::Known(r.route.or(r.path))
         } else {
             Func::Unended(r.service, r.method, r.path)
@@ -213,7 +213,7 @@ impl QuadCounter {
 
     /// Request `r` as a quadruple of its own when it called nothing.
     fn count_request(&mut self, r: &Request, called: bool, counted: bool) {
-        if counted && !called && !r.carrier && r.status != Some(SWITCHING_PROTOCOLS) {
+        if counted && !called && !r.carrier && r.status() != Some(SWITCHING_PROTOCOLS) {
             let key = (r.service, self.func(r));
             self.requests.entry(key).or_default().request(r);
         }
@@ -415,7 +415,7 @@ impl Counter for QuadCounter {
 
     fn request(&mut self, r: &Request, called: bool, counted: bool) {
         // One whose end was recorded was learned then.
-        if r.end_ns.is_none() {
+        if r.end_ns().is_none() {
             self.learn(r);
         }
         self.count_request(r, called, counted);

@@ -37,7 +37,7 @@ pub(crate) fn blocks(log: &EventLog, rec: &Reconstruction, period: Period) -> Ve
         .all_with_ids()
         .filter(|(_, r)| inside(r.proc, r.start_ns))
         .collect();
-    requests.sort_by_key(|(_, r)| (r.end_ns.unwrap_or(i64::MAX), r.start_ns));
+    requests.sort_by_key(|(_, r)| (r.end_ns().unwrap_or(i64::MAX), r.start_ns));
     let text = |s| log.str(s);
     requests
         .iter()

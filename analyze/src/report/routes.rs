@@ -45,7 +45,7 @@ pub struct RouteVotes {
 impl RouteVotes {
     /// One request: only one whose end was recorded votes (its route is known at the end).
     pub fn learn(&mut self, r: &Request) {
-        let Some(path) = r.path.filter(|_| r.end_ns.is_some()) else {
+        let Some(path) = r.path.filter(|_| r.end_ns().is_some()) else {
             return;
         };
         *self
@@ -127,7 +127,7 @@ impl Funcs {
         if r.route.is_some() {
             return r.route;
         }
-        if r.end_ns.is_none() {
+        if r.end_ns().is_none() {
             return self.route(r.service, r.method, r.path).or(r.path);
         }
         r.path

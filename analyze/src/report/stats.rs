@@ -46,7 +46,7 @@ impl Tally {
 
     /// One server request.
     pub fn request(&mut self, r: &Request) {
-        self.add(request_failed(r), duration(r.start_ns, r.end_ns));
+        self.add(request_failed(r), duration(r.start_ns, r.end_ns()));
     }
 
     /// Everything `other` added up.
@@ -84,7 +84,7 @@ pub fn call_failed(call: &ClientCall) -> bool {
 
 /// Whether a request answered 5xx, or a gRPC request ended with a status other than OK.
 pub fn request_failed(r: &Request) -> bool {
-    r.failed || r.status.is_some_and(is_5xx)
+    r.failed || r.status().is_some_and(is_5xx)
 }
 
 fn is_5xx(status: i32) -> bool {

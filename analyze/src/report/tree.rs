@@ -109,7 +109,7 @@ pub(crate) fn trees(
                 .filter(|(RequestId(i), r)| {
                     !caused.get(*i as usize).copied().unwrap_or(false) && inside(r)
                 })
-                .filter_map(|(i, r)| Some((r.end_ns? - r.start_ns, i)))
+                .filter_map(|(i, r)| Some((r.end_ns()? - r.start_ns, i)))
                 .collect();
             roots.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
             roots.into_iter().take(*n).map(|(_, i)| i).collect()
@@ -172,8 +172,8 @@ impl<'a> Builder<'a> {
             pid: self.pid(r),
             goid: r.goid,
             start_ns: r.start_ns,
-            duration_ns: r.end_ns.map(|e| e - r.start_ns),
-            status: r.status,
+            duration_ns: r.end_ns().map(|e| e - r.start_ns),
+            status: r.status(),
             calls: Vec::new(),
         };
         let calls = self

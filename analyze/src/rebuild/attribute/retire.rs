@@ -223,7 +223,7 @@ fn done_at<C: Counter>(call: &ClientCall, counter: &C, requests: &Requests) -> O
     let mut at = call.end_ns?;
     for r in [counter.request_of(call), call.link].into_iter().flatten() {
         if let Some(request) = requests.get(r) {
-            at = at.max(request.end_ns?);
+            at = at.max(request.end_ns()?);
         }
     }
     Some(at)
@@ -288,7 +288,7 @@ impl<C: Counter> Pass<C> {
         let timers = &self.timers;
         let mut gone = Vec::new();
         self.requests.retire(
-            |id, r| match r.end_ns {
+            |id, r| match r.end_ns() {
                 _ if r.pending > 0 || timers.holds(id) => Verdict::Aside,
                 // Old enough to go, but the call that caused it, still to be counted, is
                 // named by it: it waits aside (rare: such a call is counted within
