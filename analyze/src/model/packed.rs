@@ -3,67 +3,54 @@
 
 use std::fmt;
 
-/// An `Option<i64>` in 8 bytes: `i64::MIN` stands for none. A value of `i64::MIN` itself (no
-/// recorded time is; a damaged file might say so) is kept as `i64::MIN + 1`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OptI64(i64);
+/// Defines `$name`, an `Option<$int>` in the room of an `$int`: `$int::MIN` stands for none.
+/// A value of `$int::MIN` itself (no recorded time or status is; a damaged file might say so)
+/// is kept as `$int::MIN + 1`.
+macro_rules! packed_option {
+    ($(#[$doc:meta])* $name:ident, $int:ty) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name($int);
 
-impl OptI64 {
-    /// None.
-    pub const NONE: OptI64 = OptI64(i64::MIN);
+        impl $name {
+            /// None.
+            pub const NONE: $name = $name(<$int>::MIN);
 
-    /// `v`, packed.
-    #[inline]
-    pub fn new(v: Option<i64>) -> Self {
-        match v {
-            Some(v) => OptI64(v.max(i64::MIN + 1)),
-            None => Self::NONE,
+            /// `v`, packed.
+            #[inline]
+            pub fn new(v: Option<$int>) -> Self {
+                match v {
+                    Some(v) => $name(v.max(<$int>::MIN + 1)),
+                    None => Self::NONE,
+                }
+            }
+
+            /// The value, unpacked.
+            #[inline]
+            pub fn get(self) -> Option<$int> {
+                (self.0 != <$int>::MIN).then_some(self.0)
+            }
         }
-    }
 
-    /// The value, unpacked.
-    #[inline]
-    pub fn get(self) -> Option<i64> {
-        (self.0 != i64::MIN).then_some(self.0)
-    }
-}
-
-impl fmt::Debug for OptI64 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.get().fmt(f)
-    }
-}
-
-/// An `Option<i32>` in 4 bytes: `i32::MIN` stands for none, a value of `i32::MIN` itself (no
-/// status is) is kept as `i32::MIN + 1`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OptI32(i32);
-
-impl OptI32 {
-    /// None.
-    pub const NONE: OptI32 = OptI32(i32::MIN);
-
-    /// `v`, packed.
-    #[inline]
-    pub fn new(v: Option<i32>) -> Self {
-        match v {
-            Some(v) => OptI32(v.max(i32::MIN + 1)),
-            None => Self::NONE,
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.get().fmt(f)
+            }
         }
-    }
-
-    /// The value, unpacked.
-    #[inline]
-    pub fn get(self) -> Option<i32> {
-        (self.0 != i32::MIN).then_some(self.0)
-    }
+    };
 }
 
-impl fmt::Debug for OptI32 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.get().fmt(f)
-    }
-}
+packed_option!(
+    /// An `Option<i64>` in 8 bytes (a time, ns).
+    OptI64,
+    i64
+);
+
+packed_option!(
+    /// An `Option<i32>` in 4 bytes (a status).
+    OptI32,
+    i32
+);
 
 #[cfg(test)]
 mod tests {
@@ -84,6 +71,8 @@ mod tests {
         for v in [None, Some(0), Some(200), Some(-1), Some(i32::MAX)] {
             assert_eq!(OptI32::new(v).get(), v);
         }
+        assert_eq!(OptI32::new(Some(i32::MIN)).get(), Some(i32::MIN + 1));
+        assert_eq!(format!("{:?}", OptI64::new(Some(5))), "Some(5)");
         assert_eq!(std::mem::size_of::<OptI64>(), 8);
         assert_eq!(std::mem::size_of::<OptI32>(), 4);
     }
