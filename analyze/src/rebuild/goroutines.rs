@@ -140,6 +140,20 @@ struct Dense {
     live: usize,
 }
 
+impl Dense {
+    /// Drops its first `n` slots, the goroutines kept there moving to `ids` (the map), which
+    /// finds them below the table.
+    fn move_front(&mut self, n: usize, proc: ProcId, ids: &mut IdMap<ProcKey, GoIdx>) {
+        for (j, g) in self.slots.drain(..n).enumerate() {
+            if g != NO_GO {
+                ids.insert(ProcKey::new(proc, (self.base + j) as i64), g);
+                self.live -= 1;
+            }
+        }
+        self.base += n;
+    }
+}
+
 /// An empty slot of a dense table. Never a real index: that many goroutines would not fit.
 const NO_GO: GoIdx = GoIdx(u32::MAX);
 
@@ -237,23 +251,11 @@ impl Goroutines {
             if half < DENSE_SLACK {
                 continue;
             }
-            let kept: Vec<(usize, GoIdx)> = table.slots[..half]
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| **g != NO_GO)
-                .map(|(j, g)| (j, *g))
-                .collect();
-            if kept.len() * 16 > half {
+            let kept = table.slots[..half].iter().filter(|g| **g != NO_GO).count();
+            if kept * 16 > half {
                 continue;
             }
-            let proc = ProcId::from_index(p);
-            table.live -= kept.len();
-            for (j, g) in kept {
-                self.ids
-                    .insert(ProcKey::new(proc, (table.base + j) as i64), g);
-            }
-            table.slots.drain(..half);
-            table.base += half;
+            table.move_front(half, ProcId::from_index(p), &mut self.ids);
         }
     }
 
@@ -296,27 +298,20 @@ impl Goroutines {
         let Some(table) = self.dense.get_mut(proc.index()) else {
             return false;
         };
-        if table.slots.is_empty() {
+        let len = table.slots.len();
+        let past_end = g
+            .checked_sub(table.base)
+            .is_some_and(|i| i >= len.saturating_mul(2).max(DENSE_SLACK));
+        // A table that keeps nothing yet, or few, starts just below the goid.
+        if len == 0 || past_end && table.live <= REBASE_LIVE {
+            table.move_front(len, proc, &mut self.ids);
             table.base = g.saturating_sub(FIRST_SLACK);
+        } else if past_end {
+            return false;
         }
-        let Some(mut i) = g.checked_sub(table.base) else {
+        let Some(i) = g.checked_sub(table.base) else {
             return false;
         };
-        let len = table.slots.len();
-        if i >= len.saturating_mul(2).max(DENSE_SLACK) {
-            if table.live > REBASE_LIVE {
-                return false;
-            }
-            for (j, kept) in table.slots.iter().enumerate().filter(|(_, k)| **k != NO_GO) {
-                self.ids
-                    .insert(ProcKey::new(proc, (table.base + j) as i64), *kept);
-            }
-            *table = Dense {
-                base: g.saturating_sub(FIRST_SLACK),
-                ..Dense::default()
-            };
-            i = g - table.base;
-        }
         if i >= table.slots.len() {
             let len = table.slots.len();
             table.slots.resize((i + 1).max(len * 2), NO_GO);
