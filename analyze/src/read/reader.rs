@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::mpsc::TryRecvError;
 use std::sync::Arc;
 
-use arrow_array::{Array, Int64Array, StringViewArray};
+use arrow_array::{Array, Int64Array, RecordBatch, StringViewArray};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
@@ -155,14 +155,21 @@ impl Opened {
     fn schema(&self) -> &Schema {
         self.footer.schema()
     }
+
+    /// The file at `path` (this one) opened again, with the footer read already: a handle of
+    /// its own, whose reads do not move another reader's (a cloned handle shares the file
+    /// offset, which the readers seek).
+    fn reopened(&self, path: &Path) -> Result<Opened, ReadError> {
+        Ok(Opened {
+            file: open_file(path)?,
+            footer: self.footer.clone(),
+        })
+    }
 }
 
 /// Opens the file at `path` and reads its footer.
 fn open(path: &Path) -> Result<Opened, ReadError> {
-    let file = File::open(path).map_err(|source| ReadError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
+    let file = open_file(path)?;
     let footer = match guard::catch(|| ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()))
     {
         Ok(Ok(footer)) => footer,
@@ -670,6 +677,39 @@ fn data_error(path: &Path, e: &impl std::fmt::Display) -> ReadError {
     ReadError::Data {
         path: path.to_owned(),
         reason: one_line(e),
+    }
+}
+
+fn open_file(path: &Path) -> Result<File, ReadError> {
+    File::open(path).map_err(|source| ReadError::Open {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The next batch of a [`slice_reader`] of row group `group`: the slice of the file's `rows`,
+/// whole, or why not.
+fn next_slice(
+    path: &Path,
+    group: usize,
+    rows: &Range<usize>,
+    batches: &mut ParquetRecordBatchReader,
+) -> Result<RecordBatch, ReadError> {
+    // Decoding happens in `next`, which a damaged page may make panic.
+    match guarded(path, || batches.next().transpose())? {
+        Some(batch) if batch.num_rows() == rows.len() => Ok(batch),
+        Some(batch) => Err(corrupt(
+            path,
+            format!(
+                "row group {group} gave {} rows where its footer says {}",
+                batch.num_rows(),
+                rows.len()
+            ),
+        )),
+        None => Err(corrupt(
+            path,
+            format!("row group {group} ended before the rows its footer counts"),
+        )),
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use arrow_array::RecordBatch;
 
 use super::shared::{self, SharedColumns};
-use super::{check_pages, corrupt, guarded, slice_reader, Opened, ReadError};
+use super::{check_pages, corrupt, next_slice, slice_reader, Opened, ReadError};
 use crate::model::events::{Event, EventLog};
 use crate::read::guard;
 use crate::read::load::Converter;
@@ -70,23 +70,7 @@ impl Decode<'_> {
                 }
             };
             while let Some((_, rows)) = slices.next_if(|(g, _)| *g == group) {
-                // Decoding happens in `next`, which a damaged page may make panic.
-                let decoded = match guarded(path, || batches.next().transpose()) {
-                    Ok(Some(batch)) if batch.num_rows() == rows.len() => Ok(batch),
-                    Ok(Some(batch)) => Err(corrupt(
-                        path,
-                        format!(
-                            "row group {group} gave {} rows where its footer says {}",
-                            batch.num_rows(),
-                            rows.len()
-                        ),
-                    )),
-                    Ok(None) => Err(corrupt(
-                        path,
-                        format!("row group {group} ended before the rows its footer counts"),
-                    )),
-                    Err(e) => Err(e),
-                };
+                let decoded = next_slice(path, group, rows, &mut batches);
                 let decoded = match self.shared {
                     Some(shared) => decoded.and_then(|own| {
                         let shared = shared.take()?;

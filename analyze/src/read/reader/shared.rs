@@ -10,7 +10,6 @@
 //! conversion 2.1 s) and the pass 4.0 s, in a run of 5.2 s.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
@@ -20,7 +19,7 @@ use arrow_schema::{FieldRef, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 use quadtrace_schema::columns;
 
-use super::{check_pages, corrupt, guarded, slice_reader, Opened, ReadError};
+use super::{check_pages, corrupt, next_slice, slice_reader, Opened, ReadError};
 use crate::util::phases::{self, Role};
 
 /// The columns decoded apart: the four 64-bit columns with the most distinct values (goroutine
@@ -70,16 +69,9 @@ impl<'a> SharedColumns<'a> {
         if columns.is_empty() {
             return Ok(None);
         }
-        let file = File::open(path).map_err(|source| ReadError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
         Ok(Some(SharedColumns {
             path,
-            opened: Opened {
-                file,
-                footer: opened.footer.clone(),
-            },
+            opened: opened.reopened(path)?,
             columns,
             slices,
             state: Mutex::new(State {
@@ -156,24 +148,15 @@ impl<'a> SharedColumns<'a> {
         rows: &Range<usize>,
     ) -> Result<RecordBatch, ReadError> {
         let path = self.path;
-        if state.reader.as_ref().is_none_or(|(g, _)| *g != group) {
-            check_pages(path, &self.opened, &self.columns, group)?;
-            state.reader = Some((
-                group,
-                slice_reader(path, &self.opened, &self.columns, group)?,
-            ));
-        }
-        let Some((_, reader)) = state.reader.as_mut() else {
-            return Err(corrupt(path, "no reader".into()));
+        let reader = match &mut state.reader {
+            Some((g, reader)) if *g == group => reader,
+            slot => {
+                check_pages(path, &self.opened, &self.columns, group)?;
+                let reader = slice_reader(path, &self.opened, &self.columns, group)?;
+                &mut slot.insert((group, reader)).1
+            }
         };
-        // Decoding happens in `next`, which a damaged page may make panic.
-        match guarded(path, || reader.next().transpose())? {
-            Some(batch) if batch.num_rows() == rows.len() => Ok(batch),
-            _ => Err(corrupt(
-                path,
-                format!("row group {group} gave other rows than its footer counts"),
-            )),
-        }
+        next_slice(path, group, rows, reader)
     }
 }
 
@@ -215,7 +198,7 @@ mod tests {
         let props = WriterProperties::builder()
             .set_max_row_group_row_count(Some(rows))
             .build();
-        let out = File::create(&path).expect("create");
+        let out = std::fs::File::create(&path).expect("create");
         let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props)).expect("writer");
         let n = (groups * rows) as i64;
         let batch = RecordBatch::try_new(
